@@ -1,0 +1,44 @@
+//===- Checkpoint.h - A Yan checkpoint: config + weights ---------*- C++ -*-===//
+//
+// A model directory holds config.json and model.safetensors. Loading checks
+// that the file holds exactly the tensors the config implies, with the right
+// shapes and a supported dtype; each defect is one error naming the tensor.
+//
+//===----------------------------------------------------------------------===//
+#ifndef YAN_COMPILER_IMPORT_CHECKPOINT_H
+#define YAN_COMPILER_IMPORT_CHECKPOINT_H
+
+#include "compiler/import/ModelConfig.h"
+#include "compiler/import/SafeTensors.h"
+
+namespace yan {
+
+/// A tensor the config implies, in the canonical order of docs/yan-model.md.
+struct ExpectedTensor {
+  std::string name;
+  std::vector<int64_t> shape;
+};
+
+/// The single list of a model's tensors: names and shapes, canonical order.
+std::vector<ExpectedTensor> expectedTensors(const ModelConfig &config);
+
+struct Checkpoint {
+  ModelConfig config;
+  std::unique_ptr<SafeTensorsFile> weights;
+
+  const TensorView &tensor(llvm::StringRef name) const {
+    return *weights->find(name);
+  }
+};
+
+/// Loads MODEL_DIR/config.json and MODEL_DIR/model.safetensors.
+llvm::Expected<Checkpoint> loadCheckpoint(llvm::StringRef modelDir);
+
+/// Checks `weights` against `config` (missing, extra, shape, dtype; all
+/// tensors must share one dtype).
+llvm::Error checkTensors(const ModelConfig &config,
+                         const SafeTensorsFile &weights);
+
+} // namespace yan
+
+#endif // YAN_COMPILER_IMPORT_CHECKPOINT_H

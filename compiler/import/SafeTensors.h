@@ -1,0 +1,80 @@
+//===- SafeTensors.h - Memory-mapped safetensors reader ----------*- C++ -*-===//
+//
+// Reads a .safetensors file (8-byte little-endian header length, JSON header,
+// raw little-endian data) by mapping it; tensors are views into the mapping,
+// never copies. Every structural defect is an error naming the tensor.
+//
+//===----------------------------------------------------------------------===//
+#ifndef YAN_COMPILER_IMPORT_SAFETENSORS_H
+#define YAN_COMPILER_IMPORT_SAFETENSORS_H
+
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace yan {
+
+enum class DType { F32, F16, BF16 };
+
+/// "F32", "F16", "BF16".
+llvm::StringRef dtypeName(DType dtype);
+unsigned dtypeSize(DType dtype);
+
+struct TensorView {
+  std::string name;
+  DType dtype;
+  std::vector<int64_t> shape;
+  uint64_t offset = 0; // from the start of the file
+  llvm::ArrayRef<uint8_t> bytes; // view into the mapping
+
+  int64_t numElements() const;
+};
+
+class SafeTensorsFile {
+public:
+  /// Maps `path` read-only and parses its header.
+  static llvm::Expected<std::unique_ptr<SafeTensorsFile>>
+  open(llvm::StringRef path);
+  /// Parses a file already in memory (tests, fuzzers); takes ownership.
+  static llvm::Expected<std::unique_ptr<SafeTensorsFile>>
+  fromBuffer(std::unique_ptr<llvm::MemoryBuffer> buffer);
+
+  /// Tensors in header order.
+  llvm::ArrayRef<TensorView> tensors() const { return tensors_; }
+  /// nullptr if absent.
+  const TensorView *find(llvm::StringRef name) const;
+  /// The `__metadata__` string map (may be empty).
+  const llvm::StringMap<std::string> &metadata() const { return metadata_; }
+  llvm::StringRef path() const { return buffer_->getBufferIdentifier(); }
+
+private:
+  std::unique_ptr<llvm::MemoryBuffer> buffer_;
+  std::vector<TensorView> tensors_;
+  llvm::StringMap<size_t> index_;
+  llvm::StringMap<std::string> metadata_;
+};
+
+/// One tensor to write; `data` holds numElements * dtypeSize bytes.
+struct TensorToWrite {
+  std::string name;
+  DType dtype;
+  std::vector<int64_t> shape;
+  llvm::ArrayRef<uint8_t> data;
+};
+
+/// Writes tensors (in the given order, data contiguous, header padded with
+/// spaces to a multiple of 8 bytes), byte-identical to the reference writer
+/// in test/reference/.
+llvm::Error writeSafeTensors(llvm::StringRef path,
+                             llvm::ArrayRef<TensorToWrite> tensors,
+                             const std::vector<std::pair<std::string, std::string>> &metadata);
+
+} // namespace yan
+
+#endif // YAN_COMPILER_IMPORT_SAFETENSORS_H

@@ -1,0 +1,16 @@
+//===- YanOps.h - yan dialect operations -------------------------*- C++ -*-===//
+#ifndef YAN_IR_YANOPS_H
+#define YAN_IR_YANOPS_H
+
+#include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/IR/SymbolTable.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "yan/IR/YanDialect.h"
+#include "yan/IR/YanInterfaces.h"
+
+#define GET_OP_CLASSES
+#include "yan/IR/YanOps.h.inc"
+
+#endif // YAN_IR_YANOPS_H

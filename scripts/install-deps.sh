@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs the Debian packages yanc needs. Idempotent: packages already present are skipped by apt.
+# The list is the one single place that names our system dependencies.
+set -euo pipefail
+
+PACKAGES=(
+  # Compiler side: LLVM/MLIR 19 (shared libMLIR, tblgen, lit, FileCheck), clang/lld 19.
+  libmlir-19-dev mlir-19-tools llvm-19-dev llvm-19-tools clang-19 lld-19
+  # Bundle format and tests.
+  libflatbuffers-dev flatbuffers-compiler libgtest-dev
+  # Build.
+  cmake ninja-build ccache
+  # Cross targets and their emulators.
+  qemu-user gcc-aarch64-linux-gnu g++-aarch64-linux-gnu
+  gcc-riscv64-linux-gnu g++-riscv64-linux-gnu
+  # The numerical oracle (run with /usr/bin/python3).
+  python3 python3-numpy python3-torch
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#PACKAGES[@]} packages present"
+  exit 0
+fi
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+echo "install-deps: installing ${missing[*]}"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
