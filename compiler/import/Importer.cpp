@@ -41,7 +41,8 @@ public:
       const TensorView &view = checkpoint.tensor(expected.name);
       auto type = RankedTensorType::get(
           view.shape, elementTypeOf(*module.getContext(), view.dtype));
-      builder.create<yan::WeightOp>(named(expected.name), expected.name,
+      builder.create<mlir::yan::WeightOp>(named(expected.name),
+                                          builder.getStringAttr(expected.name),
                                     TypeAttr::get(type));
       weightTypes[expected.name] = type;
     }
@@ -76,7 +77,7 @@ public:
     Block *entry = func.addEntryBlock();
     builder.setInsertionPointToStart(entry);
     SmallVector<Value> returned;
-    Value x = builder.create<yan::EmbedOp>(
+    Value x = builder.create<mlir::yan::EmbedOp>(
         named("embed"), activation(positions, d), weight("embed.weight"),
         entry->getArgument(0));
     returned.push_back(Value()); // logits, filled in below
@@ -87,7 +88,7 @@ public:
       x = next;
       returned.append({hOut, histOut});
     }
-    returned[0] = builder.create<yan::LmHeadOp>(
+    returned[0] = builder.create<mlir::yan::LmHeadOp>(
         named("lm_head"), logitsType, x, weight("final_norm.weight"),
         weight("lm_head.weight"), builder.getF32FloatAttr(config.normEps));
     builder.create<func::ReturnOp>(named(name), returned);
@@ -103,15 +104,15 @@ private:
 
     // MCSD mixer.
     Location mixLoc = named(prefix + ".mix");
-    Value a = builder.create<yan::RmsNormOp>(
+    Value a = builder.create<mlir::yan::RmsNormOp>(
         mixLoc, act, x, weight(prefix + ".mix_norm.weight"), eps);
     auto project = [&](StringRef which, Value input) -> Value {
-      return builder.create<yan::LinearOp>(
+      return builder.create<mlir::yan::LinearOp>(
           named(prefix + ".mix." + which.str()), act, input,
           weight(prefix + ".mix." + which.str() + ".weight"));
     };
     Value u = project("u", a), v = project("v", a), q = project("g", a);
-    auto mcsd = builder.create<yan::McsdOp>(
+    auto mcsd = builder.create<mlir::yan::McsdOp>(
         mixLoc, TypeRange{act, h.getType(), hist.getType()}, u, v, q, h, hist,
         config.numChannels, config.slopeWindow,
         builder.getDenseF32ArrayAttr(config.decays),
@@ -121,15 +122,15 @@ private:
 
     // Partition-activated feed-forward.
     Location ffnLoc = named(prefix + ".ffn");
-    Value b = builder.create<yan::RmsNormOp>(
+    Value b = builder.create<mlir::yan::RmsNormOp>(
         ffnLoc, act, x, weight(prefix + ".ffn_norm.weight"), eps);
     int64_t k = config.activePartitions;
-    auto router = builder.create<yan::RouterOp>(
+    auto router = builder.create<mlir::yan::RouterOp>(
         named(prefix + ".router"),
         TypeRange{RankedTensorType::get({positions, k}, builder.getI32Type()),
                   RankedTensorType::get({positions, k}, f32)},
         b, weight(prefix + ".router.weight"), k);
-    Value ffn = builder.create<yan::PartitionedFfnOp>(
+    Value ffn = builder.create<mlir::yan::PartitionedFfnOp>(
         ffnLoc, act, b, router.getIndices(), router.getWeights(),
         weight(prefix + ".ffn.w1"), weight(prefix + ".ffn.w3"),
         weight(prefix + ".ffn.w2"));
@@ -144,7 +145,7 @@ private:
   Value weight(StringRef name) {
     RankedTensorType type = weightTypes.lookup(name);
     assert(type && "weight declared by declareWeights");
-    return builder.create<yan::WeightRefOp>(named(name), type,
+    return builder.create<mlir::yan::WeightRefOp>(named(name), type,
                                             SymbolRefAttr::get(
                                                 builder.getContext(), name));
   }
@@ -183,7 +184,7 @@ DictionaryAttr configAttr(Builder &builder, const ModelConfig &config) {
 OwningOpRef<ModuleOp> importCheckpoint(MLIRContext &context,
                                        const Checkpoint &checkpoint,
                                        StringRef source) {
-  context.loadDialect<yan::YanDialect, func::FuncDialect,
+  context.loadDialect<mlir::yan::YanDialect, func::FuncDialect,
                       arith::ArithDialect>();
   Location baseLoc = FileLineColLoc::get(&context, source, 0, 0);
   OwningOpRef<ModuleOp> module = ModuleOp::create(baseLoc);

@@ -1,4 +1,4 @@
-//===- JsonMembers.h - Ordered members of a JSON object ----------*- C++ -*-===//
+//===- JsonMembers.h - Ordered members of a JSON object ---*- C++ -*-===//
 //
 // llvm::json::Object is a hash map: it forgets the order of keys and silently
 // keeps the last of duplicate keys. Safetensors headers need the order (tensors
@@ -19,7 +19,7 @@
 namespace yan {
 
 struct JsonMember {
-  std::string key;        // decoded (escapes resolved)
+  std::string key;          // decoded (escapes resolved)
   llvm::StringRef rawValue; // the value's text, a slice of the input
 };
 

@@ -16,9 +16,21 @@ namespace yan {
 /// Named presets: "tiny" and "small" (docs/yan-model.md).
 llvm::Expected<ModelConfig> presetConfig(llvm::StringRef name);
 
-/// Value of element `index` of tensor `name` for `seed`, exactly as the
-/// reference generator computes it.
-float randomWeight(llvm::StringRef name, uint64_t seed, uint64_t index);
+/// The uniform draw u in [-1, 1) for element `index` of tensor `name` and
+/// `seed` (exact: a multiple of 2^-23); gen_model.py's uniform_scalar.
+float randomUniform(llvm::StringRef name, uint64_t seed, uint64_t index);
+
+/// Value of element `index` (flat, row-major) of tensor `name` with `shape`
+/// for `seed`, exactly as the reference generator computes it: norm weights
+/// 1 + u/8, embed.weight u, others u / sqrt(last dimension) (the scale
+/// rounded to float32 once).
+float randomWeight(llvm::StringRef name, llvm::ArrayRef<int64_t> shape,
+                   uint64_t seed, uint64_t index);
+
+/// float32 -> IEEE binary16 / bfloat16 bits, rounding to nearest even
+/// (subnormals included; overflow goes to infinity; NaN stays a quiet NaN).
+uint16_t floatToHalfBits(float value);
+uint16_t floatToBFloat16Bits(float value);
 
 /// Writes the model into `dir` (created if missing).
 llvm::Error writeRandomModel(llvm::StringRef dir, const ModelConfig &config,

@@ -9,10 +9,12 @@
 #define YAN_COMPILER_IMPORT_SAFETENSORS_H
 
 #include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 #include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/raw_ostream.h"
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -74,6 +76,21 @@ struct TensorToWrite {
 llvm::Error writeSafeTensors(llvm::StringRef path,
                              llvm::ArrayRef<TensorToWrite> tensors,
                              const std::vector<std::pair<std::string, std::string>> &metadata);
+
+/// A tensor's header entry, for writers that produce the data as they go.
+struct TensorHeaderSpec {
+  std::string name;
+  DType dtype;
+  std::vector<int64_t> shape;
+};
+
+/// Like writeSafeTensors, but asks `writeData(i, os)` for tensor i's bytes in
+/// turn, so a model larger than memory can be written. Each call must write
+/// exactly numElements * dtypeSize bytes (checked).
+llvm::Error writeSafeTensorsStreamed(
+    llvm::StringRef path, llvm::ArrayRef<TensorHeaderSpec> tensors,
+    const std::vector<std::pair<std::string, std::string>> &metadata,
+    llvm::function_ref<void(size_t, llvm::raw_ostream &)> writeData);
 
 } // namespace yan
 

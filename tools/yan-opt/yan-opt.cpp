@@ -4,6 +4,8 @@
 // that includes InitAllDialects/InitAllPasses (they are slow to compile).
 //
 //===----------------------------------------------------------------------===//
+#include "compiler/codegen/Pipeline.h"
+#include "compiler/lowering/Passes.h"
 #include "compiler/transforms/Passes.h"
 #include "yan/IR/YanDialect.h"
 
@@ -15,6 +17,8 @@
 int main(int argc, char **argv) {
   mlir::registerAllPasses();
   yan::registerYanPasses();
+  yan::registerYanLoweringPasses();
+  yan::registerYanPipelines();
 
   mlir::DialectRegistry registry;
   mlir::registerAllDialects(registry);

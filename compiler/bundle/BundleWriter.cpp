@@ -1,0 +1,385 @@
+//===- BundleWriter.cpp - Writing .yanb bundles ---------------------------===//
+//
+// Two passes over each segment's bytes: one to hash (the hashes go into the
+// FlatBuffer, which precedes the segments), one to write. Both passes run
+// the same emit function, so what is hashed is exactly what is written, and
+// weights stream from the mapped checkpoint without being copied in memory.
+//
+//===----------------------------------------------------------------------===//
+#include "compiler/bundle/BundleWriter.h"
+
+#include "bundle_generated.h"
+
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/Support/MathExtras.h"
+#include "llvm/Support/SHA256.h"
+#include "llvm/Support/SwapByteOrder.h"
+#include "llvm/TargetParser/Triple.h"
+
+#include <array>
+#include <cstring>
+#include <functional>
+
+using namespace llvm;
+
+namespace yan {
+namespace {
+
+using Digest = std::array<uint8_t, 32>;
+
+Error bundleError(const Twine &message) {
+  return createStringError(inconvertibleErrorCode(), "bundle: " + message);
+}
+
+// Receives a segment's bytes: hashed in the first pass, written in the second.
+class Sink {
+public:
+  virtual ~Sink() = default;
+  virtual void write(ArrayRef<uint8_t> bytes) = 0;
+  void zeros(uint64_t count) {
+    static const uint8_t kZeros[4096] = {};
+    while (count) {
+      uint64_t n = std::min<uint64_t>(count, sizeof(kZeros));
+      write(ArrayRef<uint8_t>(kZeros, n));
+      count -= n;
+    }
+  }
+  uint64_t written = 0;
+};
+
+class HashSink : public Sink {
+public:
+  void write(ArrayRef<uint8_t> bytes) override {
+    sha.update(bytes);
+    written += bytes.size();
+  }
+  SHA256 sha;
+};
+
+class StreamSink : public Sink {
+public:
+  explicit StreamSink(raw_ostream &os) : os(os) {}
+  void write(ArrayRef<uint8_t> bytes) override {
+    os.write(reinterpret_cast<const char *>(bytes.data()), bytes.size());
+    written += bytes.size();
+  }
+  raw_ostream &os;
+};
+
+ArrayRef<uint8_t> asBytes(ArrayRef<float> floats) {
+  return ArrayRef<uint8_t>(reinterpret_cast<const uint8_t *>(floats.data()),
+                           floats.size() * sizeof(float));
+}
+
+struct SegmentPlan {
+  fb::SegmentKind kind;
+  uint64_t size = 0;
+  std::function<void(Sink &)> emit;
+  uint64_t offset = 0; // from the segment base
+  Digest sha256{};
+};
+
+// Offsets of one test vector's float arrays in the test_data segment.
+struct TestSlices {
+  uint64_t logits = 0, prefill = 0, final = 0;
+};
+
+uint64_t dtypeBytes(DType dtype) { return dtypeSize(dtype); }
+
+Error checkWeights(const BundleContents &c) {
+  uint64_t end = 0;
+  for (const BundleWeight &w : c.weights) {
+    uint64_t elements = 1;
+    for (int64_t dim : w.shape) {
+      if (dim < 0 || __builtin_mul_overflow(elements, static_cast<uint64_t>(dim), &elements))
+        return bundleError("weight '" + w.name + "' has an invalid shape");
+    }
+    uint64_t bytes = w.bytes.size();
+    if (elements * dtypeBytes(w.dtype) != bytes)
+      return bundleError("weight '" + w.name + "' has " + Twine(bytes) +
+                         " bytes, its shape and dtype need " +
+                         Twine(elements * dtypeBytes(w.dtype)));
+    if (w.numPartitions < 1 || bytes % static_cast<uint64_t>(w.numPartitions) != 0 ||
+        (w.numPartitions > 1 &&
+         (w.shape.empty() || w.shape[0] % w.numPartitions != 0)))
+      return bundleError("weight '" + w.name + "': " + Twine(w.numPartitions) +
+                         " partitions do not divide its leading dimension");
+    uint64_t parts = static_cast<uint64_t>(w.numPartitions);
+    uint64_t partBytes = bytes / parts;
+    uint64_t stride = parts == 1 ? partBytes : w.partitionStride;
+    uint64_t span;
+    if (stride < partBytes || __builtin_mul_overflow(parts - 1, stride, &span) ||
+        span > UINT64_MAX - partBytes)
+      return bundleError("weight '" + w.name + "': partition stride " +
+                         Twine(w.partitionStride) + " is smaller than a partition (" +
+                         Twine(partBytes) + " bytes)");
+    span += partBytes;
+    if (w.offset % YAN_BUNDLE_WEIGHT_ALIGNMENT != 0 || w.offset < end ||
+        w.offset > c.weightSegmentSize || span > c.weightSegmentSize - w.offset)
+      return bundleError("weight '" + w.name + "' at [" + Twine(w.offset) + ", +" +
+                         Twine(span) + ") is not " + Twine(YAN_BUNDLE_WEIGHT_ALIGNMENT) +
+                         "-aligned, overlaps the previous weight or exceeds the weight "
+                         "segment (" + Twine(c.weightSegmentSize) + " bytes)");
+    end = w.offset + span;
+  }
+  return Error::success();
+}
+
+Error checkContents(const BundleContents &c) {
+  if (Error error = c.config.validate())
+    return error;
+  if (sys::IsBigEndianHost)
+    return bundleError("writing bundles on a big-endian host is not supported");
+  if (c.codeImages.empty())
+    return bundleError("no code images");
+  for (auto [i, image] : enumerate(c.codeImages)) {
+    if (image.bytes.empty())
+      return bundleError("code image " + Twine(i) + " (" + image.triple + ") is empty");
+    for (const BundleEntryPoint &entry : image.entries)
+      if (entry.maxTokens < 1)
+        return bundleError("entry '" + entry.name + "' has max_tokens " +
+                           Twine(entry.maxTokens));
+  }
+  if (Error error = checkWeights(c))
+    return error;
+  if (c.state.layers.size() != static_cast<size_t>(c.config.numLayers))
+    return bundleError("state layout has " + Twine(c.state.layers.size()) +
+                       " layers, the config " + Twine(c.config.numLayers));
+  uint64_t vocab = static_cast<uint64_t>(c.config.vocabSize);
+  for (const BundleTestVector &t : c.testVectors) {
+    uint64_t rows = t.prompt.size() + t.generated.size();
+    if (t.prompt.empty() || t.expectedLogits.size() != rows * vocab)
+      return bundleError("test vector '" + t.name + "': " +
+                         Twine(t.expectedLogits.size()) + " logits for " + Twine(rows) +
+                         " rows of " + Twine(vocab) + " (the prompt must not be empty)");
+    for (const std::vector<float> *state : {&t.prefillState, &t.finalState})
+      if (!state->empty() && state->size() != c.state.stateFloats)
+        return bundleError("test vector '" + t.name + "': a state has " +
+                           Twine(state->size()) + " floats, expected " +
+                           Twine(c.state.stateFloats));
+  }
+  return Error::success();
+}
+
+void emitWeights(const BundleContents &c, Sink &sink) {
+  for (const BundleWeight &w : c.weights) {
+    uint64_t parts = static_cast<uint64_t>(w.numPartitions);
+    uint64_t partBytes = w.bytes.size() / parts;
+    for (uint64_t p = 0; p < parts; ++p) {
+      sink.zeros(w.offset + p * w.partitionStride - sink.written);
+      sink.write(w.bytes.slice(p * partBytes, partBytes));
+    }
+  }
+  sink.zeros(c.weightSegmentSize - sink.written);
+}
+
+// Places each vector's float arrays in the test_data segment, 64-byte aligned.
+uint64_t planTestData(const BundleContents &c, std::vector<TestSlices> &slices) {
+  uint64_t end = 0;
+  auto place = [&](const std::vector<float> &values) {
+    uint64_t offset = alignTo(end, 64);
+    end = offset + values.size() * sizeof(float);
+    return offset;
+  };
+  for (const BundleTestVector &t : c.testVectors) {
+    TestSlices s;
+    s.logits = place(t.expectedLogits);
+    if (!t.prefillState.empty())
+      s.prefill = place(t.prefillState);
+    if (!t.finalState.empty())
+      s.final = place(t.finalState);
+    slices.push_back(s);
+  }
+  return end;
+}
+
+void emitTestData(const BundleContents &c, ArrayRef<TestSlices> slices, uint64_t size,
+                  Sink &sink) {
+  auto put = [&](uint64_t offset, const std::vector<float> &values) {
+    sink.zeros(offset - sink.written);
+    sink.write(asBytes(values));
+  };
+  for (auto [t, s] : zip(c.testVectors, slices)) {
+    put(s.logits, t.expectedLogits);
+    if (!t.prefillState.empty())
+      put(s.prefill, t.prefillState);
+    if (!t.finalState.empty())
+      put(s.final, t.finalState);
+  }
+  sink.zeros(size - sink.written);
+}
+
+fb::DType toFb(DType dtype) {
+  switch (dtype) {
+  case DType::F32: return fb::DType::f32;
+  case DType::F16: return fb::DType::f16;
+  case DType::BF16: return fb::DType::bf16;
+  }
+  llvm_unreachable("unknown dtype");
+}
+
+// The table of contents. Segment indices: code images 0..n-1, then weights,
+// then test data.
+flatbuffers::DetachedBuffer buildToc(const BundleContents &c,
+                                     ArrayRef<SegmentPlan> segments,
+                                     ArrayRef<TestSlices> slices) {
+  flatbuffers::FlatBufferBuilder b(16384);
+  const ModelConfig &cfg = c.config;
+  auto config = fb::CreateModelConfig(
+      b, cfg.vocabSize, cfg.hiddenSize, cfg.numLayers, cfg.numChannels, cfg.slopeWindow,
+      cfg.numPartitions, cfg.activePartitions, cfg.partitionSize, cfg.normEps,
+      b.CreateVector(cfg.decays), b.CreateVector(cfg.slopes));
+
+  std::vector<flatbuffers::Offset<fb::Segment>> segmentTable;
+  for (const SegmentPlan &s : segments) {
+    fb::Sha256 sha(flatbuffers::span<const uint8_t, 32>(s.sha256.data(), 32));
+    segmentTable.push_back(fb::CreateSegment(b, s.kind, s.offset, s.size, &sha));
+  }
+
+  std::vector<flatbuffers::Offset<fb::CodeImage>> images;
+  for (auto [i, image] : enumerate(c.codeImages)) {
+    std::vector<flatbuffers::Offset<fb::EntryPoint>> entries;
+    for (const BundleEntryPoint &e : image.entries)
+      entries.push_back(fb::CreateEntryPointDirect(b, e.name.c_str(), e.index, e.maxTokens,
+                                                   e.arenaBytes));
+    images.push_back(fb::CreateCodeImageDirect(
+        b, image.triple.c_str(), static_cast<fb::Arch>(image.arch), image.cpu.c_str(),
+        image.features.c_str(), image.abiVersion, static_cast<uint32_t>(i), &entries));
+  }
+
+  std::vector<flatbuffers::Offset<fb::Weight>> weights;
+  for (const BundleWeight &w : c.weights) {
+    uint64_t parts = static_cast<uint64_t>(w.numPartitions);
+    uint64_t partBytes = w.bytes.size() / parts;
+    uint64_t stride = parts == 1 ? partBytes : w.partitionStride;
+    weights.push_back(fb::CreateWeightDirect(b, w.name.c_str(), toFb(w.dtype), &w.shape,
+                                             w.offset, (parts - 1) * stride + partBytes,
+                                             w.numPartitions, stride));
+  }
+
+  std::vector<flatbuffers::Offset<fb::LayerState>> layers;
+  for (const LayerStateLayout &l : c.state.layers)
+    layers.push_back(fb::CreateLayerStateDirect(b, l.hOffset, &l.hShape, l.uHistOffset,
+                                                &l.uHistShape));
+  auto state = fb::CreateStateLayoutDirect(b, &layers, c.state.stateFloats);
+
+  uint32_t weightSegment = static_cast<uint32_t>(c.codeImages.size());
+  uint32_t testSegment = weightSegment + 1;
+  std::vector<flatbuffers::Offset<fb::TestVector>> tests;
+  for (auto [t, s] : zip(c.testVectors, slices)) {
+    auto slice = [&](uint64_t offset, const std::vector<float> &values) {
+      if (values.empty())
+        return flatbuffers::Offset<fb::FloatData>();
+      return fb::CreateFloatData(
+          b, 0, fb::CreateSegmentSlice(b, testSegment, offset, values.size() * sizeof(float)));
+    };
+    auto logits = slice(s.logits, t.expectedLogits);
+    auto prefill = slice(s.prefill, t.prefillState);
+    auto final = slice(s.final, t.finalState);
+    tests.push_back(fb::CreateTestVectorDirect(b, t.name.c_str(), &t.prompt, &t.generated,
+                                               t.nextToken, logits, prefill, final));
+  }
+
+  auto root = fb::CreateBundleDirect(b, c.schemaVersion, c.compilerVersion.c_str(), config,
+                                     &segmentTable, &images, weightSegment, &weights, state,
+                                     tests.empty() ? nullptr : &tests);
+  fb::FinishBundleBuffer(b, root);
+  return b.Release();
+}
+
+} // namespace
+
+Expected<BundleArch> bundleArchForTriple(StringRef tripleText) {
+  Triple triple(tripleText);
+  switch (triple.getArch()) {
+  case Triple::x86_64: return BundleArch::X86_64;
+  case Triple::aarch64: return BundleArch::AArch64;
+  case Triple::riscv64: return BundleArch::RISCV64;
+  default:
+    return bundleError("target triple '" + tripleText +
+                       "' is not x86_64, aarch64 or riscv64");
+  }
+}
+
+std::vector<BundleWeight> bundleWeights(const WeightLayout &layout,
+                                        const Checkpoint &checkpoint) {
+  std::vector<BundleWeight> weights;
+  for (const WeightPlacement &p : layout.weights) {
+    BundleWeight w;
+    w.name = p.name;
+    w.dtype = p.dtype;
+    w.shape = p.shape;
+    w.offset = p.offset;
+    w.numPartitions = p.numPartitions;
+    w.partitionStride = p.partitionStride;
+    w.bytes = checkpoint.tensor(p.name).bytes;
+    weights.push_back(std::move(w));
+  }
+  return weights;
+}
+
+Error writeBundle(raw_ostream &os, const BundleContents &c) {
+  if (Error error = checkContents(c))
+    return error;
+
+  std::vector<SegmentPlan> segments;
+  for (const BundleCodeImage &image : c.codeImages) {
+    ArrayRef<uint8_t> bytes = image.bytes;
+    segments.push_back({fb::SegmentKind::code, bytes.size(),
+                        [bytes](Sink &sink) { sink.write(bytes); }});
+  }
+  segments.push_back({fb::SegmentKind::weights, c.weightSegmentSize,
+                      [&c](Sink &sink) { emitWeights(c, sink); }});
+  std::vector<TestSlices> slices;
+  if (!c.testVectors.empty()) {
+    uint64_t size = planTestData(c, slices);
+    segments.push_back({fb::SegmentKind::test_data, size, [&c, &slices, size](Sink &sink) {
+                          emitTestData(c, slices, size, sink);
+                        }});
+  }
+  uint64_t offset = 0;
+  for (SegmentPlan &s : segments) {
+    s.offset = alignTo(offset, YAN_BUNDLE_SEGMENT_ALIGNMENT);
+    offset = s.offset + s.size;
+    HashSink hash;
+    s.emit(hash);
+    if (hash.written != s.size)
+      return bundleError("internal error: a segment emitted " + Twine(hash.written) +
+                         " bytes instead of " + Twine(s.size));
+    s.sha256 = hash.sha.final();
+  }
+
+  flatbuffers::DetachedBuffer toc = buildToc(c, segments, slices);
+  yan_bundle_header header{};
+  std::memcpy(header.magic, YAN_BUNDLE_MAGIC, sizeof(header.magic));
+  header.header_version = YAN_BUNDLE_HEADER_VERSION;
+  header.header_size = YAN_BUNDLE_HEADER_SIZE;
+  header.flatbuffer_offset = YAN_BUNDLE_HEADER_SIZE;
+  header.flatbuffer_size = toc.size();
+  header.segment_base_offset =
+      alignTo(YAN_BUNDLE_HEADER_SIZE + toc.size(), YAN_BUNDLE_SEGMENT_ALIGNMENT);
+  header.file_size = header.segment_base_offset + offset;
+  header.segment_alignment = YAN_BUNDLE_SEGMENT_ALIGNMENT;
+
+  StreamSink out(os);
+  out.write(ArrayRef<uint8_t>(reinterpret_cast<const uint8_t *>(&header), sizeof(header)));
+  out.write(ArrayRef<uint8_t>(toc.data(), toc.size()));
+  for (SegmentPlan &s : segments) {
+    out.zeros(header.segment_base_offset + s.offset - out.written);
+    StreamSink segment(os);
+    s.emit(segment);
+    out.written += segment.written;
+  }
+  if (out.written != header.file_size)
+    return bundleError("internal error: wrote " + Twine(out.written) + " bytes, header says " +
+                       Twine(header.file_size));
+  return Error::success();
+}
+
+Error writeBundle(StringRef path, const BundleContents &contents) {
+  // writeToOutput writes a temporary file next to `path` and renames it, so
+  // readers never see a half-written bundle.
+  return writeToOutput(path, [&](raw_ostream &os) { return writeBundle(os, contents); });
+}
+
+} // namespace yan

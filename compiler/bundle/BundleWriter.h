@@ -1,0 +1,103 @@
+//===- BundleWriter.h - Writing .yanb bundles --------------------*- C++ -*-===//
+//
+// A bundle = 64-byte header + FlatBuffer table of contents
+// (runtime/schema/bundle.fbs) + 16 KiB-aligned segments: one per code image,
+// then the weight segment, then (if there are test vectors) one test_data
+// segment. Layout constants: runtime/include/yan/bundle_format.h.
+//
+// Writing is deterministic (same contents -> same bytes: no timestamps, no
+// hash-map order) and atomic (a temporary file renamed over `path`).
+//
+//===----------------------------------------------------------------------===//
+#ifndef YAN_COMPILER_BUNDLE_BUNDLEWRITER_H
+#define YAN_COMPILER_BUNDLE_BUNDLEWRITER_H
+
+#include "compiler/bundle/StateLayout.h"
+#include "compiler/bundle/WeightLayout.h"
+#include "compiler/import/ModelConfig.h"
+#include "compiler/import/SafeTensors.h"
+#include "yan/bundle_format.h"
+#include "yan/executable_abi.h"
+
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/Support/Error.h"
+#include "llvm/Support/raw_ostream.h"
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace yan {
+
+/// Values match yan.fb.Arch.
+enum class BundleArch : uint8_t { X86_64 = 1, AArch64 = 2, RISCV64 = 3 };
+
+/// The architecture of an LLVM target triple ("x86_64-unknown-linux-gnu").
+llvm::Expected<BundleArch> bundleArchForTriple(llvm::StringRef triple);
+
+struct BundleWeight {
+  std::string name;
+  DType dtype = DType::F32;
+  std::vector<int64_t> shape;
+  uint64_t offset = 0;          // in the weight segment, 64-byte aligned
+  int64_t numPartitions = 1;
+  uint64_t partitionStride = 0; // bytes; >= bytes.size() / numPartitions
+  /// The tensor's bytes, unpadded; partition p (bytes.size() / numPartitions
+  /// bytes) is written at offset + p * partitionStride.
+  llvm::ArrayRef<uint8_t> bytes;
+};
+
+/// The weights of `checkpoint` placed per `layout` (views into the mapped
+/// checkpoint: keep it alive until the bundle is written).
+std::vector<BundleWeight> bundleWeights(const WeightLayout &layout,
+                                        const Checkpoint &checkpoint);
+
+struct BundleEntryPoint {
+  std::string name;       // "prefill", "decode"
+  uint32_t index = 0;     // yan_entry_index_v1
+  int64_t maxTokens = 1;
+  uint64_t arenaBytes = 0;
+};
+
+struct BundleCodeImage {
+  std::string triple;
+  BundleArch arch = BundleArch::X86_64;
+  std::string cpu;
+  std::string features;
+  uint32_t abiVersion = YAN_EXECUTABLE_ABI_VERSION;
+  std::vector<BundleEntryPoint> entries;
+  llvm::ArrayRef<uint8_t> bytes; // the linked ELF shared object
+};
+
+/// Reference results (test/reference/golden.py's test-vector set).
+struct BundleTestVector {
+  std::string name;
+  std::vector<int32_t> prompt;
+  std::vector<int32_t> generated;    // the greedy tokens fed to decode
+  int32_t nextToken = -1;            // argmax of the last row, -1 unknown
+  std::vector<float> expectedLogits; // (prompt + generated) rows of V
+  std::vector<float> prefillState;   // empty or state_floats
+  std::vector<float> finalState;     // empty or state_floats
+};
+
+struct BundleContents {
+  ModelConfig config;
+  std::string compilerVersion;
+  std::vector<BundleCodeImage> codeImages;
+  std::vector<BundleWeight> weights; // ascending offsets
+  uint64_t weightSegmentSize = 0;
+  StateLayout state;
+  std::vector<BundleTestVector> testVectors;
+  /// Only tests change this (to check that readers refuse other versions).
+  uint32_t schemaVersion = YAN_BUNDLE_SCHEMA_VERSION;
+};
+
+/// Checks `contents` (ranges, sizes, config) and writes the bundle to
+/// `path` atomically. Errors name the offending weight/image/vector.
+llvm::Error writeBundle(llvm::StringRef path, const BundleContents &contents);
+
+/// The same bytes to a stream (tests, in-memory use).
+llvm::Error writeBundle(llvm::raw_ostream &os, const BundleContents &contents);
+
+} // namespace yan
+
+#endif // YAN_COMPILER_BUNDLE_BUNDLEWRITER_H

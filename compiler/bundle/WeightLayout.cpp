@@ -1,0 +1,93 @@
+//===- WeightLayout.cpp - Where each weight lives in the bundle -----------===//
+#include "compiler/bundle/WeightLayout.h"
+
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/MathExtras.h"
+
+using namespace llvm;
+
+namespace yan {
+namespace {
+
+Error layoutError(const Twine &message) {
+  return createStringError(inconvertibleErrorCode(), "weight layout: " + message);
+}
+
+// a * b, or false on overflow.
+bool multiply(uint64_t a, uint64_t b, uint64_t &out) {
+  return !__builtin_mul_overflow(a, b, &out);
+}
+
+bool alignTo(uint64_t value, uint64_t align, uint64_t &out) {
+  if (value > UINT64_MAX - (align - 1))
+    return false;
+  out = llvm::alignTo(value, align);
+  return true;
+}
+
+} // namespace
+
+const WeightPlacement *WeightLayout::find(StringRef name) const {
+  for (const WeightPlacement &w : weights)
+    if (w.name == name)
+      return &w;
+  return nullptr;
+}
+
+bool isPartitionedWeight(StringRef name) {
+  if (!name.consume_front("layers."))
+    return false;
+  auto [layer, rest] = name.split('.');
+  return !layer.empty() && llvm::all_of(layer, [](char c) { return llvm::isDigit(c); }) &&
+         (rest == "ffn.w1" || rest == "ffn.w3" || rest == "ffn.w2");
+}
+
+Expected<WeightLayout> computeWeightLayout(const Checkpoint &checkpoint,
+                                           const WeightLayoutOptions &options) {
+  if (!isPowerOf2_64(options.tensorAlignment))
+    return layoutError("tensor alignment " + Twine(options.tensorAlignment) +
+                       " is not a power of two");
+  if (options.partitionAlignment && !isPowerOf2_64(options.partitionAlignment))
+    return layoutError("partition alignment " + Twine(options.partitionAlignment) +
+                       " is not a power of two");
+  const ModelConfig &config = checkpoint.config;
+  WeightLayout layout;
+  uint64_t end = 0;
+  for (const ExpectedTensor &expected : expectedTensors(config)) {
+    const TensorView *tensor = checkpoint.weights->find(expected.name);
+    if (!tensor)
+      return layoutError("checkpoint has no tensor '" + expected.name + "'");
+    WeightPlacement w;
+    w.name = expected.name;
+    w.dtype = tensor->dtype;
+    w.shape = tensor->shape;
+    uint64_t bytes = tensor->bytes.size();
+    bool partitioned = isPartitionedWeight(w.name) && config.numPartitions > 1;
+    w.numPartitions = partitioned ? config.numPartitions : 1;
+    uint64_t parts = static_cast<uint64_t>(w.numPartitions);
+    if (bytes % parts != 0)
+      return layoutError("'" + w.name + "' (" + Twine(bytes) +
+                         " bytes) does not split into " + Twine(parts) + " partitions");
+    w.partitionBytes = bytes / parts;
+    uint64_t align = options.tensorAlignment;
+    w.partitionStride = w.partitionBytes;
+    if (partitioned && options.partitionAlignment) {
+      align = std::max(align, options.partitionAlignment);
+      if (!alignTo(w.partitionBytes, options.partitionAlignment, w.partitionStride))
+        return layoutError("'" + w.name + "' is too large");
+    }
+    uint64_t padded;
+    if (!multiply(parts - 1, w.partitionStride, padded) ||
+        padded > UINT64_MAX - w.partitionBytes || !alignTo(end, align, w.offset) ||
+        w.offset > UINT64_MAX - (padded + w.partitionBytes))
+      return layoutError("the weight segment would exceed 2^64 bytes at '" + w.name + "'");
+    w.size = padded + w.partitionBytes;
+    end = w.offset + w.size;
+    layout.weights.push_back(std::move(w));
+  }
+  layout.segmentSize = end;
+  return layout;
+}
+
+} // namespace yan

@@ -1,0 +1,61 @@
+//===- WeightLayout.h - Where each weight lives in the bundle ----*- C++ -*-===//
+//
+// The weight segment's layout, computed once and shared: codegen bakes these
+// offsets into the code image, the bundle writer copies bytes to them, and
+// the runtime's weight table (which doubles as the partition table) records
+// them. Tensors appear in the canonical order of yan::expectedTensors.
+//
+//===----------------------------------------------------------------------===//
+#ifndef YAN_COMPILER_BUNDLE_WEIGHTLAYOUT_H
+#define YAN_COMPILER_BUNDLE_WEIGHTLAYOUT_H
+
+#include "compiler/import/Checkpoint.h"
+
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace yan {
+
+struct WeightLayoutOptions {
+  /// Every tensor starts at a multiple of this (the alignment generated code
+  /// may assume for vector loads). Power of two.
+  uint64_t tensorAlignment = 64;
+  /// Each partition of a partitioned weight starts at a multiple of this
+  /// (e.g. the page size, so inactive partitions are never touched). 0 packs
+  /// partitions back to back. Power of two when non-zero.
+  uint64_t partitionAlignment = 0;
+};
+
+struct WeightPlacement {
+  std::string name;
+  DType dtype;
+  std::vector<int64_t> shape;
+  uint64_t offset = 0;          // in the weight segment
+  uint64_t size = 0;            // bytes spanned, padding between partitions included
+  int64_t numPartitions = 1;    // slices along the leading dimension
+  uint64_t partitionBytes = 0;  // bytes of one slice (unpadded)
+  uint64_t partitionStride = 0; // bytes from one slice to the next
+};
+
+struct WeightLayout {
+  std::vector<WeightPlacement> weights; // canonical order, ascending offsets
+  uint64_t segmentSize = 0;             // end of the last weight
+
+  /// nullptr if absent.
+  const WeightPlacement *find(llvm::StringRef name) const;
+};
+
+/// True for the weights stored as partitions: layers.*.ffn.{w1,w3,w2}.
+bool isPartitionedWeight(llvm::StringRef name);
+
+/// Places every tensor of `checkpoint` (which must have passed
+/// checkTensors). Errors only on invalid options or sizes that overflow.
+llvm::Expected<WeightLayout>
+computeWeightLayout(const Checkpoint &checkpoint, const WeightLayoutOptions &options = {});
+
+} // namespace yan
+
+#endif // YAN_COMPILER_BUNDLE_WEIGHTLAYOUT_H

@@ -1,0 +1,59 @@
+//===- CodegenDriver.cpp - A yan module to a code image, step by step -----===//
+#include "compiler/codegen/CodegenDriver.h"
+
+#include "compiler/codegen/ImageLinker.h"
+#include "compiler/codegen/ObjectEmitter.h"
+#include "compiler/codegen/Pipeline.h"
+
+#include "mlir/Pass/PassManager.h"
+
+namespace yan {
+namespace {
+llvm::Error error(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                 message.str().c_str());
+}
+} // namespace
+
+llvm::Expected<ModelLayout> lowerToLLVMDialect(mlir::ModuleOp module,
+                                               const CodegenOptions &options) {
+  ModelLayout layout;
+  auto state = describeState(module);
+  if (!state)
+    return state.takeError();
+  layout.state = std::move(*state);
+
+  mlir::PassManager loops(module.getContext());
+  buildLowerToLoopsPipeline(loops, options.target.f32Lanes,
+                            options.prefillMaxTokens);
+  if (failed(loops.run(module)))
+    return error("lowering the yan module to loops failed");
+  if (llvm::Error err = takeLayout(module, layout))
+    return std::move(err);
+
+  mlir::PassManager llvmDialect(module.getContext());
+  buildLoopsToLLVMPipeline(llvmDialect);
+  if (failed(llvmDialect.run(module)))
+    return error("lowering to the LLVM dialect failed");
+  return layout;
+}
+
+llvm::Expected<CodeImage> compileCodeImage(mlir::ModuleOp module,
+                                           const CodegenOptions &options) {
+  auto layout = lowerToLLVMDialect(module, options);
+  if (!layout)
+    return layout.takeError();
+  llvm::LLVMContext context;
+  auto llvmModule = buildLLVMModule(module, context, *layout, options.target);
+  if (!llvmModule)
+    return llvmModule.takeError();
+  auto object = emitObject(**llvmModule, options.target);
+  if (!object)
+    return object.takeError();
+  auto image = linkCodeImage(*object);
+  if (!image)
+    return image.takeError();
+  return CodeImage{options.target, std::move(*layout), std::move(*image)};
+}
+
+} // namespace yan

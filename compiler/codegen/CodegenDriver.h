@@ -1,0 +1,34 @@
+//===- CodegenDriver.h - A yan module to a code image, step by step -*- C++ -*-===//
+#ifndef YAN_COMPILER_CODEGEN_CODEGENDRIVER_H
+#define YAN_COMPILER_CODEGEN_CODEGENDRIVER_H
+
+#include "compiler/codegen/ModelLayout.h"
+#include "targets/TargetDescription.h"
+
+#include "mlir/IR/BuiltinOps.h"
+
+namespace yan {
+
+struct CodegenOptions {
+  ResolvedTarget target;
+  int64_t prefillMaxTokens = 64;
+};
+
+/// Lowers a yan-level module (as the importer builds it) in place to the
+/// LLVM dialect and returns the layout facts the bundle needs. Errors are
+/// reported through the context's diagnostic engine and as the result.
+llvm::Expected<ModelLayout> lowerToLLVMDialect(mlir::ModuleOp module,
+                                               const CodegenOptions &options);
+
+/// lowerToLLVMDialect, then LLVM IR, object and the linked code image.
+struct CodeImage {
+  ResolvedTarget target;
+  ModelLayout layout;
+  std::vector<uint8_t> bytes; // ELF shared object, no imports
+};
+llvm::Expected<CodeImage> compileCodeImage(mlir::ModuleOp module,
+                                           const CodegenOptions &options);
+
+} // namespace yan
+
+#endif // YAN_COMPILER_CODEGEN_CODEGENDRIVER_H

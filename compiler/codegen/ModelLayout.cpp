@@ -1,0 +1,93 @@
+//===- ModelLayout.cpp - What the bundle must know about compiled code ----===//
+#include "compiler/codegen/ModelLayout.h"
+
+#include "compiler/import/Importer.h"
+#include "compiler/lowering/Passes.h"
+#include "yan/IR/YanOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "yan/executable_abi.h"
+
+using namespace mlir;
+
+namespace yan {
+namespace {
+llvm::Error error(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                 message.str().c_str());
+}
+} // namespace
+
+llvm::Expected<std::vector<StateSlot>> describeState(ModuleOp module) {
+  auto decode = module.lookupSymbol<func::FuncOp>(kDecodeEntry);
+  if (!decode)
+    return error("the module has no @decode entry point");
+  std::vector<StateSlot> slots;
+  int64_t offset = 0;
+  for (unsigned i = 1; i < decode.getNumArguments(); ++i) {
+    auto name = decode.getArgAttrOfType<StringAttr>(i, "yan.state");
+    auto type = dyn_cast<RankedTensorType>(decode.getArgument(i).getType());
+    if (!name || !type || !type.hasStaticShape())
+      return error("@decode argument " + llvm::Twine(i) +
+                   " is not a static state tensor with a yan.state name");
+    slots.push_back({name.str(),
+                     std::vector<int64_t>(type.getShape().begin(),
+                                          type.getShape().end()),
+                     offset});
+    offset += type.getNumElements();
+  }
+  return slots;
+}
+
+llvm::Error takeLayout(ModuleOp module, ModelLayout &layout) {
+  auto weightBytes = module->getAttrOfType<IntegerAttr>(kWeightBytesAttr);
+  auto config = module->getAttrOfType<DictionaryAttr>("yan.model");
+  if (!weightBytes || !config || !config.getAs<IntegerAttr>("vocab_size"))
+    return error("module lacks yan.weight_bytes or yan.model");
+  layout.weightBytes = weightBytes.getInt();
+  layout.vocabSize = config.getAs<IntegerAttr>("vocab_size").getInt();
+
+  SmallVector<Operation *> weights;
+  for (auto weight : module.getOps<mlir::yan::WeightOp>()) {
+    auto type = cast<RankedTensorType>(weight.getType());
+    layout.weights.push_back(
+        {weight.getSymName().str(),
+         weight->getAttrOfType<IntegerAttr>(kWeightOffsetAttr).getInt(),
+         type.getNumElements() * (type.getElementTypeBitWidth() / 8)});
+    weights.push_back(weight);
+  }
+  for (Operation *weight : weights)
+    weight->erase();
+
+  layout.entries.assign(YAN_ENTRY_COUNT_V1, EntryPointInfo{});
+  unsigned found = 0;
+  for (Operation &op : module.getBody()->getOperations()) {
+    auto name = op.getAttrOfType<StringAttr>(kEntryAttr);
+    if (!name)
+      continue;
+    uint32_t index = name.getValue() == kPrefillEntry  ? YAN_ENTRY_PREFILL
+                     : name.getValue() == kDecodeEntry ? YAN_ENTRY_DECODE
+                                                       : YAN_ENTRY_COUNT_V1;
+    if (index == YAN_ENTRY_COUNT_V1)
+      return error("unknown entry point '" + name.getValue() + "'");
+    EntryPointInfo &entry = layout.entries[index];
+    entry = {name.str(), index,
+             op.getAttrOfType<IntegerAttr>(kMaxTokensAttr).getInt(),
+             op.getAttrOfType<IntegerAttr>(kArenaBytesAttr).getInt()};
+    layout.stateFloats =
+        op.getAttrOfType<IntegerAttr>(kStateFloatsAttr).getInt();
+    ++found;
+    for (llvm::StringRef attr : {kEntryAttr, kMaxTokensAttr, kArenaBytesAttr,
+                                 kStateFloatsAttr})
+      op.removeAttr(attr);
+  }
+  if (found != YAN_ENTRY_COUNT_V1)
+    return error("expected the prefill and decode entry points, found " +
+                 llvm::Twine(found));
+  for (llvm::StringRef attr : {"yan.model", kWeightBytesAttr.data()})
+    module->removeAttr(attr);
+  return llvm::Error::success();
+}
+
+} // namespace yan

@@ -1,0 +1,208 @@
+//===- ObjectEmitter.cpp - LLVM dialect -> object code --------------------===//
+#include "compiler/codegen/ObjectEmitter.h"
+
+#include "yan/executable_abi.h"
+
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Verifier.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Passes/PassBuilder.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/TargetParser/Triple.h"
+
+namespace yan {
+namespace {
+
+llvm::Error error(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                 message.str().c_str());
+}
+
+llvm::Expected<std::unique_ptr<llvm::TargetMachine>>
+createTargetMachine(const ResolvedTarget &target) {
+  static const bool initialized = [] {
+    llvm::InitializeAllTargetInfos();
+    llvm::InitializeAllTargets();
+    llvm::InitializeAllTargetMCs();
+    llvm::InitializeAllAsmPrinters();
+    return true;
+  }();
+  (void)initialized;
+  std::string message;
+  const llvm::Target *llvmTarget =
+      llvm::TargetRegistry::lookupTarget(target.triple, message);
+  if (!llvmTarget)
+    return error("no LLVM backend for '" + target.triple + "': " + message);
+  llvm::TargetOptions options;
+  llvm::Triple triple(target.triple);
+  if (triple.isRISCV64())
+    options.MCOptions.ABIName = "lp64d"; // Debian's riscv64 ABI
+  std::unique_ptr<llvm::TargetMachine> machine(llvmTarget->createTargetMachine(
+      target.triple, target.cpu, target.features, options, llvm::Reloc::PIC_,
+      llvm::CodeModel::Small, llvm::CodeGenOptLevel::Aggressive));
+  if (!machine)
+    return error("LLVM cannot target CPU '" + target.cpu + "' on '" +
+                 target.triple + "'");
+  return machine;
+}
+
+/// One wrapper per entry point: unpacks yan_entry_args_v1 into the memref
+/// descriptors (allocated, aligned, offset, size, stride) of the lowered
+/// function yan_<name>(weights, state, arena, tokens, logits).
+llvm::Function *buildEntryWrapper(llvm::Module &module,
+                                  const EntryPointInfo &entry,
+                                  const ModelLayout &layout) {
+  llvm::LLVMContext &context = module.getContext();
+  llvm::Function *impl = module.getFunction("yan_" + entry.name);
+  if (!impl)
+    return nullptr;
+  llvm::Type *ptr = llvm::PointerType::getUnqual(context);
+  llvm::Type *i64 = llvm::Type::getInt64Ty(context);
+  llvm::Type *i32 = llvm::Type::getInt32Ty(context);
+  auto *argsType = llvm::StructType::get(context, {ptr, ptr, ptr, ptr, i64, ptr});
+  auto *wrapper = llvm::Function::Create(
+      llvm::FunctionType::get(i32, {ptr}, false),
+      llvm::GlobalValue::InternalLinkage, "yan_entry_" + entry.name, module);
+  llvm::IRBuilder<> b(llvm::BasicBlock::Create(context, "entry", wrapper));
+  llvm::Value *args = wrapper->getArg(0);
+  auto field = [&](unsigned i) {
+    return b.CreateLoad(argsType->getElementType(i),
+                        b.CreateStructGEP(argsType, args, i));
+  };
+  llvm::Value *weights = field(0), *state = field(1), *arena = field(2),
+              *tokens = field(3), *count = field(4), *logits = field(5);
+  llvm::SmallVector<llvm::Value *> operands;
+  auto descriptor = [&](llvm::Value *base, llvm::Value *size) {
+    operands.append({base, base, b.getInt64(0), size, b.getInt64(1)});
+  };
+  descriptor(weights, b.getInt64(layout.weightBytes));
+  descriptor(state, b.getInt64(layout.stateFloats));
+  descriptor(arena, b.getInt64(entry.arenaBytes));
+  descriptor(tokens, count);
+  descriptor(logits, b.CreateMul(count, b.getInt64(layout.vocabSize)));
+  b.CreateCall(impl, operands);
+  b.CreateRet(b.getInt32(0));
+  return wrapper;
+}
+
+llvm::Error addAbiSurface(llvm::Module &module, const ModelLayout &layout) {
+  llvm::LLVMContext &context = module.getContext();
+  for (llvm::Function &function : module)
+    if (!function.isDeclaration())
+      function.setLinkage(llvm::GlobalValue::InternalLinkage);
+
+  llvm::SmallVector<llvm::Constant *> wrappers;
+  for (const EntryPointInfo &entry : layout.entries) {
+    llvm::Function *wrapper = buildEntryWrapper(module, entry, layout);
+    if (!wrapper)
+      return error("lowered module lacks @yan_" + entry.name);
+    wrappers.push_back(wrapper);
+  }
+  llvm::Type *ptr = llvm::PointerType::getUnqual(context);
+  llvm::Type *i32 = llvm::Type::getInt32Ty(context);
+  auto *tableType = llvm::ArrayType::get(ptr, wrappers.size());
+  auto *entries = new llvm::GlobalVariable(
+      module, tableType, /*isConstant=*/true, llvm::GlobalValue::InternalLinkage,
+      llvm::ConstantArray::get(tableType, wrappers), "yan_entries");
+  auto *executableType = llvm::StructType::get(context, {i32, i32, ptr});
+  auto *executable = new llvm::GlobalVariable(
+      module, executableType, true, llvm::GlobalValue::InternalLinkage,
+      llvm::ConstantStruct::get(
+          executableType,
+          {llvm::ConstantInt::get(i32, YAN_EXECUTABLE_ABI_VERSION),
+           llvm::ConstantInt::get(i32, wrappers.size()), entries}),
+      "yan_executable");
+
+  auto *query = llvm::Function::Create(
+      llvm::FunctionType::get(ptr, {i32}, false),
+      llvm::GlobalValue::ExternalLinkage, YAN_EXECUTABLE_QUERY_SYMBOL, module);
+  query->setVisibility(llvm::GlobalValue::DefaultVisibility);
+  llvm::IRBuilder<> b(llvm::BasicBlock::Create(context, "entry", query));
+  llvm::Value *matches = b.CreateICmpEQ(
+      query->getArg(0), b.getInt32(YAN_EXECUTABLE_ABI_VERSION));
+  b.CreateRet(b.CreateSelect(matches, executable,
+                             llvm::ConstantPointerNull::get(
+                                 llvm::PointerType::getUnqual(context))));
+  return llvm::Error::success();
+}
+
+void optimize(llvm::Module &module, llvm::TargetMachine &machine) {
+  llvm::LoopAnalysisManager loops;
+  llvm::FunctionAnalysisManager functions;
+  llvm::CGSCCAnalysisManager cgscc;
+  llvm::ModuleAnalysisManager modules;
+  llvm::PassBuilder builder(&machine);
+  builder.registerModuleAnalyses(modules);
+  builder.registerCGSCCAnalyses(cgscc);
+  builder.registerFunctionAnalyses(functions);
+  builder.registerLoopAnalyses(loops);
+  builder.crossRegisterProxies(loops, functions, cgscc, modules);
+  llvm::ModulePassManager pipeline =
+      builder.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3);
+  pipeline.run(module, modules);
+}
+
+} // namespace
+
+llvm::Expected<std::unique_ptr<llvm::Module>>
+buildLLVMModule(mlir::ModuleOp module, llvm::LLVMContext &context,
+                const ModelLayout &layout, const ResolvedTarget &target) {
+  mlir::DialectRegistry registry;
+  mlir::registerBuiltinDialectTranslation(registry);
+  mlir::registerLLVMDialectTranslation(registry);
+  module->getContext()->appendDialectRegistry(registry);
+
+  std::unique_ptr<llvm::Module> llvmModule =
+      mlir::translateModuleToLLVMIR(module, context, "yan");
+  if (!llvmModule)
+    return error("translation to LLVM IR failed");
+  auto machine = createTargetMachine(target);
+  if (!machine)
+    return machine.takeError();
+  llvmModule->setTargetTriple(target.triple);
+  llvmModule->setDataLayout((*machine)->createDataLayout());
+  if (llvm::Error err = addAbiSurface(*llvmModule, layout))
+    return std::move(err);
+  for (llvm::Function &function : *llvmModule) {
+    if (function.isDeclaration())
+      continue;
+    // No memset/memcpy idioms: the image must not import anything.
+    function.addFnAttr("no-builtins");
+    function.addFnAttr("target-cpu", target.cpu);
+    if (!target.features.empty())
+      function.addFnAttr("target-features", target.features);
+  }
+  std::string message;
+  llvm::raw_string_ostream os(message);
+  if (llvm::verifyModule(*llvmModule, &os))
+    return error("generated LLVM IR is invalid: " + os.str());
+  optimize(*llvmModule, **machine);
+  return llvmModule;
+}
+
+llvm::Expected<std::vector<uint8_t>> emitObject(llvm::Module &module,
+                                                const ResolvedTarget &target) {
+  for (llvm::Function &function : module)
+    if (function.isDeclaration() && !function.isIntrinsic() &&
+        !function.use_empty())
+      return error("generated code would import '" + function.getName() +
+                   "'; code images must be self-contained");
+  auto machine = createTargetMachine(target);
+  if (!machine)
+    return machine.takeError();
+  llvm::SmallVector<char, 0> buffer;
+  llvm::raw_svector_ostream os(buffer);
+  llvm::legacy::PassManager passes;
+  if ((*machine)->addPassesToEmitFile(passes, os, nullptr,
+                                      llvm::CodeGenFileType::ObjectFile))
+    return error("LLVM cannot emit objects for '" + target.triple + "'");
+  passes.run(module);
+  return std::vector<uint8_t>(buffer.begin(), buffer.end());
+}
+
+} // namespace yan

@@ -1,0 +1,65 @@
+//===- Pipeline.cpp - yan -> LLVM dialect ---------------------------------===//
+#include "compiler/codegen/Pipeline.h"
+
+#include "compiler/lowering/Passes.h"
+
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+
+namespace yan {
+
+void buildLowerToLoopsPipeline(OpPassManager &pm, unsigned f32Lanes,
+                               int64_t prefillMaxTokens) {
+  pm.addPass(createLayoutWeights());
+  LowerToLoopsOptions lowering;
+  lowering.vectorWidth = f32Lanes;
+  lowering.prefillMaxTokens = prefillMaxTokens;
+  pm.addPass(createLowerToLoops(lowering));
+  pm.addPass(createExpandMath());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+}
+
+void buildLoopsToLLVMPipeline(OpPassManager &pm) {
+  pm.addPass(createConvertSCFToCFPass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  pm.addPass(createConvertVectorToLLVMPass());
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createConvertFuncToLLVMPass());
+  pm.addPass(createConvertControlFlowToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+  pm.addPass(createCanonicalizerPass());
+}
+
+namespace {
+struct LowerToLLVMOptions : PassPipelineOptions<LowerToLLVMOptions> {
+  Option<unsigned> vectorWidth{*this, "vector-width",
+                               llvm::cl::desc("f32 lanes per vector"),
+                               llvm::cl::init(8)};
+  Option<int64_t> prefillMaxTokens{
+      *this, "prefill-max-tokens",
+      llvm::cl::desc("Most tokens per prefill call"), llvm::cl::init(64)};
+};
+} // namespace
+
+void registerYanPipelines() {
+  PassPipelineRegistration<LowerToLLVMOptions>(
+      "yan-lower-to-llvm",
+      "Lowers yan entry points to the LLVM dialect (weight layout, loops, "
+      "vector kernels, polynomial math, upstream conversions). yan.weight "
+      "declarations are kept for the bundle writer.",
+      [](OpPassManager &pm, const LowerToLLVMOptions &options) {
+        buildLowerToLoopsPipeline(pm, options.vectorWidth,
+                                  options.prefillMaxTokens);
+        buildLoopsToLLVMPipeline(pm);
+      });
+}
+
+} // namespace yan

@@ -1,0 +1,165 @@
+//===- KernelEmitter.cpp - Building loops and vector kernels --------------===//
+#include "compiler/lowering/KernelEmitter.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/TypeUtilities.h"
+
+using namespace mlir;
+
+namespace yan {
+namespace {
+SmallVector<Value> concat(ArrayRef<Value> a, ValueRange b) {
+  SmallVector<Value> all(a.begin(), a.end());
+  all.append(b.begin(), b.end());
+  return all;
+}
+} // namespace
+
+Value KernelEmitter::index(int64_t value) {
+  return b.create<arith::ConstantIndexOp>(loc, value);
+}
+
+Value KernelEmitter::f32(float value) {
+  return b.create<arith::ConstantOp>(loc, b.getF32FloatAttr(value));
+}
+
+void KernelEmitter::forLoop(Value lb, Value ub, int64_t step,
+                            function_ref<void(Value)> body) {
+  auto loop = b.create<scf::ForOp>(loc, lb, ub, index(step));
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(loop.getBody());
+  body(loop.getInductionVar());
+}
+
+SmallVector<Value> KernelEmitter::forLoop(
+    Value lb, Value ub, int64_t step, ValueRange init,
+    function_ref<SmallVector<Value>(Value, ValueRange)> body) {
+  auto loop = b.create<scf::ForOp>(
+      loc, lb, ub, index(step), init,
+      [&](OpBuilder &nested, Location, Value iv, ValueRange args) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(nested.getInsertionBlock(),
+                            nested.getInsertionPoint());
+        SmallVector<Value> next = body(iv, args);
+        b.create<scf::YieldOp>(loc, next);
+      });
+  return SmallVector<Value>(loop.getResults());
+}
+
+Value KernelEmitter::widen(Value value) {
+  Type element = getElementTypeOrSelf(value.getType());
+  if (element.isF32())
+    return value;
+  Type wide = b.getF32Type();
+  if (auto vec = dyn_cast<VectorType>(value.getType()))
+    wide = VectorType::get(vec.getShape(), b.getF32Type());
+  return b.create<arith::ExtFOp>(loc, wide, value);
+}
+
+Value KernelEmitter::loadF32(const Access &access, ValueRange indices) {
+  return widen(b.create<memref::LoadOp>(loc, access.memref,
+                                        concat(access.leading, indices)));
+}
+
+Value KernelEmitter::loadVectorF32(const Access &access, ValueRange indices) {
+  Type element = cast<MemRefType>(access.memref.getType()).getElementType();
+  auto type = VectorType::get({static_cast<int64_t>(vectorWidth)}, element);
+  return widen(b.create<vector::LoadOp>(loc, type, access.memref,
+                                        concat(access.leading, indices)));
+}
+
+void KernelEmitter::store(Value value, Value memref, ValueRange indices) {
+  b.create<memref::StoreOp>(loc, value, memref, indices);
+}
+
+Value KernelEmitter::silu(Value x) {
+  // x * sigmoid(x) = x / (1 + exp(-x)); exp is expanded to a polynomial later
+  // (no libm in generated code). For x << 0, exp(-x) = inf and x/inf = -0.
+  Value negated = b.create<arith::NegFOp>(loc, x);
+  Value e = b.create<math::ExpOp>(loc, negated);
+  Value denominator = b.create<arith::AddFOp>(loc, f32(1.0f), e);
+  return b.create<arith::DivFOp>(loc, x, denominator);
+}
+
+Value KernelEmitter::mulAdd(Value a, Value x, Value acc) {
+  // mul + add allowed to contract: an FMA where the target has one, and no
+  // call to libm's fmaf where it does not (generated code imports nothing).
+  auto contract = arith::FastMathFlags::contract;
+  Value product = b.create<arith::MulFOp>(loc, a, x, contract);
+  return b.create<arith::AddFOp>(loc, product, acc, contract);
+}
+
+Value KernelEmitter::addReassoc(Value lhs, Value rhs) {
+  return b.create<arith::AddFOp>(loc, lhs, rhs,
+                                 arith::FastMathFlags::reassoc);
+}
+
+void KernelEmitter::dotRowBlock(const Access &matrix, const Access &vec,
+                                Value row0, int64_t block, int64_t cols,
+                                function_ref<void(Value, Value)> epilogue) {
+  int64_t width = vectorWidth;
+  int64_t mainCols = cols / width * width;
+  auto accType = VectorType::get({width}, b.getF32Type());
+  SmallVector<Value> rows;
+  for (int64_t r = 0; r < block; ++r)
+    rows.push_back(r == 0 ? row0
+                          : b.create<arith::AddIOp>(loc, row0, index(r))
+                                .getResult());
+
+  SmallVector<Value> sums;
+  if (mainCols > 0) {
+    Value zero = b.create<arith::ConstantOp>(
+        loc, DenseElementsAttr::get(accType, b.getF32FloatAttr(0.0f)));
+    SmallVector<Value> init(block, zero);
+    SmallVector<Value> accs = forLoop(
+        index(0), index(mainCols), width, init,
+        [&](Value col, ValueRange acc) {
+          Value x = loadVectorF32(vec, {col});
+          SmallVector<Value> next;
+          for (int64_t r = 0; r < block; ++r) {
+            Value w = loadVectorF32(matrix, {rows[r], col});
+            next.push_back(mulAdd(w, x, acc[r]));
+          }
+          return next;
+        });
+    for (Value acc : accs)
+      sums.push_back(b.create<vector::ReductionOp>(
+          loc, vector::CombiningKind::ADD, acc,
+          arith::FastMathFlags::reassoc));
+  } else {
+    sums.assign(block, f32(0.0f));
+  }
+  if (mainCols < cols)
+    sums = forLoop(index(mainCols), index(cols), 1, sums,
+                   [&](Value col, ValueRange acc) {
+                     Value x = loadF32(vec, {col});
+                     SmallVector<Value> next;
+                     for (int64_t r = 0; r < block; ++r) {
+                       Value w = loadF32(matrix, {rows[r], col});
+                       next.push_back(mulAdd(w, x, acc[r]));
+                     }
+                     return next;
+                   });
+  for (int64_t r = 0; r < block; ++r)
+    epilogue(rows[r], sums[r]);
+}
+
+void KernelEmitter::dotRows(const Access &matrix, const Access &vec,
+                            int64_t rows, int64_t cols,
+                            function_ref<void(Value, Value)> epilogue) {
+  int64_t mainRows = rows / rowBlock * rowBlock;
+  if (mainRows > 0)
+    forLoop(index(0), index(mainRows), rowBlock, [&](Value row0) {
+      dotRowBlock(matrix, vec, row0, rowBlock, cols, epilogue);
+    });
+  if (mainRows < rows)
+    forLoop(index(mainRows), index(rows), 1, [&](Value row) {
+      dotRowBlock(matrix, vec, row, 1, cols, epilogue);
+    });
+}
+
+} // namespace yan

@@ -1,0 +1,83 @@
+//===- KernelEmitter.h - Building loops and vector kernels -------*- C++ -*-===//
+//
+// The building blocks the yan lowering emits: counted loops, f32 loads from
+// f32/f16/bf16 memrefs, silu, and the vectorized dot-product kernel that all
+// matrix-vector work (linear, router, FFN, LM head) goes through.
+//
+//===----------------------------------------------------------------------===//
+#ifndef YAN_COMPILER_LOWERING_KERNELEMITTER_H
+#define YAN_COMPILER_LOWERING_KERNELEMITTER_H
+
+#include "mlir/IR/Builders.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
+
+namespace yan {
+
+/// A memref plus fixed leading indices: the row or matrix an access starts
+/// from (e.g. partition p of a [P,F,D] weight is {w, {p}}).
+struct Access {
+  mlir::Value memref;
+  llvm::SmallVector<mlir::Value> leading;
+};
+
+class KernelEmitter {
+public:
+  KernelEmitter(mlir::OpBuilder &builder, mlir::Location loc,
+                unsigned vectorWidth)
+      : b(builder), loc(loc), vectorWidth(vectorWidth) {}
+
+  mlir::Value index(int64_t value);
+  mlir::Value f32(float value);
+
+  /// for iv in [lb, ub) step `step`; `body` gets the induction variable.
+  void forLoop(mlir::Value lb, mlir::Value ub, int64_t step,
+               llvm::function_ref<void(mlir::Value)> body);
+  /// The same with loop-carried values; returns the final values.
+  llvm::SmallVector<mlir::Value>
+  forLoop(mlir::Value lb, mlir::Value ub, int64_t step,
+          mlir::ValueRange init,
+          llvm::function_ref<llvm::SmallVector<mlir::Value>(
+              mlir::Value, mlir::ValueRange)>
+              body);
+
+  /// Loads access[indices...] and widens it to f32.
+  mlir::Value loadF32(const Access &access, mlir::ValueRange indices);
+  /// Loads a vector of `vectorWidth` elements along the last dimension and
+  /// widens it to f32.
+  mlir::Value loadVectorF32(const Access &access, mlir::ValueRange indices);
+  void store(mlir::Value value, mlir::Value memref, mlir::ValueRange indices);
+
+  mlir::Value silu(mlir::Value x);
+  /// a * x + acc, contractible to one FMA.
+  mlir::Value mulAdd(mlir::Value a, mlir::Value x, mlir::Value acc);
+  /// Adds with reassociation allowed, so reductions can be vectorized.
+  mlir::Value addReassoc(mlir::Value lhs, mlir::Value rhs);
+
+  /// For every row r in [0, rows): dot(matrix[r, :], vector[:]) over `cols`
+  /// elements, then `epilogue(r, dot)`. The matrix is read once, `rowBlock`
+  /// rows at a time with one vector accumulator each (independent FMA chains
+  /// keep the FMA units busy and the memory bus streaming); a scalar tail
+  /// handles cols % vectorWidth and rows % rowBlock.
+  void dotRows(const Access &matrix, const Access &vector, int64_t rows,
+               int64_t cols,
+               llvm::function_ref<void(mlir::Value row, mlir::Value dot)>
+                   epilogue);
+
+  mlir::OpBuilder &builder() { return b; }
+  mlir::Location location() const { return loc; }
+
+private:
+  void dotRowBlock(const Access &matrix, const Access &vector, mlir::Value row0,
+                   int64_t block, int64_t cols,
+                   llvm::function_ref<void(mlir::Value, mlir::Value)> epilogue);
+  mlir::Value widen(mlir::Value value);
+
+  mlir::OpBuilder &b;
+  mlir::Location loc;
+  unsigned vectorWidth;
+  static constexpr int64_t rowBlock = 4;
+};
+
+} // namespace yan
+
+#endif // YAN_COMPILER_LOWERING_KERNELEMITTER_H

@@ -1,0 +1,589 @@
+//===- LowerToLoops.cpp - yan entry points to loops over runtime buffers --===//
+//
+// Walks an entry point's ops in order (the importer emits a straight-line
+// graph), gives every tensor a buffer (a weight view, a state view, the
+// caller's logits, or an arena slot) and emits each op as loops over those
+// buffers. See Passes.td for the calling convention.
+//
+//===----------------------------------------------------------------------===//
+#include "compiler/lowering/ArenaPlanner.h"
+#include "compiler/lowering/KernelEmitter.h"
+#include "compiler/lowering/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "yan/IR/YanOps.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+using namespace mlir;
+
+namespace yan {
+#define GEN_PASS_DEF_LOWERTOLOOPS
+#include "compiler/lowering/Passes.h.inc"
+
+namespace {
+
+namespace y = mlir::yan;
+
+/// Lowers one entry point.
+class EntryLowering {
+public:
+  EntryLowering(func::FuncOp source, int64_t maxTokens, unsigned vectorWidth)
+      : source(source), builder(source), loc(source.getLoc()),
+        kernels(builder, loc, vectorWidth), maxTokens(maxTokens) {}
+
+  LogicalResult run();
+
+private:
+  LogicalResult checkSignature();
+  void createFunction();
+  LogicalResult mapState();
+  LogicalResult lowerOp(Operation *op);
+
+  // Buffers.
+  Value arenaBuffer(Type tensorType);
+  Value temporary(ArrayRef<int64_t> shape, int64_t &offset);
+  Value weightView(y::WeightRefOp op);
+  Value bufferFor(Value result);
+  Value buffer(Value tensor) { return buffers.lookup(tensor); }
+
+  // Kernels.
+  void rmsNormRow(const Access &x, Value weight, Value out, Value outRow,
+                  int64_t width, float eps);
+  void lowerEmbed(y::EmbedOp op);
+  void lowerRmsNorm(y::RmsNormOp op);
+  void lowerLinear(y::LinearOp op);
+  void lowerAdd(arith::AddFOp op);
+  void lowerMcsd(y::McsdOp op);
+  void lowerRouter(y::RouterOp op);
+  void lowerPartitionedFfn(y::PartitionedFfnOp op);
+  void lowerLmHead(y::LmHeadOp op);
+
+  int64_t dimOf(Value tensor, unsigned i) {
+    return cast<RankedTensorType>(tensor.getType()).getDimSize(i);
+  }
+
+  func::FuncOp source;
+  func::FuncOp entry;
+  OpBuilder builder;
+  Location loc;
+  KernelEmitter kernels;
+  int64_t maxTokens;
+  ArenaPlanner arena;
+
+  Value weightsArg, stateArg, arenaArg, tokensArg, logitsArg;
+  Value numTokens; // index
+  DenseMap<Value, Value> buffers;
+  DenseMap<Value, int64_t> arenaOffsets; // values living in the arena
+  DenseMap<Value, Operation *> lastUse;
+  int64_t stateFloats = 0;
+};
+
+LogicalResult EntryLowering::checkSignature() {
+  FunctionType type = source.getFunctionType();
+  if (type.getNumInputs() < 1 || type.getNumResults() < 1)
+    return source.emitError("an entry point takes tokens and returns logits");
+  auto tokens = dyn_cast<RankedTensorType>(type.getInput(0));
+  if (!tokens || tokens.getRank() != 1 ||
+      !tokens.getElementType().isInteger(32))
+    return source.emitError("argument 0 must be the tokens, tensor<Nxi32>");
+  auto logits = dyn_cast<RankedTensorType>(type.getResult(0));
+  if (!logits || logits.getRank() != 2 || !logits.getElementType().isF32())
+    return source.emitError("result 0 must be the logits, tensor<NxVxf32>");
+  if (type.getNumInputs() != type.getNumResults())
+    return source.emitError(
+        "every state argument must be returned as the matching result");
+  for (unsigned i = 1; i < type.getNumInputs(); ++i)
+    if (type.getInput(i) != type.getResult(i))
+      return source.emitError() << "state result " << i << " has type "
+                                << type.getResult(i) << ", argument has "
+                                << type.getInput(i);
+  return success();
+}
+
+void EntryLowering::createFunction() {
+  MLIRContext *context = builder.getContext();
+  auto dynamic = [&](Type element) {
+    return MemRefType::get({ShapedType::kDynamic}, element);
+  };
+  Type i8 = IntegerType::get(context, 8);
+  auto type = builder.getFunctionType(
+      {dynamic(i8), dynamic(builder.getF32Type()), dynamic(i8),
+       dynamic(builder.getI32Type()), dynamic(builder.getF32Type())},
+      {});
+  entry = builder.create<func::FuncOp>(
+      loc, ("yan_" + source.getSymName()).str(), type);
+  Block *block = entry.addEntryBlock();
+  builder.setInsertionPointToStart(block);
+  weightsArg = block->getArgument(0);
+  stateArg = block->getArgument(1);
+  arenaArg = block->getArgument(2);
+  tokensArg = block->getArgument(3);
+  logitsArg = block->getArgument(4);
+
+  auto tokensType = cast<RankedTensorType>(source.getArgument(0).getType());
+  if (tokensType.isDynamicDim(0)) {
+    numTokens = builder.create<memref::DimOp>(loc, tokensArg, 0);
+  } else {
+    maxTokens = tokensType.getDimSize(0);
+    numTokens = kernels.index(maxTokens);
+  }
+  buffers[source.getArgument(0)] = tokensArg;
+}
+
+LogicalResult EntryLowering::mapState() {
+  // State arguments are laid out one after the other in argument order; each
+  // must feed exactly one yan.mcsd whose matching result is returned, so the
+  // mixer can update the caller's state in place.
+  auto returnOp = cast<func::ReturnOp>(source.getBody().front().getTerminator());
+  for (unsigned i = 1; i < source.getNumArguments(); ++i) {
+    Value arg = source.getArgument(i);
+    auto type = cast<RankedTensorType>(arg.getType());
+    if (!type.hasStaticShape() || !type.getElementType().isF32())
+      return source.emitError() << "state argument " << i
+                                << " must be a static f32 tensor";
+    if (!arg.hasOneUse() || !isa<y::McsdOp>(*arg.getUsers().begin()))
+      return source.emitError() << "state argument " << i
+                                << " must be used by exactly one yan.mcsd";
+    auto mcsd = cast<y::McsdOp>(*arg.getUsers().begin());
+    Value updated = arg == mcsd.getH() ? mcsd.getHOut()
+                    : arg == mcsd.getUHist() ? mcsd.getUHistOut()
+                                             : Value();
+    if (!updated || returnOp.getOperand(i) != updated)
+      return source.emitError() << "state result " << i
+                                << " must be the update of state argument "
+                                << i;
+    // A view of the flat state buffer at this argument's offset.
+    SmallVector<int64_t> strides(type.getRank(), 1);
+    for (int64_t d = type.getRank() - 2; d >= 0; --d)
+      strides[d] = strides[d + 1] * type.getDimSize(d + 1);
+    auto viewType = MemRefType::get(
+        type.getShape(), type.getElementType(),
+        StridedLayoutAttr::get(builder.getContext(), stateFloats, strides));
+    Value view = builder.create<memref::ReinterpretCastOp>(
+        loc, viewType, stateArg, stateFloats, type.getShape(), strides);
+    buffers[arg] = view;
+    buffers[updated] = view;
+    stateFloats += type.getNumElements();
+  }
+  return success();
+}
+
+Value EntryLowering::temporary(ArrayRef<int64_t> shape, int64_t &offset) {
+  int64_t elements = 1;
+  for (int64_t d : shape)
+    elements *= d;
+  offset = arena.allocate(elements * 4);
+  auto type = MemRefType::get(shape, builder.getF32Type());
+  return builder.create<memref::ViewOp>(loc, type, arenaArg,
+                                        kernels.index(offset), ValueRange{});
+}
+
+Value EntryLowering::arenaBuffer(Type tensorType) {
+  auto type = cast<RankedTensorType>(tensorType);
+  int64_t elements = 1;
+  SmallVector<Value> dynamicSizes;
+  for (int64_t d : type.getShape()) {
+    if (ShapedType::isDynamic(d)) {
+      elements *= maxTokens;
+      dynamicSizes.push_back(numTokens);
+    } else {
+      elements *= d;
+    }
+  }
+  int64_t bytes = elements * (type.getElementTypeBitWidth() / 8);
+  int64_t offset = arena.allocate(bytes);
+  auto memrefType = MemRefType::get(type.getShape(), type.getElementType());
+  Value view = builder.create<memref::ViewOp>(
+      loc, memrefType, arenaArg, kernels.index(offset), dynamicSizes);
+  return view;
+}
+
+Value EntryLowering::bufferFor(Value result) {
+  if (Value existing = buffers.lookup(result))
+    return existing; // state updated in place
+  auto returnOp = cast<func::ReturnOp>(source.getBody().front().getTerminator());
+  if (returnOp.getOperand(0) == result) {
+    int64_t vocab = dimOf(result, 1);
+    auto type = MemRefType::get({ShapedType::kDynamic, vocab},
+                                builder.getF32Type());
+    OpFoldResult zero = builder.getIndexAttr(0);
+    Value view = builder.create<memref::ReinterpretCastOp>(
+        loc, type, logitsArg, zero,
+        ArrayRef<OpFoldResult>{numTokens, builder.getIndexAttr(vocab)},
+        ArrayRef<OpFoldResult>{builder.getIndexAttr(vocab),
+                               builder.getIndexAttr(1)});
+    buffers[result] = view;
+    return view;
+  }
+  Value view = arenaBuffer(result.getType());
+  buffers[result] = view;
+  int64_t offset = cast<arith::ConstantIndexOp>(
+                       view.getDefiningOp<memref::ViewOp>()
+                           .getByteShift()
+                           .getDefiningOp())
+                       .value();
+  arenaOffsets[result] = offset;
+  return view;
+}
+
+Value EntryLowering::weightView(y::WeightRefOp op) {
+  auto weight = SymbolTable::lookupNearestSymbolFrom<y::WeightOp>(
+      op, op.getNameAttr());
+  auto offset = weight->getAttrOfType<IntegerAttr>(kWeightOffsetAttr);
+  auto type = cast<RankedTensorType>(op.getType());
+  auto memrefType = MemRefType::get(type.getShape(), type.getElementType());
+  return builder.create<memref::ViewOp>(loc, memrefType, weightsArg,
+                                        kernels.index(offset.getInt()),
+                                        ValueRange{});
+}
+
+//===----------------------------------------------------------------------===//
+// Kernels
+//===----------------------------------------------------------------------===//
+
+void EntryLowering::rmsNormRow(const Access &x, Value weight, Value out,
+                               Value outRow, int64_t width, float eps) {
+  KernelEmitter &k = kernels;
+  Value sumSquares =
+      k.forLoop(k.index(0), k.index(width), 1, {k.f32(0.0f)},
+                [&](Value i, ValueRange acc) -> SmallVector<Value> {
+                  Value v = k.loadF32(x, {i});
+                  Value sq = builder.create<arith::MulFOp>(loc, v, v);
+                  return {k.addReassoc(acc[0], sq)};
+                })[0];
+  Value mean = builder.create<arith::DivFOp>(loc, sumSquares,
+                                             k.f32(static_cast<float>(width)));
+  Value root = builder.create<math::SqrtOp>(
+      loc, builder.create<arith::AddFOp>(loc, mean, k.f32(eps)));
+  Value scale = builder.create<arith::DivFOp>(loc, k.f32(1.0f), root);
+  k.forLoop(k.index(0), k.index(width), 1, [&](Value i) {
+    Value v = builder.create<arith::MulFOp>(loc, k.loadF32(x, {i}), scale);
+    Value w = k.loadF32(Access{weight, {}}, {i});
+    SmallVector<Value> indices;
+    if (outRow)
+      indices.push_back(outRow);
+    indices.push_back(i);
+    k.store(builder.create<arith::MulFOp>(loc, v, w), out, indices);
+  });
+}
+
+void EntryLowering::lowerEmbed(y::EmbedOp op) {
+  KernelEmitter &k = kernels;
+  Value table = buffer(op.getTable());
+  Value out = bufferFor(op.getResult());
+  int64_t width = dimOf(op.getTable(), 1);
+  k.forLoop(k.index(0), numTokens, 1, [&](Value t) {
+    Value token = builder.create<memref::LoadOp>(loc, tokensArg, t);
+    Value row = builder.create<arith::IndexCastOp>(
+        loc, builder.getIndexType(), token);
+    k.forLoop(k.index(0), k.index(width), 1, [&](Value d) {
+      k.store(k.loadF32(Access{table, {row}}, {d}), out, {t, d});
+    });
+  });
+}
+
+void EntryLowering::lowerRmsNorm(y::RmsNormOp op) {
+  KernelEmitter &k = kernels;
+  Value x = buffer(op.getInput());
+  Value out = bufferFor(op.getResult());
+  float eps = op.getEps().convertToFloat();
+  int64_t width = dimOf(op.getInput(), 1);
+  k.forLoop(k.index(0), numTokens, 1, [&](Value t) {
+    rmsNormRow(Access{x, {t}}, buffer(op.getWeight()), out, t, width, eps);
+  });
+}
+
+void EntryLowering::lowerLinear(y::LinearOp op) {
+  KernelEmitter &k = kernels;
+  Value x = buffer(op.getInput());
+  Value out = bufferFor(op.getResult());
+  Value weight = buffer(op.getWeight());
+  int64_t rows = dimOf(op.getWeight(), 0), cols = dimOf(op.getWeight(), 1);
+  k.forLoop(k.index(0), numTokens, 1, [&](Value t) {
+    k.dotRows(Access{weight, {}}, Access{x, {t}}, rows, cols,
+              [&](Value row, Value dot) { k.store(dot, out, {t, row}); });
+  });
+}
+
+void EntryLowering::lowerAdd(arith::AddFOp op) {
+  KernelEmitter &k = kernels;
+  Value lhs = buffer(op.getLhs()), rhs = buffer(op.getRhs());
+  Value out = bufferFor(op.getResult());
+  int64_t width = dimOf(op.getResult(), 1);
+  k.forLoop(k.index(0), numTokens, 1, [&](Value t) {
+    k.forLoop(k.index(0), k.index(width), 1, [&](Value d) {
+      Value a = builder.create<memref::LoadOp>(loc, lhs, ValueRange{t, d});
+      Value b = builder.create<memref::LoadOp>(loc, rhs, ValueRange{t, d});
+      k.store(builder.create<arith::AddFOp>(loc, a, b), out, {t, d});
+    });
+  });
+}
+
+void EntryLowering::lowerMcsd(y::McsdOp op) {
+  // Feature by feature (features are independent), positions in order: the
+  // decay state and the last K-1 u values travel as loop-carried scalars, so
+  // the state buffers can be read once and written once, in place.
+  KernelEmitter &k = kernels;
+  Value u = buffer(op.getU()), v = buffer(op.getV()), q = buffer(op.getQ());
+  Value h = buffer(op.getH()), hist = buffer(op.getUHist());
+  Value m = bufferFor(op.getM());
+  int64_t hidden = dimOf(op.getH(), 0);
+  int64_t channels = op.getNumChannels();
+  int64_t window = op.getSlopeWindow();
+  int64_t perChannel = hidden / channels;
+  for (int64_t c = 0; c < channels; ++c) {
+    float decay = op.getDecays()[c];
+    float slope = op.getSlopes()[c];
+    k.forLoop(k.index(c * perChannel), k.index((c + 1) * perChannel), 1,
+              [&](Value i) {
+      // carried: h, then u_{t-1}, u_{t-2}, ..., u_{t-K+1}
+      SmallVector<Value> init{builder.create<memref::LoadOp>(loc, h, i)};
+      for (int64_t j = 1; j < window; ++j)
+        init.push_back(builder.create<memref::LoadOp>(
+            loc, hist, ValueRange{k.index(window - 1 - j), i}));
+      SmallVector<Value> last = k.forLoop(
+          k.index(0), numTokens, 1, init,
+          [&](Value t, ValueRange carried) -> SmallVector<Value> {
+            Value ut = builder.create<memref::LoadOp>(loc, u, ValueRange{t, i});
+            Value s = ut;
+            for (int64_t j = 1; j < window; ++j)
+              s = k.mulAdd(k.f32(1.0f - static_cast<float>(j) * slope),
+                           carried[j], s);
+            Value vt = builder.create<memref::LoadOp>(loc, v, ValueRange{t, i});
+            Value decayed =
+                builder.create<arith::MulFOp>(loc, k.f32(decay), carried[0]);
+            Value hNew = k.mulAdd(k.f32(1.0f - decay), vt, decayed);
+            Value qt = builder.create<memref::LoadOp>(loc, q, ValueRange{t, i});
+            Value mixed = builder.create<arith::MulFOp>(
+                loc, builder.create<arith::MulFOp>(loc, s, hNew), k.silu(qt));
+            k.store(mixed, m, {t, i});
+            SmallVector<Value> next{hNew, ut};
+            for (int64_t j = 1; j + 1 < window; ++j)
+              next.push_back(carried[j]);
+            return next;
+          });
+      builder.create<memref::StoreOp>(loc, last[0], h, i);
+      for (int64_t j = 1; j < window; ++j)
+        builder.create<memref::StoreOp>(
+            loc, last[j], hist, ValueRange{k.index(window - 1 - j), i});
+    });
+  }
+}
+
+void EntryLowering::lowerRouter(y::RouterOp op) {
+  KernelEmitter &k = kernels;
+  Value x = buffer(op.getInput());
+  Value weight = buffer(op.getWeight());
+  Value indices = bufferFor(op.getIndices());
+  Value alphas = bufferFor(op.getWeights());
+  int64_t partitions = dimOf(op.getWeight(), 0);
+  int64_t hidden = dimOf(op.getWeight(), 1);
+  int64_t active = op.getActivePartitions();
+  int64_t scratchOffset;
+  Value logits = temporary({partitions}, scratchOffset);
+  Type i32 = builder.getI32Type();
+  Value minusOne = builder.create<arith::ConstantIntOp>(loc, -1, 32);
+  Value zero32 = builder.create<arith::ConstantIntOp>(loc, 0, 32);
+
+  k.forLoop(k.index(0), numTokens, 1, [&](Value t) {
+    k.dotRows(Access{weight, {}}, Access{x, {t}}, partitions, hidden,
+              [&](Value row, Value dot) { k.store(dot, logits, {row}); });
+    // Top-k by repeated selection: the j-th pick is the largest logit not yet
+    // picked; scanning upwards with a strict '>' keeps the lower index on ties.
+    // The first unpicked partition is taken even if its logit is NaN, so an
+    // index is always valid.
+    k.forLoop(k.index(0), k.index(active), 1, [&](Value j) {
+      SmallVector<Value> best = k.forLoop(
+          k.index(0), k.index(partitions), 1, {k.f32(0.0f), minusOne},
+          [&](Value p, ValueRange acc) -> SmallVector<Value> {
+            Value p32 = builder.create<arith::IndexCastOp>(loc, i32, p);
+            Value taken =
+                k.forLoop(k.index(0), j, 1,
+                          {builder.create<arith::ConstantIntOp>(loc, 0, 1)},
+                          [&](Value j2, ValueRange seen) -> SmallVector<Value> {
+                            Value picked = builder.create<memref::LoadOp>(
+                                loc, indices, ValueRange{t, j2});
+                            Value same = builder.create<arith::CmpIOp>(
+                                loc, arith::CmpIPredicate::eq, picked, p32);
+                            return {builder.create<arith::OrIOp>(loc, seen[0],
+                                                                 same)};
+                          })[0];
+            Value value = builder.create<memref::LoadOp>(loc, logits, p);
+            Value none = builder.create<arith::CmpIOp>(
+                loc, arith::CmpIPredicate::slt, acc[1], zero32);
+            Value greater = builder.create<arith::CmpFOp>(
+                loc, arith::CmpFPredicate::OGT, value, acc[0]);
+            Value better = builder.create<arith::AndIOp>(
+                loc,
+                builder.create<arith::XOrIOp>(
+                    loc, taken,
+                    builder.create<arith::ConstantIntOp>(loc, 1, 1)),
+                builder.create<arith::OrIOp>(loc, none, greater));
+            return {builder.create<arith::SelectOp>(loc, better, value, acc[0]),
+                    builder.create<arith::SelectOp>(loc, better, p32, acc[1])};
+          });
+      k.store(best[1], indices, {t, j});
+      k.store(best[0], alphas, {t, j});
+    });
+    // softmax over the picked logits; the first pick is the largest.
+    Value largest = builder.create<memref::LoadOp>(
+        loc, alphas, ValueRange{t, k.index(0)});
+    Value total = k.forLoop(
+        k.index(0), k.index(active), 1, {k.f32(0.0f)},
+        [&](Value j, ValueRange acc) -> SmallVector<Value> {
+          Value r = builder.create<memref::LoadOp>(loc, alphas, ValueRange{t, j});
+          Value e = builder.create<math::ExpOp>(
+              loc, builder.create<arith::SubFOp>(loc, r, largest));
+          k.store(e, alphas, {t, j});
+          return {builder.create<arith::AddFOp>(loc, acc[0], e)};
+        })[0];
+    k.forLoop(k.index(0), k.index(active), 1, [&](Value j) {
+      Value e = builder.create<memref::LoadOp>(loc, alphas, ValueRange{t, j});
+      k.store(builder.create<arith::DivFOp>(loc, e, total), alphas, {t, j});
+    });
+  });
+  arena.release(scratchOffset);
+}
+
+void EntryLowering::lowerPartitionedFfn(y::PartitionedFfnOp op) {
+  KernelEmitter &k = kernels;
+  Value x = buffer(op.getInput());
+  Value indices = buffer(op.getIndices());
+  Value alphas = buffer(op.getWeights());
+  Value w1 = buffer(op.getW1()), w3 = buffer(op.getW3()),
+        w2 = buffer(op.getW2());
+  Value out = bufferFor(op.getResult());
+  int64_t ffnSize = dimOf(op.getW1(), 1);
+  int64_t hidden = dimOf(op.getW1(), 2);
+  int64_t active = dimOf(op.getIndices(), 1);
+  int64_t scratchOffset;
+  Value gated = temporary({ffnSize}, scratchOffset);
+
+  k.forLoop(k.index(0), numTokens, 1, [&](Value t) {
+    k.forLoop(k.index(0), k.index(hidden), 1,
+              [&](Value d) { k.store(k.f32(0.0f), out, {t, d}); });
+    // Only the k routed partitions are read: partition p of w1/w3/w2 is the
+    // contiguous slice [p, :, :].
+    k.forLoop(k.index(0), k.index(active), 1, [&](Value j) {
+      Value p32 = builder.create<memref::LoadOp>(loc, indices, ValueRange{t, j});
+      Value p = builder.create<arith::IndexCastOp>(loc, builder.getIndexType(),
+                                                   p32);
+      Value alpha = builder.create<memref::LoadOp>(loc, alphas, ValueRange{t, j});
+      k.dotRows(Access{w1, {p}}, Access{x, {t}}, ffnSize, hidden,
+                [&](Value f, Value dot) { k.store(k.silu(dot), gated, {f}); });
+      k.dotRows(Access{w3, {p}}, Access{x, {t}}, ffnSize, hidden,
+                [&](Value f, Value dot) {
+                  Value g = builder.create<memref::LoadOp>(loc, gated, f);
+                  k.store(builder.create<arith::MulFOp>(loc, g, dot), gated,
+                          {f});
+                });
+      k.dotRows(Access{w2, {p}}, Access{gated, {}}, hidden, ffnSize,
+                [&](Value d, Value dot) {
+                  Value acc =
+                      builder.create<memref::LoadOp>(loc, out, ValueRange{t, d});
+                  k.store(k.mulAdd(alpha, dot, acc), out, {t, d});
+                });
+    });
+  });
+  arena.release(scratchOffset);
+}
+
+void EntryLowering::lowerLmHead(y::LmHeadOp op) {
+  KernelEmitter &k = kernels;
+  Value x = buffer(op.getInput());
+  Value weight = buffer(op.getWeight());
+  Value logits = bufferFor(op.getLogits());
+  int64_t vocab = dimOf(op.getWeight(), 0), hidden = dimOf(op.getWeight(), 1);
+  int64_t scratchOffset;
+  Value normed = temporary({hidden}, scratchOffset);
+  k.forLoop(k.index(0), numTokens, 1, [&](Value t) {
+    rmsNormRow(Access{x, {t}}, buffer(op.getNormWeight()), normed, Value(),
+               hidden, op.getEps().convertToFloat());
+    k.dotRows(Access{weight, {}}, Access{normed, {}}, vocab, hidden,
+              [&](Value row, Value dot) { k.store(dot, logits, {t, row}); });
+  });
+  arena.release(scratchOffset);
+}
+
+LogicalResult EntryLowering::lowerOp(Operation *op) {
+  return TypeSwitch<Operation *, LogicalResult>(op)
+      .Case([&](y::WeightRefOp ref) {
+        buffers[ref.getResult()] = weightView(ref);
+        return success();
+      })
+      .Case([&](y::EmbedOp o) { return lowerEmbed(o), success(); })
+      .Case([&](y::RmsNormOp o) { return lowerRmsNorm(o), success(); })
+      .Case([&](y::LinearOp o) { return lowerLinear(o), success(); })
+      .Case([&](arith::AddFOp o) { return lowerAdd(o), success(); })
+      .Case([&](y::McsdOp o) { return lowerMcsd(o), success(); })
+      .Case([&](y::RouterOp o) { return lowerRouter(o), success(); })
+      .Case([&](y::PartitionedFfnOp o) {
+        return lowerPartitionedFfn(o), success();
+      })
+      .Case([&](y::LmHeadOp o) { return lowerLmHead(o), success(); })
+      .Case([&](func::ReturnOp) { return success(); })
+      .Default([&](Operation *other) {
+        return other->emitOpError("cannot be lowered in a forward entry point");
+      });
+}
+
+LogicalResult EntryLowering::run() {
+  if (failed(checkSignature()))
+    return failure();
+  for (auto weight : source->getParentOfType<ModuleOp>().getOps<y::WeightOp>())
+    if (!weight->hasAttr(kWeightOffsetAttr))
+      return weight.emitOpError("has no yan.offset: run -yan-layout-weights "
+                                "first");
+  createFunction();
+  if (failed(mapState()))
+    return entry.erase(), failure();
+
+  Block &body = source.getBody().front();
+  for (Operation &op : body)
+    for (Value operand : op.getOperands())
+      lastUse[operand] = &op;
+  for (Operation &op : body) {
+    if (failed(lowerOp(&op)))
+      return entry.erase(), failure();
+    // Free the arena slots of values whose last reader was this op.
+    for (Value operand : op.getOperands()) {
+      auto it = arenaOffsets.find(operand);
+      if (it != arenaOffsets.end() && lastUse[operand] == &op) {
+        arena.release(it->second);
+        arenaOffsets.erase(it);
+      }
+    }
+  }
+  builder.create<func::ReturnOp>(loc);
+
+  entry->setAttr(kEntryAttr, builder.getStringAttr(source.getSymName()));
+  entry->setAttr(kMaxTokensAttr, builder.getI64IntegerAttr(maxTokens));
+  entry->setAttr(kArenaBytesAttr, builder.getI64IntegerAttr(arena.size()));
+  entry->setAttr(kStateFloatsAttr, builder.getI64IntegerAttr(stateFloats));
+  source.erase();
+  return success();
+}
+
+struct LowerToLoopsPass : impl::LowerToLoopsBase<LowerToLoopsPass> {
+  using LowerToLoopsBase::LowerToLoopsBase;
+
+  void runOnOperation() override {
+    if (vectorWidth == 0) {
+      getOperation().emitError("vector-width must be positive");
+      return signalPassFailure();
+    }
+    SmallVector<func::FuncOp> entries;
+    for (auto func : getOperation().getOps<func::FuncOp>())
+      if (!func.isExternal())
+        entries.push_back(func);
+    for (func::FuncOp func : entries) {
+      EntryLowering lowering(func, prefillMaxTokens, vectorWidth);
+      if (failed(lowering.run()))
+        return signalPassFailure();
+    }
+  }
+};
+
+} // namespace
+} // namespace yan
