@@ -7,7 +7,8 @@
 namespace yan {
 
 const std::vector<TargetDescription> &allTargets() {
-  static const std::vector<TargetDescription> targets{describeX86Target()};
+  static const std::vector<TargetDescription> targets{
+      describeX86Target(), describeArmTarget(), describeRiscvTarget()};
   return targets;
 }
 

@@ -53,6 +53,8 @@ llvm::Expected<ResolvedTarget> resolveTarget(llvm::StringRef triple,
 
 // One per targets/<arch>/.
 TargetDescription describeX86Target();
+TargetDescription describeArmTarget();
+TargetDescription describeRiscvTarget();
 
 } // namespace yan
 
