@@ -8,11 +8,12 @@
 //===----------------------------------------------------------------------===//
 #include "compiler/bundle/BundleWriter.h"
 
+#include "sha256.h"
+
 #include "bundle_generated.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/MathExtras.h"
-#include "llvm/Support/SHA256.h"
 #include "llvm/Support/SwapByteOrder.h"
 #include "llvm/TargetParser/Triple.h"
 
@@ -50,10 +51,11 @@ public:
 class HashSink : public Sink {
 public:
   void write(ArrayRef<uint8_t> bytes) override {
-    sha.update(bytes);
+    sha.update(bytes.data(), bytes.size());
     written += bytes.size();
   }
-  SHA256 sha;
+  // The runtime's implementation: the bundle is hashed as it will be checked.
+  rt::Sha256 sha;
 };
 
 class StreamSink : public Sink {
@@ -346,7 +348,7 @@ Error writeBundle(raw_ostream &os, const BundleContents &c) {
     if (hash.written != s.size)
       return bundleError("internal error: a segment emitted " + Twine(hash.written) +
                          " bytes instead of " + Twine(s.size));
-    s.sha256 = hash.sha.final();
+    s.sha256 = hash.sha.finish();
   }
 
   flatbuffers::DetachedBuffer toc = buildToc(c, segments, slices);

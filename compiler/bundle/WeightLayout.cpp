@@ -43,7 +43,7 @@ bool isPartitionedWeight(StringRef name) {
          (rest == "ffn.w1" || rest == "ffn.w3" || rest == "ffn.w2");
 }
 
-Expected<WeightLayout> computeWeightLayout(const Checkpoint &checkpoint,
+Expected<WeightLayout> computeWeightLayout(ArrayRef<WeightSpec> specs,
                                            const WeightLayoutOptions &options) {
   if (!isPowerOf2_64(options.tensorAlignment))
     return layoutError("tensor alignment " + Twine(options.tensorAlignment) +
@@ -51,20 +51,21 @@ Expected<WeightLayout> computeWeightLayout(const Checkpoint &checkpoint,
   if (options.partitionAlignment && !isPowerOf2_64(options.partitionAlignment))
     return layoutError("partition alignment " + Twine(options.partitionAlignment) +
                        " is not a power of two");
-  const ModelConfig &config = checkpoint.config;
   WeightLayout layout;
   uint64_t end = 0;
-  for (const ExpectedTensor &expected : expectedTensors(config)) {
-    const TensorView *tensor = checkpoint.weights->find(expected.name);
-    if (!tensor)
-      return layoutError("checkpoint has no tensor '" + expected.name + "'");
+  for (const WeightSpec &spec : specs) {
     WeightPlacement w;
-    w.name = expected.name;
-    w.dtype = tensor->dtype;
-    w.shape = tensor->shape;
-    uint64_t bytes = tensor->bytes.size();
-    bool partitioned = isPartitionedWeight(w.name) && config.numPartitions > 1;
-    w.numPartitions = partitioned ? config.numPartitions : 1;
+    w.name = spec.name;
+    w.dtype = spec.dtype;
+    w.shape = spec.shape;
+    uint64_t bytes = dtypeSize(spec.dtype);
+    for (int64_t d : spec.shape)
+      if (d < 0 || !multiply(bytes, static_cast<uint64_t>(d), bytes))
+        return layoutError("'" + w.name + "' has an invalid or huge shape");
+    if (spec.numPartitions < 1)
+      return layoutError("'" + w.name + "' has no partitions");
+    bool partitioned = spec.numPartitions > 1;
+    w.numPartitions = spec.numPartitions;
     uint64_t parts = static_cast<uint64_t>(w.numPartitions);
     if (bytes % parts != 0)
       return layoutError("'" + w.name + "' (" + Twine(bytes) +
@@ -88,6 +89,21 @@ Expected<WeightLayout> computeWeightLayout(const Checkpoint &checkpoint,
   }
   layout.segmentSize = end;
   return layout;
+}
+
+Expected<WeightLayout> computeWeightLayout(const Checkpoint &checkpoint,
+                                           const WeightLayoutOptions &options) {
+  const ModelConfig &config = checkpoint.config;
+  std::vector<WeightSpec> specs;
+  for (const ExpectedTensor &expected : expectedTensors(config)) {
+    const TensorView *tensor = checkpoint.weights->find(expected.name);
+    if (!tensor)
+      return layoutError("checkpoint has no tensor '" + expected.name + "'");
+    bool partitioned = isPartitionedWeight(expected.name) && config.numPartitions > 1;
+    specs.push_back({expected.name, tensor->dtype, tensor->shape,
+                     partitioned ? config.numPartitions : 1});
+  }
+  return computeWeightLayout(specs, options);
 }
 
 } // namespace yan

@@ -51,6 +51,22 @@ struct WeightLayout {
 /// True for the weights stored as partitions: layers.*.ffn.{w1,w3,w2}.
 bool isPartitionedWeight(llvm::StringRef name);
 
+/// One tensor to place: its partition count comes from whoever knows how it
+/// is read (the IR's WeightAccessOpInterface, or the checkpoint's naming).
+struct WeightSpec {
+  std::string name;
+  DType dtype = DType::F32;
+  std::vector<int64_t> shape;
+  int64_t numPartitions = 1; // slices along the leading dimension
+};
+
+/// The one layout algorithm: tensors in the given order, each at a multiple
+/// of tensorAlignment, partitions of partitioned tensors at multiples of
+/// partitionAlignment. Both the compiler's -yan-layout-weights pass (whose
+/// offsets generated code bakes in) and tests use it.
+llvm::Expected<WeightLayout> computeWeightLayout(llvm::ArrayRef<WeightSpec> specs,
+                                                 const WeightLayoutOptions &options = {});
+
 /// Places every tensor of `checkpoint` (which must have passed
 /// checkTensors). Errors only on invalid options or sizes that overflow.
 llvm::Expected<WeightLayout>

@@ -18,10 +18,6 @@ llvm::Error error(const llvm::Twine &message) {
 llvm::Expected<ModelLayout> lowerToLLVMDialect(mlir::ModuleOp module,
                                                const CodegenOptions &options) {
   ModelLayout layout;
-  auto state = describeState(module);
-  if (!state)
-    return state.takeError();
-  layout.state = std::move(*state);
 
   mlir::PassManager loops(module.getContext());
   buildLowerToLoopsPipeline(loops, options.target.f32Lanes,

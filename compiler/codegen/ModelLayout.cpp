@@ -19,42 +19,36 @@ llvm::Error error(const llvm::Twine &message) {
 }
 } // namespace
 
-llvm::Expected<std::vector<StateSlot>> describeState(ModuleOp module) {
-  auto decode = module.lookupSymbol<func::FuncOp>(kDecodeEntry);
-  if (!decode)
-    return error("the module has no @decode entry point");
-  std::vector<StateSlot> slots;
-  int64_t offset = 0;
-  for (unsigned i = 1; i < decode.getNumArguments(); ++i) {
-    auto name = decode.getArgAttrOfType<StringAttr>(i, "yan.state");
-    auto type = dyn_cast<RankedTensorType>(decode.getArgument(i).getType());
-    if (!name || !type || !type.hasStaticShape())
-      return error("@decode argument " + llvm::Twine(i) +
-                   " is not a static state tensor with a yan.state name");
-    slots.push_back({name.str(),
-                     std::vector<int64_t>(type.getShape().begin(),
-                                          type.getShape().end()),
-                     offset});
-    offset += type.getNumElements();
-  }
-  return slots;
-}
-
 llvm::Error takeLayout(ModuleOp module, ModelLayout &layout) {
   auto weightBytes = module->getAttrOfType<IntegerAttr>(kWeightBytesAttr);
   auto config = module->getAttrOfType<DictionaryAttr>("yan.model");
   if (!weightBytes || !config || !config.getAs<IntegerAttr>("vocab_size"))
     return error("module lacks yan.weight_bytes or yan.model");
-  layout.weightBytes = weightBytes.getInt();
+  layout.weights.segmentSize = weightBytes.getInt();
   layout.vocabSize = config.getAs<IntegerAttr>("vocab_size").getInt();
 
   SmallVector<Operation *> weights;
   for (auto weight : module.getOps<mlir::yan::WeightOp>()) {
     auto type = cast<RankedTensorType>(weight.getType());
-    layout.weights.push_back(
-        {weight.getSymName().str(),
-         weight->getAttrOfType<IntegerAttr>(kWeightOffsetAttr).getInt(),
-         type.getNumElements() * (type.getElementTypeBitWidth() / 8)});
+    auto offset = weight->getAttrOfType<IntegerAttr>(kWeightOffsetAttr);
+    auto partitions = weight->getAttrOfType<IntegerAttr>(kWeightPartitionsAttr);
+    if (!offset || !partitions)
+      return error("weight '" + weight.getSymName() +
+                   "' has no layout: run -yan-layout-weights");
+    WeightPlacement placement;
+    placement.name = weight.getSymName().str();
+    Type element = type.getElementType();
+    placement.dtype = element.isF16()    ? DType::F16
+                      : element.isBF16() ? DType::BF16
+                                         : DType::F32;
+    placement.shape.assign(type.getShape().begin(), type.getShape().end());
+    placement.offset = offset.getInt();
+    placement.size = type.getNumElements() * (type.getElementTypeBitWidth() / 8);
+    placement.numPartitions = partitions.getInt();
+    // Generated code indexes partitions densely: stride == partition bytes.
+    placement.partitionBytes = placement.size / placement.numPartitions;
+    placement.partitionStride = placement.partitionBytes;
+    layout.weights.weights.push_back(std::move(placement));
     weights.push_back(weight);
   }
   for (Operation *weight : weights)

@@ -1,12 +1,15 @@
 //===- ModelLayout.h - What the bundle must know about compiled code -*- C++ -*-===//
 //
 // The facts the compiler decides and the bundle records for the runtime:
-// where each weight sits in the weight segment, the recurrent state layout,
-// and each entry point's token limit and scratch arena size.
+// where each weight sits in the weight segment, the state size, and each
+// entry point's token limit and scratch arena size. Read from the IR after
+// lowering, so the bundle describes exactly what the code assumes.
 //
 //===----------------------------------------------------------------------===//
 #ifndef YAN_COMPILER_CODEGEN_MODELLAYOUT_H
 #define YAN_COMPILER_CODEGEN_MODELLAYOUT_H
+
+#include "compiler/bundle/WeightLayout.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/Support/Error.h"
@@ -15,18 +18,6 @@
 #include <vector>
 
 namespace yan {
-
-struct WeightSlot {
-  std::string name;
-  int64_t offset = 0; // bytes from the weight segment's start
-  int64_t bytes = 0;
-};
-
-struct StateSlot {
-  std::string name; // e.g. "layers.0.h"
-  std::vector<int64_t> shape;
-  int64_t offset = 0; // floats from the state buffer's start
-};
 
 struct EntryPointInfo {
   std::string name;   // "prefill", "decode"
@@ -37,18 +28,12 @@ struct EntryPointInfo {
 
 struct ModelLayout {
   int64_t vocabSize = 0;
-  int64_t weightBytes = 0;
   int64_t stateFloats = 0;
-  std::vector<WeightSlot> weights;
-  std::vector<StateSlot> state;
+  WeightLayout weights;
   std::vector<EntryPointInfo> entries; // by index
 };
 
-/// The state layout of a yan-level module: the `yan.state` arguments of its
-/// decode entry, one after the other.
-llvm::Expected<std::vector<StateSlot>> describeState(mlir::ModuleOp module);
-
-/// Reads weight offsets and entry facts from a module after
+/// Reads weight placements and entry facts from a module after
 /// buildLowerToLoopsPipeline, then removes the yan.weight declarations and
 /// yan.* attributes, which LLVM translation does not know.
 llvm::Error takeLayout(mlir::ModuleOp module, ModelLayout &layout);

@@ -80,7 +80,7 @@ llvm::Function *buildEntryWrapper(llvm::Module &module,
   auto descriptor = [&](llvm::Value *base, llvm::Value *size) {
     operands.append({base, base, b.getInt64(0), size, b.getInt64(1)});
   };
-  descriptor(weights, b.getInt64(layout.weightBytes));
+  descriptor(weights, b.getInt64(layout.weights.segmentSize));
   descriptor(state, b.getInt64(layout.stateFloats));
   descriptor(arena, b.getInt64(entry.arenaBytes));
   descriptor(tokens, count);

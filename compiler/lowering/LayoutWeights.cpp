@@ -1,4 +1,11 @@
 //===- LayoutWeights.cpp - Weight offsets in the weight segment -----------===//
+//
+// The offsets come from the bundle's one layout algorithm
+// (compiler/bundle/WeightLayout.h); this pass only states them in the IR,
+// where generated code and the bundle writer both read them.
+//
+//===----------------------------------------------------------------------===//
+#include "compiler/bundle/WeightLayout.h"
 #include "compiler/lowering/Passes.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -9,27 +16,69 @@ namespace yan {
 #include "compiler/lowering/Passes.h.inc"
 
 namespace {
+std::optional<DType> dtypeOf(mlir::Type element) {
+  if (element.isF32())
+    return DType::F32;
+  if (element.isF16())
+    return DType::F16;
+  if (element.isBF16())
+    return DType::BF16;
+  return std::nullopt;
+}
+
+/// A weight is partitioned when a partitioned FFN reads it: its leading
+/// dimension is then the partition count (WeightAccessOpInterface).
+int64_t partitionsOf(mlir::yan::WeightOp weight, mlir::ModuleOp module) {
+  int64_t partitions = 1;
+  module.walk([&](mlir::yan::PartitionedFfnOp ffn) {
+    for (const mlir::yan::WeightAccess &access :
+         llvm::cast<mlir::yan::WeightAccessOpInterface>(ffn.getOperation())
+             .getWeightAccesses()) {
+      auto ref = ffn->getOperand(access.operandIndex)
+                     .getDefiningOp<mlir::yan::WeightRefOp>();
+      if (ref && ref.getName() == weight.getSymName())
+        partitions = access.numPartitions;
+    }
+  });
+  return partitions;
+}
+
 struct LayoutWeightsPass : impl::LayoutWeightsBase<LayoutWeightsPass> {
   using LayoutWeightsBase::LayoutWeightsBase;
 
   void runOnOperation() override {
     mlir::ModuleOp module = getOperation();
-    if (alignment <= 0 || (alignment & (alignment - 1)) != 0) {
-      module.emitError() << "alignment must be a power of two, got "
-                         << alignment;
+    std::vector<WeightSpec> specs;
+    llvm::SmallVector<mlir::yan::WeightOp> weights;
+    for (auto weight : module.getOps<mlir::yan::WeightOp>()) {
+      auto type = llvm::cast<mlir::RankedTensorType>(weight.getType());
+      std::optional<DType> dtype = dtypeOf(type.getElementType());
+      if (!dtype) {
+        weight.emitOpError("has an element type the bundle cannot store");
+        return signalPassFailure();
+      }
+      specs.push_back({weight.getSymName().str(), *dtype,
+                       std::vector<int64_t>(type.getShape().begin(),
+                                            type.getShape().end()),
+                       partitionsOf(weight, module)});
+      weights.push_back(weight);
+    }
+    WeightLayoutOptions options;
+    options.tensorAlignment = alignment;
+    llvm::Expected<WeightLayout> layout = computeWeightLayout(specs, options);
+    if (!layout) {
+      module.emitError() << llvm::toString(layout.takeError());
       return signalPassFailure();
     }
     mlir::Builder builder(module.getContext());
-    int64_t offset = 0;
-    for (auto weight : module.getOps<mlir::yan::WeightOp>()) {
-      auto type = llvm::cast<mlir::RankedTensorType>(weight.getType());
-      int64_t bytes =
-          type.getNumElements() * (type.getElementTypeBitWidth() / 8);
-      offset = (offset + alignment - 1) / alignment * alignment;
-      weight->setAttr(kWeightOffsetAttr, builder.getI64IntegerAttr(offset));
-      offset += bytes;
+    for (auto [weight, placement] : llvm::zip(weights, layout->weights)) {
+      weight->setAttr(kWeightOffsetAttr,
+                      builder.getI64IntegerAttr(placement.offset));
+      weight->setAttr(kWeightPartitionsAttr,
+                      builder.getI64IntegerAttr(placement.numPartitions));
     }
-    module->setAttr(kWeightBytesAttr, builder.getI64IntegerAttr(offset));
+    module->setAttr(kWeightBytesAttr,
+                    builder.getI64IntegerAttr(layout->segmentSize));
   }
 };
 } // namespace

@@ -358,7 +358,9 @@ void EntryLowering::lowerMcsd(y::McsdOp op) {
             Value mixed = builder.create<arith::MulFOp>(
                 loc, builder.create<arith::MulFOp>(loc, s, hNew), k.silu(qt));
             k.store(mixed, m, {t, i});
-            SmallVector<Value> next{hNew, ut};
+            SmallVector<Value> next{hNew};
+            if (window > 1)
+              next.push_back(ut);
             for (int64_t j = 1; j + 1 < window; ++j)
               next.push_back(carried[j]);
             return next;

@@ -13,6 +13,7 @@ namespace yan {
 
 /// Attribute names the lowering writes and the bundle writer reads.
 inline constexpr llvm::StringLiteral kWeightOffsetAttr = "yan.offset";
+inline constexpr llvm::StringLiteral kWeightPartitionsAttr = "yan.partitions";
 inline constexpr llvm::StringLiteral kWeightBytesAttr = "yan.weight_bytes";
 inline constexpr llvm::StringLiteral kEntryAttr = "yan.entry";
 inline constexpr llvm::StringLiteral kMaxTokensAttr = "yan.max_tokens";

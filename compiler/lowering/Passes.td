@@ -8,11 +8,12 @@ def LayoutWeights : Pass<"yan-layout-weights", "::mlir::ModuleOp"> {
   let summary = "assigns every yan.weight its byte offset in the weight segment";
   let description = [{
     Lays the weights out in declaration order (the importer declares them in
-    the canonical order of docs/yan-model.md), each at a multiple of
-    `alignment`, and records `yan.offset` on each `yan.weight` and
-    `yan.weight_bytes` on the module. Generated code bakes these offsets in;
-    the bundle writer reads the same attributes, so code and bundle cannot
-    disagree.
+    the canonical order of docs/yan-model.md) with the bundle's layout
+    algorithm (compiler/bundle/WeightLayout.h), each at a multiple of
+    `alignment`, and records `yan.offset` and `yan.partitions` on each
+    `yan.weight` and `yan.weight_bytes` on the module. Generated code bakes
+    these offsets in; the bundle writer reads the same attributes, so code
+    and bundle cannot disagree.
   }];
   let options = [
     Option<"alignment", "alignment", "int64_t", /*default=*/"64",

@@ -1,13 +1,15 @@
 //===- yanc.cpp - The Yan ahead-of-time compiler driver -------------------===//
 //
-//   yanc MODEL_DIR -o OUT [--target TRIPLE] [--cpu NAME] [--features +a,-b]
-//        [--emit=yan|mlir|llvm|obj|image|bundle]
+//   yanc MODEL_DIR -o OUT.yanb [--target TRIPLE [--cpu NAME] [--features +a,-b]]...
+//        [--test-vectors FILE]... [--emit=yan|mlir|llvm|obj|image|bundle]
 //
 // Reads config.json + model.safetensors from MODEL_DIR and writes the result
 // of the requested stage. Exit status: 0 on success, 1 on any error (always
 // with a message on stderr). docs/cli.md is the contract.
 //
 //===----------------------------------------------------------------------===//
+#include "compiler/bundle/BundleWriter.h"
+#include "compiler/bundle/TestVectors.h"
 #include "compiler/codegen/CodegenDriver.h"
 #include "compiler/codegen/ImageLinker.h"
 #include "compiler/codegen/ObjectEmitter.h"
@@ -16,6 +18,7 @@
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Support/FileUtilities.h"
+#include "llvm/Config/llvm-config.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/ToolOutputFile.h"
@@ -24,7 +27,7 @@
 namespace cl = llvm::cl;
 
 namespace {
-enum class EmitKind { Yan, Mlir, Llvm, Obj, Image };
+enum class EmitKind { Yan, Mlir, Llvm, Obj, Image, Bundle };
 
 cl::OptionCategory yancCategory("yanc options");
 cl::opt<std::string> modelDir(cl::Positional, cl::Required,
@@ -33,7 +36,7 @@ cl::opt<std::string> outputPath("o", cl::desc("Output file ('-' = stdout)"),
                                 cl::value_desc("path"), cl::init("-"),
                                 cl::cat(yancCategory));
 cl::opt<EmitKind> emit(
-    "emit", cl::desc("What to produce"), cl::init(EmitKind::Image),
+    "emit", cl::desc("What to produce"), cl::init(EmitKind::Bundle),
     cl::values(
         clEnumValN(EmitKind::Yan, "yan", "the imported yan module (MLIR)"),
         clEnumValN(EmitKind::Mlir, "mlir",
@@ -42,17 +45,30 @@ cl::opt<EmitKind> emit(
                    "optimized LLVM IR with the runtime ABI surface"),
         clEnumValN(EmitKind::Obj, "obj", "the relocatable object"),
         clEnumValN(EmitKind::Image, "image",
-                   "the linked code image (ELF shared object, no imports)")),
+                   "the linked code image (ELF shared object, no imports)"),
+        clEnumValN(EmitKind::Bundle, "bundle",
+                   "the .yanb bundle: code image(s), weights, metadata "
+                   "(default)")),
     cl::cat(yancCategory));
-cl::opt<std::string> targetTriple("target",
-                                  cl::desc("Target triple (default x86_64)"),
-                                  cl::value_desc("triple"),
-                                  cl::cat(yancCategory));
-cl::opt<std::string> cpu("cpu", cl::desc("CPU preset or LLVM CPU name"),
-                         cl::value_desc("name"), cl::cat(yancCategory));
-cl::opt<std::string> features("features",
-                              cl::desc("Extra target features (+a,-b)"),
-                              cl::value_desc("list"), cl::cat(yancCategory));
+cl::list<std::string> targetTriples(
+    "target",
+    cl::desc("Target triple (default x86_64); repeat for a multi-target "
+             "bundle with one code image per target"),
+    cl::value_desc("triple"), cl::cat(yancCategory));
+cl::list<std::string> cpus(
+    "cpu",
+    cl::desc("CPU preset; once for all targets or once per --target, in order"),
+    cl::value_desc("name"), cl::cat(yancCategory));
+cl::list<std::string> featureLists(
+    "features",
+    cl::desc("Extra target features (+a,-b); once for all targets or once "
+             "per --target, in order"),
+    cl::value_desc("list"), cl::cat(yancCategory));
+cl::list<std::string> testVectorFiles(
+    "test-vectors",
+    cl::desc("Embed a reference test-vector set (JSON written by "
+             "test/reference/golden.py); repeatable"),
+    cl::value_desc("file"), cl::cat(yancCategory));
 cl::opt<int64_t> prefillMaxTokens(
     "prefill-max-tokens",
     cl::desc("Most tokens one prefill call handles (the runtime splits "
@@ -82,52 +98,74 @@ llvm::Error writeBytes(const std::vector<uint8_t> &bytes) {
     os.write(reinterpret_cast<const char *>(bytes.data()), bytes.size());
   });
 }
-} // namespace
+llvm::Error makeError(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                 message.str().c_str());
+}
 
-int main(int argc, char **argv) {
-  llvm::InitLLVM init(argc, argv);
-  mlir::registerAsmPrinterCLOptions();
-  mlir::registerMLIRContextCLOptions();
-  cl::HideUnrelatedOptions({&yancCategory});
-  cl::ParseCommandLineOptions(argc, argv, "yanc: Yan ahead-of-time compiler\n");
+/// --target/--cpu/--features: --cpu and --features apply to every target
+/// when given once, or pair with the targets in order.
+llvm::Expected<std::vector<yan::ResolvedTarget>> resolveTargets() {
+  std::vector<std::string> triples(targetTriples.begin(), targetTriples.end());
+  if (triples.empty())
+    triples.push_back("");
+  auto pick = [&](const cl::list<std::string> &values, size_t i,
+                  llvm::StringRef flag) -> llvm::Expected<std::string> {
+    if (values.empty())
+      return "";
+    if (values.size() == 1)
+      return values.front();
+    if (values.size() != triples.size())
+      return makeError(flag + " is given " + llvm::Twine(values.size()) +
+                       " times for " + llvm::Twine(triples.size()) +
+                       " targets; give it once or once per --target");
+    return values[i];
+  };
+  std::vector<yan::ResolvedTarget> resolved;
+  for (size_t i = 0; i < triples.size(); ++i) {
+    auto cpu = pick(cpus, i, "--cpu");
+    if (!cpu)
+      return cpu.takeError();
+    auto features = pick(featureLists, i, "--features");
+    if (!features)
+      return features.takeError();
+    auto target = yan::resolveTarget(triples[i], *cpu, *features);
+    if (!target)
+      return target.takeError();
+    for (const yan::ResolvedTarget &other : resolved)
+      if (other.arch == target->arch)
+        return makeError("two code images for " + target->arch +
+                         ": a bundle holds one image per architecture");
+    resolved.push_back(std::move(*target));
+  }
+  return resolved;
+}
 
-  if (prefillMaxTokens < 1)
-    return fail(llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                        "--prefill-max-tokens must be >= 1"));
-  auto target = yan::resolveTarget(targetTriple, cpu, features);
-  if (!target)
-    return fail(target.takeError());
-
-  llvm::Expected<yan::Checkpoint> checkpoint = yan::loadCheckpoint(modelDir);
-  if (!checkpoint)
-    return fail(checkpoint.takeError());
-
+/// Stops after one stage of the pipeline (--emit other than bundle).
+int emitStage(const yan::Checkpoint &checkpoint,
+              const yan::ResolvedTarget &target) {
   mlir::MLIRContext context;
   mlir::OwningOpRef<mlir::ModuleOp> module =
-      yan::importCheckpoint(context, *checkpoint, modelDir);
+      yan::importCheckpoint(context, checkpoint, modelDir);
   if (!module)
     return 1; // diagnostics already reported
+  auto printModule = [&](llvm::raw_ostream &os) { module->print(os), os << "\n"; };
   if (emit == EmitKind::Yan) {
-    if (llvm::Error err = writeOutput(
-            [&](llvm::raw_ostream &os) { module->print(os), os << "\n"; }))
+    if (llvm::Error err = writeOutput(printModule))
       return fail(std::move(err));
     return 0;
   }
-
-  yan::CodegenOptions options{*target, prefillMaxTokens};
+  yan::CodegenOptions options{target, prefillMaxTokens};
   auto layout = yan::lowerToLLVMDialect(*module, options);
   if (!layout)
     return fail(layout.takeError());
   if (emit == EmitKind::Mlir) {
-    if (llvm::Error err = writeOutput(
-            [&](llvm::raw_ostream &os) { module->print(os), os << "\n"; }))
+    if (llvm::Error err = writeOutput(printModule))
       return fail(std::move(err));
     return 0;
   }
-
   llvm::LLVMContext llvmContext;
-  auto llvmModule =
-      yan::buildLLVMModule(*module, llvmContext, *layout, *target);
+  auto llvmModule = yan::buildLLVMModule(*module, llvmContext, *layout, target);
   if (!llvmModule)
     return fail(llvmModule.takeError());
   if (emit == EmitKind::Llvm) {
@@ -136,7 +174,7 @@ int main(int argc, char **argv) {
       return fail(std::move(err));
     return 0;
   }
-  auto object = yan::emitObject(**llvmModule, *target);
+  auto object = yan::emitObject(**llvmModule, target);
   if (!object)
     return fail(object.takeError());
   if (emit == EmitKind::Obj) {
@@ -149,5 +187,93 @@ int main(int argc, char **argv) {
     return fail(image.takeError());
   if (llvm::Error err = writeBytes(*image))
     return fail(std::move(err));
+  return 0;
+}
+
+/// Everything the bundle records, from the checkpoint and the code images
+/// (whose layouts agree: layout does not depend on the target).
+llvm::Expected<yan::BundleContents>
+bundleContents(const yan::Checkpoint &checkpoint,
+               const std::vector<yan::CodeImage> &images) {
+  const yan::ModelLayout &layout = images.front().layout;
+  yan::BundleContents contents;
+  contents.config = checkpoint.config;
+  contents.compilerVersion =
+      "yanc " YAN_VERSION " (LLVM " LLVM_VERSION_STRING ")";
+  contents.weights = yan::bundleWeights(layout.weights, checkpoint);
+  contents.weightSegmentSize = layout.weights.segmentSize;
+  contents.state = yan::computeStateLayout(checkpoint.config);
+  if (static_cast<int64_t>(contents.state.stateFloats) != layout.stateFloats)
+    return makeError("internal error: generated code uses " +
+                     llvm::Twine(layout.stateFloats) +
+                     " state floats, the bundle layout " +
+                     llvm::Twine(contents.state.stateFloats));
+  for (const yan::CodeImage &image : images) {
+    auto arch = yan::bundleArchForTriple(image.target.triple);
+    if (!arch)
+      return arch.takeError();
+    yan::BundleCodeImage code;
+    code.triple = image.target.triple;
+    code.arch = *arch;
+    code.cpu = image.target.cpu;
+    code.features = image.target.features;
+    for (const yan::EntryPointInfo &entry : image.layout.entries)
+      code.entries.push_back({entry.name, entry.index, entry.maxTokens,
+                              static_cast<uint64_t>(entry.arenaBytes)});
+    code.bytes = image.bytes;
+    contents.codeImages.push_back(std::move(code));
+  }
+  for (const std::string &path : testVectorFiles) {
+    auto vector = yan::readTestVector(path, checkpoint.config.vocabSize,
+                                      layout.stateFloats);
+    if (!vector)
+      return vector.takeError();
+    contents.testVectors.push_back(std::move(*vector));
+  }
+  return contents;
+}
+} // namespace
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  mlir::registerAsmPrinterCLOptions();
+  mlir::registerMLIRContextCLOptions();
+  cl::HideUnrelatedOptions({&yancCategory});
+  cl::ParseCommandLineOptions(argc, argv, "yanc: Yan ahead-of-time compiler\n");
+
+  if (prefillMaxTokens < 1)
+    return fail(makeError("--prefill-max-tokens must be >= 1"));
+  auto targets = resolveTargets();
+  if (!targets)
+    return fail(targets.takeError());
+  if (emit != EmitKind::Bundle && targets->size() != 1)
+    return fail(makeError("--emit other than bundle takes exactly one --target"));
+
+  llvm::Expected<yan::Checkpoint> checkpoint = yan::loadCheckpoint(modelDir);
+  if (!checkpoint)
+    return fail(checkpoint.takeError());
+  if (emit != EmitKind::Bundle)
+    return emitStage(*checkpoint, targets->front());
+
+  std::vector<yan::CodeImage> images;
+  for (const yan::ResolvedTarget &target : *targets) {
+    mlir::MLIRContext context;
+    mlir::OwningOpRef<mlir::ModuleOp> module =
+        yan::importCheckpoint(context, *checkpoint, modelDir);
+    if (!module)
+      return 1; // diagnostics already reported
+    auto image = yan::compileCodeImage(*module, {target, prefillMaxTokens});
+    if (!image)
+      return fail(image.takeError());
+    images.push_back(std::move(*image));
+  }
+  auto contents = bundleContents(*checkpoint, images);
+  if (!contents)
+    return fail(contents.takeError());
+  llvm::Error written =
+      outputPath == "-" ? yan::writeBundle(llvm::outs(), *contents)
+                        : yan::writeBundle(outputPath, *contents);
+  if (written)
+    return fail(std::move(written));
   return 0;
 }

@@ -1,0 +1,278 @@
+/*===- runtime.h - The yan runtime C API -------------------------*- C -*-===//
+ *
+ * Open a .yanb bundle, verify it completely, load its code image for this
+ * host, and run sessions (prefill / decode) on it. No globals: every object
+ * is created from an explicit allocator and owned by its handle.
+ *
+ * Errors (IREE style): functions return yan_status_t; NULL means success.
+ * A non-NULL status carries a code and a message and must be freed with
+ * yan_status_free. Out-params are only written on success.
+ *
+ * Threads: an open bundle is immutable and may be shared by any number of
+ * threads; each session is used by one thread at a time (different sessions
+ * on one bundle run concurrently). Retain/release are atomic.
+ *===----------------------------------------------------------------------===*/
+#ifndef YAN_RUNTIME_H
+#define YAN_RUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*===-------------------------------- status ------------------------------===*/
+
+typedef enum yan_status_code_t {
+  YAN_STATUS_OK = 0,
+  YAN_STATUS_INVALID_ARGUMENT = 1,   /* NULL pointer, bad size, bad alignment */
+  YAN_STATUS_OUT_OF_RANGE = 2,       /* token id outside [0, V), index too big */
+  YAN_STATUS_RESOURCE_EXHAUSTED = 3, /* allocation or mapping failed */
+  YAN_STATUS_IO_ERROR = 4,           /* open / stat / mmap of the file failed */
+  YAN_STATUS_TRUNCATED = 5,          /* file shorter than its header says */
+  YAN_STATUS_BAD_MAGIC = 6,          /* not a bundle */
+  YAN_STATUS_UNSUPPORTED_HEADER_VERSION = 7,
+  YAN_STATUS_BAD_HEADER = 8,         /* header fields inconsistent */
+  YAN_STATUS_BAD_IDENTIFIER = 9,     /* FlatBuffer file identifier != "YANB" */
+  YAN_STATUS_BAD_FLATBUFFER = 10,    /* FlatBuffers verifier rejected it */
+  YAN_STATUS_UNSUPPORTED_SCHEMA_VERSION = 11,
+  YAN_STATUS_BAD_LAYOUT = 12,        /* offsets/sizes out of bounds, overlaps */
+  YAN_STATUS_HASH_MISMATCH = 13,     /* a segment's sha256 differs */
+  YAN_STATUS_UNSUPPORTED_ABI_VERSION = 14,
+  YAN_STATUS_NO_IMAGE_FOR_HOST = 15, /* no code image for this architecture */
+  YAN_STATUS_BAD_CONFIG = 16,        /* model config / state layout invalid */
+  YAN_STATUS_BAD_ELF = 17,           /* code image is not a valid ELF for us */
+  YAN_STATUS_ELF_HAS_IMPORTS = 18,   /* image needs symbols or relocations */
+  YAN_STATUS_ENTRY_FAILED = 19,      /* generated code returned non-zero */
+  YAN_STATUS_FAILED_PRECONDITION = 20, /* e.g. session poisoned by a failure */
+  YAN_STATUS_INTERNAL = 21,
+} yan_status_code_t;
+
+typedef struct yan_status *yan_status_t;
+
+/* The code of `status` (YAN_STATUS_OK for NULL). */
+yan_status_code_t yan_status_code(const struct yan_status *status);
+/* A human-readable message ("" for NULL); valid until yan_status_free. */
+const char *yan_status_message(const struct yan_status *status);
+/* "OK", "OUT_OF_RANGE", ... (static strings). */
+const char *yan_status_code_name(yan_status_code_t code);
+/* Frees a status; NULL is fine. */
+void yan_status_free(yan_status_t status);
+
+/*===------------------------------ allocator -----------------------------===*/
+
+/* Every allocation the runtime makes for bundles and sessions goes through
+ * this (statuses use malloc: they exist only on error paths). `alignment` is
+ * a power of two <= 4096. */
+typedef struct yan_allocator_t {
+  void *self;
+  void *(*allocate)(void *self, size_t size, size_t alignment);
+  void (*free)(void *self, void *ptr);
+} yan_allocator_t;
+
+/* posix_memalign / free. */
+yan_allocator_t yan_allocator_system(void);
+
+/*===-------------------------------- bundle ------------------------------===*/
+
+typedef struct yan_bundle yan_bundle_t;
+
+typedef enum yan_arch_t {
+  YAN_ARCH_UNKNOWN = 0,
+  YAN_ARCH_X86_64 = 1,
+  YAN_ARCH_AARCH64 = 2,
+  YAN_ARCH_RISCV64 = 3,
+} yan_arch_t;
+
+/* "x86_64", "aarch64", "riscv64", "unknown". */
+const char *yan_arch_name(yan_arch_t arch);
+/* The architecture this runtime was built for. */
+yan_arch_t yan_host_arch(void);
+
+enum {
+  /* Check only the code segment's sha256 at open (always checked, before any
+   * code is mapped executable); skip hashing weights and test data, e.g. to
+   * open a multi-GiB bundle without reading every page. */
+  YAN_BUNDLE_OPEN_SKIP_DATA_HASHES = 1u << 0,
+  /* Verify the bundle but load no code: for inspecting bundles built for
+   * other hosts (yan-dump). No image need match this host; sessions cannot
+   * be created (FAILED_PRECONDITION). */
+  YAN_BUNDLE_OPEN_NO_CODE = 1u << 1,
+};
+
+typedef struct yan_bundle_open_options_t {
+  uint32_t flags; /* YAN_BUNDLE_OPEN_* */
+} yan_bundle_open_options_t;
+
+/* Maps `path` read-only and opens it. `options` may be NULL (defaults:
+ * verify every segment hash). */
+yan_status_t yan_bundle_open_file(const char *path,
+                                  const yan_bundle_open_options_t *options,
+                                  yan_allocator_t allocator,
+                                  yan_bundle_t **out_bundle);
+
+/* Opens a bundle already in memory. The bytes are borrowed: they must stay
+ * valid and unchanged until the bundle (and all its sessions) are released.
+ * `data` must be 64-byte aligned (weights are used in place). */
+yan_status_t yan_bundle_open_memory(const void *data, size_t size,
+                                    const yan_bundle_open_options_t *options,
+                                    yan_allocator_t allocator,
+                                    yan_bundle_t **out_bundle);
+
+void yan_bundle_retain(yan_bundle_t *bundle);
+/* Drops a reference; the last one unmaps everything. Sessions hold one. */
+void yan_bundle_release(yan_bundle_t *bundle);
+
+typedef struct yan_model_config_t {
+  int64_t vocab_size;        /* V */
+  int64_t hidden_size;       /* D */
+  int64_t num_layers;        /* L */
+  int64_t num_channels;      /* C */
+  int64_t slope_window;      /* K */
+  int64_t num_partitions;    /* P */
+  int64_t active_partitions; /* k */
+  int64_t partition_size;    /* F */
+  float norm_eps;
+  const float *decays;       /* [C], owned by the bundle */
+  const float *slopes;       /* [C], owned by the bundle */
+} yan_model_config_t;
+
+void yan_bundle_config(const yan_bundle_t *bundle, yan_model_config_t *out);
+
+/* NUL-terminated, owned by the bundle. */
+const char *yan_bundle_compiler_version(const yan_bundle_t *bundle);
+
+typedef struct yan_entry_info_t {
+  const char *name;
+  uint32_t index;      /* yan_entry_index_v1 */
+  int64_t max_tokens;
+  uint64_t arena_bytes;
+} yan_entry_info_t;
+
+typedef struct yan_code_image_info_t {
+  const char *triple;
+  const char *cpu;
+  const char *features;
+  yan_arch_t arch;
+  uint32_t abi_version;
+  uint32_t segment;    /* index of its segment */
+  size_t entry_count;
+} yan_code_image_info_t;
+
+size_t yan_bundle_code_image_count(const yan_bundle_t *bundle);
+yan_status_t yan_bundle_code_image_info(const yan_bundle_t *bundle, size_t image,
+                                        yan_code_image_info_t *out);
+yan_status_t yan_bundle_code_image_entry(const yan_bundle_t *bundle, size_t image,
+                                         size_t entry, yan_entry_info_t *out);
+/* The image loaded for this host; YAN_NO_IMAGE when opened with
+ * YAN_BUNDLE_OPEN_NO_CODE and no image fits this host. */
+#define YAN_NO_IMAGE ((size_t)-1)
+size_t yan_bundle_selected_image(const yan_bundle_t *bundle);
+/* Entry `index` (yan_entry_index_v1) of the selected image. */
+yan_status_t yan_bundle_entry_info(const yan_bundle_t *bundle, uint32_t index,
+                                   yan_entry_info_t *out);
+
+typedef enum yan_segment_kind_t {
+  YAN_SEGMENT_CODE = 0,
+  YAN_SEGMENT_WEIGHTS = 1,
+  YAN_SEGMENT_TEST_DATA = 2,
+} yan_segment_kind_t;
+
+typedef struct yan_segment_info_t {
+  yan_segment_kind_t kind;
+  uint64_t file_offset; /* absolute, in the file */
+  uint64_t size;
+  uint8_t sha256[32];
+  int hash_verified;    /* 1 when checked at open */
+} yan_segment_info_t;
+
+size_t yan_bundle_segment_count(const yan_bundle_t *bundle);
+yan_status_t yan_bundle_segment_info(const yan_bundle_t *bundle, size_t segment,
+                                     yan_segment_info_t *out);
+
+typedef enum yan_dtype_t {
+  YAN_DTYPE_F32 = 0,
+  YAN_DTYPE_F16 = 1,
+  YAN_DTYPE_BF16 = 2,
+} yan_dtype_t;
+
+#define YAN_MAX_RANK 4
+
+typedef struct yan_weight_info_t {
+  const char *name;
+  yan_dtype_t dtype;
+  uint32_t rank;
+  int64_t shape[YAN_MAX_RANK];
+  uint64_t offset;           /* in the weight segment */
+  uint64_t size;
+  int64_t num_partitions;
+  uint64_t partition_stride;
+} yan_weight_info_t;
+
+size_t yan_bundle_weight_count(const yan_bundle_t *bundle);
+yan_status_t yan_bundle_weight_info(const yan_bundle_t *bundle, size_t weight,
+                                    yan_weight_info_t *out);
+
+/* Floats of session state (the bundle's state layout). */
+uint64_t yan_bundle_state_floats(const yan_bundle_t *bundle);
+
+typedef struct yan_test_vector_t {
+  const char *name;
+  const int32_t *prompt;
+  size_t prompt_length;
+  const int32_t *generated;
+  size_t generated_length;
+  int32_t next_token;           /* -1 when not recorded */
+  const float *expected_logits; /* (prompt_length + generated_length) * V */
+  const float *prefill_state;   /* state_floats, or NULL */
+  const float *final_state;     /* state_floats, or NULL */
+} yan_test_vector_t;
+
+size_t yan_bundle_test_vector_count(const yan_bundle_t *bundle);
+yan_status_t yan_bundle_test_vector(const yan_bundle_t *bundle, size_t index,
+                                    yan_test_vector_t *out);
+
+/*===------------------------------- session ------------------------------===*/
+
+typedef struct yan_session yan_session_t;
+
+/* Creates a session with zeroed state. All its memory (state + one arena
+ * sized for the largest entry) is allocated here, once, from `allocator`
+ * (NULL: the bundle's); prefill/decode allocate nothing. */
+yan_status_t yan_session_create(yan_bundle_t *bundle,
+                                const yan_allocator_t *allocator,
+                                yan_session_t **out_session);
+void yan_session_destroy(yan_session_t *session);
+
+/* Feeds `num_tokens` (>= 1) tokens; writes num_tokens * V logits to
+ * `logits` (row t = logits after token t). Any length: runs the prefill
+ * entry in chunks of its max_tokens. All tokens are checked before anything
+ * runs, so an OUT_OF_RANGE token leaves the state untouched. */
+yan_status_t yan_session_prefill(yan_session_t *session, const int32_t *tokens,
+                                 size_t num_tokens, float *logits);
+
+/* Feeds one token; writes V logits. */
+yan_status_t yan_session_decode(yan_session_t *session, int32_t token,
+                                float *logits);
+
+/* Back to the zero state (also clears a failure). */
+void yan_session_reset(yan_session_t *session);
+
+/* Saving and restoring a conversation: the state blob is a 32-byte header
+ * (magic, version, state_floats, weight fingerprint) + state_floats floats;
+ * set_state refuses blobs of another size, version or model. */
+size_t yan_session_state_size(const yan_session_t *session);
+yan_status_t yan_session_get_state(const yan_session_t *session, void *buffer,
+                                   size_t size);
+yan_status_t yan_session_set_state(yan_session_t *session, const void *buffer,
+                                   size_t size);
+/* The raw state floats (bundle's state layout), read only; for tests and
+ * debugging. */
+const float *yan_session_state_floats(const yan_session_t *session);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* YAN_RUNTIME_H */

@@ -1,0 +1,107 @@
+//===- bundle.cpp - Opening and releasing bundles -------------------------===//
+//
+// open = map (or borrow) -> verifyBundle -> load the selected code image ->
+// resolve entry points. Everything the bundle owns hangs off one allocation
+// from the caller's allocator plus the file mapping and the code region.
+//
+//===----------------------------------------------------------------------===//
+#include "bundle_internal.h"
+#include "status.h"
+
+#include <new>
+
+using namespace yan::rt;
+
+namespace {
+
+bool validAllocator(const yan_allocator_t &allocator) {
+  return allocator.allocate && allocator.free;
+}
+
+void destroy(yan_bundle_t *bundle) {
+  unloadElfImage(&bundle->image);
+  unmapFile(&bundle->mapping);
+  yan_allocator_t allocator = bundle->allocator;
+  bundle->~yan_bundle();
+  allocator.free(allocator.self, bundle);
+}
+
+// Takes ownership of `mapping` (unmapped on failure).
+yan_status_t open(const uint8_t *data, size_t size, FileMapping mapping,
+                  const yan_bundle_open_options_t *options,
+                  yan_allocator_t allocator, yan_bundle_t **out) {
+  void *memory = allocator.allocate(allocator.self, sizeof(yan_bundle_t),
+                                    alignof(yan_bundle_t));
+  if (!memory) {
+    unmapFile(&mapping);
+    return makeStatus(YAN_STATUS_RESOURCE_EXHAUSTED, "cannot allocate the bundle");
+  }
+  auto *bundle = new (memory) yan_bundle_t();
+  bundle->allocator = allocator;
+  bundle->mapping = mapping;
+  bundle->data = data;
+  bundle->size = size;
+
+  uint32_t flags = options ? options->flags : 0;
+  yan_status_t status = verifyBundle(data, size, flags, &bundle->verified);
+  bool loadCode = !(flags & YAN_BUNDLE_OPEN_NO_CODE);
+  if (!status && loadCode) {
+    const fb::Bundle &root = *bundle->verified.root;
+    const fb::CodeImage *image = root.code_images()->Get(bundle->verified.selectedImage);
+    const fb::Segment *segment = root.segments()->Get(image->segment());
+    status = annotate(loadElfImage(bundle->verified.segmentBase + segment->offset(),
+                                   static_cast<size_t>(segment->size()),
+                                   hostElfMachine(), &bundle->image),
+                      "loading the code image");
+  }
+  if (!status) {
+    for (uint32_t i = 0; loadCode && i < YAN_ENTRY_COUNT_V1; ++i)
+      bundle->entries[i] = bundle->image.executable->entries[i];
+    *out = bundle;
+    return nullptr;
+  }
+  destroy(bundle);
+  return status;
+}
+
+} // namespace
+
+extern "C" {
+
+yan_status_t yan_bundle_open_file(const char *path,
+                                  const yan_bundle_open_options_t *options,
+                                  yan_allocator_t allocator, yan_bundle_t **out_bundle) {
+  if (!out_bundle || !validAllocator(allocator))
+    return makeStatus(YAN_STATUS_INVALID_ARGUMENT,
+                      "yan_bundle_open_file: NULL out_bundle or incomplete allocator");
+  FileMapping mapping;
+  YAN_RETURN_IF_ERROR(mapFile(path, &mapping));
+  return annotate(open(mapping.data, mapping.size, mapping, options, allocator, out_bundle),
+                  path);
+}
+
+yan_status_t yan_bundle_open_memory(const void *data, size_t size,
+                                    const yan_bundle_open_options_t *options,
+                                    yan_allocator_t allocator, yan_bundle_t **out_bundle) {
+  if (!out_bundle || !validAllocator(allocator) || (!data && size))
+    return makeStatus(YAN_STATUS_INVALID_ARGUMENT,
+                      "yan_bundle_open_memory: NULL argument or incomplete allocator");
+  if (reinterpret_cast<uintptr_t>(data) % YAN_BUNDLE_WEIGHT_ALIGNMENT != 0)
+    return makeStatus(YAN_STATUS_INVALID_ARGUMENT,
+                      "yan_bundle_open_memory: data must be %u-byte aligned "
+                      "(weights are used in place)", YAN_BUNDLE_WEIGHT_ALIGNMENT);
+  return open(static_cast<const uint8_t *>(data), size, FileMapping{}, options, allocator,
+              out_bundle);
+}
+
+void yan_bundle_retain(yan_bundle_t *bundle) {
+  if (bundle)
+    bundle->references.fetch_add(1, std::memory_order_relaxed);
+}
+
+void yan_bundle_release(yan_bundle_t *bundle) {
+  if (bundle && bundle->references.fetch_sub(1, std::memory_order_acq_rel) == 1)
+    destroy(bundle);
+}
+
+} // extern "C"

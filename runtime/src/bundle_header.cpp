@@ -1,0 +1,68 @@
+//===- bundle_header.cpp - The fixed 64-byte header -----------------------===//
+//
+// Checked first and on its own, so a file that is not a bundle at all, or one
+// cut short, gets a precise status before anything reads further.
+//
+//===----------------------------------------------------------------------===//
+#include "bundle_internal.h"
+#include "status.h"
+
+#include <cstring>
+
+namespace yan::rt {
+
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+              "bundles are little-endian; big-endian hosts are not supported");
+
+yan_status_t checkHeader(const uint8_t *data, size_t size, yan_bundle_header *out) {
+  if (size < YAN_BUNDLE_HEADER_SIZE)
+    return makeStatus(YAN_STATUS_TRUNCATED,
+                      "bundle is %zu bytes, shorter than its %u-byte header",
+                      size, YAN_BUNDLE_HEADER_SIZE);
+  yan_bundle_header h;
+  std::memcpy(&h, data, sizeof(h));
+  if (std::memcmp(h.magic, YAN_BUNDLE_MAGIC, sizeof(h.magic)) != 0)
+    return makeStatus(YAN_STATUS_BAD_MAGIC,
+                      "not a yan bundle: the file does not start with \"%s\"",
+                      YAN_BUNDLE_MAGIC);
+  if (h.header_version != YAN_BUNDLE_HEADER_VERSION)
+    return makeStatus(YAN_STATUS_UNSUPPORTED_HEADER_VERSION,
+                      "bundle header version %u, this runtime reads version %u",
+                      h.header_version, YAN_BUNDLE_HEADER_VERSION);
+  auto ull = [](uint64_t v) { return static_cast<unsigned long long>(v); };
+  // Truncation first: a short file is the most common damage and should be
+  // named as such, not as whichever field happens to point past the end.
+  if (h.file_size > size)
+    return makeStatus(YAN_STATUS_TRUNCATED,
+                      "bundle is truncated: %zu bytes, the header says %llu",
+                      size, ull(h.file_size));
+  if (h.file_size < size)
+    return makeStatus(YAN_STATUS_BAD_HEADER,
+                      "bundle has %llu trailing bytes after the %llu its header declares",
+                      ull(size - h.file_size), ull(h.file_size));
+  if (h.header_size != YAN_BUNDLE_HEADER_SIZE || h.flags != 0 || h.reserved != 0)
+    return makeStatus(YAN_STATUS_BAD_HEADER,
+                      "bundle header: size %u (expected %u) or reserved fields non-zero",
+                      h.header_size, YAN_BUNDLE_HEADER_SIZE);
+  if (h.segment_alignment != YAN_BUNDLE_SEGMENT_ALIGNMENT)
+    return makeStatus(YAN_STATUS_BAD_HEADER,
+                      "bundle header: segment alignment %u, expected %u",
+                      h.segment_alignment, YAN_BUNDLE_SEGMENT_ALIGNMENT);
+  if (h.flatbuffer_offset < YAN_BUNDLE_HEADER_SIZE || h.flatbuffer_offset % 8 != 0 ||
+      h.flatbuffer_size < 8 || h.flatbuffer_offset > h.segment_base_offset ||
+      h.flatbuffer_size > h.segment_base_offset - h.flatbuffer_offset)
+    return makeStatus(YAN_STATUS_BAD_HEADER,
+                      "bundle header: FlatBuffer [%llu, +%llu) is not between the "
+                      "header and the segments at %llu",
+                      ull(h.flatbuffer_offset), ull(h.flatbuffer_size),
+                      ull(h.segment_base_offset));
+  if (h.segment_base_offset % YAN_BUNDLE_SEGMENT_ALIGNMENT != 0 ||
+      h.segment_base_offset > h.file_size)
+    return makeStatus(YAN_STATUS_BAD_HEADER,
+                      "bundle header: segment base %llu is not %u-aligned inside the file",
+                      ull(h.segment_base_offset), YAN_BUNDLE_SEGMENT_ALIGNMENT);
+  *out = h;
+  return nullptr;
+}
+
+} // namespace yan::rt

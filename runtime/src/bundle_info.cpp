@@ -1,0 +1,193 @@
+//===- bundle_info.cpp - Read-only accessors of an open bundle ------------===//
+//
+// Everything here reads the verified FlatBuffer; pointers returned point into
+// the bundle's bytes and live as long as the bundle.
+//
+//===----------------------------------------------------------------------===//
+#include "bundle_internal.h"
+#include "status.h"
+
+#include <cstring>
+
+using namespace yan::rt;
+
+namespace {
+
+const fb::Bundle &root(const yan_bundle_t *bundle) { return *bundle->verified.root; }
+
+yan_status_t outOfRange(const char *what, size_t index, size_t count) {
+  return makeStatus(YAN_STATUS_OUT_OF_RANGE, "%s index %zu out of range (bundle has %zu)",
+                    what, index, count);
+}
+
+const char *str(const flatbuffers::String *s) { return s ? s->c_str() : ""; }
+
+void fillEntry(const fb::EntryPoint *entry, yan_entry_info_t *out) {
+  out->name = str(entry->name());
+  out->index = entry->index();
+  out->max_tokens = entry->max_tokens();
+  out->arena_bytes = entry->arena_bytes();
+}
+
+// Inline values or a slice of a test_data segment (verified to be in bounds
+// and 4-byte aligned; segments are 16 KiB-aligned in a 64-byte-aligned
+// buffer, so the floats are aligned).
+const float *floats(const yan_bundle_t *bundle, const fb::FloatData *data) {
+  if (!data)
+    return nullptr;
+  if (data->values())
+    return data->values()->data();
+  const fb::SegmentSlice *slice = data->slice();
+  if (!slice)
+    return nullptr;
+  const fb::Segment *segment = root(bundle).segments()->Get(slice->segment());
+  return reinterpret_cast<const float *>(bundle->verified.segmentBase + segment->offset() +
+                                         slice->offset());
+}
+
+} // namespace
+
+extern "C" {
+
+void yan_bundle_config(const yan_bundle_t *bundle, yan_model_config_t *out) {
+  const fb::ModelConfig *c = root(bundle).config();
+  out->vocab_size = c->vocab_size();
+  out->hidden_size = c->hidden_size();
+  out->num_layers = c->num_layers();
+  out->num_channels = c->num_channels();
+  out->slope_window = c->slope_window();
+  out->num_partitions = c->num_partitions();
+  out->active_partitions = c->active_partitions();
+  out->partition_size = c->partition_size();
+  out->norm_eps = c->norm_eps();
+  out->decays = c->decays()->data();
+  out->slopes = c->slopes()->data();
+}
+
+const char *yan_bundle_compiler_version(const yan_bundle_t *bundle) {
+  return str(root(bundle).compiler_version());
+}
+
+size_t yan_bundle_code_image_count(const yan_bundle_t *bundle) {
+  return root(bundle).code_images()->size();
+}
+
+yan_status_t yan_bundle_code_image_info(const yan_bundle_t *bundle, size_t image,
+                                        yan_code_image_info_t *out) {
+  size_t count = yan_bundle_code_image_count(bundle);
+  if (image >= count)
+    return outOfRange("code image", image, count);
+  const fb::CodeImage *i = root(bundle).code_images()->Get(static_cast<uint32_t>(image));
+  out->triple = str(i->triple());
+  out->cpu = str(i->cpu());
+  out->features = str(i->features());
+  out->arch = static_cast<yan_arch_t>(i->arch());
+  out->abi_version = i->abi_version();
+  out->segment = i->segment();
+  out->entry_count = i->entries()->size();
+  return nullptr;
+}
+
+yan_status_t yan_bundle_code_image_entry(const yan_bundle_t *bundle, size_t image,
+                                         size_t entry, yan_entry_info_t *out) {
+  size_t count = yan_bundle_code_image_count(bundle);
+  if (image >= count)
+    return outOfRange("code image", image, count);
+  const auto *entries = root(bundle).code_images()->Get(static_cast<uint32_t>(image))->entries();
+  if (entry >= entries->size())
+    return outOfRange("entry", entry, entries->size());
+  fillEntry(entries->Get(static_cast<uint32_t>(entry)), out);
+  return nullptr;
+}
+
+size_t yan_bundle_selected_image(const yan_bundle_t *bundle) {
+  return bundle->verified.selectedImage == kNoImage ? YAN_NO_IMAGE
+                                                    : bundle->verified.selectedImage;
+}
+
+yan_status_t yan_bundle_entry_info(const yan_bundle_t *bundle, uint32_t index,
+                                   yan_entry_info_t *out) {
+  if (bundle->verified.selectedImage == kNoImage)
+    return makeStatus(YAN_STATUS_FAILED_PRECONDITION,
+                      "the bundle has no code image for this host");
+  const auto *entries = root(bundle).code_images()->Get(bundle->verified.selectedImage)->entries();
+  for (const fb::EntryPoint *entry : *entries)
+    if (entry->index() == index) {
+      fillEntry(entry, out);
+      return nullptr;
+    }
+  return makeStatus(YAN_STATUS_OUT_OF_RANGE, "the code image has no entry point %u", index);
+}
+
+size_t yan_bundle_segment_count(const yan_bundle_t *bundle) {
+  return root(bundle).segments()->size();
+}
+
+yan_status_t yan_bundle_segment_info(const yan_bundle_t *bundle, size_t segment,
+                                     yan_segment_info_t *out) {
+  size_t count = yan_bundle_segment_count(bundle);
+  if (segment >= count)
+    return outOfRange("segment", segment, count);
+  const fb::Segment *s = root(bundle).segments()->Get(static_cast<uint32_t>(segment));
+  out->kind = static_cast<yan_segment_kind_t>(s->kind());
+  out->file_offset = static_cast<uint64_t>(bundle->verified.segmentBase - bundle->data) +
+                     s->offset();
+  out->size = s->size();
+  std::memcpy(out->sha256, s->sha256()->bytes()->data(), 32);
+  bool selectedCode =
+      bundle->verified.selectedImage != kNoImage &&
+      segment == root(bundle).code_images()->Get(bundle->verified.selectedImage)->segment();
+  out->hash_verified = bundle->verified.dataHashesVerified || selectedCode;
+  return nullptr;
+}
+
+size_t yan_bundle_weight_count(const yan_bundle_t *bundle) {
+  return root(bundle).weights()->size();
+}
+
+yan_status_t yan_bundle_weight_info(const yan_bundle_t *bundle, size_t weight,
+                                    yan_weight_info_t *out) {
+  size_t count = yan_bundle_weight_count(bundle);
+  if (weight >= count)
+    return outOfRange("weight", weight, count);
+  const fb::Weight *w = root(bundle).weights()->Get(static_cast<uint32_t>(weight));
+  out->name = str(w->name());
+  out->dtype = static_cast<yan_dtype_t>(w->dtype());
+  out->rank = w->shape()->size();
+  for (uint32_t i = 0; i < YAN_MAX_RANK; ++i)
+    out->shape[i] = i < out->rank ? w->shape()->Get(i) : 0;
+  out->offset = w->offset();
+  out->size = w->size();
+  out->num_partitions = w->num_partitions();
+  out->partition_stride = w->partition_stride();
+  return nullptr;
+}
+
+uint64_t yan_bundle_state_floats(const yan_bundle_t *bundle) {
+  return bundle->verified.stateFloats;
+}
+
+size_t yan_bundle_test_vector_count(const yan_bundle_t *bundle) {
+  const auto *vectors = root(bundle).test_vectors();
+  return vectors ? vectors->size() : 0;
+}
+
+yan_status_t yan_bundle_test_vector(const yan_bundle_t *bundle, size_t index,
+                                    yan_test_vector_t *out) {
+  size_t count = yan_bundle_test_vector_count(bundle);
+  if (index >= count)
+    return outOfRange("test vector", index, count);
+  const fb::TestVector *t = root(bundle).test_vectors()->Get(static_cast<uint32_t>(index));
+  out->name = str(t->name());
+  out->prompt = t->prompt()->data();
+  out->prompt_length = t->prompt()->size();
+  out->generated = t->generated() ? t->generated()->data() : nullptr;
+  out->generated_length = t->generated() ? t->generated()->size() : 0;
+  out->next_token = t->next_token();
+  out->expected_logits = floats(bundle, t->expected_logits());
+  out->prefill_state = floats(bundle, t->prefill_state());
+  out->final_state = floats(bundle, t->final_state());
+  return nullptr;
+}
+
+} // extern "C"

@@ -1,0 +1,59 @@
+//===- bundle_internal.h - What an open bundle holds ------------*- C++ -*-===//
+#ifndef YAN_RUNTIME_BUNDLE_INTERNAL_H
+#define YAN_RUNTIME_BUNDLE_INTERNAL_H
+
+#include "bundle_generated.h"
+#include "elf_loader.h"
+#include "file_mapping.h"
+#include "yan/bundle_format.h"
+#include "yan/executable_abi.h"
+#include "yan/runtime.h"
+
+#include <atomic>
+
+namespace yan::rt {
+
+namespace fb = ::yan::fb;
+
+constexpr uint32_t kNoImage = UINT32_MAX;
+
+/// The result of verifying a bundle's bytes (no code loaded yet).
+struct VerifiedBundle {
+  const fb::Bundle *root = nullptr;
+  const uint8_t *segmentBase = nullptr; // file start + segment_base_offset
+  uint32_t selectedImage = kNoImage;    // index into root->code_images()
+  const uint8_t *weights = nullptr;     // weight segment start
+  uint64_t stateFloats = 0;
+  // Per entry index of the selected image.
+  int64_t maxTokens[YAN_ENTRY_COUNT_V1] = {};
+  uint64_t arenaBytes[YAN_ENTRY_COUNT_V1] = {};
+  bool dataHashesVerified = false;
+};
+
+/// Checks everything in `data` (see docs/runtime.md, "Verification"),
+/// hashing the selected code segment always and every other segment unless
+/// YAN_BUNDLE_OPEN_SKIP_DATA_HASHES is set.
+yan_status_t verifyBundle(const uint8_t *data, size_t size, uint32_t flags,
+                          VerifiedBundle *out);
+
+/// The 64-byte header: magic, versions, and its fields against `size`.
+yan_status_t checkHeader(const uint8_t *data, size_t size,
+                         yan_bundle_header *out);
+
+/// Model config sanity (dimensions, decays, slopes) and the state layout.
+yan_status_t checkConfig(const fb::Bundle &root, uint64_t *stateFloats);
+
+} // namespace yan::rt
+
+struct yan_bundle {
+  std::atomic<int32_t> references{1};
+  yan_allocator_t allocator{};
+  yan::rt::FileMapping mapping;  // empty when opened from memory
+  const uint8_t *data = nullptr; // the whole bundle
+  size_t size = 0;
+  yan::rt::VerifiedBundle verified;
+  yan::rt::LoadedImage image;
+  yan_entry_fn_v1 entries[YAN_ENTRY_COUNT_V1] = {};
+};
+
+#endif // YAN_RUNTIME_BUNDLE_INTERNAL_H

@@ -1,0 +1,353 @@
+//===- bundle_verify.cpp - Everything checked before a bundle is used -----===//
+//
+// Order matters: each step only reads what the previous steps proved in
+// bounds. Header -> identifier -> FlatBuffers verifier -> schema version ->
+// config -> segments -> weights -> code images (host selection, ABI) -> test
+// vectors -> hashes. Code is mapped only after all of this (bundle.cpp).
+//
+// Tables listing ranges (segments, weights, state) must be in ascending,
+// disjoint order — the writer emits them that way — so overlap checks are
+// linear and need no allocation.
+//
+//===----------------------------------------------------------------------===//
+#include "bundle_internal.h"
+#include "sha256.h"
+#include "status.h"
+
+#include <cstdio>
+#include <cstring>
+
+namespace yan::rt {
+namespace {
+
+using ull = unsigned long long;
+
+bool inside(uint64_t offset, uint64_t length, uint64_t total) {
+  return offset <= total && length <= total - offset;
+}
+
+const char *kindName(fb::SegmentKind kind) {
+  switch (kind) {
+  case fb::SegmentKind::code: return "code";
+  case fb::SegmentKind::weights: return "weights";
+  case fb::SegmentKind::test_data: return "test_data";
+  }
+  return "unknown";
+}
+
+uint64_t dtypeBytes(fb::DType dtype) {
+  return dtype == fb::DType::f32 ? 4 : 2;
+}
+
+yan_status_t checkSegments(const fb::Bundle &root, uint64_t dataBytes) {
+  const auto *segments = root.segments();
+  if (!segments || segments->size() == 0)
+    return makeStatus(YAN_STATUS_BAD_LAYOUT, "bundle has no segments");
+  uint64_t end = 0;
+  for (uint32_t i = 0; i < segments->size(); ++i) {
+    const fb::Segment *s = segments->Get(i);
+    if (s->kind() > fb::SegmentKind::MAX)
+      return makeStatus(YAN_STATUS_BAD_LAYOUT, "segment %u has unknown kind %u", i,
+                        static_cast<unsigned>(s->kind()));
+    if (!s->sha256())
+      return makeStatus(YAN_STATUS_BAD_LAYOUT, "segment %u has no sha256", i);
+    if (s->offset() % YAN_BUNDLE_SEGMENT_ALIGNMENT != 0)
+      return makeStatus(YAN_STATUS_BAD_LAYOUT,
+                        "segment %u (%s) at offset %llu is not %u-aligned", i,
+                        kindName(s->kind()), ull(s->offset()),
+                        YAN_BUNDLE_SEGMENT_ALIGNMENT);
+    if (!inside(s->offset(), s->size(), dataBytes))
+      return makeStatus(YAN_STATUS_BAD_LAYOUT,
+                        "segment %u (%s) [%llu, +%llu) extends past the end of the "
+                        "file (%llu bytes of segments)",
+                        i, kindName(s->kind()), ull(s->offset()), ull(s->size()),
+                        ull(dataBytes));
+    if (s->offset() < end)
+      return makeStatus(YAN_STATUS_BAD_LAYOUT,
+                        "segment %u (%s) overlaps the previous segment", i,
+                        kindName(s->kind()));
+    end = s->offset() + s->size();
+  }
+  return nullptr;
+}
+
+const fb::Segment *segmentOfKind(const fb::Bundle &root, uint32_t index,
+                                 fb::SegmentKind kind) {
+  if (index >= root.segments()->size())
+    return nullptr;
+  const fb::Segment *s = root.segments()->Get(index);
+  return s->kind() == kind ? s : nullptr;
+}
+
+yan_status_t checkWeights(const fb::Bundle &root) {
+  const fb::Segment *segment =
+      segmentOfKind(root, root.weight_segment(), fb::SegmentKind::weights);
+  if (!segment)
+    return makeStatus(YAN_STATUS_BAD_LAYOUT,
+                      "weight_segment = %u is not a segment of kind weights",
+                      root.weight_segment());
+  if (!root.weights())
+    return makeStatus(YAN_STATUS_BAD_LAYOUT, "bundle has no weight table");
+  uint64_t end = 0;
+  for (uint32_t i = 0; i < root.weights()->size(); ++i) {
+    const fb::Weight *w = root.weights()->Get(i);
+    const char *name = w->name() ? w->name()->c_str() : "?";
+    if (!w->name() || !w->shape() || w->shape()->size() > YAN_MAX_RANK ||
+        w->dtype() > fb::DType::MAX)
+      return makeStatus(YAN_STATUS_BAD_LAYOUT,
+                        "weight %u ('%s'): missing name/shape, rank > %d or unknown dtype",
+                        i, name, YAN_MAX_RANK);
+    // Element count, with every partial product bounded (dims < 2^31, at
+    // most 4 of them, capped at 2^48 elements).
+    uint64_t elements = 1;
+    for (int64_t dim : *w->shape()) {
+      if (dim < 0 || dim > INT32_MAX || elements > (uint64_t(1) << 48))
+        return makeStatus(YAN_STATUS_BAD_LAYOUT, "weight '%s' has an invalid shape", name);
+      elements *= static_cast<uint64_t>(dim);
+    }
+    uint64_t bytes = elements * dtypeBytes(w->dtype());
+    int64_t parts = w->num_partitions();
+    if (parts < 1 || (parts > 1 && (w->shape()->size() == 0 ||
+                                    w->shape()->Get(0) % parts != 0)))
+      return makeStatus(YAN_STATUS_BAD_LAYOUT,
+                        "weight '%s': %lld partitions do not divide its leading dimension",
+                        name, static_cast<long long>(parts));
+    uint64_t partBytes = bytes / static_cast<uint64_t>(parts);
+    uint64_t stride = w->partition_stride();
+    bool strideOk = parts == 1 ? (stride == bytes || stride == 0)
+                               : stride >= partBytes && stride <= (uint64_t(1) << 48);
+    if (!strideOk ||
+        w->size() != (static_cast<uint64_t>(parts) - 1) * stride + partBytes)
+      return makeStatus(YAN_STATUS_BAD_LAYOUT,
+                        "weight '%s': size %llu does not match its shape, dtype and "
+                        "partitions (%llu bytes, %lld partitions, stride %llu)",
+                        name, ull(w->size()), ull(bytes), static_cast<long long>(parts),
+                        ull(stride));
+    if (w->offset() % YAN_BUNDLE_WEIGHT_ALIGNMENT != 0 ||
+        !inside(w->offset(), w->size(), segment->size()) || w->offset() < end)
+      return makeStatus(YAN_STATUS_BAD_LAYOUT,
+                        "weight '%s' [%llu, +%llu) is misaligned, outside the weight "
+                        "segment (%llu bytes) or overlaps the previous weight",
+                        name, ull(w->offset()), ull(w->size()), ull(segment->size()));
+    end = w->offset() + w->size();
+  }
+  return nullptr;
+}
+
+// Checks an image's entry points (for images of our ABI version) and
+// records max_tokens / arena_bytes by entry index.
+yan_status_t checkEntries(const fb::CodeImage &image, uint32_t imageIndex,
+                          VerifiedBundle *out) {
+  bool seen[YAN_ENTRY_COUNT_V1] = {};
+  for (const fb::EntryPoint *entry : *image.entries()) {
+    uint32_t index = entry->index();
+    const char *name = entry->name() ? entry->name()->c_str() : "?";
+    if (!entry->name() || index >= YAN_ENTRY_COUNT_V1 || seen[index])
+      return makeStatus(YAN_STATUS_BAD_LAYOUT,
+                        "code image %u: entry '%s' has index %u: unnamed, duplicate or "
+                        "not below %u", imageIndex, name, index,
+                        static_cast<unsigned>(YAN_ENTRY_COUNT_V1));
+    if (entry->max_tokens() < 1 || entry->max_tokens() > (int64_t(1) << 24) ||
+        (index == YAN_ENTRY_DECODE && entry->max_tokens() != 1))
+      return makeStatus(YAN_STATUS_BAD_LAYOUT,
+                        "code image %u: entry '%s': max_tokens = %lld is out of range",
+                        imageIndex, name, static_cast<long long>(entry->max_tokens()));
+    if (entry->arena_bytes() > (uint64_t(1) << 40))
+      return makeStatus(YAN_STATUS_BAD_LAYOUT,
+                        "code image %u: entry '%s': arena of %llu bytes is too large",
+                        imageIndex, name, ull(entry->arena_bytes()));
+    seen[index] = true;
+    out->maxTokens[index] = entry->max_tokens();
+    out->arenaBytes[index] = entry->arena_bytes();
+  }
+  for (uint32_t i = 0; i < YAN_ENTRY_COUNT_V1; ++i)
+    if (!seen[i])
+      return makeStatus(YAN_STATUS_BAD_LAYOUT, "code image %u lacks entry point %u (%s)",
+                        imageIndex, i, i == YAN_ENTRY_PREFILL ? "prefill" : "decode");
+  return nullptr;
+}
+
+// Checks every image and picks the first for this host with our ABI. With
+// `needImage` false (YAN_BUNDLE_OPEN_NO_CODE) having none is not an error.
+yan_status_t selectImage(const fb::Bundle &root, bool needImage, VerifiedBundle *out) {
+  const auto *images = root.code_images();
+  if (!images || images->size() == 0)
+    return makeStatus(YAN_STATUS_BAD_LAYOUT, "bundle has no code images");
+  auto host = static_cast<fb::Arch>(yan_host_arch());
+  char available[128] = "";
+  bool hostSeen = false;
+  uint32_t otherAbi = 0;
+  uint32_t selected = kNoImage;
+  VerifiedBundle scratch; // entries of images we do not select
+  for (uint32_t i = 0; i < images->size(); ++i) {
+    const fb::CodeImage *image = images->Get(i);
+    if (!segmentOfKind(root, image->segment(), fb::SegmentKind::code))
+      return makeStatus(YAN_STATUS_BAD_LAYOUT,
+                        "code image %u: segment %u is not a code segment", i,
+                        image->segment());
+    if (!image->entries() || !image->triple())
+      return makeStatus(YAN_STATUS_BAD_LAYOUT, "code image %u has no triple or entries", i);
+    const char *arch = yan_arch_name(static_cast<yan_arch_t>(image->arch()));
+    size_t used = std::strlen(available);
+    std::snprintf(available + used, sizeof(available) - used, "%s%s", used ? ", " : "",
+                  arch);
+    bool ours = image->abi_version() == YAN_EXECUTABLE_ABI_VERSION;
+    bool pick = ours && image->arch() == host && selected == kNoImage;
+    if (ours)
+      YAN_RETURN_IF_ERROR(checkEntries(*image, i, pick ? out : &scratch));
+    if (image->arch() != host)
+      continue;
+    hostSeen = true;
+    if (!ours)
+      otherAbi = image->abi_version();
+    if (pick)
+      selected = i;
+  }
+  out->selectedImage = selected;
+  if (selected != kNoImage || !needImage)
+    return nullptr;
+  if (!hostSeen)
+    return makeStatus(YAN_STATUS_NO_IMAGE_FOR_HOST,
+                      "bundle has no code for this host (%s); it has code for: %s",
+                      yan_arch_name(yan_host_arch()), available);
+  return makeStatus(YAN_STATUS_UNSUPPORTED_ABI_VERSION,
+                    "bundle's %s code image uses executable ABI version %u, this "
+                    "runtime supports version %u",
+                    yan_arch_name(yan_host_arch()), otherAbi, YAN_EXECUTABLE_ABI_VERSION);
+}
+
+// Inline floats or a test_data slice of exactly `floats` floats.
+yan_status_t checkFloatData(const fb::Bundle &root, const fb::FloatData *data,
+                            uint64_t floats, const char *what, uint32_t vector) {
+  if (data->values() && data->slice())
+    return makeStatus(YAN_STATUS_BAD_LAYOUT,
+                      "test vector %u: %s is both inline and in a segment", vector, what);
+  uint64_t bytes = 0;
+  if (data->values()) {
+    bytes = uint64_t(data->values()->size()) * 4;
+  } else if (const fb::SegmentSlice *slice = data->slice()) {
+    const fb::Segment *s = segmentOfKind(root, slice->segment(), fb::SegmentKind::test_data);
+    if (!s || slice->offset() % 4 != 0 || !inside(slice->offset(), slice->size(), s->size()))
+      return makeStatus(YAN_STATUS_BAD_LAYOUT,
+                        "test vector %u: %s slice is not inside a test_data segment",
+                        vector, what);
+    bytes = slice->size();
+  }
+  if (bytes / 4 != floats || bytes % 4 != 0)
+    return makeStatus(YAN_STATUS_BAD_LAYOUT,
+                      "test vector %u: %s holds %llu bytes, expected %llu floats", vector,
+                      what, ull(bytes), ull(floats));
+  return nullptr;
+}
+
+yan_status_t checkTestVectors(const fb::Bundle &root, uint64_t stateFloats) {
+  if (!root.test_vectors())
+    return nullptr;
+  int64_t vocab = root.config()->vocab_size();
+  for (uint32_t i = 0; i < root.test_vectors()->size(); ++i) {
+    const fb::TestVector *t = root.test_vectors()->Get(i);
+    if (!t->prompt() || t->prompt()->size() == 0 || !t->expected_logits())
+      return makeStatus(YAN_STATUS_BAD_LAYOUT,
+                        "test vector %u has no prompt or no expected logits", i);
+    for (const auto *tokens : {t->prompt(), t->generated()})
+      if (tokens)
+        for (int32_t token : *tokens)
+          if (token < 0 || token >= vocab)
+            return makeStatus(YAN_STATUS_BAD_LAYOUT,
+                              "test vector %u has token %d outside [0, %lld)", i, token,
+                              static_cast<long long>(vocab));
+    if (t->next_token() < -1 || t->next_token() >= vocab)
+      return makeStatus(YAN_STATUS_BAD_LAYOUT, "test vector %u: next_token %d out of range",
+                        i, t->next_token());
+    uint64_t rows = t->prompt()->size() + (t->generated() ? t->generated()->size() : 0);
+    YAN_RETURN_IF_ERROR(checkFloatData(root, t->expected_logits(),
+                                       rows * static_cast<uint64_t>(vocab),
+                                       "expected_logits", i));
+    if (t->prefill_state())
+      YAN_RETURN_IF_ERROR(
+          checkFloatData(root, t->prefill_state(), stateFloats, "prefill_state", i));
+    if (t->final_state())
+      YAN_RETURN_IF_ERROR(
+          checkFloatData(root, t->final_state(), stateFloats, "final_state", i));
+  }
+  return nullptr;
+}
+
+yan_status_t checkHash(const fb::Bundle &root, const uint8_t *segmentBase,
+                       uint32_t index) {
+  const fb::Segment *s = root.segments()->Get(index);
+  Sha256Digest actual = Sha256::hash(segmentBase + s->offset(), s->size());
+  const uint8_t *expected = s->sha256()->bytes()->data();
+  if (std::memcmp(actual.data(), expected, actual.size()) == 0)
+    return nullptr;
+  char want[65], got[65];
+  sha256Hex(expected, want);
+  sha256Hex(actual.data(), got);
+  return makeStatus(YAN_STATUS_HASH_MISMATCH,
+                    "segment %u (%s, %llu bytes) is corrupt: sha256 %s, expected %s",
+                    index, kindName(s->kind()), ull(s->size()), got, want);
+}
+
+} // namespace
+
+yan_status_t verifyBundle(const uint8_t *data, size_t size, uint32_t flags,
+                          VerifiedBundle *out) {
+  yan_bundle_header header;
+  YAN_RETURN_IF_ERROR(checkHeader(data, size, &header));
+
+  const uint8_t *fbData = data + header.flatbuffer_offset;
+  size_t fbSize = static_cast<size_t>(header.flatbuffer_size);
+  if (!fb::BundleBufferHasIdentifier(fbData)) {
+    char id[5] = {};
+    for (int i = 0; i < 4; ++i) {
+      char c = static_cast<char>(fbData[4 + i]);
+      id[i] = (c >= 0x20 && c < 0x7f) ? c : '?';
+    }
+    return makeStatus(YAN_STATUS_BAD_IDENTIFIER,
+                      "bundle FlatBuffer has file identifier \"%s\", expected \"%s\"", id,
+                      fb::BundleIdentifier());
+  }
+  // Table count bounded by size (each table is >= 4 bytes), not by a fixed
+  // limit, so models with many layers verify.
+  flatbuffers::Verifier verifier(fbData, fbSize, /*max_depth=*/16,
+                                 /*max_tables=*/static_cast<flatbuffers::uoffset_t>(
+                                     fbSize / 4 + 16));
+  if (!fb::VerifyBundleBuffer(verifier))
+    return makeStatus(YAN_STATUS_BAD_FLATBUFFER,
+                      "bundle FlatBuffer (%zu bytes) failed verification: corrupt "
+                      "table of contents", fbSize);
+  const fb::Bundle &root = *fb::GetBundle(fbData);
+  if (root.schema_version() != YAN_BUNDLE_SCHEMA_VERSION)
+    return makeStatus(YAN_STATUS_UNSUPPORTED_SCHEMA_VERSION,
+                      "bundle schema version %u, this runtime reads version %u",
+                      root.schema_version(), YAN_BUNDLE_SCHEMA_VERSION);
+
+  uint64_t stateFloats = 0;
+  YAN_RETURN_IF_ERROR(checkConfig(root, &stateFloats));
+  const uint8_t *segmentBase = data + header.segment_base_offset;
+  YAN_RETURN_IF_ERROR(checkSegments(root, header.file_size - header.segment_base_offset));
+  YAN_RETURN_IF_ERROR(checkWeights(root));
+  YAN_RETURN_IF_ERROR(selectImage(root, !(flags & YAN_BUNDLE_OPEN_NO_CODE), out));
+  YAN_RETURN_IF_ERROR(checkTestVectors(root, stateFloats));
+
+  // The code we will execute is always hashed; the rest unless skipped.
+  uint32_t codeSegment = kNoImage;
+  if (out->selectedImage != kNoImage) {
+    codeSegment = root.code_images()->Get(out->selectedImage)->segment();
+    YAN_RETURN_IF_ERROR(checkHash(root, segmentBase, codeSegment));
+  }
+  bool all = !(flags & YAN_BUNDLE_OPEN_SKIP_DATA_HASHES);
+  if (all)
+    for (uint32_t i = 0; i < root.segments()->size(); ++i)
+      if (i != codeSegment)
+        YAN_RETURN_IF_ERROR(checkHash(root, segmentBase, i));
+
+  out->root = &root;
+  out->segmentBase = segmentBase;
+  out->weights = segmentBase + root.segments()->Get(root.weight_segment())->offset();
+  out->stateFloats = stateFloats;
+  out->dataHashesVerified = all;
+  return nullptr;
+}
+
+} // namespace yan::rt

@@ -1,0 +1,59 @@
+//===- file_mapping.cpp - A read-only mapping of a whole file -------------===//
+#include "file_mapping.h"
+
+#include "status.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace yan::rt {
+
+yan_status_t mapFile(const char *path, FileMapping *out) {
+  if (!path || !out)
+    return makeStatus(YAN_STATUS_INVALID_ARGUMENT, "bundle path is NULL");
+  int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return makeStatus(YAN_STATUS_IO_ERROR, "cannot open '%s': %s", path,
+                      std::strerror(errno));
+  struct stat info;
+  if (::fstat(fd, &info) != 0) {
+    int error = errno;
+    ::close(fd);
+    return makeStatus(YAN_STATUS_IO_ERROR, "cannot stat '%s': %s", path,
+                      std::strerror(error));
+  }
+  if (!S_ISREG(info.st_mode)) {
+    ::close(fd);
+    return makeStatus(YAN_STATUS_IO_ERROR, "'%s' is not a regular file", path);
+  }
+  if (info.st_size == 0) {
+    ::close(fd);
+    // mmap cannot map 0 bytes; report it the way a short file is reported.
+    return makeStatus(YAN_STATUS_TRUNCATED,
+                      "'%s' is empty (a bundle starts with a %u-byte header)",
+                      path, 64u);
+  }
+  size_t size = static_cast<size_t>(info.st_size);
+  void *data = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+  int error = errno;
+  ::close(fd); // the mapping keeps the file alive
+  if (data == MAP_FAILED)
+    return makeStatus(YAN_STATUS_RESOURCE_EXHAUSTED, "cannot map '%s' (%zu bytes): %s",
+                      path, size, std::strerror(error));
+  out->data = static_cast<const uint8_t *>(data);
+  out->size = size;
+  return nullptr;
+}
+
+void unmapFile(FileMapping *mapping) {
+  if (mapping->data)
+    ::munmap(const_cast<uint8_t *>(mapping->data), mapping->size);
+  mapping->data = nullptr;
+  mapping->size = 0;
+}
+
+} // namespace yan::rt

@@ -1,0 +1,235 @@
+//===- session.cpp - Running prefill / decode on a bundle -----------------===//
+//
+// A session is one allocation: the struct, the recurrent state and one arena
+// big enough for the largest entry (entries run one at a time per session, so
+// they share it). prefill/decode only check arguments and call generated code:
+// no allocation, no locks, no shared mutable data, so sessions on one bundle
+// run concurrently.
+//
+//===----------------------------------------------------------------------===//
+#include "bundle_internal.h"
+#include "status.h"
+
+#include <cstring>
+#include <new>
+
+using namespace yan::rt;
+
+namespace {
+
+constexpr size_t kAlign = 64; // what executable_abi.h promises for the arena
+constexpr char kStateMagic[8] = {'Y', 'A', 'N', 'S', 'T', 'A', 'T', 'E'};
+constexpr uint32_t kStateVersion = 1;
+
+// The header of a saved state blob; the weight fingerprint (first bytes of
+// the weight segment's sha256) stops a state from being restored into a
+// different model with the same state size.
+struct StateHeader {
+  char magic[8];
+  uint32_t version;
+  uint32_t reserved;
+  uint64_t stateFloats;
+  uint8_t weightFingerprint[8];
+};
+static_assert(sizeof(StateHeader) == 32, "state header is 32 bytes");
+
+size_t alignUp(size_t value) { return (value + kAlign - 1) & ~(kAlign - 1); }
+
+} // namespace
+
+struct yan_session {
+  yan_bundle_t *bundle;
+  yan_allocator_t allocator;
+  float *state;
+  uint8_t *arena;
+  int64_t vocabSize;
+  bool poisoned; // an entry failed mid-way: state is undefined until reset
+};
+
+namespace {
+
+void fingerprint(const yan_bundle_t *bundle, uint8_t out[8]) {
+  const fb::Bundle &root = *bundle->verified.root;
+  std::memcpy(out, root.segments()->Get(root.weight_segment())->sha256()->bytes()->data(), 8);
+}
+
+yan_status_t run(yan_session_t *session, uint32_t entry, const int32_t *tokens,
+                 int64_t count, float *logits) {
+  yan_entry_args_v1 args;
+  args.weights = session->bundle->verified.weights;
+  args.state = session->state;
+  args.arena = session->arena;
+  args.tokens = tokens;
+  args.num_tokens = count;
+  args.logits = logits;
+  int32_t result = session->bundle->entries[entry](&args);
+  if (result == 0)
+    return nullptr;
+  session->poisoned = true;
+  return makeStatus(YAN_STATUS_ENTRY_FAILED,
+                    "the %s entry returned error %d; the session state is undefined "
+                    "until yan_session_reset or yan_session_set_state",
+                    entry == YAN_ENTRY_PREFILL ? "prefill" : "decode", result);
+}
+
+yan_status_t checkUsable(const yan_session_t *session, const char *function) {
+  if (!session)
+    return makeStatus(YAN_STATUS_INVALID_ARGUMENT, "%s: NULL session", function);
+  if (session->poisoned)
+    return makeStatus(YAN_STATUS_FAILED_PRECONDITION,
+                      "%s: an earlier entry failed; reset the session or set its state",
+                      function);
+  return nullptr;
+}
+
+} // namespace
+
+extern "C" {
+
+yan_status_t yan_session_create(yan_bundle_t *bundle, const yan_allocator_t *allocator,
+                                yan_session_t **out_session) {
+  if (!bundle || !out_session)
+    return makeStatus(YAN_STATUS_INVALID_ARGUMENT, "yan_session_create: NULL argument");
+  yan_allocator_t alloc = allocator ? *allocator : bundle->allocator;
+  if (!alloc.allocate || !alloc.free)
+    return makeStatus(YAN_STATUS_INVALID_ARGUMENT, "yan_session_create: incomplete allocator");
+  if (!bundle->image.executable)
+    return makeStatus(YAN_STATUS_FAILED_PRECONDITION,
+                      "yan_session_create: the bundle was opened without code "
+                      "(YAN_BUNDLE_OPEN_NO_CODE)");
+  const VerifiedBundle &v = bundle->verified;
+  uint64_t arenaBytes = 0;
+  for (uint64_t bytes : v.arenaBytes)
+    arenaBytes = bytes > arenaBytes ? bytes : arenaBytes;
+  // Sizes were bounded at verification (state < 2^42 bytes, arena <= 2^40).
+  size_t stateOffset = alignUp(sizeof(yan_session));
+  size_t arenaOffset = alignUp(stateOffset + v.stateFloats * sizeof(float));
+  size_t total = arenaOffset + alignUp(arenaBytes);
+  void *memory = alloc.allocate(alloc.self, total, kAlign);
+  if (!memory)
+    return makeStatus(YAN_STATUS_RESOURCE_EXHAUSTED,
+                      "cannot allocate a session: %zu bytes (state %llu floats, arena "
+                      "%llu bytes)", total, static_cast<unsigned long long>(v.stateFloats),
+                      static_cast<unsigned long long>(arenaBytes));
+  auto *bytes = static_cast<uint8_t *>(memory);
+  auto *session = new (memory) yan_session();
+  session->bundle = bundle;
+  session->allocator = alloc;
+  session->state = reinterpret_cast<float *>(bytes + stateOffset);
+  session->arena = bytes + arenaOffset;
+  session->vocabSize = v.root->config()->vocab_size();
+  session->poisoned = false;
+  std::memset(session->state, 0, v.stateFloats * sizeof(float));
+  yan_bundle_retain(bundle);
+  *out_session = session;
+  return nullptr;
+}
+
+void yan_session_destroy(yan_session_t *session) {
+  if (!session)
+    return;
+  yan_bundle_t *bundle = session->bundle;
+  yan_allocator_t alloc = session->allocator;
+  session->~yan_session();
+  alloc.free(alloc.self, session);
+  yan_bundle_release(bundle);
+}
+
+yan_status_t yan_session_prefill(yan_session_t *session, const int32_t *tokens,
+                                 size_t num_tokens, float *logits) {
+  YAN_RETURN_IF_ERROR(checkUsable(session, "yan_session_prefill"));
+  if (!tokens || !logits || num_tokens == 0)
+    return makeStatus(YAN_STATUS_INVALID_ARGUMENT,
+                      "yan_session_prefill: need at least one token and non-NULL "
+                      "tokens and logits");
+  // Validate everything first so a bad token leaves the state untouched.
+  for (size_t i = 0; i < num_tokens; ++i)
+    if (tokens[i] < 0 || tokens[i] >= session->vocabSize)
+      return makeStatus(YAN_STATUS_OUT_OF_RANGE,
+                        "token %d at position %zu is outside the vocabulary [0, %lld)",
+                        tokens[i], i, static_cast<long long>(session->vocabSize));
+  auto chunk = static_cast<size_t>(session->bundle->verified.maxTokens[YAN_ENTRY_PREFILL]);
+  for (size_t start = 0; start < num_tokens; start += chunk) {
+    size_t count = num_tokens - start < chunk ? num_tokens - start : chunk;
+    YAN_RETURN_IF_ERROR(run(session, YAN_ENTRY_PREFILL, tokens + start,
+                            static_cast<int64_t>(count),
+                            logits + start * static_cast<size_t>(session->vocabSize)));
+  }
+  return nullptr;
+}
+
+yan_status_t yan_session_decode(yan_session_t *session, int32_t token, float *logits) {
+  YAN_RETURN_IF_ERROR(checkUsable(session, "yan_session_decode"));
+  if (!logits)
+    return makeStatus(YAN_STATUS_INVALID_ARGUMENT, "yan_session_decode: NULL logits");
+  if (token < 0 || token >= session->vocabSize)
+    return makeStatus(YAN_STATUS_OUT_OF_RANGE,
+                      "token %d at position 0 is outside the vocabulary [0, %lld)", token,
+                      static_cast<long long>(session->vocabSize));
+  return run(session, YAN_ENTRY_DECODE, &token, 1, logits);
+}
+
+void yan_session_reset(yan_session_t *session) {
+  if (!session)
+    return;
+  std::memset(session->state, 0, session->bundle->verified.stateFloats * sizeof(float));
+  session->poisoned = false;
+}
+
+size_t yan_session_state_size(const yan_session_t *session) {
+  return session ? sizeof(StateHeader) +
+                       session->bundle->verified.stateFloats * sizeof(float)
+                 : 0;
+}
+
+yan_status_t yan_session_get_state(const yan_session_t *session, void *buffer, size_t size) {
+  YAN_RETURN_IF_ERROR(checkUsable(session, "yan_session_get_state"));
+  size_t need = yan_session_state_size(session);
+  if (!buffer || size != need)
+    return makeStatus(YAN_STATUS_INVALID_ARGUMENT,
+                      "yan_session_get_state: buffer of %zu bytes, need exactly %zu", size,
+                      need);
+  StateHeader header{};
+  std::memcpy(header.magic, kStateMagic, sizeof(kStateMagic));
+  header.version = kStateVersion;
+  header.stateFloats = session->bundle->verified.stateFloats;
+  fingerprint(session->bundle, header.weightFingerprint);
+  std::memcpy(buffer, &header, sizeof(header));
+  std::memcpy(static_cast<uint8_t *>(buffer) + sizeof(header), session->state,
+              need - sizeof(header));
+  return nullptr;
+}
+
+yan_status_t yan_session_set_state(yan_session_t *session, const void *buffer, size_t size) {
+  if (!session || !buffer)
+    return makeStatus(YAN_STATUS_INVALID_ARGUMENT, "yan_session_set_state: NULL argument");
+  size_t need = yan_session_state_size(session);
+  if (size != need)
+    return makeStatus(YAN_STATUS_INVALID_ARGUMENT,
+                      "yan_session_set_state: state of %zu bytes, this model's is %zu",
+                      size, need);
+  StateHeader header;
+  std::memcpy(&header, buffer, sizeof(header));
+  uint8_t expected[8];
+  fingerprint(session->bundle, expected);
+  if (std::memcmp(header.magic, kStateMagic, sizeof(kStateMagic)) != 0 ||
+      header.version != kStateVersion ||
+      header.stateFloats != session->bundle->verified.stateFloats)
+    return makeStatus(YAN_STATUS_INVALID_ARGUMENT,
+                      "yan_session_set_state: not a version-%u state blob for this model",
+                      kStateVersion);
+  if (std::memcmp(header.weightFingerprint, expected, sizeof(expected)) != 0)
+    return makeStatus(YAN_STATUS_INVALID_ARGUMENT,
+                      "yan_session_set_state: the state was saved from a different model "
+                      "(weight fingerprint differs)");
+  std::memcpy(session->state, static_cast<const uint8_t *>(buffer) + sizeof(header),
+              need - sizeof(header));
+  session->poisoned = false;
+  return nullptr;
+}
+
+const float *yan_session_state_floats(const yan_session_t *session) {
+  return session ? session->state : nullptr;
+}
+
+} // extern "C"

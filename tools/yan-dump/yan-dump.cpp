@@ -1,0 +1,249 @@
+//===- yan-dump.cpp - Describe a Yan bundle -------------------------------===//
+//
+//   yan-dump BUNDLE [--json] [--skip-data-hashes]
+//
+// Prints the bundle's segments (kind, file range, sha256), code images
+// (target, ABI, entry points), model config, state size, weight/partition
+// table and test vectors. The bundle is fully verified but no code is loaded
+// (YAN_BUNDLE_OPEN_NO_CODE), so bundles for other architectures can be
+// inspected. Only the runtime's C API is used, so the tool cross-compiles.
+// Exit status: 0 ok, 1 invalid bundle, 2 usage error.
+//
+//===----------------------------------------------------------------------===//
+#include "yan/runtime.h"
+
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+namespace {
+
+const char *kindName(yan_segment_kind_t kind) {
+  switch (kind) {
+  case YAN_SEGMENT_CODE: return "code";
+  case YAN_SEGMENT_WEIGHTS: return "weights";
+  case YAN_SEGMENT_TEST_DATA: return "test_data";
+  }
+  return "unknown";
+}
+
+const char *dtypeName(yan_dtype_t dtype) {
+  switch (dtype) {
+  case YAN_DTYPE_F32: return "f32";
+  case YAN_DTYPE_F16: return "f16";
+  case YAN_DTYPE_BF16: return "bf16";
+  }
+  return "unknown";
+}
+
+std::string hex(const uint8_t *bytes, size_t count) {
+  static const char kDigits[] = "0123456789abcdef";
+  std::string text;
+  for (size_t i = 0; i < count; ++i) {
+    text += kDigits[bytes[i] >> 4];
+    text += kDigits[bytes[i] & 15];
+  }
+  return text;
+}
+
+// JSON string literal (names come from the bundle: escape everything).
+std::string quote(const char *text) {
+  std::string out = "\"";
+  for (const unsigned char *p = reinterpret_cast<const unsigned char *>(text); *p; ++p) {
+    if (*p == '"' || *p == '\\') {
+      out += '\\';
+      out += static_cast<char>(*p);
+    } else if (*p < 0x20) {
+      char escape[8];
+      std::snprintf(escape, sizeof(escape), "\\u%04x", *p);
+      out += escape;
+    } else {
+      out += static_cast<char>(*p);
+    }
+  }
+  return out + "\"";
+}
+
+std::string shape(const yan_weight_info_t &w) {
+  std::string text = "[";
+  for (uint32_t d = 0; d < w.rank; ++d)
+    text += (d ? "," : "") + std::to_string(w.shape[d]);
+  return text + "]";
+}
+
+std::string floats(const float *values, int64_t count) {
+  std::string text = "[";
+  for (int64_t i = 0; i < count; ++i) {
+    char number[32];
+    std::snprintf(number, sizeof(number), "%s%.9g", i ? ", " : "", static_cast<double>(values[i]));
+    text += number;
+  }
+  return text + "]";
+}
+
+void printText(yan_bundle_t *b, const char *path) {
+  yan_model_config_t c;
+  yan_bundle_config(b, &c);
+  std::printf("bundle: %s\ncompiler: %s\n", path, yan_bundle_compiler_version(b));
+  std::printf("config: V=%" PRId64 " D=%" PRId64 " L=%" PRId64 " C=%" PRId64 " K=%" PRId64
+              " P=%" PRId64 " k=%" PRId64 " F=%" PRId64 " norm_eps=%g\n",
+              c.vocab_size, c.hidden_size, c.num_layers, c.num_channels, c.slope_window,
+              c.num_partitions, c.active_partitions, c.partition_size,
+              static_cast<double>(c.norm_eps));
+  std::printf("  decays: %s\n  slopes: %s\n", floats(c.decays, c.num_channels).c_str(),
+              floats(c.slopes, c.num_channels).c_str());
+  std::printf("state: %" PRIu64 " floats\n", yan_bundle_state_floats(b));
+
+  std::printf("segments:\n");
+  for (size_t i = 0; i < yan_bundle_segment_count(b); ++i) {
+    yan_segment_info_t s;
+    yan_status_free(yan_bundle_segment_info(b, i, &s));
+    std::printf("  %zu: %-9s offset %" PRIu64 " size %" PRIu64 " sha256 %s%s\n", i,
+                kindName(s.kind), s.file_offset, s.size, hex(s.sha256, 32).c_str(),
+                s.hash_verified ? " (verified)" : " (not verified)");
+  }
+  size_t selected = yan_bundle_selected_image(b);
+  std::printf("code images:\n");
+  for (size_t i = 0; i < yan_bundle_code_image_count(b); ++i) {
+    yan_code_image_info_t img;
+    yan_status_free(yan_bundle_code_image_info(b, i, &img));
+    std::printf("  %zu: %s (%s) cpu '%s' features '%s' abi %u segment %u%s\n", i, img.triple,
+                yan_arch_name(img.arch), img.cpu, img.features, img.abi_version, img.segment,
+                i == selected ? " [this host]" : "");
+    for (size_t e = 0; e < img.entry_count; ++e) {
+      yan_entry_info_t entry;
+      yan_status_free(yan_bundle_code_image_entry(b, i, e, &entry));
+      std::printf("     entry %u %-8s max_tokens %" PRId64 " arena %" PRIu64 " bytes\n",
+                  entry.index, entry.name, entry.max_tokens, entry.arena_bytes);
+    }
+  }
+  std::printf("weights: %zu\n", yan_bundle_weight_count(b));
+  for (size_t i = 0; i < yan_bundle_weight_count(b); ++i) {
+    yan_weight_info_t w;
+    yan_status_free(yan_bundle_weight_info(b, i, &w));
+    std::printf("  %-28s %-4s %-14s offset %-10" PRIu64 " size %-10" PRIu64, w.name,
+                dtypeName(w.dtype), shape(w).c_str(), w.offset, w.size);
+    if (w.num_partitions > 1)
+      std::printf(" partitions %" PRId64 " stride %" PRIu64, w.num_partitions,
+                  w.partition_stride);
+    std::printf("\n");
+  }
+  std::printf("test vectors: %zu\n", yan_bundle_test_vector_count(b));
+  for (size_t i = 0; i < yan_bundle_test_vector_count(b); ++i) {
+    yan_test_vector_t t;
+    yan_status_free(yan_bundle_test_vector(b, i, &t));
+    std::printf("  %s: prompt %zu tokens, %zu generated, states %s\n", t.name, t.prompt_length,
+                t.generated_length, t.final_state ? "yes" : "no");
+  }
+}
+
+void printJson(yan_bundle_t *b, const char *path) {
+  yan_model_config_t c;
+  yan_bundle_config(b, &c);
+  std::printf("{\n  \"bundle\": %s,\n  \"compiler_version\": %s,\n", quote(path).c_str(),
+              quote(yan_bundle_compiler_version(b)).c_str());
+  std::printf("  \"config\": {\"vocab_size\": %" PRId64 ", \"hidden_size\": %" PRId64
+              ", \"num_layers\": %" PRId64 ", \"num_channels\": %" PRId64
+              ", \"slope_window\": %" PRId64 ", \"num_partitions\": %" PRId64
+              ", \"active_partitions\": %" PRId64 ", \"partition_size\": %" PRId64
+              ", \"norm_eps\": %.9g, \"decays\": %s, \"slopes\": %s},\n",
+              c.vocab_size, c.hidden_size, c.num_layers, c.num_channels, c.slope_window,
+              c.num_partitions, c.active_partitions, c.partition_size,
+              static_cast<double>(c.norm_eps), floats(c.decays, c.num_channels).c_str(),
+              floats(c.slopes, c.num_channels).c_str());
+  std::printf("  \"state_floats\": %" PRIu64 ",\n  \"segments\": [", yan_bundle_state_floats(b));
+  for (size_t i = 0; i < yan_bundle_segment_count(b); ++i) {
+    yan_segment_info_t s;
+    yan_status_free(yan_bundle_segment_info(b, i, &s));
+    std::printf("%s\n    {\"kind\": \"%s\", \"offset\": %" PRIu64 ", \"size\": %" PRIu64
+                ", \"sha256\": \"%s\", \"verified\": %s}",
+                i ? "," : "", kindName(s.kind), s.file_offset, s.size, hex(s.sha256, 32).c_str(),
+                s.hash_verified ? "true" : "false");
+  }
+  size_t selected = yan_bundle_selected_image(b);
+  std::printf("\n  ],\n  \"code_images\": [");
+  for (size_t i = 0; i < yan_bundle_code_image_count(b); ++i) {
+    yan_code_image_info_t img;
+    yan_status_free(yan_bundle_code_image_info(b, i, &img));
+    std::printf("%s\n    {\"triple\": %s, \"arch\": \"%s\", \"cpu\": %s, \"features\": %s, "
+                "\"abi_version\": %u, \"segment\": %u, \"host\": %s, \"entries\": [",
+                i ? "," : "", quote(img.triple).c_str(), yan_arch_name(img.arch),
+                quote(img.cpu).c_str(), quote(img.features).c_str(), img.abi_version,
+                img.segment, i == selected ? "true" : "false");
+    for (size_t e = 0; e < img.entry_count; ++e) {
+      yan_entry_info_t entry;
+      yan_status_free(yan_bundle_code_image_entry(b, i, e, &entry));
+      std::printf("%s{\"name\": %s, \"index\": %u, \"max_tokens\": %" PRId64
+                  ", \"arena_bytes\": %" PRIu64 "}",
+                  e ? ", " : "", quote(entry.name).c_str(), entry.index, entry.max_tokens,
+                  entry.arena_bytes);
+    }
+    std::printf("]}");
+  }
+  std::printf("\n  ],\n  \"weights\": [");
+  for (size_t i = 0; i < yan_bundle_weight_count(b); ++i) {
+    yan_weight_info_t w;
+    yan_status_free(yan_bundle_weight_info(b, i, &w));
+    std::printf("%s\n    {\"name\": %s, \"dtype\": \"%s\", \"shape\": %s, \"offset\": %" PRIu64
+                ", \"size\": %" PRIu64 ", \"num_partitions\": %" PRId64
+                ", \"partition_stride\": %" PRIu64 "}",
+                i ? "," : "", quote(w.name).c_str(), dtypeName(w.dtype), shape(w).c_str(),
+                w.offset, w.size, w.num_partitions, w.partition_stride);
+  }
+  std::printf("\n  ],\n  \"test_vectors\": [");
+  for (size_t i = 0; i < yan_bundle_test_vector_count(b); ++i) {
+    yan_test_vector_t t;
+    yan_status_free(yan_bundle_test_vector(b, i, &t));
+    std::printf("%s\n    {\"name\": %s, \"prompt_length\": %zu, \"generated_length\": %zu, "
+                "\"has_states\": %s}",
+                i ? "," : "", quote(t.name).c_str(), t.prompt_length, t.generated_length,
+                t.final_state ? "true" : "false");
+  }
+  std::printf("\n  ]\n}\n");
+}
+
+int usage(const char *message) {
+  if (message)
+    std::fprintf(stderr, "yan-dump: error: %s\n", message);
+  std::fprintf(stderr, "usage: yan-dump BUNDLE [--json] [--skip-data-hashes]\n");
+  return 2;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  const char *path = nullptr;
+  bool json = false;
+  uint32_t flags = YAN_BUNDLE_OPEN_NO_CODE;
+  for (int i = 1; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--json"))
+      json = true;
+    else if (!std::strcmp(argv[i], "--skip-data-hashes"))
+      flags |= YAN_BUNDLE_OPEN_SKIP_DATA_HASHES;
+    else if (!std::strcmp(argv[i], "-h") || !std::strcmp(argv[i], "--help"))
+      return usage(nullptr), 0;
+    else if (argv[i][0] == '-')
+      return usage((std::string("unknown option ") + argv[i]).c_str());
+    else if (path)
+      return usage("more than one bundle given");
+    else
+      path = argv[i];
+  }
+  if (!path)
+    return usage("no bundle given");
+  yan_bundle_open_options_t options{flags};
+  yan_bundle_t *bundle = nullptr;
+  if (yan_status_t status = yan_bundle_open_file(path, &options, yan_allocator_system(), &bundle)) {
+    std::fprintf(stderr, "yan-dump: error: %s [%s]\n", yan_status_message(status),
+                 yan_status_code_name(yan_status_code(status)));
+    yan_status_free(status);
+    return 1;
+  }
+  if (json)
+    printJson(bundle, path);
+  else
+    printText(bundle, path);
+  yan_bundle_release(bundle);
+  return 0;
+}

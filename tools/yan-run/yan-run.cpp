@@ -1,0 +1,407 @@
+//===- yan-run.cpp - Run a Yan bundle -------------------------------------===//
+//
+//   yan-run BUNDLE --prompt 1,2,3 [--max-tokens N] [--temperature T --top-k K
+//           --seed S] [--dump-logits FILE] [--skip-data-hashes]
+//   yan-run BUNDLE --selftest [--skip-data-hashes]
+//
+// Generation prefills the prompt, then picks and feeds N tokens (greedy by
+// default: argmax, ties to the lowest id), printing the ids and tokens/s.
+// --dump-logits writes raw little-endian float32 rows of V, one per evaluated
+// position: each prompt position, then each generated (fed) token — the
+// layout of test/reference/golden.py.
+//
+// --selftest replays the bundle's embedded test vectors: identical greedy
+// tokens and max |a-b| / max(|b|, 1e-3) <= 1e-4 over all logits (and states
+// when recorded).
+//
+// Only the runtime's C API is used (no LLVM), so the tool cross-compiles.
+// Exit status: 0 ok, 1 runtime/selftest failure, 2 usage error.
+//
+//===----------------------------------------------------------------------===//
+#include "yan/runtime.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <string>
+#include <vector>
+
+namespace {
+
+constexpr double kTolerance = 1e-4;
+
+struct Options {
+  const char *bundle = nullptr;
+  std::vector<int32_t> prompt;
+  bool havePrompt = false;
+  long long maxTokens = 16;
+  double temperature = 0.0; // 0 = greedy
+  long long topK = 0;       // 0 = whole vocabulary
+  unsigned long long seed = 0;
+  const char *dumpLogits = nullptr;
+  bool selftest = false;
+  bool skipDataHashes = false;
+};
+
+int usage(const char *message) {
+  if (message)
+    std::fprintf(stderr, "yan-run: error: %s\n", message);
+  std::fprintf(stderr,
+               "usage: yan-run BUNDLE --prompt IDS [--max-tokens N] [--temperature T]\n"
+               "               [--top-k K] [--seed S] [--dump-logits FILE]\n"
+               "       yan-run BUNDLE --selftest\n"
+               "  IDS: comma-separated token ids, e.g. 1,2,3\n"
+               "  --skip-data-hashes: do not hash weights/test data at open\n");
+  return 2;
+}
+
+// Prints and frees `status`; returns 1 (the exit code for runtime errors).
+int fail(yan_status_t status) {
+  std::fprintf(stderr, "yan-run: error: %s [%s]\n", yan_status_message(status),
+               yan_status_code_name(yan_status_code(status)));
+  yan_status_free(status);
+  return 1;
+}
+
+bool parseInt(const char *text, long long min, long long max, long long *out) {
+  if (!text || !*text)
+    return false;
+  errno = 0;
+  char *end = nullptr;
+  long long value = std::strtoll(text, &end, 10);
+  if (errno || *end || value < min || value > max)
+    return false;
+  *out = value;
+  return true;
+}
+
+bool parseTokens(const char *text, std::vector<int32_t> *out) {
+  std::string all(text);
+  size_t start = 0;
+  while (true) {
+    size_t comma = all.find(',', start);
+    std::string item = all.substr(start, comma == std::string::npos ? comma : comma - start);
+    long long value;
+    if (!parseInt(item.c_str(), INT32_MIN, INT32_MAX, &value))
+      return false;
+    out->push_back(static_cast<int32_t>(value));
+    if (comma == std::string::npos)
+      return !out->empty();
+    start = comma + 1;
+  }
+}
+
+// Returns 0 to continue, else an exit code.
+int parseArgs(int argc, char **argv, Options *o) {
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    const char *value = i + 1 < argc ? argv[i + 1] : nullptr;
+    auto needValue = [&](const char *name) {
+      if (!value) {
+        std::string message = std::string(name) + " needs a value";
+        usage(message.c_str());
+        return false;
+      }
+      ++i;
+      return true;
+    };
+    long long number;
+    if (arg == "--prompt") {
+      if (!needValue("--prompt"))
+        return 2;
+      if (!parseTokens(value, &o->prompt))
+        return usage("--prompt takes comma-separated integer token ids");
+      o->havePrompt = true;
+    } else if (arg == "--max-tokens") {
+      if (!needValue("--max-tokens"))
+        return 2;
+      if (!parseInt(value, 0, INT32_MAX, &o->maxTokens))
+        return usage("--max-tokens takes an integer >= 0");
+    } else if (arg == "--temperature") {
+      if (!needValue("--temperature"))
+        return 2;
+      char *end = nullptr;
+      o->temperature = std::strtod(value, &end);
+      if (!*value || *end || !(o->temperature >= 0.0) || !std::isfinite(o->temperature))
+        return usage("--temperature takes a number >= 0");
+    } else if (arg == "--top-k") {
+      if (!needValue("--top-k"))
+        return 2;
+      if (!parseInt(value, 0, INT32_MAX, &o->topK))
+        return usage("--top-k takes an integer >= 0");
+    } else if (arg == "--seed") {
+      if (!needValue("--seed"))
+        return 2;
+      if (!parseInt(value, 0, INT64_MAX, &number))
+        return usage("--seed takes an integer >= 0");
+      o->seed = static_cast<unsigned long long>(number);
+    } else if (arg == "--dump-logits") {
+      if (!needValue("--dump-logits"))
+        return 2;
+      o->dumpLogits = value;
+    } else if (arg == "--selftest") {
+      o->selftest = true;
+    } else if (arg == "--skip-data-hashes") {
+      o->skipDataHashes = true;
+    } else if (arg == "-h" || arg == "--help") {
+      usage(nullptr);
+      std::exit(0);
+    } else if (!arg.empty() && arg[0] == '-') {
+      std::string message = "unknown option " + arg;
+      return usage(message.c_str());
+    } else if (!o->bundle) {
+      o->bundle = argv[i];
+    } else {
+      return usage("more than one bundle given");
+    }
+  }
+  if (!o->bundle)
+    return usage("no bundle given");
+  if (o->selftest == o->havePrompt)
+    return usage("give either --prompt or --selftest");
+  return 0;
+}
+
+double now() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
+// Argmax, ties to the lowest id; NaN never wins.
+int32_t greedy(const float *row, int64_t vocab) {
+  int32_t best = 0;
+  for (int64_t v = 1; v < vocab; ++v)
+    if (row[v] > row[best] || (std::isnan(row[best]) && !std::isnan(row[v])))
+      best = static_cast<int32_t>(v);
+  return best;
+}
+
+// splitmix64: small, seedable, the same sequence on every platform.
+struct Rng {
+  uint64_t state;
+  uint64_t next() {
+    uint64_t z = (state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+  }
+  double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
+};
+
+class Sampler {
+public:
+  Sampler(const Options &o, int64_t vocab)
+      : temperature_(o.temperature), rng_{o.seed}, vocab_(vocab),
+        k_(o.topK > 0 && o.topK < vocab ? o.topK : vocab), order_(static_cast<size_t>(vocab)),
+        weights_(static_cast<size_t>(vocab)) {}
+
+  int32_t pick(const float *row) {
+    if (temperature_ == 0.0)
+      return greedy(row, vocab_);
+    for (int64_t v = 0; v < vocab_; ++v)
+      order_[v] = static_cast<int32_t>(v);
+    auto better = [row](int32_t a, int32_t b) {
+      return row[a] > row[b] || (row[a] == row[b] && a < b);
+    };
+    std::partial_sort(order_.begin(), order_.begin() + k_, order_.end(), better);
+    double top = row[order_[0]], total = 0.0;
+    for (int64_t i = 0; i < k_; ++i) {
+      weights_[i] = std::exp((row[order_[i]] - top) / temperature_);
+      total += weights_[i];
+    }
+    double r = rng_.uniform() * total;
+    for (int64_t i = 0; i < k_; ++i) {
+      r -= weights_[i];
+      if (r < 0.0)
+        return order_[i];
+    }
+    return order_[k_ - 1];
+  }
+
+private:
+  double temperature_;
+  Rng rng_;
+  int64_t vocab_, k_;
+  std::vector<int32_t> order_;
+  std::vector<double> weights_;
+};
+
+struct BundleHandle {
+  yan_bundle_t *bundle = nullptr;
+  yan_session_t *session = nullptr;
+  ~BundleHandle() {
+    yan_session_destroy(session);
+    yan_bundle_release(bundle);
+  }
+};
+
+yan_status_t openSession(const Options &o, BundleHandle *h) {
+  yan_bundle_open_options_t options{o.skipDataHashes ? uint32_t(YAN_BUNDLE_OPEN_SKIP_DATA_HASHES) : 0u};
+  yan_status_t status =
+      yan_bundle_open_file(o.bundle, &options, yan_allocator_system(), &h->bundle);
+  if (status)
+    return status;
+  return yan_session_create(h->bundle, nullptr, &h->session);
+}
+
+int generate(const Options &o) {
+  BundleHandle h;
+  if (yan_status_t status = openSession(o, &h))
+    return fail(status);
+  yan_model_config_t config;
+  yan_bundle_config(h.bundle, &config);
+  const int64_t vocab = config.vocab_size;
+  const size_t n = o.prompt.size();
+
+  FILE *dump = nullptr;
+  if (o.dumpLogits && !(dump = std::fopen(o.dumpLogits, "wb"))) {
+    std::fprintf(stderr, "yan-run: error: cannot write '%s': %s\n", o.dumpLogits,
+                 std::strerror(errno));
+    return 1;
+  }
+  auto writeRows = [&](const float *rows, size_t count) {
+    return !dump || std::fwrite(rows, sizeof(float) * static_cast<size_t>(vocab), count, dump) == count;
+  };
+
+  std::vector<float> logits(n * static_cast<size_t>(vocab));
+  double start = now();
+  yan_status_t status = yan_session_prefill(h.session, o.prompt.data(), n, logits.data());
+  double prefillSeconds = now() - start;
+  if (status) {
+    if (dump)
+      std::fclose(dump);
+    return fail(status);
+  }
+  bool ok = writeRows(logits.data(), n);
+
+  Sampler sampler(o, vocab);
+  std::vector<float> row(logits.end() - vocab, logits.end());
+  std::vector<int32_t> generated;
+  double decodeSeconds = 0.0;
+  for (long long step = 0; step < o.maxTokens && ok; ++step) {
+    int32_t token = sampler.pick(row.data());
+    generated.push_back(token);
+    start = now();
+    status = yan_session_decode(h.session, token, row.data());
+    decodeSeconds += now() - start;
+    if (status)
+      break;
+    ok = writeRows(row.data(), 1);
+  }
+  if (dump && std::fclose(dump) != 0)
+    ok = false;
+  if (!ok) {
+    yan_status_free(status);
+    std::fprintf(stderr, "yan-run: error: writing '%s' failed\n", o.dumpLogits);
+    return 1;
+  }
+  std::printf("generated:");
+  for (int32_t token : generated)
+    std::printf(" %d", token);
+  std::printf("\n");
+  if (status)
+    return fail(status);
+  std::printf("prefill: %zu tokens in %.3f ms (%.1f tokens/s)\n", n, prefillSeconds * 1e3,
+              prefillSeconds > 0 ? static_cast<double>(n) / prefillSeconds : 0.0);
+  if (!generated.empty())
+    std::printf("decode: %zu tokens in %.3f ms (%.1f tokens/s)\n", generated.size(),
+                decodeSeconds * 1e3,
+                decodeSeconds > 0 ? static_cast<double>(generated.size()) / decodeSeconds : 0.0);
+  return 0;
+}
+
+// max |a-b| / max(|b|, 1e-3) over `count` values (NaN anywhere -> infinity).
+double relativeError(const float *actual, const float *expected, size_t count) {
+  double worst = 0.0;
+  for (size_t i = 0; i < count; ++i) {
+    double b = expected[i];
+    double error = std::fabs(static_cast<double>(actual[i]) - b) / std::max(std::fabs(b), 1e-3);
+    if (!(error <= worst))
+      worst = std::isnan(error) ? INFINITY : error;
+  }
+  return worst;
+}
+
+// Runs one test vector; prints its verdict; returns true when it passes.
+bool selftestVector(const BundleHandle &h, const yan_test_vector_t &t, int64_t vocab,
+                    uint64_t stateFloats) {
+  const char *name = *t.name ? t.name : "(unnamed)";
+  yan_session_reset(h.session);
+  const size_t v = static_cast<size_t>(vocab);
+  std::vector<float> logits(t.prompt_length * v);
+  if (yan_status_t status = yan_session_prefill(h.session, t.prompt, t.prompt_length, logits.data())) {
+    std::printf("selftest %s: FAILED: ", name);
+    fail(status);
+    return false;
+  }
+  double worst = relativeError(logits.data(), t.expected_logits, logits.size());
+  double stateError = 0.0;
+  if (t.prefill_state)
+    stateError = relativeError(yan_session_state_floats(h.session), t.prefill_state, stateFloats);
+  std::vector<float> row(logits.end() - vocab, logits.end());
+  for (size_t i = 0; i < t.generated_length; ++i) {
+    int32_t token = greedy(row.data(), vocab);
+    if (token != t.generated[i]) {
+      std::printf("selftest %s: FAILED: greedy token %zu is %d, expected %d (max rel error "
+                  "so far %.3g)\n", name, i, token, t.generated[i], worst);
+      return false;
+    }
+    if (yan_status_t status = yan_session_decode(h.session, token, row.data())) {
+      std::printf("selftest %s: FAILED: ", name);
+      fail(status);
+      return false;
+    }
+    worst = std::max(worst, relativeError(row.data(),
+                                          t.expected_logits + (t.prompt_length + i) * v, v));
+  }
+  if (t.next_token >= 0 && greedy(row.data(), vocab) != t.next_token) {
+    std::printf("selftest %s: FAILED: next token %d, expected %d\n", name,
+                greedy(row.data(), vocab), t.next_token);
+    return false;
+  }
+  if (t.final_state)
+    stateError = std::max(stateError, relativeError(yan_session_state_floats(h.session),
+                                                    t.final_state, stateFloats));
+  bool pass = worst <= kTolerance && stateError <= kTolerance;
+  std::printf("selftest %s: %s (max rel error: logits %.3g, state %.3g; tolerance %.0e; "
+              "%zu rows, %zu greedy tokens)\n",
+              name, pass ? "ok" : "FAILED", worst, stateError, kTolerance,
+              t.prompt_length + t.generated_length, t.generated_length);
+  return pass;
+}
+
+int selftest(const Options &o) {
+  BundleHandle h;
+  if (yan_status_t status = openSession(o, &h))
+    return fail(status);
+  size_t count = yan_bundle_test_vector_count(h.bundle);
+  if (count == 0) {
+    std::fprintf(stderr, "yan-run: error: %s has no test vectors\n", o.bundle);
+    return 1;
+  }
+  yan_model_config_t config;
+  yan_bundle_config(h.bundle, &config);
+  bool all = true;
+  for (size_t i = 0; i < count; ++i) {
+    yan_test_vector_t t;
+    if (yan_status_t status = yan_bundle_test_vector(h.bundle, i, &t))
+      return fail(status);
+    all = selftestVector(h, t, config.vocab_size, yan_bundle_state_floats(h.bundle)) && all;
+  }
+  return all ? 0 : 1;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  Options options;
+  if (int code = parseArgs(argc, argv, &options))
+    return code;
+  return options.selftest ? selftest(options) : generate(options);
+}
