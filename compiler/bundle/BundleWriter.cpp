@@ -284,7 +284,8 @@ flatbuffers::DetachedBuffer buildToc(const BundleContents &c,
 
   auto root = fb::CreateBundleDirect(b, c.schemaVersion, c.compilerVersion.c_str(), config,
                                      &segmentTable, &images, weightSegment, &weights, state,
-                                     tests.empty() ? nullptr : &tests);
+                                     tests.empty() ? nullptr : &tests,
+                                     c.weightBytesPerToken);
   fb::FinishBundleBuffer(b, root);
   return b.Release();
 }

@@ -87,6 +87,8 @@ struct BundleContents {
   uint64_t weightSegmentSize = 0;
   StateLayout state;
   std::vector<BundleTestVector> testVectors;
+  /// Weight bytes one decode token reads (compiler/transforms/WeightTraffic).
+  uint64_t weightBytesPerToken = 0;
   /// Only tests change this (to check that readers refuse other versions).
   uint32_t schemaVersion = YAN_BUNDLE_SCHEMA_VERSION;
 };

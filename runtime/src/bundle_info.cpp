@@ -68,6 +68,10 @@ const char *yan_bundle_compiler_version(const yan_bundle_t *bundle) {
   return str(root(bundle).compiler_version());
 }
 
+uint64_t yan_bundle_weight_bytes_per_token(const yan_bundle_t *bundle) {
+  return root(bundle).weight_bytes_per_token();
+}
+
 size_t yan_bundle_code_image_count(const yan_bundle_t *bundle) {
   return root(bundle).code_images()->size();
 }

@@ -86,6 +86,8 @@ void printText(yan_bundle_t *b, const char *path) {
   yan_model_config_t c;
   yan_bundle_config(b, &c);
   std::printf("bundle: %s\ncompiler: %s\n", path, yan_bundle_compiler_version(b));
+  std::printf("weight bytes per decode token: %" PRIu64 "\n",
+              yan_bundle_weight_bytes_per_token(b));
   std::printf("config: V=%" PRId64 " D=%" PRId64 " L=%" PRId64 " C=%" PRId64 " K=%" PRId64
               " P=%" PRId64 " k=%" PRId64 " F=%" PRId64 " norm_eps=%g\n",
               c.vocab_size, c.hidden_size, c.num_layers, c.num_channels, c.slope_window,
@@ -143,6 +145,8 @@ void printJson(yan_bundle_t *b, const char *path) {
   yan_bundle_config(b, &c);
   std::printf("{\n  \"bundle\": %s,\n  \"compiler_version\": %s,\n", quote(path).c_str(),
               quote(yan_bundle_compiler_version(b)).c_str());
+  std::printf("  \"weight_bytes_per_token\": %" PRIu64 ",\n",
+              yan_bundle_weight_bytes_per_token(b));
   std::printf("  \"config\": {\"vocab_size\": %" PRId64 ", \"hidden_size\": %" PRId64
               ", \"num_layers\": %" PRId64 ", \"num_channels\": %" PRId64
               ", \"slope_window\": %" PRId64 ", \"num_partitions\": %" PRId64

@@ -14,6 +14,9 @@
 #include "compiler/codegen/ImageLinker.h"
 #include "compiler/codegen/ObjectEmitter.h"
 #include "compiler/import/Importer.h"
+#include "compiler/transforms/WeightTraffic.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/MLIRContext.h"
@@ -190,6 +193,13 @@ int emitStage(const yan::Checkpoint &checkpoint,
   return 0;
 }
 
+/// Weight bytes one decode token reads, from the weight-traffic analysis of
+/// the imported @decode (before lowering erases the yan ops).
+uint64_t decodeWeightBytesPerToken(mlir::ModuleOp module) {
+  auto decode = module.lookupSymbol<mlir::func::FuncOp>(yan::kDecodeEntry);
+  return decode ? yan::weightTrafficUnder(decode).perToken() : 0;
+}
+
 /// Everything the bundle records, from the checkpoint and the code images
 /// (whose layouts agree: layout does not depend on the target).
 llvm::Expected<yan::BundleContents>
@@ -256,12 +266,15 @@ int main(int argc, char **argv) {
     return emitStage(*checkpoint, targets->front());
 
   std::vector<yan::CodeImage> images;
+  uint64_t weightBytesPerToken = 0;
   for (const yan::ResolvedTarget &target : *targets) {
     mlir::MLIRContext context;
     mlir::OwningOpRef<mlir::ModuleOp> module =
         yan::importCheckpoint(context, *checkpoint, modelDir);
     if (!module)
       return 1; // diagnostics already reported
+    if (images.empty())
+      weightBytesPerToken = decodeWeightBytesPerToken(*module);
     auto image = yan::compileCodeImage(*module, {target, prefillMaxTokens});
     if (!image)
       return fail(image.takeError());
@@ -270,6 +283,7 @@ int main(int argc, char **argv) {
   auto contents = bundleContents(*checkpoint, images);
   if (!contents)
     return fail(contents.takeError());
+  contents->weightBytesPerToken = weightBytesPerToken;
   llvm::Error written =
       outputPath == "-" ? yan::writeBundle(llvm::outs(), *contents)
                         : yan::writeBundle(outputPath, *contents);

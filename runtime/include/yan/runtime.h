@@ -143,6 +143,10 @@ void yan_bundle_config(const yan_bundle_t *bundle, yan_model_config_t *out);
 /* NUL-terminated, owned by the bundle. */
 const char *yan_bundle_compiler_version(const yan_bundle_t *bundle);
 
+/* Weight bytes one decode token reads: dense weights, one embedding row and
+ * the routed k of P partitions of every FFN weight (0 if unknown). */
+uint64_t yan_bundle_weight_bytes_per_token(const yan_bundle_t *bundle);
+
 typedef struct yan_entry_info_t {
   const char *name;
   uint32_t index;      /* yan_entry_index_v1 */
