@@ -1,0 +1,190 @@
+//===- CompiledBundleTest.cpp - The runtime on a bundle yanc compiled -----===//
+//
+// The session contract on real generated code (the tiny model, built by the
+// ctest fixture `compiled-tiny-bundle`; its path comes in YAN_TEST_BUNDLE):
+// prefill then decode equals the same tokens decoded one at a time; a prompt
+// longer than the prefill entry's max_tokens (chunked) equals one run token
+// by token; sessions on one bundle are independent across threads; the
+// session's memory is exactly the state plus the compiler's arena plan.
+//
+//===----------------------------------------------------------------------===//
+#include "yan/runtime.h"
+
+#include "gtest/gtest.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <thread>
+#include <vector>
+
+namespace {
+
+struct Bundle {
+  yan_bundle_t *bundle = nullptr;
+  yan_model_config_t config{};
+  Bundle() {
+    const char *path = std::getenv("YAN_TEST_BUNDLE");
+    EXPECT_NE(path, nullptr) << "YAN_TEST_BUNDLE must name a compiled bundle";
+    if (!path)
+      return;
+    yan_status_t status =
+        yan_bundle_open_file(path, nullptr, yan_allocator_system(), &bundle);
+    EXPECT_EQ(status, nullptr) << (status ? yan_status_message(status) : "");
+    if (bundle)
+      yan_bundle_config(bundle, &config);
+  }
+  ~Bundle() {
+    if (bundle)
+      yan_bundle_release(bundle);
+  }
+};
+
+struct Session {
+  yan_session_t *session = nullptr;
+  explicit Session(yan_bundle_t *bundle, const yan_allocator_t *allocator = nullptr) {
+    yan_allocator_t system = yan_allocator_system();
+    EXPECT_EQ(yan_session_create(bundle, allocator ? allocator : &system, &session), nullptr);
+  }
+  ~Session() { yan_session_destroy(session); }
+};
+
+int32_t argmax(const float *row, int64_t vocab) {
+  return static_cast<int32_t>(std::max_element(row, row + vocab) - row);
+}
+
+double relativeError(const std::vector<float> &a, const std::vector<float> &b) {
+  double error = 0, scale = 1e-3;
+  for (size_t i = 0; i < a.size(); ++i) {
+    error = std::max(error, std::fabs(double(a[i]) - b[i]));
+    scale = std::max(scale, std::fabs(double(b[i])));
+  }
+  return error / scale;
+}
+
+/// Logits of `prompt` run token by token through decode, then `steps`
+/// greedy tokens; the generated tokens go to `generated`.
+std::vector<float> decodeOnly(yan_bundle_t *bundle, int64_t vocab,
+                              const std::vector<int32_t> &prompt, int steps,
+                              std::vector<int32_t> *generated) {
+  Session s(bundle);
+  std::vector<float> logits((prompt.size() + steps) * vocab);
+  for (size_t i = 0; i < prompt.size(); ++i)
+    EXPECT_EQ(yan_session_decode(s.session, prompt[i], &logits[i * vocab]), nullptr);
+  for (int i = 0; i < steps; ++i) {
+    size_t row = prompt.size() + i;
+    int32_t token = argmax(&logits[(row - 1) * vocab], vocab);
+    generated->push_back(token);
+    EXPECT_EQ(yan_session_decode(s.session, token, &logits[row * vocab]), nullptr);
+  }
+  return logits;
+}
+
+std::vector<int32_t> promptOf(size_t length, int64_t vocab) {
+  std::vector<int32_t> prompt(length);
+  for (size_t i = 0; i < length; ++i)
+    prompt[i] = static_cast<int32_t>((i * 37 + 11) % vocab);
+  return prompt;
+}
+
+TEST(CompiledBundle, PrefillThenDecodeEqualsSingleDecodeSteps) {
+  Bundle b;
+  ASSERT_NE(b.bundle, nullptr);
+  const int64_t vocab = b.config.vocab_size;
+  const int steps = 8;
+  std::vector<int32_t> prompt = promptOf(7, vocab);
+  std::vector<int32_t> expectedTokens;
+  std::vector<float> expected = decodeOnly(b.bundle, vocab, prompt, steps, &expectedTokens);
+
+  Session s(b.bundle);
+  std::vector<float> logits((prompt.size() + steps) * vocab);
+  ASSERT_EQ(yan_session_prefill(s.session, prompt.data(), prompt.size(), logits.data()),
+            nullptr);
+  for (int i = 0; i < steps; ++i) {
+    size_t row = prompt.size() + i;
+    int32_t token = argmax(&logits[(row - 1) * vocab], vocab);
+    ASSERT_EQ(token, expectedTokens[i]) << "greedy token " << i;
+    ASSERT_EQ(yan_session_decode(s.session, token, &logits[row * vocab]), nullptr);
+  }
+  EXPECT_LE(relativeError(logits, expected), 1e-5);
+}
+
+TEST(CompiledBundle, ChunkedPrefillEqualsTokenByToken) {
+  Bundle b;
+  ASSERT_NE(b.bundle, nullptr);
+  yan_entry_info_t prefill;
+  ASSERT_EQ(yan_bundle_entry_info(b.bundle, 0, &prefill), nullptr);
+  const int64_t vocab = b.config.vocab_size;
+  // Longer than one prefill call: the runtime splits it.
+  std::vector<int32_t> prompt = promptOf(prefill.max_tokens * 2 + 3, vocab);
+  std::vector<int32_t> unused;
+  std::vector<float> expected = decodeOnly(b.bundle, vocab, prompt, 0, &unused);
+  Session s(b.bundle);
+  std::vector<float> logits(prompt.size() * vocab);
+  ASSERT_EQ(yan_session_prefill(s.session, prompt.data(), prompt.size(), logits.data()),
+            nullptr);
+  EXPECT_LE(relativeError(logits, expected), 1e-5);
+}
+
+TEST(CompiledBundle, SessionsOnThreadsAreIndependent) {
+  Bundle b;
+  ASSERT_NE(b.bundle, nullptr);
+  const int64_t vocab = b.config.vocab_size;
+  std::vector<std::vector<float>> results(4);
+  std::vector<std::vector<int32_t>> tokens(4);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      results[t] = decodeOnly(b.bundle, vocab, promptOf(5 + t % 2, vocab), 16, &tokens[t]);
+    });
+  for (std::thread &thread : threads)
+    thread.join();
+  // Same prompt, same results, bit for bit: nothing is shared between sessions.
+  EXPECT_EQ(results[0], results[2]);
+  EXPECT_EQ(results[1], results[3]);
+  EXPECT_EQ(tokens[0], tokens[2]);
+  EXPECT_NE(results[0], results[1]);
+}
+
+struct CountingAllocator {
+  size_t calls = 0, lastSize = 0;
+  static void *allocate(void *self, size_t size, size_t alignment) {
+    auto *counter = static_cast<CountingAllocator *>(self);
+    ++counter->calls;
+    counter->lastSize = size;
+    void *memory = nullptr;
+    return posix_memalign(&memory, std::max(alignment, sizeof(void *)), size) == 0 ? memory
+                                                                                  : nullptr;
+  }
+  static void release(void *, void *ptr) { std::free(ptr); }
+};
+
+TEST(CompiledBundle, SessionMemoryIsStatePlusPlannedArena) {
+  Bundle b;
+  ASSERT_NE(b.bundle, nullptr);
+  uint64_t arena = 0;
+  for (uint32_t i = 0; i < 2; ++i) {
+    yan_entry_info_t entry;
+    ASSERT_EQ(yan_bundle_entry_info(b.bundle, i, &entry), nullptr);
+    arena = std::max(arena, entry.arena_bytes);
+  }
+  ASSERT_GT(arena, 0u);
+  CountingAllocator counter;
+  yan_allocator_t allocator{&counter, CountingAllocator::allocate, CountingAllocator::release};
+  Session s(b.bundle, &allocator);
+  ASSERT_EQ(counter.calls, 1u) << "a session is one allocation";
+  uint64_t state = yan_bundle_state_floats(b.bundle) * sizeof(float);
+  // The struct and 64-byte alignment of state and arena add at most a few
+  // cache lines; everything else is the compiler's plan.
+  EXPECT_GE(counter.lastSize, state + arena);
+  EXPECT_LE(counter.lastSize, state + arena + 4 * 64 + 256);
+
+  const int64_t vocab = b.config.vocab_size;
+  std::vector<float> logits(vocab);
+  size_t before = counter.calls;
+  for (int32_t token = 0; token < 32; ++token)
+    ASSERT_EQ(yan_session_decode(s.session, token, logits.data()), nullptr);
+  EXPECT_EQ(counter.calls, before) << "decode allocates nothing";
+}
+
+} // namespace

@@ -1,0 +1,36 @@
+//===- ToolSupport.cpp - What the runtime tools share ---------------------===//
+#include "ToolSupport.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+
+namespace yan::tools {
+
+bool parseInt(const char *text, long long min, long long max, long long *out) {
+  if (!text || !*text)
+    return false;
+  errno = 0;
+  char *end = nullptr;
+  long long value = std::strtoll(text, &end, 10);
+  if (errno || *end || value < min || value > max)
+    return false;
+  *out = value;
+  return true;
+}
+
+int reportStatus(const char *tool, yan_status_t status) {
+  std::fprintf(stderr, "%s: error: %s [%s]\n", tool, yan_status_message(status),
+               yan_status_code_name(yan_status_code(status)));
+  yan_status_free(status);
+  return 1;
+}
+
+double nowSeconds() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+} // namespace yan::tools

@@ -1,0 +1,27 @@
+//===- ToolSupport.h - What the runtime tools share --------------*- C++ -*-===//
+//
+// yan-run and yan-bench link only the runtime (they cross-compile), so they
+// cannot use LLVM's command-line library; these are the few helpers they
+// share instead of each writing its own.
+//
+//===----------------------------------------------------------------------===//
+#ifndef YAN_TOOLS_COMMON_TOOLSUPPORT_H
+#define YAN_TOOLS_COMMON_TOOLSUPPORT_H
+
+#include "yan/runtime.h"
+
+namespace yan::tools {
+
+/// Parses a whole decimal integer in [min, max].
+bool parseInt(const char *text, long long min, long long max, long long *out);
+
+/// Prints "TOOL: error: MESSAGE [CODE]", frees `status`, returns 1 (the
+/// tools' exit code for runtime errors).
+int reportStatus(const char *tool, yan_status_t status);
+
+/// A monotonic clock in seconds.
+double nowSeconds();
+
+} // namespace yan::tools
+
+#endif // YAN_TOOLS_COMMON_TOOLSUPPORT_H

@@ -1,0 +1,216 @@
+//===- yan-bench.cpp - Decode/prefill speed against the memory bus --------===//
+//
+//   yan-bench BUNDLE [--json] [--decode-tokens N] [--prefill-tokens N]
+//             [--warmup N] [--bandwidth-mib M] [--threads 1]
+//
+// Reports, from one run: decode tokens/s (greedy, one token per step),
+// prefill tokens/s (N tokens in one call, best of 3), the weight bytes one
+// decode token reads (recorded by the compiler), the achieved weight bytes/s
+// and its ratio to the memory read bandwidth measured in the same run.
+// Numbers, not verdicts: nothing here passes or fails on speed.
+//
+//===----------------------------------------------------------------------===//
+#include "MemoryBandwidth.h"
+#include "ToolSupport.h"
+#include "yan/runtime.h"
+
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace {
+
+struct Options {
+  const char *bundle = nullptr;
+  bool json = false;
+  long long decodeTokens = 64;
+  long long prefillTokens = 128;
+  long long warmup = 32;
+  long long bandwidthMiB = 512;
+  long long threads = 1;
+};
+
+int usage(const char *message) {
+  if (message)
+    std::fprintf(stderr, "yan-bench: error: %s\n", message);
+  std::fprintf(stderr,
+               "usage: yan-bench BUNDLE [--json] [--decode-tokens N] [--prefill-tokens N]\n"
+               "                 [--warmup N] [--bandwidth-mib M] [--threads 1]\n");
+  return 2;
+}
+
+int parseArgs(int argc, char **argv, Options *o) {
+  struct Numeric {
+    const char *flag;
+    long long *value;
+    long long min, max;
+  } numerics[] = {
+      {"--decode-tokens", &o->decodeTokens, 1, 1 << 20},
+      {"--prefill-tokens", &o->prefillTokens, 1, 1 << 20},
+      {"--warmup", &o->warmup, 0, 1 << 20},
+      {"--bandwidth-mib", &o->bandwidthMiB, 16, 1 << 16},
+      {"--threads", &o->threads, 1, 1024},
+  };
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--json") {
+      o->json = true;
+      continue;
+    }
+    bool matched = false;
+    for (Numeric &n : numerics) {
+      if (arg != n.flag)
+        continue;
+      matched = true;
+      if (i + 1 >= argc || !yan::tools::parseInt(argv[++i], n.min, n.max, n.value)) {
+        std::string message = std::string(n.flag) + " takes an integer in [" +
+                              std::to_string(n.min) + ", " + std::to_string(n.max) + "]";
+        return usage(message.c_str());
+      }
+    }
+    if (matched)
+      continue;
+    if (arg.rfind("--", 0) == 0 || o->bundle)
+      return usage(("unexpected argument '" + arg + "'").c_str());
+    o->bundle = argv[i];
+  }
+  if (!o->bundle)
+    return usage("no bundle given");
+  if (o->threads != 1)
+    return usage("--threads: the runtime runs one thread per session today; "
+                 "only --threads 1 can be measured");
+  return 0;
+}
+
+int32_t argmax(const float *row, int64_t vocab) {
+  int32_t best = 0;
+  for (int64_t v = 1; v < vocab; ++v)
+    if (row[v] > row[best])
+      best = static_cast<int32_t>(v);
+  return best;
+}
+
+struct Result {
+  double decodeTokensPerSecond = 0;
+  double prefillTokensPerSecond = 0;
+  uint64_t weightBytesPerToken = 0;
+  double memoryReadBytesPerSecond = 0;
+  double achievedBytesPerSecond() const {
+    return decodeTokensPerSecond * static_cast<double>(weightBytesPerToken);
+  }
+  double bandwidthRatio() const {
+    return memoryReadBytesPerSecond > 0 ? achievedBytesPerSecond() / memoryReadBytesPerSecond
+                                        : 0.0;
+  }
+};
+
+/// Times `tokens` greedy decode steps after `warmup` untimed ones.
+yan_status_t benchDecode(yan_session_t *session, int64_t vocab, const Options &o,
+                         std::vector<float> &logits, double *tokensPerSecond) {
+  int32_t prompt = 1 % static_cast<int32_t>(vocab);
+  if (yan_status_t s = yan_session_prefill(session, &prompt, 1, logits.data()))
+    return s;
+  int32_t token = argmax(logits.data(), vocab);
+  for (long long i = 0; i < o.warmup; ++i) {
+    if (yan_status_t s = yan_session_decode(session, token, logits.data()))
+      return s;
+    token = argmax(logits.data(), vocab);
+  }
+  double start = yan::tools::nowSeconds();
+  for (long long i = 0; i < o.decodeTokens; ++i) {
+    if (yan_status_t s = yan_session_decode(session, token, logits.data()))
+      return s;
+    token = argmax(logits.data(), vocab);
+  }
+  *tokensPerSecond = static_cast<double>(o.decodeTokens) / (yan::tools::nowSeconds() - start);
+  return nullptr;
+}
+
+/// Best of three prefills of the same deterministic prompt from a fresh state.
+yan_status_t benchPrefill(yan_session_t *session, int64_t vocab, const Options &o,
+                          std::vector<float> &logits, double *tokensPerSecond) {
+  std::vector<int32_t> prompt(static_cast<size_t>(o.prefillTokens));
+  uint64_t x = 0x9E3779B97F4A7C15ull;
+  for (int32_t &t : prompt) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    t = static_cast<int32_t>(x % static_cast<uint64_t>(vocab));
+  }
+  logits.resize(prompt.size() * static_cast<size_t>(vocab));
+  double best = 0;
+  for (int pass = 0; pass < 3; ++pass) {
+    yan_session_reset(session);
+    double start = yan::tools::nowSeconds();
+    if (yan_status_t s = yan_session_prefill(session, prompt.data(), prompt.size(),
+                                             logits.data()))
+      return s;
+    double seconds = yan::tools::nowSeconds() - start;
+    if (seconds > 0 && prompt.size() / seconds > best)
+      best = prompt.size() / seconds;
+  }
+  *tokensPerSecond = best;
+  return nullptr;
+}
+
+void printJson(const Options &o, const Result &r) {
+  std::printf("{\n  \"bundle\": \"%s\",\n  \"runs\": [\n    {\"threads\": %lld, "
+              "\"decode_tokens_per_s\": %.3f, \"prefill_tokens_per_s\": %.3f, "
+              "\"weight_bytes_per_token\": %" PRIu64 ", \"achieved_bytes_per_s\": %.0f, "
+              "\"memory_read_bytes_per_s\": %.0f, \"bandwidth_ratio\": %.4f}\n  ]\n}\n",
+              o.bundle, o.threads, r.decodeTokensPerSecond, r.prefillTokensPerSecond,
+              r.weightBytesPerToken, r.achievedBytesPerSecond(), r.memoryReadBytesPerSecond,
+              r.bandwidthRatio());
+}
+
+void printText(const Options &o, const Result &r) {
+  std::printf("bundle: %s (threads: %lld)\n", o.bundle, o.threads);
+  std::printf("decode:  %.1f tokens/s (%lld tokens after %lld warm-up)\n",
+              r.decodeTokensPerSecond, o.decodeTokens, o.warmup);
+  std::printf("prefill: %.1f tokens/s (%lld tokens, best of 3)\n", r.prefillTokensPerSecond,
+              o.prefillTokens);
+  std::printf("weight bytes per decode token: %" PRIu64 "\n", r.weightBytesPerToken);
+  std::printf("achieved: %.2f GB/s of weights; measured memory read bandwidth %.2f GB/s; "
+              "ratio %.3f\n",
+              r.achievedBytesPerSecond() / 1e9, r.memoryReadBytesPerSecond / 1e9,
+              r.bandwidthRatio());
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  Options o;
+  if (int code = parseArgs(argc, argv, &o))
+    return code;
+  yan_allocator_t allocator = yan_allocator_system();
+  yan_bundle_t *bundle = nullptr;
+  if (yan_status_t s = yan_bundle_open_file(o.bundle, nullptr, allocator, &bundle))
+    return yan::tools::reportStatus("yan-bench", s);
+  yan_model_config_t config;
+  yan_bundle_config(bundle, &config);
+  yan_session_t *session = nullptr;
+  if (yan_status_t s = yan_session_create(bundle, &allocator, &session)) {
+    yan_bundle_release(bundle);
+    return yan::tools::reportStatus("yan-bench", s);
+  }
+
+  Result r;
+  r.weightBytesPerToken = yan_bundle_weight_bytes_per_token(bundle);
+  std::vector<float> logits(static_cast<size_t>(config.vocab_size));
+  yan_status_t status = benchDecode(session, config.vocab_size, o, logits,
+                                    &r.decodeTokensPerSecond);
+  if (!status)
+    status = benchPrefill(session, config.vocab_size, o, logits, &r.prefillTokensPerSecond);
+  // Measured after the model so both run against the same machine state.
+  r.memoryReadBytesPerSecond =
+      yan::tools::measureReadBandwidth(static_cast<size_t>(o.bandwidthMiB) << 20, 3);
+  yan_session_destroy(session);
+  yan_bundle_release(bundle);
+  if (status)
+    return yan::tools::reportStatus("yan-bench", status);
+  if (o.json)
+    printJson(o, r);
+  else
+    printText(o, r);
+  return 0;
+}
