@@ -2,10 +2,11 @@
 
 // A one-layer decode entry (V=16, D=8, C=2, K=3, P=4, k=2, F=4).
 module {
-  // CHECK: yan.weight @embed : tensor<16x8xf32> {yan.offset = 0 : i64}
-  // CHECK: yan.weight @norm : tensor<8xf32> {yan.offset = 512 : i64}
-  // CHECK: yan.weight @u : tensor<8x8xf16> {yan.offset = 576 : i64}
-  // CHECK: yan.weight @router : tensor<4x8xf32> {yan.offset = 704 : i64}
+  // CHECK: yan.weight @embed : tensor<16x8xf32> {yan.offset = 0 : i64, yan.partitions = 1 : i64}
+  // CHECK: yan.weight @norm : tensor<8xf32> {yan.offset = 512 : i64, yan.partitions = 1 : i64}
+  // CHECK: yan.weight @u : tensor<8x8xf16> {yan.offset = 576 : i64, yan.partitions = 1 : i64}
+  // CHECK: yan.weight @router : tensor<4x8xf32> {yan.offset = 704 : i64, yan.partitions = 1 : i64}
+  // CHECK: yan.weight @w1 : tensor<4x4x8xf32> {yan.offset = 832 : i64, yan.partitions = 4 : i64}
   yan.weight @embed : tensor<16x8xf32>
   yan.weight @norm : tensor<8xf32>
   yan.weight @u : tensor<8x8xf16>
