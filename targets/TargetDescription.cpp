@@ -30,7 +30,8 @@ llvm::Expected<ResolvedTarget> resolveTarget(llvm::StringRef tripleName,
                                    tripleName.str().c_str(), known.c_str());
   }
   llvm::StringRef presetName = cpu.empty() ? llvm::StringRef(description->defaultCpu) : cpu;
-  ResolvedTarget resolved{description->arch, triple.str(), "", "", 0};
+  ResolvedTarget resolved{description->arch, triple.str(), "", "", 0,
+                          description->weightAlignment};
   for (const CpuPreset &preset : description->presets)
     if (preset.name == presetName) {
       resolved.cpu = preset.llvmCpu;

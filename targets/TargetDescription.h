@@ -39,6 +39,7 @@ struct ResolvedTarget {
   std::string cpu;      // LLVM CPU name
   std::string features; // LLVM feature string
   unsigned f32Lanes;
+  int64_t pageSize;      // weight partitions are aligned to it
 };
 
 /// Descriptions of every target we know.

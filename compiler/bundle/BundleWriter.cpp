@@ -246,7 +246,8 @@ flatbuffers::DetachedBuffer buildToc(const BundleContents &c,
                                                    e.arenaBytes));
     images.push_back(fb::CreateCodeImageDirect(
         b, image.triple.c_str(), static_cast<fb::Arch>(image.arch), image.cpu.c_str(),
-        image.features.c_str(), image.abiVersion, static_cast<uint32_t>(i), &entries));
+        image.features.c_str(), image.abiVersion, static_cast<uint32_t>(i), &entries,
+        image.requiredFeatures.c_str()));
   }
 
   std::vector<flatbuffers::Offset<fb::Weight>> weights;

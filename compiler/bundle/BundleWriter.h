@@ -53,7 +53,7 @@ std::vector<BundleWeight> bundleWeights(const WeightLayout &layout,
 
 struct BundleEntryPoint {
   std::string name;       // "prefill", "decode"
-  uint32_t index = 0;     // yan_entry_index_v1
+  uint32_t index = 0;     // yan_entry_index
   int64_t maxTokens = 1;
   uint64_t arenaBytes = 0;
 };
@@ -63,6 +63,7 @@ struct BundleCodeImage {
   BundleArch arch = BundleArch::X86_64;
   std::string cpu;
   std::string features;
+  std::string requiredFeatures; // CPU features the runtime checks first
   uint32_t abiVersion = YAN_EXECUTABLE_ABI_VERSION;
   std::vector<BundleEntryPoint> entries;
   llvm::ArrayRef<uint8_t> bytes; // the linked ELF shared object

@@ -4,6 +4,7 @@
 #include "compiler/codegen/ImageLinker.h"
 #include "compiler/codegen/ObjectEmitter.h"
 #include "compiler/codegen/Pipeline.h"
+#include "compiler/codegen/RequiredFeatures.h"
 
 #include "mlir/Pass/PassManager.h"
 
@@ -21,7 +22,8 @@ llvm::Expected<ModelLayout> lowerToLLVMDialect(mlir::ModuleOp module,
 
   mlir::PassManager loops(module.getContext());
   buildLowerToLoopsPipeline(loops, options.target.f32Lanes,
-                            options.prefillMaxTokens);
+                            options.prefillMaxTokens,
+                            options.partitionAlignment);
   if (failed(loops.run(module)))
     return error("lowering the yan module to loops failed");
   if (llvm::Error err = takeLayout(module, layout))
@@ -36,6 +38,9 @@ llvm::Expected<ModelLayout> lowerToLLVMDialect(mlir::ModuleOp module,
 
 llvm::Expected<CodeImage> compileCodeImage(mlir::ModuleOp module,
                                            const CodegenOptions &options) {
+  auto required = requiredCpuFeatures(options.target);
+  if (!required)
+    return required.takeError();
   auto layout = lowerToLLVMDialect(module, options);
   if (!layout)
     return layout.takeError();
@@ -49,7 +54,8 @@ llvm::Expected<CodeImage> compileCodeImage(mlir::ModuleOp module,
   auto image = linkCodeImage(*object);
   if (!image)
     return image.takeError();
-  return CodeImage{options.target, std::move(*layout), std::move(*image)};
+  return CodeImage{options.target, std::move(*layout), std::move(*image),
+                   std::move(*required)};
 }
 
 } // namespace yan

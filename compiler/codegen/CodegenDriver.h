@@ -12,6 +12,9 @@ namespace yan {
 struct CodegenOptions {
   ResolvedTarget target;
   int64_t prefillMaxTokens = 64;
+  /// Weight partitions start at multiples of this (the largest page size of
+  /// the bundle's targets), so unrouted partitions' pages are never touched.
+  int64_t partitionAlignment = 0;
 };
 
 /// Lowers a yan-level module (as the importer builds it) in place to the
@@ -25,6 +28,7 @@ struct CodeImage {
   ResolvedTarget target;
   ModelLayout layout;
   std::vector<uint8_t> bytes; // ELF shared object, no imports
+  std::string requiredFeatures; // what the runtime checks (RequiredFeatures.h)
 };
 llvm::Expected<CodeImage> compileCodeImage(mlir::ModuleOp module,
                                            const CodegenOptions &options);

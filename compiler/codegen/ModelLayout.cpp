@@ -45,16 +45,20 @@ llvm::Error takeLayout(ModuleOp module, ModelLayout &layout) {
     placement.offset = offset.getInt();
     placement.size = type.getNumElements() * (type.getElementTypeBitWidth() / 8);
     placement.numPartitions = partitions.getInt();
-    // Generated code indexes partitions densely: stride == partition bytes.
     placement.partitionBytes = placement.size / placement.numPartitions;
     placement.partitionStride = placement.partitionBytes;
+    if (auto stride = weight->getAttrOfType<IntegerAttr>(kWeightPartitionStrideAttr))
+      placement.partitionStride = stride.getInt();
+    // The span, padding between partitions included.
+    placement.size = (placement.numPartitions - 1) * placement.partitionStride +
+                     placement.partitionBytes;
     layout.weights.weights.push_back(std::move(placement));
     weights.push_back(weight);
   }
   for (Operation *weight : weights)
     weight->erase();
 
-  layout.entries.assign(YAN_ENTRY_COUNT_V1, EntryPointInfo{});
+  layout.entries.assign(YAN_ENTRY_COUNT, EntryPointInfo{});
   unsigned found = 0;
   for (Operation &op : module.getBody()->getOperations()) {
     auto name = op.getAttrOfType<StringAttr>(kEntryAttr);
@@ -62,8 +66,8 @@ llvm::Error takeLayout(ModuleOp module, ModelLayout &layout) {
       continue;
     uint32_t index = name.getValue() == kPrefillEntry  ? YAN_ENTRY_PREFILL
                      : name.getValue() == kDecodeEntry ? YAN_ENTRY_DECODE
-                                                       : YAN_ENTRY_COUNT_V1;
-    if (index == YAN_ENTRY_COUNT_V1)
+                                                       : YAN_ENTRY_COUNT;
+    if (index == YAN_ENTRY_COUNT)
       return error("unknown entry point '" + name.getValue() + "'");
     EntryPointInfo &entry = layout.entries[index];
     entry = {name.str(), index,
@@ -71,12 +75,14 @@ llvm::Error takeLayout(ModuleOp module, ModelLayout &layout) {
              op.getAttrOfType<IntegerAttr>(kArenaBytesAttr).getInt()};
     layout.stateFloats =
         op.getAttrOfType<IntegerAttr>(kStateFloatsAttr).getInt();
+    layout.statsCounters =
+        op.getAttrOfType<IntegerAttr>(kStatsCountersAttr).getInt();
     ++found;
     for (llvm::StringRef attr : {kEntryAttr, kMaxTokensAttr, kArenaBytesAttr,
-                                 kStateFloatsAttr})
+                                 kStateFloatsAttr, kStatsCountersAttr})
       op.removeAttr(attr);
   }
-  if (found != YAN_ENTRY_COUNT_V1)
+  if (found != YAN_ENTRY_COUNT)
     return error("expected the prefill and decode entry points, found " +
                  llvm::Twine(found));
   for (llvm::StringRef attr : {"yan.model", kWeightBytesAttr.data()})

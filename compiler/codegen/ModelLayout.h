@@ -21,7 +21,7 @@ namespace yan {
 
 struct EntryPointInfo {
   std::string name;   // "prefill", "decode"
-  uint32_t index = 0; // yan_entry_index_v1
+  uint32_t index = 0; // yan_entry_index
   int64_t maxTokens = 0;
   int64_t arenaBytes = 0;
 };
@@ -29,6 +29,7 @@ struct EntryPointInfo {
 struct ModelLayout {
   int64_t vocabSize = 0;
   int64_t stateFloats = 0;
+  int64_t statsCounters = 0; // 2 * L * P (executable_abi.h)
   WeightLayout weights;
   std::vector<EntryPointInfo> entries; // by index
 };

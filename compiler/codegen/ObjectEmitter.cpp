@@ -51,7 +51,7 @@ createTargetMachine(const ResolvedTarget &target) {
   return machine;
 }
 
-/// One wrapper per entry point: unpacks yan_entry_args_v1 into the memref
+/// One wrapper per entry point: unpacks yan_entry_args_v2 into the memref
 /// descriptors (allocated, aligned, offset, size, stride) of the lowered
 /// function yan_<name>(weights, state, arena, tokens, logits).
 llvm::Function *buildEntryWrapper(llvm::Module &module,
@@ -64,7 +64,9 @@ llvm::Function *buildEntryWrapper(llvm::Module &module,
   llvm::Type *ptr = llvm::PointerType::getUnqual(context);
   llvm::Type *i64 = llvm::Type::getInt64Ty(context);
   llvm::Type *i32 = llvm::Type::getInt32Ty(context);
-  auto *argsType = llvm::StructType::get(context, {ptr, ptr, ptr, ptr, i64, ptr});
+  // yan_entry_args_v2, field by field.
+  auto *argsType = llvm::StructType::get(
+      context, {ptr, ptr, ptr, ptr, i64, ptr, ptr, i64, i64, ptr, ptr});
   auto *wrapper = llvm::Function::Create(
       llvm::FunctionType::get(i32, {ptr}, false),
       llvm::GlobalValue::InternalLinkage, "yan_entry_" + entry.name, module);
@@ -75,7 +77,9 @@ llvm::Function *buildEntryWrapper(llvm::Module &module,
                         b.CreateStructGEP(argsType, args, i));
   };
   llvm::Value *weights = field(0), *state = field(1), *arena = field(2),
-              *tokens = field(3), *count = field(4), *logits = field(5);
+              *tokens = field(3), *count = field(4), *logits = field(5),
+              *stats = field(6), *threadIndex = field(7),
+              *threadCount = field(8), *pool = field(9), *barrier = field(10);
   llvm::SmallVector<llvm::Value *> operands;
   auto descriptor = [&](llvm::Value *base, llvm::Value *size) {
     operands.append({base, base, b.getInt64(0), size, b.getInt64(1)});
@@ -85,6 +89,8 @@ llvm::Function *buildEntryWrapper(llvm::Module &module,
   descriptor(arena, b.getInt64(entry.arenaBytes));
   descriptor(tokens, count);
   descriptor(logits, b.CreateMul(count, b.getInt64(layout.vocabSize)));
+  descriptor(stats, b.getInt64(layout.statsCounters));
+  operands.append({threadIndex, threadCount, b.CreatePtrToInt(pool, i64), barrier});
   b.CreateCall(impl, operands);
   b.CreateRet(b.getInt32(0));
   return wrapper;

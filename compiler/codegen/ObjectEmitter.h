@@ -15,7 +15,7 @@ namespace yan {
 
 /// Translates an LLVM-dialect module to LLVM IR and adds the ABI surface of
 /// runtime/include/yan/executable_abi.h: one wrapper per entry point taking
-/// yan_entry_args_v1, the entry table and the exported yan_executable_query.
+/// yan_entry_args_v2, the entry table and the exported yan_executable_query.
 /// Everything else becomes internal. Optimizes at O3 for `target`.
 llvm::Expected<std::unique_ptr<llvm::Module>>
 buildLLVMModule(mlir::ModuleOp module, llvm::LLVMContext &context,

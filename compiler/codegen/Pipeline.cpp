@@ -4,6 +4,7 @@
 #include "compiler/lowering/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Arith/Transforms/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
@@ -13,8 +14,11 @@ using namespace mlir;
 namespace yan {
 
 void buildLowerToLoopsPipeline(OpPassManager &pm, unsigned f32Lanes,
-                               int64_t prefillMaxTokens) {
-  pm.addPass(createLayoutWeights());
+                               int64_t prefillMaxTokens,
+                               int64_t partitionAlignment) {
+  LayoutWeightsOptions layout;
+  layout.partitionAlignment = partitionAlignment;
+  pm.addPass(createLayoutWeights(layout));
   LowerToLoopsOptions lowering;
   lowering.vectorWidth = f32Lanes;
   lowering.prefillMaxTokens = prefillMaxTokens;
@@ -25,6 +29,7 @@ void buildLowerToLoopsPipeline(OpPassManager &pm, unsigned f32Lanes,
 }
 
 void buildLoopsToLLVMPipeline(OpPassManager &pm) {
+  pm.addPass(arith::createArithExpandOpsPass()); // ceildivui and friends
   pm.addPass(createConvertSCFToCFPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
@@ -46,6 +51,10 @@ struct LowerToLLVMOptions : PassPipelineOptions<LowerToLLVMOptions> {
   Option<int64_t> prefillMaxTokens{
       *this, "prefill-max-tokens",
       llvm::cl::desc("Most tokens per prefill call"), llvm::cl::init(64)};
+  Option<int64_t> partitionAlignment{
+      *this, "partition-alignment",
+      llvm::cl::desc("Byte alignment of weight partitions (0: packed)"),
+      llvm::cl::init(0)};
 };
 } // namespace
 
@@ -57,7 +66,8 @@ void registerYanPipelines() {
       "declarations are kept for the bundle writer.",
       [](OpPassManager &pm, const LowerToLLVMOptions &options) {
         buildLowerToLoopsPipeline(pm, options.vectorWidth,
-                                  options.prefillMaxTokens);
+                                  options.prefillMaxTokens,
+                                  options.partitionAlignment);
         buildLoopsToLLVMPipeline(pm);
       });
 }

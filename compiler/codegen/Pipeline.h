@@ -9,7 +9,8 @@ namespace yan {
 /// yan entry points -> loops over runtime buffers (layout, lowering, math
 /// expansion, cleanup). After it, entry functions carry their metadata.
 void buildLowerToLoopsPipeline(mlir::OpPassManager &pm, unsigned f32Lanes,
-                               int64_t prefillMaxTokens);
+                               int64_t prefillMaxTokens,
+                               int64_t partitionAlignment);
 
 /// Loops over memrefs -> the LLVM dialect (upstream conversions only).
 void buildLoopsToLLVMPipeline(mlir::OpPassManager &pm);

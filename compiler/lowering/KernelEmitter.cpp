@@ -148,18 +148,24 @@ void KernelEmitter::dotRowBlock(const Access &matrix, const Access &vec,
     epilogue(rows[r], sums[r]);
 }
 
-void KernelEmitter::dotRows(const Access &matrix, const Access &vec,
-                            int64_t rows, int64_t cols,
-                            function_ref<void(Value, Value)> epilogue) {
-  int64_t mainRows = rows / rowBlock * rowBlock;
-  if (mainRows > 0)
-    forLoop(index(0), index(mainRows), rowBlock, [&](Value row0) {
-      dotRowBlock(matrix, vec, row0, rowBlock, cols, epilogue);
+void KernelEmitter::dotRows(const Access &matrix,
+                            function_ref<Access(Value)> vectorOf,
+                            Value numVectors, Value rowBegin, Value rowEnd,
+                            int64_t cols,
+                            function_ref<void(Value, Value, Value)> epilogue) {
+  Value length = b.create<arith::SubIOp>(loc, rowEnd, rowBegin);
+  Value blocks = b.create<arith::DivUIOp>(loc, length, index(rowBlock));
+  Value mainEnd = b.create<arith::AddIOp>(
+      loc, rowBegin, b.create<arith::MulIOp>(loc, blocks, index(rowBlock)));
+  auto blockOf = [&](Value row0, int64_t block) {
+    forLoop(index(0), numVectors, 1, [&](Value t) {
+      dotRowBlock(matrix, vectorOf(t), row0, block, cols,
+                  [&](Value row, Value dot) { epilogue(row, t, dot); });
     });
-  if (mainRows < rows)
-    forLoop(index(mainRows), index(rows), 1, [&](Value row) {
-      dotRowBlock(matrix, vec, row, 1, cols, epilogue);
-    });
+  };
+  forLoop(rowBegin, mainEnd, rowBlock,
+          [&](Value row0) { blockOf(row0, rowBlock); });
+  forLoop(mainEnd, rowEnd, 1, [&](Value row) { blockOf(row, 1); });
 }
 
 } // namespace yan

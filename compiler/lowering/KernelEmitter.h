@@ -53,15 +53,24 @@ public:
   /// Adds with reassociation allowed, so reductions can be vectorized.
   mlir::Value addReassoc(mlir::Value lhs, mlir::Value rhs);
 
-  /// For every row r in [0, rows): dot(matrix[r, :], vector[:]) over `cols`
-  /// elements, then `epilogue(r, dot)`. The matrix is read once, `rowBlock`
-  /// rows at a time with one vector accumulator each (independent FMA chains
-  /// keep the FMA units busy and the memory bus streaming); a scalar tail
-  /// handles cols % vectorWidth and rows % rowBlock.
-  void dotRows(const Access &matrix, const Access &vector, int64_t rows,
+  /// For rows r in [rowBegin, rowEnd) and vectors t in [0, numVectors):
+  /// dot(matrix[r, :], vectorOf(t)[:]) over `cols` elements, then
+  /// `epilogue(r, t, dot)`. Rows outer, `rowBlock` at a time with one vector
+  /// accumulator each (independent FMA chains keep the FMA units busy and the
+  /// memory bus streaming); vectors inner, so a block of weight rows is read
+  /// from memory once and reused from cache by every vector (prefill). A
+  /// scalar tail handles cols % vectorWidth; rows outside whole blocks go one
+  /// at a time. A row's result does not depend on the range it is computed
+  /// in, as long as ranges start at multiples of rowBlock (threads' shares).
+  void dotRows(const Access &matrix,
+               llvm::function_ref<Access(mlir::Value t)> vectorOf,
+               mlir::Value numVectors, mlir::Value rowBegin, mlir::Value rowEnd,
                int64_t cols,
-               llvm::function_ref<void(mlir::Value row, mlir::Value dot)>
+               llvm::function_ref<void(mlir::Value row, mlir::Value t,
+                                       mlir::Value dot)>
                    epilogue);
+
+  static constexpr int64_t rowBlock = 4;
 
   mlir::OpBuilder &builder() { return b; }
   mlir::Location location() const { return loc; }
@@ -75,7 +84,6 @@ private:
   mlir::OpBuilder &b;
   mlir::Location loc;
   unsigned vectorWidth;
-  static constexpr int64_t rowBlock = 4;
 };
 
 } // namespace yan

@@ -65,6 +65,7 @@ struct LayoutWeightsPass : impl::LayoutWeightsBase<LayoutWeightsPass> {
     }
     WeightLayoutOptions options;
     options.tensorAlignment = alignment;
+    options.partitionAlignment = partitionAlignment;
     llvm::Expected<WeightLayout> layout = computeWeightLayout(specs, options);
     if (!layout) {
       module.emitError() << llvm::toString(layout.takeError());
@@ -76,6 +77,8 @@ struct LayoutWeightsPass : impl::LayoutWeightsBase<LayoutWeightsPass> {
                       builder.getI64IntegerAttr(placement.offset));
       weight->setAttr(kWeightPartitionsAttr,
                       builder.getI64IntegerAttr(placement.numPartitions));
+      weight->setAttr(kWeightPartitionStrideAttr,
+                      builder.getI64IntegerAttr(placement.partitionStride));
     }
     module->setAttr(kWeightBytesAttr,
                     builder.getI64IntegerAttr(layout->segmentSize));

@@ -3,7 +3,13 @@
 // Walks an entry point's ops in order (the importer emits a straight-line
 // graph), gives every tensor a buffer (a weight view, a state view, the
 // caller's logits, or an arena slot) and emits each op as loops over those
-// buffers. See Passes.td for the calling convention.
+// buffers. See Passes.td for the calling convention and
+// runtime/include/yan/executable_abi.h for what the arguments mean.
+//
+// Threads: every thread runs the whole function. Matrix products split their
+// rows into fixed shares (multiples of the kernel's row block, so no result
+// bit depends on the thread count); everything else runs on thread 0; a
+// barrier separates steps whose inputs another thread wrote.
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/lowering/ArenaPlanner.h"
@@ -36,20 +42,31 @@ public:
 
 private:
   LogicalResult checkSignature();
+  LogicalResult countRouting();
   void createFunction();
   LogicalResult mapState();
   LogicalResult lowerOp(Operation *op);
 
   // Buffers.
   Value arenaBuffer(Type tensorType);
-  Value temporary(ArrayRef<int64_t> shape, int64_t &offset);
+  Value temporary(ArrayRef<int64_t> shape, Type element, int64_t &offset);
   Value weightView(y::WeightRefOp op);
   Value bufferFor(Value result);
   Value buffer(Value tensor) { return buffers.lookup(tensor); }
 
+  // Threads.
+  void serial(function_ref<void()> body);
+  void barrier();
+  /// This thread's share [begin, end) of `rows` rows.
+  std::pair<Value, Value> share(int64_t rows);
+  /// stats[offset + partition] += 1 (partition: i32 or index).
+  void bumpStat(int64_t offset, Value partition);
+
   // Kernels.
   void rmsNormRow(const Access &x, Value weight, Value out, Value outRow,
                   int64_t width, float eps);
+  void matmulTransposed(Value x, Value weight, Value out, int64_t rows,
+                        int64_t cols);
   void lowerEmbed(y::EmbedOp op);
   void lowerRmsNorm(y::RmsNormOp op);
   void lowerLinear(y::LinearOp op);
@@ -57,6 +74,8 @@ private:
   void lowerMcsd(y::McsdOp op);
   void lowerRouter(y::RouterOp op);
   void lowerPartitionedFfn(y::PartitionedFfnOp op);
+  void ffnTokenByToken(y::PartitionedFfnOp op, Value out);
+  void ffnGrouped(y::PartitionedFfnOp op, Value out);
   void lowerLmHead(y::LmHeadOp op);
 
   int64_t dimOf(Value tensor, unsigned i) {
@@ -71,12 +90,16 @@ private:
   int64_t maxTokens;
   ArenaPlanner arena;
 
-  Value weightsArg, stateArg, arenaArg, tokensArg, logitsArg;
+  Value weightsArg, stateArg, arenaArg, tokensArg, logitsArg, statsArg;
+  Value threadIndex, threadCount, poolArg, barrierArg;
   Value numTokens; // index
+  bool dynamicTokens = false;
   DenseMap<Value, Value> buffers;
   DenseMap<Value, int64_t> arenaOffsets; // values living in the arena
   DenseMap<Value, Operation *> lastUse;
   int64_t stateFloats = 0;
+  // Routing statistics: layer l of numLayers has numPartitions partitions.
+  int64_t numLayers = 0, numPartitions = 0, layer = 0;
 };
 
 LogicalResult EntryLowering::checkSignature() {
@@ -101,15 +124,33 @@ LogicalResult EntryLowering::checkSignature() {
   return success();
 }
 
+LogicalResult EntryLowering::countRouting() {
+  // The statistics buffer has one counter per (layer, partition): every
+  // router of the entry is a layer, and all must agree on P.
+  for (auto router : source.getOps<y::RouterOp>()) {
+    int64_t partitions = dimOf(router.getWeight(), 0);
+    if (numLayers > 0 && partitions != numPartitions)
+      return router.emitOpError() << "routes over " << partitions
+                                  << " partitions; the entry's other routers "
+                                  << "use " << numPartitions;
+    numPartitions = partitions;
+    ++numLayers;
+  }
+  return success();
+}
+
 void EntryLowering::createFunction() {
   MLIRContext *context = builder.getContext();
   auto dynamic = [&](Type element) {
     return MemRefType::get({ShapedType::kDynamic}, element);
   };
-  Type i8 = IntegerType::get(context, 8);
+  Type i8 = IntegerType::get(context, 8), i64 = builder.getI64Type();
+  Type index = builder.getIndexType();
+  auto barrierType = builder.getFunctionType({i64}, {});
   auto type = builder.getFunctionType(
       {dynamic(i8), dynamic(builder.getF32Type()), dynamic(i8),
-       dynamic(builder.getI32Type()), dynamic(builder.getF32Type())},
+       dynamic(builder.getI32Type()), dynamic(builder.getF32Type()),
+       dynamic(i64), index, index, i64, barrierType},
       {});
   entry = builder.create<func::FuncOp>(
       loc, ("yan_" + source.getSymName()).str(), type);
@@ -120,9 +161,15 @@ void EntryLowering::createFunction() {
   arenaArg = block->getArgument(2);
   tokensArg = block->getArgument(3);
   logitsArg = block->getArgument(4);
+  statsArg = block->getArgument(5);
+  threadIndex = block->getArgument(6);
+  threadCount = block->getArgument(7);
+  poolArg = block->getArgument(8);
+  barrierArg = block->getArgument(9);
 
   auto tokensType = cast<RankedTensorType>(source.getArgument(0).getType());
   if (tokensType.isDynamicDim(0)) {
+    dynamicTokens = true;
     numTokens = builder.create<memref::DimOp>(loc, tokensArg, 0);
   } else {
     maxTokens = tokensType.getDimSize(0);
@@ -169,12 +216,17 @@ LogicalResult EntryLowering::mapState() {
   return success();
 }
 
-Value EntryLowering::temporary(ArrayRef<int64_t> shape, int64_t &offset) {
+//===----------------------------------------------------------------------===//
+// Buffers
+//===----------------------------------------------------------------------===//
+
+Value EntryLowering::temporary(ArrayRef<int64_t> shape, Type element,
+                               int64_t &offset) {
   int64_t elements = 1;
   for (int64_t d : shape)
     elements *= d;
-  offset = arena.allocate(elements * 4);
-  auto type = MemRefType::get(shape, builder.getF32Type());
+  offset = arena.allocate(elements * (element.getIntOrFloatBitWidth() / 8));
+  auto type = MemRefType::get(shape, element);
   return builder.create<memref::ViewOp>(loc, type, arenaArg,
                                         kernels.index(offset), ValueRange{});
 }
@@ -194,9 +246,8 @@ Value EntryLowering::arenaBuffer(Type tensorType) {
   int64_t bytes = elements * (type.getElementTypeBitWidth() / 8);
   int64_t offset = arena.allocate(bytes);
   auto memrefType = MemRefType::get(type.getShape(), type.getElementType());
-  Value view = builder.create<memref::ViewOp>(
-      loc, memrefType, arenaArg, kernels.index(offset), dynamicSizes);
-  return view;
+  return builder.create<memref::ViewOp>(loc, memrefType, arenaArg,
+                                        kernels.index(offset), dynamicSizes);
 }
 
 Value EntryLowering::bufferFor(Value result) {
@@ -218,24 +269,97 @@ Value EntryLowering::bufferFor(Value result) {
   }
   Value view = arenaBuffer(result.getType());
   buffers[result] = view;
-  int64_t offset = cast<arith::ConstantIndexOp>(
-                       view.getDefiningOp<memref::ViewOp>()
-                           .getByteShift()
-                           .getDefiningOp())
-                       .value();
-  arenaOffsets[result] = offset;
+  arenaOffsets[result] = cast<arith::ConstantIndexOp>(
+                             view.getDefiningOp<memref::ViewOp>()
+                                 .getByteShift()
+                                 .getDefiningOp())
+                             .value();
   return view;
 }
 
 Value EntryLowering::weightView(y::WeightRefOp op) {
   auto weight = SymbolTable::lookupNearestSymbolFrom<y::WeightOp>(
       op, op.getNameAttr());
-  auto offset = weight->getAttrOfType<IntegerAttr>(kWeightOffsetAttr);
+  int64_t offset =
+      weight->getAttrOfType<IntegerAttr>(kWeightOffsetAttr).getInt();
   auto type = cast<RankedTensorType>(op.getType());
-  auto memrefType = MemRefType::get(type.getShape(), type.getElementType());
-  return builder.create<memref::ViewOp>(loc, memrefType, weightsArg,
-                                        kernels.index(offset.getInt()),
-                                        ValueRange{});
+  int64_t elementBytes = type.getElementTypeBitWidth() / 8;
+  int64_t partitions =
+      weight->getAttrOfType<IntegerAttr>(kWeightPartitionsAttr).getInt();
+  int64_t partitionElements = type.getNumElements() / partitions;
+  int64_t stride = partitionElements;
+  if (auto attr = weight->getAttrOfType<IntegerAttr>(kWeightPartitionStrideAttr))
+    stride = attr.getInt() / elementBytes;
+  auto dense = MemRefType::get(type.getShape(), type.getElementType());
+  if (stride == partitionElements)
+    return builder.create<memref::ViewOp>(loc, dense, weightsArg,
+                                          kernels.index(offset), ValueRange{});
+  // Partitions padded to the page size: a flat view of the whole span, then
+  // the [P, ...] shape with the padded partition stride.
+  int64_t span = (partitions - 1) * stride + partitionElements;
+  Value flat = builder.create<memref::ViewOp>(
+      loc, MemRefType::get({span}, type.getElementType()), weightsArg,
+      kernels.index(offset), ValueRange{});
+  SmallVector<int64_t> strides(type.getRank(), 1);
+  for (int64_t d = type.getRank() - 2; d >= 0; --d)
+    strides[d] = strides[d + 1] * type.getDimSize(d + 1);
+  strides[0] = stride;
+  auto strided = MemRefType::get(
+      type.getShape(), type.getElementType(),
+      StridedLayoutAttr::get(builder.getContext(), 0, strides));
+  return builder.create<memref::ReinterpretCastOp>(loc, strided, flat, 0,
+                                                   type.getShape(), strides);
+}
+
+//===----------------------------------------------------------------------===//
+// Threads
+//===----------------------------------------------------------------------===//
+
+void EntryLowering::serial(function_ref<void()> body) {
+  Value first = builder.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq,
+                                              threadIndex, kernels.index(0));
+  auto ifOp = builder.create<scf::IfOp>(loc, first, /*withElseRegion=*/false);
+  OpBuilder::InsertionGuard guard(builder);
+  builder.setInsertionPointToStart(&ifOp.getThenRegion().front());
+  body();
+}
+
+void EntryLowering::barrier() {
+  Value several = builder.create<arith::CmpIOp>(
+      loc, arith::CmpIPredicate::ugt, threadCount, kernels.index(1));
+  auto ifOp = builder.create<scf::IfOp>(loc, several, /*withElseRegion=*/false);
+  OpBuilder::InsertionGuard guard(builder);
+  builder.setInsertionPointToStart(&ifOp.getThenRegion().front());
+  builder.create<func::CallIndirectOp>(loc, barrierArg, ValueRange{poolArg});
+}
+
+std::pair<Value, Value> EntryLowering::share(int64_t rows) {
+  // ceil(blocks / threads) whole row blocks per thread, so every share starts
+  // at a multiple of the row block.
+  KernelEmitter &k = kernels;
+  int64_t blocks = (rows + KernelEmitter::rowBlock - 1) / KernelEmitter::rowBlock;
+  Value perThread = builder.create<arith::CeilDivUIOp>(loc, k.index(blocks),
+                                                       threadCount);
+  Value perThreadRows = builder.create<arith::MulIOp>(
+      loc, perThread, k.index(KernelEmitter::rowBlock));
+  Value begin = builder.create<arith::MinUIOp>(
+      loc, builder.create<arith::MulIOp>(loc, threadIndex, perThreadRows),
+      k.index(rows));
+  Value end = builder.create<arith::MinUIOp>(
+      loc, builder.create<arith::AddIOp>(loc, begin, perThreadRows),
+      k.index(rows));
+  return {begin, end};
+}
+
+void EntryLowering::bumpStat(int64_t offset, Value partition) {
+  Value p = partition;
+  if (!p.getType().isIndex())
+    p = builder.create<arith::IndexCastOp>(loc, builder.getIndexType(), p);
+  Value slot = builder.create<arith::AddIOp>(loc, p, kernels.index(offset));
+  Value count = builder.create<memref::LoadOp>(loc, statsArg, slot);
+  Value one = builder.create<arith::ConstantIntOp>(loc, 1, 64);
+  builder.create<memref::StoreOp>(
+      loc, builder.create<arith::AddIOp>(loc, count, one), statsArg, slot);
 }
 
 //===----------------------------------------------------------------------===//
@@ -260,12 +384,21 @@ void EntryLowering::rmsNormRow(const Access &x, Value weight, Value out,
   k.forLoop(k.index(0), k.index(width), 1, [&](Value i) {
     Value v = builder.create<arith::MulFOp>(loc, k.loadF32(x, {i}), scale);
     Value w = k.loadF32(Access{weight, {}}, {i});
-    SmallVector<Value> indices;
-    if (outRow)
-      indices.push_back(outRow);
-    indices.push_back(i);
-    k.store(builder.create<arith::MulFOp>(loc, v, w), out, indices);
+    k.store(builder.create<arith::MulFOp>(loc, v, w), out, {outRow, i});
   });
+}
+
+/// out[t, r] = dot(weight[r, :], x[t, :]) for all positions: this thread's
+/// share of the weight rows, every position (rows outer: weights stream
+/// once per call, not once per position).
+void EntryLowering::matmulTransposed(Value x, Value weight, Value out,
+                                     int64_t rows, int64_t cols) {
+  KernelEmitter &k = kernels;
+  auto [begin, end] = share(rows);
+  k.dotRows(
+      Access{weight, {}}, [&](Value t) { return Access{x, {t}}; }, numTokens,
+      begin, end, cols,
+      [&](Value row, Value t, Value dot) { k.store(dot, out, {t, row}); });
 }
 
 void EntryLowering::lowerEmbed(y::EmbedOp op) {
@@ -273,12 +406,14 @@ void EntryLowering::lowerEmbed(y::EmbedOp op) {
   Value table = buffer(op.getTable());
   Value out = bufferFor(op.getResult());
   int64_t width = dimOf(op.getTable(), 1);
-  k.forLoop(k.index(0), numTokens, 1, [&](Value t) {
-    Value token = builder.create<memref::LoadOp>(loc, tokensArg, t);
-    Value row = builder.create<arith::IndexCastOp>(
-        loc, builder.getIndexType(), token);
-    k.forLoop(k.index(0), k.index(width), 1, [&](Value d) {
-      k.store(k.loadF32(Access{table, {row}}, {d}), out, {t, d});
+  serial([&] {
+    k.forLoop(k.index(0), numTokens, 1, [&](Value t) {
+      Value token = builder.create<memref::LoadOp>(loc, tokensArg, t);
+      Value row = builder.create<arith::IndexCastOp>(
+          loc, builder.getIndexType(), token);
+      k.forLoop(k.index(0), k.index(width), 1, [&](Value d) {
+        k.store(k.loadF32(Access{table, {row}}, {d}), out, {t, d});
+      });
     });
   });
 }
@@ -289,21 +424,17 @@ void EntryLowering::lowerRmsNorm(y::RmsNormOp op) {
   Value out = bufferFor(op.getResult());
   float eps = op.getEps().convertToFloat();
   int64_t width = dimOf(op.getInput(), 1);
-  k.forLoop(k.index(0), numTokens, 1, [&](Value t) {
-    rmsNormRow(Access{x, {t}}, buffer(op.getWeight()), out, t, width, eps);
+  serial([&] {
+    k.forLoop(k.index(0), numTokens, 1, [&](Value t) {
+      rmsNormRow(Access{x, {t}}, buffer(op.getWeight()), out, t, width, eps);
+    });
   });
 }
 
 void EntryLowering::lowerLinear(y::LinearOp op) {
-  KernelEmitter &k = kernels;
-  Value x = buffer(op.getInput());
-  Value out = bufferFor(op.getResult());
-  Value weight = buffer(op.getWeight());
-  int64_t rows = dimOf(op.getWeight(), 0), cols = dimOf(op.getWeight(), 1);
-  k.forLoop(k.index(0), numTokens, 1, [&](Value t) {
-    k.dotRows(Access{weight, {}}, Access{x, {t}}, rows, cols,
-              [&](Value row, Value dot) { k.store(dot, out, {t, row}); });
-  });
+  matmulTransposed(buffer(op.getInput()), buffer(op.getWeight()),
+                   bufferFor(op.getResult()), dimOf(op.getWeight(), 0),
+                   dimOf(op.getWeight(), 1));
 }
 
 void EntryLowering::lowerAdd(arith::AddFOp op) {
@@ -311,11 +442,13 @@ void EntryLowering::lowerAdd(arith::AddFOp op) {
   Value lhs = buffer(op.getLhs()), rhs = buffer(op.getRhs());
   Value out = bufferFor(op.getResult());
   int64_t width = dimOf(op.getResult(), 1);
-  k.forLoop(k.index(0), numTokens, 1, [&](Value t) {
-    k.forLoop(k.index(0), k.index(width), 1, [&](Value d) {
-      Value a = builder.create<memref::LoadOp>(loc, lhs, ValueRange{t, d});
-      Value b = builder.create<memref::LoadOp>(loc, rhs, ValueRange{t, d});
-      k.store(builder.create<arith::AddFOp>(loc, a, b), out, {t, d});
+  serial([&] {
+    k.forLoop(k.index(0), numTokens, 1, [&](Value t) {
+      k.forLoop(k.index(0), k.index(width), 1, [&](Value d) {
+        Value a = builder.create<memref::LoadOp>(loc, lhs, ValueRange{t, d});
+        Value b = builder.create<memref::LoadOp>(loc, rhs, ValueRange{t, d});
+        k.store(builder.create<arith::AddFOp>(loc, a, b), out, {t, d});
+      });
     });
   });
 }
@@ -332,45 +465,51 @@ void EntryLowering::lowerMcsd(y::McsdOp op) {
   int64_t channels = op.getNumChannels();
   int64_t window = op.getSlopeWindow();
   int64_t perChannel = hidden / channels;
-  for (int64_t c = 0; c < channels; ++c) {
-    float decay = op.getDecays()[c];
-    float slope = op.getSlopes()[c];
-    k.forLoop(k.index(c * perChannel), k.index((c + 1) * perChannel), 1,
-              [&](Value i) {
-      // carried: h, then u_{t-1}, u_{t-2}, ..., u_{t-K+1}
-      SmallVector<Value> init{builder.create<memref::LoadOp>(loc, h, i)};
-      for (int64_t j = 1; j < window; ++j)
-        init.push_back(builder.create<memref::LoadOp>(
-            loc, hist, ValueRange{k.index(window - 1 - j), i}));
-      SmallVector<Value> last = k.forLoop(
-          k.index(0), numTokens, 1, init,
-          [&](Value t, ValueRange carried) -> SmallVector<Value> {
-            Value ut = builder.create<memref::LoadOp>(loc, u, ValueRange{t, i});
-            Value s = ut;
-            for (int64_t j = 1; j < window; ++j)
-              s = k.mulAdd(k.f32(1.0f - static_cast<float>(j) * slope),
-                           carried[j], s);
-            Value vt = builder.create<memref::LoadOp>(loc, v, ValueRange{t, i});
-            Value decayed =
-                builder.create<arith::MulFOp>(loc, k.f32(decay), carried[0]);
-            Value hNew = k.mulAdd(k.f32(1.0f - decay), vt, decayed);
-            Value qt = builder.create<memref::LoadOp>(loc, q, ValueRange{t, i});
-            Value mixed = builder.create<arith::MulFOp>(
-                loc, builder.create<arith::MulFOp>(loc, s, hNew), k.silu(qt));
-            k.store(mixed, m, {t, i});
-            SmallVector<Value> next{hNew};
-            if (window > 1)
-              next.push_back(ut);
-            for (int64_t j = 1; j + 1 < window; ++j)
-              next.push_back(carried[j]);
-            return next;
-          });
-      builder.create<memref::StoreOp>(loc, last[0], h, i);
-      for (int64_t j = 1; j < window; ++j)
-        builder.create<memref::StoreOp>(
-            loc, last[j], hist, ValueRange{k.index(window - 1 - j), i});
-    });
-  }
+  serial([&] {
+    for (int64_t c = 0; c < channels; ++c) {
+      float decay = op.getDecays()[c];
+      float slope = op.getSlopes()[c];
+      k.forLoop(k.index(c * perChannel), k.index((c + 1) * perChannel), 1,
+                [&](Value i) {
+        // carried: h, then u_{t-1}, u_{t-2}, ..., u_{t-K+1}
+        SmallVector<Value> init{builder.create<memref::LoadOp>(loc, h, i)};
+        for (int64_t j = 1; j < window; ++j)
+          init.push_back(builder.create<memref::LoadOp>(
+              loc, hist, ValueRange{k.index(window - 1 - j), i}));
+        SmallVector<Value> last = k.forLoop(
+            k.index(0), numTokens, 1, init,
+            [&](Value t, ValueRange carried) -> SmallVector<Value> {
+              Value ut =
+                  builder.create<memref::LoadOp>(loc, u, ValueRange{t, i});
+              Value s = ut;
+              for (int64_t j = 1; j < window; ++j)
+                s = k.mulAdd(k.f32(1.0f - static_cast<float>(j) * slope),
+                             carried[j], s);
+              Value vt =
+                  builder.create<memref::LoadOp>(loc, v, ValueRange{t, i});
+              Value decayed =
+                  builder.create<arith::MulFOp>(loc, k.f32(decay), carried[0]);
+              Value hNew = k.mulAdd(k.f32(1.0f - decay), vt, decayed);
+              Value qt =
+                  builder.create<memref::LoadOp>(loc, q, ValueRange{t, i});
+              Value mixed = builder.create<arith::MulFOp>(
+                  loc, builder.create<arith::MulFOp>(loc, s, hNew),
+                  k.silu(qt));
+              k.store(mixed, m, {t, i});
+              SmallVector<Value> next{hNew};
+              if (window > 1)
+                next.push_back(ut);
+              for (int64_t j = 1; j + 1 < window; ++j)
+                next.push_back(carried[j]);
+              return next;
+            });
+        builder.create<memref::StoreOp>(loc, last[0], h, i);
+        for (int64_t j = 1; j < window; ++j)
+          builder.create<memref::StoreOp>(
+              loc, last[j], hist, ValueRange{k.index(window - 1 - j), i});
+      });
+    }
+  });
 }
 
 void EntryLowering::lowerRouter(y::RouterOp op) {
@@ -382,113 +521,284 @@ void EntryLowering::lowerRouter(y::RouterOp op) {
   int64_t partitions = dimOf(op.getWeight(), 0);
   int64_t hidden = dimOf(op.getWeight(), 1);
   int64_t active = op.getActivePartitions();
+  int64_t statsOffset = layer * numPartitions;
+  ++layer;
   int64_t scratchOffset;
-  Value logits = temporary({partitions}, scratchOffset);
+  Value logits = temporary({partitions}, builder.getF32Type(), scratchOffset);
   Type i32 = builder.getI32Type();
-  Value minusOne = builder.create<arith::ConstantIntOp>(loc, -1, 32);
-  Value zero32 = builder.create<arith::ConstantIntOp>(loc, 0, 32);
 
-  k.forLoop(k.index(0), numTokens, 1, [&](Value t) {
-    k.dotRows(Access{weight, {}}, Access{x, {t}}, partitions, hidden,
-              [&](Value row, Value dot) { k.store(dot, logits, {row}); });
-    // Top-k by repeated selection: the j-th pick is the largest logit not yet
-    // picked; scanning upwards with a strict '>' keeps the lower index on ties.
-    // The first unpicked partition is taken even if its logit is NaN, so an
-    // index is always valid.
-    k.forLoop(k.index(0), k.index(active), 1, [&](Value j) {
-      SmallVector<Value> best = k.forLoop(
-          k.index(0), k.index(partitions), 1, {k.f32(0.0f), minusOne},
-          [&](Value p, ValueRange acc) -> SmallVector<Value> {
-            Value p32 = builder.create<arith::IndexCastOp>(loc, i32, p);
-            Value taken =
-                k.forLoop(k.index(0), j, 1,
-                          {builder.create<arith::ConstantIntOp>(loc, 0, 1)},
-                          [&](Value j2, ValueRange seen) -> SmallVector<Value> {
-                            Value picked = builder.create<memref::LoadOp>(
-                                loc, indices, ValueRange{t, j2});
-                            Value same = builder.create<arith::CmpIOp>(
-                                loc, arith::CmpIPredicate::eq, picked, p32);
-                            return {builder.create<arith::OrIOp>(loc, seen[0],
-                                                                 same)};
-                          })[0];
-            Value value = builder.create<memref::LoadOp>(loc, logits, p);
-            Value none = builder.create<arith::CmpIOp>(
-                loc, arith::CmpIPredicate::slt, acc[1], zero32);
-            Value greater = builder.create<arith::CmpFOp>(
-                loc, arith::CmpFPredicate::OGT, value, acc[0]);
-            Value better = builder.create<arith::AndIOp>(
-                loc,
-                builder.create<arith::XOrIOp>(
-                    loc, taken,
-                    builder.create<arith::ConstantIntOp>(loc, 1, 1)),
-                builder.create<arith::OrIOp>(loc, none, greater));
-            return {builder.create<arith::SelectOp>(loc, better, value, acc[0]),
-                    builder.create<arith::SelectOp>(loc, better, p32, acc[1])};
-          });
-      k.store(best[1], indices, {t, j});
-      k.store(best[0], alphas, {t, j});
-    });
-    // softmax over the picked logits; the first pick is the largest.
-    Value largest = builder.create<memref::LoadOp>(
-        loc, alphas, ValueRange{t, k.index(0)});
-    Value total = k.forLoop(
-        k.index(0), k.index(active), 1, {k.f32(0.0f)},
-        [&](Value j, ValueRange acc) -> SmallVector<Value> {
-          Value r = builder.create<memref::LoadOp>(loc, alphas, ValueRange{t, j});
-          Value e = builder.create<math::ExpOp>(
-              loc, builder.create<arith::SubFOp>(loc, r, largest));
-          k.store(e, alphas, {t, j});
-          return {builder.create<arith::AddFOp>(loc, acc[0], e)};
-        })[0];
-    k.forLoop(k.index(0), k.index(active), 1, [&](Value j) {
-      Value e = builder.create<memref::LoadOp>(loc, alphas, ValueRange{t, j});
-      k.store(builder.create<arith::DivFOp>(loc, e, total), alphas, {t, j});
+  serial([&] {
+    Value minusOne = builder.create<arith::ConstantIntOp>(loc, -1, 32);
+    Value zero32 = builder.create<arith::ConstantIntOp>(loc, 0, 32);
+    k.forLoop(k.index(0), numTokens, 1, [&](Value t) {
+      k.dotRows(
+          Access{weight, {}}, [&](Value) { return Access{x, {t}}; },
+          k.index(1), k.index(0), k.index(partitions), hidden,
+          [&](Value row, Value, Value dot) { k.store(dot, logits, {row}); });
+      // Top-k by repeated selection: the j-th pick is the largest logit not
+      // yet picked; scanning upwards with a strict '>' keeps the lower index
+      // on ties. The first unpicked partition is taken even if its logit is
+      // NaN, so an index is always valid.
+      k.forLoop(k.index(0), k.index(active), 1, [&](Value j) {
+        SmallVector<Value> best = k.forLoop(
+            k.index(0), k.index(partitions), 1, {k.f32(0.0f), minusOne},
+            [&](Value p, ValueRange acc) -> SmallVector<Value> {
+              Value p32 = builder.create<arith::IndexCastOp>(loc, i32, p);
+              Value taken =
+                  k.forLoop(k.index(0), j, 1,
+                            {builder.create<arith::ConstantIntOp>(loc, 0, 1)},
+                            [&](Value j2, ValueRange seen) -> SmallVector<Value> {
+                              Value picked = builder.create<memref::LoadOp>(
+                                  loc, indices, ValueRange{t, j2});
+                              Value same = builder.create<arith::CmpIOp>(
+                                  loc, arith::CmpIPredicate::eq, picked, p32);
+                              return {builder.create<arith::OrIOp>(
+                                  loc, seen[0], same)};
+                            })[0];
+              Value value = builder.create<memref::LoadOp>(loc, logits, p);
+              Value none = builder.create<arith::CmpIOp>(
+                  loc, arith::CmpIPredicate::slt, acc[1], zero32);
+              Value greater = builder.create<arith::CmpFOp>(
+                  loc, arith::CmpFPredicate::OGT, value, acc[0]);
+              Value better = builder.create<arith::AndIOp>(
+                  loc,
+                  builder.create<arith::XOrIOp>(
+                      loc, taken,
+                      builder.create<arith::ConstantIntOp>(loc, 1, 1)),
+                  builder.create<arith::OrIOp>(loc, none, greater));
+              return {
+                  builder.create<arith::SelectOp>(loc, better, value, acc[0]),
+                  builder.create<arith::SelectOp>(loc, better, p32, acc[1])};
+            });
+        k.store(best[1], indices, {t, j});
+        k.store(best[0], alphas, {t, j});
+        bumpStat(statsOffset, best[1]);
+      });
+      // softmax over the picked logits; the first pick is the largest.
+      Value largest = builder.create<memref::LoadOp>(
+          loc, alphas, ValueRange{t, k.index(0)});
+      Value total = k.forLoop(
+          k.index(0), k.index(active), 1, {k.f32(0.0f)},
+          [&](Value j, ValueRange acc) -> SmallVector<Value> {
+            Value r =
+                builder.create<memref::LoadOp>(loc, alphas, ValueRange{t, j});
+            Value e = builder.create<math::ExpOp>(
+                loc, builder.create<arith::SubFOp>(loc, r, largest));
+            k.store(e, alphas, {t, j});
+            return {builder.create<arith::AddFOp>(loc, acc[0], e)};
+          })[0];
+      k.forLoop(k.index(0), k.index(active), 1, [&](Value j) {
+        Value e = builder.create<memref::LoadOp>(loc, alphas, ValueRange{t, j});
+        k.store(builder.create<arith::DivFOp>(loc, e, total), alphas, {t, j});
+      });
     });
   });
   arena.release(scratchOffset);
 }
 
 void EntryLowering::lowerPartitionedFfn(y::PartitionedFfnOp op) {
+  Value out = bufferFor(op.getResult());
+  KernelEmitter &k = kernels;
+  int64_t hidden = dimOf(op.getW1(), 2);
+  serial([&] {
+    k.forLoop(k.index(0), numTokens, 1, [&](Value t) {
+      k.forLoop(k.index(0), k.index(hidden), 1,
+                [&](Value d) { k.store(k.f32(0.0f), out, {t, d}); });
+    });
+  });
+  barrier();
+  if (dynamicTokens)
+    ffnGrouped(op, out);
+  else
+    ffnTokenByToken(op, out);
+}
+
+/// Decode: for each of the k routed partitions, three matrix-vector products
+/// over that partition's slice [p, :, :] only.
+void EntryLowering::ffnTokenByToken(y::PartitionedFfnOp op, Value out) {
   KernelEmitter &k = kernels;
   Value x = buffer(op.getInput());
   Value indices = buffer(op.getIndices());
   Value alphas = buffer(op.getWeights());
   Value w1 = buffer(op.getW1()), w3 = buffer(op.getW3()),
         w2 = buffer(op.getW2());
-  Value out = bufferFor(op.getResult());
   int64_t ffnSize = dimOf(op.getW1(), 1);
   int64_t hidden = dimOf(op.getW1(), 2);
   int64_t active = dimOf(op.getIndices(), 1);
   int64_t scratchOffset;
-  Value gated = temporary({ffnSize}, scratchOffset);
+  Value gated = temporary({ffnSize}, builder.getF32Type(), scratchOffset);
+  auto [fBegin, fEnd] = share(ffnSize);
+  auto [dBegin, dEnd] = share(hidden);
 
   k.forLoop(k.index(0), numTokens, 1, [&](Value t) {
-    k.forLoop(k.index(0), k.index(hidden), 1,
-              [&](Value d) { k.store(k.f32(0.0f), out, {t, d}); });
-    // Only the k routed partitions are read: partition p of w1/w3/w2 is the
-    // contiguous slice [p, :, :].
     k.forLoop(k.index(0), k.index(active), 1, [&](Value j) {
       Value p32 = builder.create<memref::LoadOp>(loc, indices, ValueRange{t, j});
       Value p = builder.create<arith::IndexCastOp>(loc, builder.getIndexType(),
                                                    p32);
       Value alpha = builder.create<memref::LoadOp>(loc, alphas, ValueRange{t, j});
-      k.dotRows(Access{w1, {p}}, Access{x, {t}}, ffnSize, hidden,
-                [&](Value f, Value dot) { k.store(k.silu(dot), gated, {f}); });
-      k.dotRows(Access{w3, {p}}, Access{x, {t}}, ffnSize, hidden,
-                [&](Value f, Value dot) {
+      Value one = k.index(1);
+      // w1 and w3 rows split the same way: a thread reads back only the
+      // gated rows it wrote itself.
+      k.dotRows(
+          Access{w1, {p}}, [&](Value) { return Access{x, {t}}; }, one, fBegin,
+          fEnd, hidden,
+          [&](Value f, Value, Value dot) { k.store(k.silu(dot), gated, {f}); });
+      k.dotRows(Access{w3, {p}}, [&](Value) { return Access{x, {t}}; }, one,
+                fBegin, fEnd, hidden, [&](Value f, Value, Value dot) {
                   Value g = builder.create<memref::LoadOp>(loc, gated, f);
                   k.store(builder.create<arith::MulFOp>(loc, g, dot), gated,
                           {f});
                 });
-      k.dotRows(Access{w2, {p}}, Access{gated, {}}, hidden, ffnSize,
-                [&](Value d, Value dot) {
+      barrier();
+      k.dotRows(Access{w2, {p}}, [&](Value) { return Access{gated, {}}; }, one,
+                dBegin, dEnd, ffnSize, [&](Value d, Value, Value dot) {
                   Value acc =
                       builder.create<memref::LoadOp>(loc, out, ValueRange{t, d});
                   k.store(k.mulAdd(alpha, dot, acc), out, {t, d});
                 });
+      barrier();
     });
   });
   arena.release(scratchOffset);
+}
+
+/// Prefill: tokens grouped by partition. A counting sort lists, for every
+/// partition, the (token, weight) pairs routed to it; then each partition
+/// with any tokens is multiplied once, as a GEMM over its gathered rows, and
+/// the result is scatter-added back with the routing weights. Partitions no
+/// token routed to are skipped and their weights never read.
+void EntryLowering::ffnGrouped(y::PartitionedFfnOp op, Value out) {
+  KernelEmitter &k = kernels;
+  Value x = buffer(op.getInput());
+  Value indices = buffer(op.getIndices());
+  Value alphas = buffer(op.getWeights());
+  Value w1 = buffer(op.getW1()), w3 = buffer(op.getW3()),
+        w2 = buffer(op.getW2());
+  int64_t partitions = dimOf(op.getW1(), 0);
+  int64_t ffnSize = dimOf(op.getW1(), 1);
+  int64_t hidden = dimOf(op.getW1(), 2);
+  int64_t active = dimOf(op.getIndices(), 1);
+  int64_t pairs = maxTokens * active;
+  Type index = builder.getIndexType();
+  int64_t startsOffset, rowsOffset, weightsOffset, gatedOffset;
+  Value starts = temporary({partitions + 1}, builder.getI64Type(), startsOffset);
+  Value rows = temporary({pairs}, builder.getI32Type(), rowsOffset);
+  Value rowWeights = temporary({pairs}, builder.getF32Type(), weightsOffset);
+  Value gated =
+      temporary({maxTokens, ffnSize}, builder.getF32Type(), gatedOffset);
+  // The stats counter of this layer's grouped multiplications.
+  int64_t statsOffset = numLayers * numPartitions + (layer - 1) * numPartitions;
+  auto loadIndex = [&](Value memref, ValueRange at) -> Value {
+    Value v = builder.create<memref::LoadOp>(loc, memref, at);
+    return builder.create<arith::IndexCastOp>(loc, index, v);
+  };
+  auto storeIndex = [&](Value v, Value memref, ValueRange at) {
+    Type element = cast<MemRefType>(memref.getType()).getElementType();
+    k.store(builder.create<arith::IndexCastOp>(loc, element, v), memref, at);
+  };
+  auto plusOne = [&](Value i) {
+    return builder.create<arith::AddIOp>(loc, i, k.index(1)).getResult();
+  };
+
+  serial([&] {
+    // starts[p + 1] = pairs routed to p; prefix sums make [starts[p],
+    // starts[p + 1]) partition p's range of rows/rowWeights.
+    k.forLoop(k.index(0), k.index(partitions + 1), 1,
+              [&](Value p) { storeIndex(k.index(0), starts, {p}); });
+    k.forLoop(k.index(0), numTokens, 1, [&](Value t) {
+      k.forLoop(k.index(0), k.index(active), 1, [&](Value j) {
+        Value slot = plusOne(loadIndex(indices, {t, j}));
+        storeIndex(plusOne(loadIndex(starts, {slot})), starts, {slot});
+      });
+    });
+    k.forLoop(k.index(1), k.index(partitions + 1), 1, [&](Value p) {
+      Value previous =
+          loadIndex(starts, {builder.create<arith::SubIOp>(loc, p, k.index(1))});
+      storeIndex(builder.create<arith::AddIOp>(loc, previous,
+                                               loadIndex(starts, {p})),
+                 starts, {p});
+    });
+    // Fill, token order kept within a partition; cursor[p] walks p's range.
+    int64_t cursorOffset;
+    Value cursor = temporary({partitions}, builder.getI64Type(), cursorOffset);
+    k.forLoop(k.index(0), k.index(partitions), 1, [&](Value p) {
+      storeIndex(loadIndex(starts, {p}), cursor, {p});
+    });
+    k.forLoop(k.index(0), numTokens, 1, [&](Value t) {
+      k.forLoop(k.index(0), k.index(active), 1, [&](Value j) {
+        Value p = loadIndex(indices, {t, j});
+        Value position = loadIndex(cursor, {p});
+        storeIndex(t, rows, {position});
+        k.store(builder.create<memref::LoadOp>(loc, alphas, ValueRange{t, j}),
+                rowWeights, {position});
+        storeIndex(plusOne(position), cursor, {p});
+      });
+    });
+    arena.release(cursorOffset);
+    // One grouped multiplication per partition that any token routed to.
+    k.forLoop(k.index(0), k.index(partitions), 1, [&](Value p) {
+      Value count = builder.create<arith::SubIOp>(
+          loc, loadIndex(starts, {plusOne(p)}), loadIndex(starts, {p}));
+      Value used = builder.create<arith::CmpIOp>(
+          loc, arith::CmpIPredicate::ugt, count, k.index(0));
+      auto ifOp = builder.create<scf::IfOp>(loc, used, false);
+      OpBuilder::InsertionGuard guard(builder);
+      builder.setInsertionPointToStart(&ifOp.getThenRegion().front());
+      bumpStat(statsOffset, p);
+    });
+  });
+  barrier();
+
+  auto [fBegin, fEnd] = share(ffnSize);
+  auto [dBegin, dEnd] = share(hidden);
+  k.forLoop(k.index(0), k.index(partitions), 1, [&](Value p) {
+    Value begin = loadIndex(starts, {p});
+    Value count =
+        builder.create<arith::SubIOp>(loc, loadIndex(starts, {plusOne(p)}), begin);
+    Value used = builder.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ugt,
+                                               count, k.index(0));
+    // Every thread sees the same count (written before the barrier), so all
+    // take the same branch and meet at the same barriers.
+    auto ifOp = builder.create<scf::IfOp>(loc, used, false);
+    OpBuilder::InsertionGuard guard(builder);
+    builder.setInsertionPointToStart(&ifOp.getThenRegion().front());
+    auto pair = [&](Value r) {
+      return builder.create<arith::AddIOp>(loc, begin, r).getResult();
+    };
+    auto gatheredRow = [&](Value r) {
+      return Access{x, {loadIndex(rows, {pair(r)})}};
+    };
+    // gated[r, :] = silu(w1[p] x_r) * (w3[p] x_r) for the gathered rows;
+    // w1 and w3 split rows the same way, so each thread reads back only
+    // what it wrote.
+    k.dotRows(Access{w1, {p}}, gatheredRow, count, fBegin, fEnd, hidden,
+              [&](Value f, Value r, Value dot) {
+                k.store(k.silu(dot), gated, {r, f});
+              });
+    k.dotRows(Access{w3, {p}}, gatheredRow, count, fBegin, fEnd, hidden,
+              [&](Value f, Value r, Value dot) {
+                Value g =
+                    builder.create<memref::LoadOp>(loc, gated, ValueRange{r, f});
+                k.store(builder.create<arith::MulFOp>(loc, g, dot), gated,
+                        {r, f});
+              });
+    barrier();
+    // Scatter-add: out[t_r, :] += alpha_r * (w2[p] gated[r, :]).
+    k.dotRows(Access{w2, {p}}, [&](Value r) { return Access{gated, {r}}; },
+              count, dBegin, dEnd, ffnSize, [&](Value d, Value r, Value dot) {
+                Value t = loadIndex(rows, {pair(r)});
+                Value alpha =
+                    builder.create<memref::LoadOp>(loc, rowWeights, pair(r));
+                Value acc =
+                    builder.create<memref::LoadOp>(loc, out, ValueRange{t, d});
+                k.store(k.mulAdd(alpha, dot, acc), out, {t, d});
+              });
+    barrier();
+  });
+  arena.release(gatedOffset);
+  arena.release(weightsOffset);
+  arena.release(rowsOffset);
+  arena.release(startsOffset);
 }
 
 void EntryLowering::lowerLmHead(y::LmHeadOp op) {
@@ -498,32 +808,40 @@ void EntryLowering::lowerLmHead(y::LmHeadOp op) {
   Value logits = bufferFor(op.getLogits());
   int64_t vocab = dimOf(op.getWeight(), 0), hidden = dimOf(op.getWeight(), 1);
   int64_t scratchOffset;
-  Value normed = temporary({hidden}, scratchOffset);
-  k.forLoop(k.index(0), numTokens, 1, [&](Value t) {
-    rmsNormRow(Access{x, {t}}, buffer(op.getNormWeight()), normed, Value(),
-               hidden, op.getEps().convertToFloat());
-    k.dotRows(Access{weight, {}}, Access{normed, {}}, vocab, hidden,
-              [&](Value row, Value dot) { k.store(dot, logits, {t, row}); });
+  Value normed =
+      temporary({maxTokens, hidden}, builder.getF32Type(), scratchOffset);
+  serial([&] {
+    k.forLoop(k.index(0), numTokens, 1, [&](Value t) {
+      rmsNormRow(Access{x, {t}}, buffer(op.getNormWeight()), normed, t, hidden,
+                 op.getEps().convertToFloat());
+    });
   });
+  barrier();
+  matmulTransposed(normed, weight, logits, vocab, hidden);
   arena.release(scratchOffset);
 }
 
 LogicalResult EntryLowering::lowerOp(Operation *op) {
+  auto step = [&](auto lower) {
+    lower();
+    barrier(); // the next step may read what any thread wrote
+    return success();
+  };
   return TypeSwitch<Operation *, LogicalResult>(op)
       .Case([&](y::WeightRefOp ref) {
         buffers[ref.getResult()] = weightView(ref);
         return success();
       })
-      .Case([&](y::EmbedOp o) { return lowerEmbed(o), success(); })
-      .Case([&](y::RmsNormOp o) { return lowerRmsNorm(o), success(); })
-      .Case([&](y::LinearOp o) { return lowerLinear(o), success(); })
-      .Case([&](arith::AddFOp o) { return lowerAdd(o), success(); })
-      .Case([&](y::McsdOp o) { return lowerMcsd(o), success(); })
-      .Case([&](y::RouterOp o) { return lowerRouter(o), success(); })
+      .Case([&](y::EmbedOp o) { return step([&] { lowerEmbed(o); }); })
+      .Case([&](y::RmsNormOp o) { return step([&] { lowerRmsNorm(o); }); })
+      .Case([&](y::LinearOp o) { return step([&] { lowerLinear(o); }); })
+      .Case([&](arith::AddFOp o) { return step([&] { lowerAdd(o); }); })
+      .Case([&](y::McsdOp o) { return step([&] { lowerMcsd(o); }); })
+      .Case([&](y::RouterOp o) { return step([&] { lowerRouter(o); }); })
       .Case([&](y::PartitionedFfnOp o) {
-        return lowerPartitionedFfn(o), success();
+        return step([&] { lowerPartitionedFfn(o); });
       })
-      .Case([&](y::LmHeadOp o) { return lowerLmHead(o), success(); })
+      .Case([&](y::LmHeadOp o) { return step([&] { lowerLmHead(o); }); })
       .Case([&](func::ReturnOp) { return success(); })
       .Default([&](Operation *other) {
         return other->emitOpError("cannot be lowered in a forward entry point");
@@ -531,10 +849,11 @@ LogicalResult EntryLowering::lowerOp(Operation *op) {
 }
 
 LogicalResult EntryLowering::run() {
-  if (failed(checkSignature()))
+  if (failed(checkSignature()) || failed(countRouting()))
     return failure();
   for (auto weight : source->getParentOfType<ModuleOp>().getOps<y::WeightOp>())
-    if (!weight->hasAttr(kWeightOffsetAttr))
+    if (!weight->hasAttr(kWeightOffsetAttr) ||
+        !weight->hasAttr(kWeightPartitionsAttr))
       return weight.emitOpError("has no yan.offset: run -yan-layout-weights "
                                 "first");
   createFunction();
@@ -563,6 +882,8 @@ LogicalResult EntryLowering::run() {
   entry->setAttr(kMaxTokensAttr, builder.getI64IntegerAttr(maxTokens));
   entry->setAttr(kArenaBytesAttr, builder.getI64IntegerAttr(arena.size()));
   entry->setAttr(kStateFloatsAttr, builder.getI64IntegerAttr(stateFloats));
+  entry->setAttr(kStatsCountersAttr,
+                 builder.getI64IntegerAttr(2 * numLayers * numPartitions));
   source.erase();
   return success();
 }

@@ -14,11 +14,13 @@ namespace yan {
 /// Attribute names the lowering writes and the bundle writer reads.
 inline constexpr llvm::StringLiteral kWeightOffsetAttr = "yan.offset";
 inline constexpr llvm::StringLiteral kWeightPartitionsAttr = "yan.partitions";
+inline constexpr llvm::StringLiteral kWeightPartitionStrideAttr = "yan.partition_stride";
 inline constexpr llvm::StringLiteral kWeightBytesAttr = "yan.weight_bytes";
 inline constexpr llvm::StringLiteral kEntryAttr = "yan.entry";
 inline constexpr llvm::StringLiteral kMaxTokensAttr = "yan.max_tokens";
 inline constexpr llvm::StringLiteral kArenaBytesAttr = "yan.arena_bytes";
 inline constexpr llvm::StringLiteral kStateFloatsAttr = "yan.state_floats";
+inline constexpr llvm::StringLiteral kStatsCountersAttr = "yan.stats_counters";
 
 #define GEN_PASS_DECL
 #include "compiler/lowering/Passes.h.inc"

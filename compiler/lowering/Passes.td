@@ -10,14 +10,21 @@ def LayoutWeights : Pass<"yan-layout-weights", "::mlir::ModuleOp"> {
     Lays the weights out in declaration order (the importer declares them in
     the canonical order of docs/yan-model.md) with the bundle's layout
     algorithm (compiler/bundle/WeightLayout.h), each at a multiple of
-    `alignment`, and records `yan.offset` and `yan.partitions` on each
-    `yan.weight` and `yan.weight_bytes` on the module. Generated code bakes
+    `alignment` (partitions of partitioned weights at multiples of
+    `partition-alignment`), and records `yan.offset`, `yan.partitions` and
+    `yan.partition_stride` on each `yan.weight` and `yan.weight_bytes` on
+    the module. Generated code bakes
     these offsets in; the bundle writer reads the same attributes, so code
     and bundle cannot disagree.
   }];
   let options = [
     Option<"alignment", "alignment", "int64_t", /*default=*/"64",
            "Byte alignment of every weight (a power of two)">,
+    Option<"partitionAlignment", "partition-alignment", "int64_t",
+           /*default=*/"0",
+           "Byte alignment of every partition of a partitioned weight, e.g. "
+           "the target's page size so that a token touches only the pages "
+           "of its routed partitions (0: partitions back to back)">,
   ];
 }
 

@@ -43,7 +43,7 @@ yan_status_t open(const uint8_t *data, size_t size, FileMapping mapping,
   bundle->size = size;
 
   uint32_t flags = options ? options->flags : 0;
-  yan_status_t status = verifyBundle(data, size, flags, &bundle->verified);
+  yan_status_t status = verifyBundle(data, size, flags, detectHostCpu(), &bundle->verified);
   bool loadCode = !(flags & YAN_BUNDLE_OPEN_NO_CODE);
   if (!status && loadCode) {
     const fb::Bundle &root = *bundle->verified.root;
@@ -55,7 +55,7 @@ yan_status_t open(const uint8_t *data, size_t size, FileMapping mapping,
                       "loading the code image");
   }
   if (!status) {
-    for (uint32_t i = 0; loadCode && i < YAN_ENTRY_COUNT_V1; ++i)
+    for (uint32_t i = 0; loadCode && i < YAN_ENTRY_COUNT; ++i)
       bundle->entries[i] = bundle->image.executable->entries[i];
     *out = bundle;
     return nullptr;

@@ -85,6 +85,7 @@ yan_status_t yan_bundle_code_image_info(const yan_bundle_t *bundle, size_t image
   out->triple = str(i->triple());
   out->cpu = str(i->cpu());
   out->features = str(i->features());
+  out->required_features = str(i->required_features());
   out->arch = static_cast<yan_arch_t>(i->arch());
   out->abi_version = i->abi_version();
   out->segment = i->segment();

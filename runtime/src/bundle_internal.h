@@ -3,6 +3,7 @@
 #define YAN_RUNTIME_BUNDLE_INTERNAL_H
 
 #include "bundle_generated.h"
+#include "cpu_features.h"
 #include "elf_loader.h"
 #include "file_mapping.h"
 #include "yan/bundle_format.h"
@@ -25,15 +26,16 @@ struct VerifiedBundle {
   const uint8_t *weights = nullptr;     // weight segment start
   uint64_t stateFloats = 0;
   // Per entry index of the selected image.
-  int64_t maxTokens[YAN_ENTRY_COUNT_V1] = {};
-  uint64_t arenaBytes[YAN_ENTRY_COUNT_V1] = {};
+  int64_t maxTokens[YAN_ENTRY_COUNT] = {};
+  uint64_t arenaBytes[YAN_ENTRY_COUNT] = {};
   bool dataHashesVerified = false;
 };
 
 /// Checks everything in `data` (see docs/runtime.md, "Verification"),
 /// hashing the selected code segment always and every other segment unless
-/// YAN_BUNDLE_OPEN_SKIP_DATA_HASHES is set.
-yan_status_t verifyBundle(const uint8_t *data, size_t size, uint32_t flags,
+/// YAN_BUNDLE_OPEN_SKIP_DATA_HASHES is set. The image is selected for
+/// `host` (detectHostCpu() except in tests).
+yan_status_t verifyBundle(const uint8_t *data, size_t size, uint32_t flags, const HostCpu &host,
                           VerifiedBundle *out);
 
 /// The 64-byte header: magic, versions, and its fields against `size`.
@@ -53,7 +55,7 @@ struct yan_bundle {
   size_t size = 0;
   yan::rt::VerifiedBundle verified;
   yan::rt::LoadedImage image;
-  yan_entry_fn_v1 entries[YAN_ENTRY_COUNT_V1] = {};
+  yan_entry_fn_v2 entries[YAN_ENTRY_COUNT] = {};
 };
 
 #endif // YAN_RUNTIME_BUNDLE_INTERNAL_H

@@ -138,15 +138,15 @@ yan_status_t checkWeights(const fb::Bundle &root) {
 // records max_tokens / arena_bytes by entry index.
 yan_status_t checkEntries(const fb::CodeImage &image, uint32_t imageIndex,
                           VerifiedBundle *out) {
-  bool seen[YAN_ENTRY_COUNT_V1] = {};
+  bool seen[YAN_ENTRY_COUNT] = {};
   for (const fb::EntryPoint *entry : *image.entries()) {
     uint32_t index = entry->index();
     const char *name = entry->name() ? entry->name()->c_str() : "?";
-    if (!entry->name() || index >= YAN_ENTRY_COUNT_V1 || seen[index])
+    if (!entry->name() || index >= YAN_ENTRY_COUNT || seen[index])
       return makeStatus(YAN_STATUS_BAD_LAYOUT,
                         "code image %u: entry '%s' has index %u: unnamed, duplicate or "
                         "not below %u", imageIndex, name, index,
-                        static_cast<unsigned>(YAN_ENTRY_COUNT_V1));
+                        static_cast<unsigned>(YAN_ENTRY_COUNT));
     if (entry->max_tokens() < 1 || entry->max_tokens() > (int64_t(1) << 24) ||
         (index == YAN_ENTRY_DECODE && entry->max_tokens() != 1))
       return makeStatus(YAN_STATUS_BAD_LAYOUT,
@@ -160,25 +160,37 @@ yan_status_t checkEntries(const fb::CodeImage &image, uint32_t imageIndex,
     out->maxTokens[index] = entry->max_tokens();
     out->arenaBytes[index] = entry->arena_bytes();
   }
-  for (uint32_t i = 0; i < YAN_ENTRY_COUNT_V1; ++i)
+  for (uint32_t i = 0; i < YAN_ENTRY_COUNT; ++i)
     if (!seen[i])
       return makeStatus(YAN_STATUS_BAD_LAYOUT, "code image %u lacks entry point %u (%s)",
                         imageIndex, i, i == YAN_ENTRY_PREFILL ? "prefill" : "decode");
   return nullptr;
 }
 
-// Checks every image and picks the first for this host with our ABI. With
+// Counts the names of a comma-separated list (how demanding an image is).
+uint32_t countNames(const char *list) {
+  uint32_t n = 0;
+  for (const char *p = list; *p; ++p)
+    if (*p != ',' && (p == list || p[-1] == ','))
+      ++n;
+  return n;
+}
+
+// Checks every image and picks, among those for this architecture with our
+// ABI whose required CPU features `host` has, the one requiring the most
+// features (the most capable code; ties go to the earlier image). With
 // `needImage` false (YAN_BUNDLE_OPEN_NO_CODE) having none is not an error.
-yan_status_t selectImage(const fb::Bundle &root, bool needImage, VerifiedBundle *out) {
+yan_status_t selectImage(const fb::Bundle &root, const HostCpu &host, bool needImage,
+                         VerifiedBundle *out) {
   const auto *images = root.code_images();
   if (!images || images->size() == 0)
     return makeStatus(YAN_STATUS_BAD_LAYOUT, "bundle has no code images");
-  auto host = static_cast<fb::Arch>(yan_host_arch());
   char available[128] = "";
-  bool hostSeen = false;
+  char rejected[512] = ""; // why each image for this arch does not fit
+  bool hostSeen = false, abiSeen = false;
   uint32_t otherAbi = 0;
-  uint32_t selected = kNoImage;
-  VerifiedBundle scratch; // entries of images we do not select
+  uint32_t selected = kNoImage, selectedScore = 0;
+  VerifiedBundle scratch; // entries are checked for every image
   for (uint32_t i = 0; i < images->size(); ++i) {
     const fb::CodeImage *image = images->Get(i);
     if (!segmentOfKind(root, image->segment(), fb::SegmentKind::code))
@@ -192,28 +204,47 @@ yan_status_t selectImage(const fb::Bundle &root, bool needImage, VerifiedBundle 
     std::snprintf(available + used, sizeof(available) - used, "%s%s", used ? ", " : "",
                   arch);
     bool ours = image->abi_version() == YAN_EXECUTABLE_ABI_VERSION;
-    bool pick = ours && image->arch() == host && selected == kNoImage;
     if (ours)
-      YAN_RETURN_IF_ERROR(checkEntries(*image, i, pick ? out : &scratch));
-    if (image->arch() != host)
+      YAN_RETURN_IF_ERROR(checkEntries(*image, i, &scratch));
+    if (static_cast<yan_arch_t>(image->arch()) != host.arch)
       continue;
     hostSeen = true;
-    if (!ours)
+    if (!ours) {
       otherAbi = image->abi_version();
-    if (pick)
+      continue;
+    }
+    abiSeen = true;
+    const char *required = image->required_features() ? image->required_features()->c_str() : "";
+    char why[384];
+    if (!meetsRequirements(host, required, why, sizeof why)) {
+      used = std::strlen(rejected);
+      std::snprintf(rejected + used, sizeof(rejected) - used, "%simage %u (cpu '%s') %s",
+                    used ? "; " : "", i, image->cpu() ? image->cpu()->c_str() : "", why);
+      continue;
+    }
+    uint32_t score = countNames(required);
+    if (selected == kNoImage || score > selectedScore) {
       selected = i;
+      selectedScore = score;
+    }
   }
   out->selectedImage = selected;
-  if (selected != kNoImage || !needImage)
+  if (selected != kNoImage)
+    return checkEntries(*images->Get(selected), selected, out);
+  if (!needImage)
     return nullptr;
   if (!hostSeen)
     return makeStatus(YAN_STATUS_NO_IMAGE_FOR_HOST,
                       "bundle has no code for this host (%s); it has code for: %s",
-                      yan_arch_name(yan_host_arch()), available);
+                      yan_arch_name(host.arch), available);
+  if (abiSeen)
+    return makeStatus(YAN_STATUS_UNSUPPORTED_CPU,
+                      "no %s code image in this bundle runs on this CPU: %s",
+                      yan_arch_name(host.arch), rejected);
   return makeStatus(YAN_STATUS_UNSUPPORTED_ABI_VERSION,
                     "bundle's %s code image uses executable ABI version %u, this "
                     "runtime supports version %u",
-                    yan_arch_name(yan_host_arch()), otherAbi, YAN_EXECUTABLE_ABI_VERSION);
+                    yan_arch_name(host.arch), otherAbi, YAN_EXECUTABLE_ABI_VERSION);
 }
 
 // Inline floats or a test_data slice of exactly `floats` floats.
@@ -290,7 +321,7 @@ yan_status_t checkHash(const fb::Bundle &root, const uint8_t *segmentBase,
 
 } // namespace
 
-yan_status_t verifyBundle(const uint8_t *data, size_t size, uint32_t flags,
+yan_status_t verifyBundle(const uint8_t *data, size_t size, uint32_t flags, const HostCpu &host,
                           VerifiedBundle *out) {
   yan_bundle_header header;
   YAN_RETURN_IF_ERROR(checkHeader(data, size, &header));
@@ -327,7 +358,7 @@ yan_status_t verifyBundle(const uint8_t *data, size_t size, uint32_t flags,
   const uint8_t *segmentBase = data + header.segment_base_offset;
   YAN_RETURN_IF_ERROR(checkSegments(root, header.file_size - header.segment_base_offset));
   YAN_RETURN_IF_ERROR(checkWeights(root));
-  YAN_RETURN_IF_ERROR(selectImage(root, !(flags & YAN_BUNDLE_OPEN_NO_CODE), out));
+  YAN_RETURN_IF_ERROR(selectImage(root, host, !(flags & YAN_BUNDLE_OPEN_NO_CODE), out));
   YAN_RETURN_IF_ERROR(checkTestVectors(root, stateFloats));
 
   // The code we will execute is always hashed; the rest unless skipped.

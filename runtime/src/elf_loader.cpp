@@ -454,7 +454,7 @@ private:
 
   yan_status_t query(uint64_t queryAddress, LoadedImage *out) {
     auto fn = reinterpret_cast<yan_executable_query_fn>(at(queryAddress));
-    const yan_executable_v1 *table = fn(YAN_EXECUTABLE_ABI_VERSION);
+    const yan_executable_v2 *table = fn(YAN_EXECUTABLE_ABI_VERSION);
     if (!table)
       return makeStatus(YAN_STATUS_UNSUPPORTED_ABI_VERSION,
                         "code image refuses executable ABI version %u",
@@ -468,13 +468,13 @@ private:
       return makeStatus(YAN_STATUS_UNSUPPORTED_ABI_VERSION,
                         "code image reports executable ABI version %u, runtime has %u",
                         table->abi_version, YAN_EXECUTABLE_ABI_VERSION);
-    if (table->entry_count < YAN_ENTRY_COUNT_V1 || table->entry_count > 1024)
+    if (table->entry_count < YAN_ENTRY_COUNT || table->entry_count > 1024)
       return makeStatus(YAN_STATUS_BAD_ELF,
                         "invalid code image: %u entry points, expected at least %u",
-                        table->entry_count, static_cast<unsigned>(YAN_ENTRY_COUNT_V1));
+                        table->entry_count, static_cast<unsigned>(YAN_ENTRY_COUNT));
     uint64_t entriesAddr = vaddrOf(table->entries);
     if (entriesAddr == UINT64_MAX ||
-        !loaded(entriesAddr, uint64_t(table->entry_count) * sizeof(yan_entry_fn_v1), PF_R))
+        !loaded(entriesAddr, uint64_t(table->entry_count) * sizeof(yan_entry_fn_v2), PF_R))
       return badElf("entry table lies outside the image");
     for (uint32_t i = 0; i < table->entry_count; ++i) {
       uint64_t entry = vaddrOf(reinterpret_cast<const void *>(table->entries[i]));

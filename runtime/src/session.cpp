@@ -9,9 +9,11 @@
 //===----------------------------------------------------------------------===//
 #include "bundle_internal.h"
 #include "status.h"
+#include "thread_pool.h"
 
 #include <cstring>
 #include <new>
+#include <unistd.h>
 
 using namespace yan::rt;
 
@@ -42,6 +44,11 @@ struct yan_session {
   yan_allocator_t allocator;
   float *state;
   uint8_t *arena;
+  uint64_t *stats; // 2 * L * P counters (executable_abi.h)
+  size_t statsCount;
+  uint64_t prefillTokens;
+  uint64_t decodeTokens;
+  ThreadPool *pool;
   int64_t vocabSize;
   bool poisoned; // an entry failed mid-way: state is undefined until reset
 };
@@ -53,16 +60,42 @@ void fingerprint(const yan_bundle_t *bundle, uint8_t out[8]) {
   std::memcpy(out, root.segments()->Get(root.weight_segment())->sha256()->bytes()->data(), 8);
 }
 
+// One entry call on every thread of the session's pool.
+struct EntryJob {
+  yan_entry_fn_v2 entry;
+  yan_entry_args_v2 args;
+  std::atomic<int32_t> result{0};
+};
+
+void runEntryOnThread(void *context, uint32_t index) {
+  auto *job = static_cast<EntryJob *>(context);
+  yan_entry_args_v2 args = job->args;
+  args.thread_index = index;
+  int32_t result = job->entry(&args);
+  if (result != 0)
+    job->result.store(result, std::memory_order_relaxed);
+}
+
 yan_status_t run(yan_session_t *session, uint32_t entry, const int32_t *tokens,
                  int64_t count, float *logits) {
-  yan_entry_args_v1 args;
+  EntryJob job;
+  job.entry = session->bundle->entries[entry];
+  yan_entry_args_v2 &args = job.args;
   args.weights = session->bundle->verified.weights;
   args.state = session->state;
   args.arena = session->arena;
   args.tokens = tokens;
   args.num_tokens = count;
   args.logits = logits;
-  int32_t result = session->bundle->entries[entry](&args);
+  args.stats = session->stats;
+  args.thread_index = 0;
+  args.thread_count = session->pool->threads();
+  args.pool = session->pool;
+  args.barrier = &ThreadPool::barrier;
+  session->pool->run(runEntryOnThread, &job);
+  (entry == YAN_ENTRY_PREFILL ? session->prefillTokens : session->decodeTokens) +=
+      static_cast<uint64_t>(count);
+  int32_t result = job.result.load(std::memory_order_relaxed);
   if (result == 0)
     return nullptr;
   session->poisoned = true;
@@ -88,6 +121,22 @@ extern "C" {
 
 yan_status_t yan_session_create(yan_bundle_t *bundle, const yan_allocator_t *allocator,
                                 yan_session_t **out_session) {
+  yan_session_options_t options{1};
+  return yan_session_create_with_options(bundle, allocator, &options, out_session);
+}
+
+yan_status_t yan_session_create_with_options(yan_bundle_t *bundle,
+                                             const yan_allocator_t *allocator,
+                                             const yan_session_options_t *options,
+                                             yan_session_t **out_session) {
+  uint32_t threads = options ? options->threads : 1;
+  if (threads == 0) {
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    threads = online > 0 ? static_cast<uint32_t>(online) : 1;
+  }
+  if (threads > 1024)
+    return makeStatus(YAN_STATUS_INVALID_ARGUMENT,
+                      "yan_session_create: %u threads requested; at most 1024", threads);
   if (!bundle || !out_session)
     return makeStatus(YAN_STATUS_INVALID_ARGUMENT, "yan_session_create: NULL argument");
   yan_allocator_t alloc = allocator ? *allocator : bundle->allocator;
@@ -104,7 +153,12 @@ yan_status_t yan_session_create(yan_bundle_t *bundle, const yan_allocator_t *all
   // Sizes were bounded at verification (state < 2^42 bytes, arena <= 2^40).
   size_t stateOffset = alignUp(sizeof(yan_session));
   size_t arenaOffset = alignUp(stateOffset + v.stateFloats * sizeof(float));
-  size_t total = arenaOffset + alignUp(arenaBytes);
+  const auto *config = v.root->config();
+  size_t statsCount = 2 * static_cast<size_t>(config->num_layers()) *
+                      static_cast<size_t>(config->num_partitions());
+  size_t statsOffset = arenaOffset + alignUp(arenaBytes);
+  size_t poolOffset = alignUp(statsOffset + statsCount * sizeof(uint64_t));
+  size_t total = poolOffset + alignUp(ThreadPool::bytesFor(threads));
   void *memory = alloc.allocate(alloc.self, total, kAlign);
   if (!memory)
     return makeStatus(YAN_STATUS_RESOURCE_EXHAUSTED,
@@ -117,6 +171,17 @@ yan_status_t yan_session_create(yan_bundle_t *bundle, const yan_allocator_t *all
   session->allocator = alloc;
   session->state = reinterpret_cast<float *>(bytes + stateOffset);
   session->arena = bytes + arenaOffset;
+  session->stats = reinterpret_cast<uint64_t *>(bytes + statsOffset);
+  session->statsCount = statsCount;
+  session->prefillTokens = session->decodeTokens = 0;
+  std::memset(session->stats, 0, statsCount * sizeof(uint64_t));
+  session->pool = ThreadPool::create(bytes + poolOffset, threads);
+  if (!session->pool) {
+    session->~yan_session();
+    alloc.free(alloc.self, memory);
+    return makeStatus(YAN_STATUS_RESOURCE_EXHAUSTED,
+                      "cannot start %u threads for a session", threads);
+  }
   session->vocabSize = v.root->config()->vocab_size();
   session->poisoned = false;
   std::memset(session->state, 0, v.stateFloats * sizeof(float));
@@ -130,6 +195,7 @@ void yan_session_destroy(yan_session_t *session) {
     return;
   yan_bundle_t *bundle = session->bundle;
   yan_allocator_t alloc = session->allocator;
+  session->pool->destroy();
   session->~yan_session();
   alloc.free(alloc.self, session);
   yan_bundle_release(bundle);
@@ -230,6 +296,30 @@ yan_status_t yan_session_set_state(yan_session_t *session, const void *buffer, s
 
 const float *yan_session_state_floats(const yan_session_t *session) {
   return session ? session->state : nullptr;
+}
+
+uint32_t yan_session_threads(const yan_session_t *session) {
+  return session ? session->pool->threads() : 0;
+}
+
+void yan_session_stats(const yan_session_t *session, yan_session_stats_t *out) {
+  if (!session || !out)
+    return;
+  const auto *config = session->bundle->verified.root->config();
+  size_t layerPartitions = session->statsCount / 2;
+  out->num_layers = config->num_layers();
+  out->num_partitions = config->num_partitions();
+  out->partition_tokens = session->stats;
+  out->partition_groups = session->stats + layerPartitions;
+  out->prefill_tokens = session->prefillTokens;
+  out->decode_tokens = session->decodeTokens;
+}
+
+void yan_session_reset_stats(yan_session_t *session) {
+  if (!session)
+    return;
+  std::memset(session->stats, 0, session->statsCount * sizeof(uint64_t));
+  session->prefillTokens = session->decodeTokens = 0;
 }
 
 } // extern "C"

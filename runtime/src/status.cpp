@@ -99,6 +99,7 @@ const char *yan_status_code_name(yan_status_code_t code) {
   case YAN_STATUS_ENTRY_FAILED: return "ENTRY_FAILED";
   case YAN_STATUS_FAILED_PRECONDITION: return "FAILED_PRECONDITION";
   case YAN_STATUS_INTERNAL: return "INTERNAL";
+  case YAN_STATUS_UNSUPPORTED_CPU: return "UNSUPPORTED_CPU";
   }
   return "UNKNOWN";
 }

@@ -26,7 +26,7 @@ func.func @decode(%tokens: tensor<1xi32>, %h: tensor<8xf32>) -> (tensor<1x16xf32
 
 // -----
 
-yan.weight @w : tensor<4xf32> {yan.offset = 0 : i64}
+yan.weight @w : tensor<4xf32> {yan.offset = 0 : i64, yan.partitions = 1 : i64}
 func.func @decode(%tokens: tensor<1xi32>) -> tensor<1x16xf32> {
   // expected-error @below {{'arith.constant' op cannot be lowered in a forward entry point}}
   %x = arith.constant dense<1.0> : tensor<1x16xf32>

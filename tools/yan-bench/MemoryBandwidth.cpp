@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <thread>
+#include <vector>
 
 namespace yan::tools {
 
@@ -27,7 +29,7 @@ __attribute__((noinline)) uint64_t sumWords(const uint64_t *words, size_t count)
 }
 } // namespace
 
-double measureReadBandwidth(size_t bytes, int passes) {
+double measureReadBandwidth(size_t bytes, int passes, unsigned threads) {
   size_t count = bytes / sizeof(uint64_t);
   void *memory = nullptr;
   if (posix_memalign(&memory, 4096, count * sizeof(uint64_t)) != 0)
@@ -37,10 +39,24 @@ double measureReadBandwidth(size_t bytes, int passes) {
   std::memset(words, 1, count * sizeof(uint64_t));
   double best = 0.0;
   volatile uint64_t sink = 0;
+  if (threads < 1)
+    threads = 1;
+  std::vector<uint64_t> sums(threads);
   for (int pass = 0; pass < passes; ++pass) {
     double start = nowSeconds();
-    sink = sink + sumWords(words, count);
+    std::vector<std::thread> workers;
+    size_t slice = count / threads;
+    for (unsigned t = 1; t < threads; ++t)
+      workers.emplace_back([&, t] {
+        size_t begin = t * slice, end = t + 1 == threads ? count : begin + slice;
+        sums[t] = sumWords(words + begin, end - begin);
+      });
+    sums[0] = sumWords(words, threads == 1 ? count : slice);
+    for (std::thread &worker : workers)
+      worker.join();
     double seconds = nowSeconds() - start;
+    for (uint64_t s : sums)
+      sink = sink + s;
     if (seconds > 0 && count * sizeof(uint64_t) / seconds > best)
       best = count * sizeof(uint64_t) / seconds;
   }

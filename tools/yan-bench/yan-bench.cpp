@@ -1,12 +1,13 @@
 //===- yan-bench.cpp - Decode/prefill speed against the memory bus --------===//
 //
 //   yan-bench BUNDLE [--json] [--decode-tokens N] [--prefill-tokens N]
-//             [--warmup N] [--bandwidth-mib M] [--threads 1]
+//             [--warmup N] [--bandwidth-mib M] [--threads N]
 //
-// Reports, from one run: decode tokens/s (greedy, one token per step),
-// prefill tokens/s (N tokens in one call, best of 3), the weight bytes one
-// decode token reads (recorded by the compiler), the achieved weight bytes/s
-// and its ratio to the memory read bandwidth measured in the same run.
+// Reports, from one run, at 1 thread and at N threads (default: the online
+// cores): decode tokens/s (greedy, one token per step), prefill tokens/s (N
+// tokens in one call, best of 3), the weight bytes one decode token reads
+// (recorded by the compiler), the achieved weight bytes/s and its ratio to
+// the memory read bandwidth measured with the same thread count.
 // Numbers, not verdicts: nothing here passes or fails on speed.
 //
 //===----------------------------------------------------------------------===//
@@ -18,6 +19,8 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <algorithm>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -29,7 +32,7 @@ struct Options {
   long long prefillTokens = 128;
   long long warmup = 32;
   long long bandwidthMiB = 512;
-  long long threads = 1;
+  long long threads = 0; // 0: 1 and the online cores
 };
 
 int usage(const char *message) {
@@ -37,7 +40,7 @@ int usage(const char *message) {
     std::fprintf(stderr, "yan-bench: error: %s\n", message);
   std::fprintf(stderr,
                "usage: yan-bench BUNDLE [--json] [--decode-tokens N] [--prefill-tokens N]\n"
-               "                 [--warmup N] [--bandwidth-mib M] [--threads 1]\n");
+               "                 [--warmup N] [--bandwidth-mib M] [--threads N]\n");
   return 2;
 }
 
@@ -51,7 +54,7 @@ int parseArgs(int argc, char **argv, Options *o) {
       {"--prefill-tokens", &o->prefillTokens, 1, 1 << 20},
       {"--warmup", &o->warmup, 0, 1 << 20},
       {"--bandwidth-mib", &o->bandwidthMiB, 16, 1 << 16},
-      {"--threads", &o->threads, 1, 1024},
+      {"--threads", &o->threads, 0, 1024},
   };
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
@@ -78,9 +81,6 @@ int parseArgs(int argc, char **argv, Options *o) {
   }
   if (!o->bundle)
     return usage("no bundle given");
-  if (o->threads != 1)
-    return usage("--threads: the runtime runs one thread per session today; "
-                 "only --threads 1 can be measured");
   return 0;
 }
 
@@ -93,6 +93,7 @@ int32_t argmax(const float *row, int64_t vocab) {
 }
 
 struct Result {
+  unsigned threads = 1;
   double decodeTokensPerSecond = 0;
   double prefillTokensPerSecond = 0;
   uint64_t weightBytesPerToken = 0;
@@ -153,27 +154,60 @@ yan_status_t benchPrefill(yan_session_t *session, int64_t vocab, const Options &
   return nullptr;
 }
 
-void printJson(const Options &o, const Result &r) {
-  std::printf("{\n  \"bundle\": \"%s\",\n  \"runs\": [\n    {\"threads\": %lld, "
-              "\"decode_tokens_per_s\": %.3f, \"prefill_tokens_per_s\": %.3f, "
-              "\"weight_bytes_per_token\": %" PRIu64 ", \"achieved_bytes_per_s\": %.0f, "
-              "\"memory_read_bytes_per_s\": %.0f, \"bandwidth_ratio\": %.4f}\n  ]\n}\n",
-              o.bundle, o.threads, r.decodeTokensPerSecond, r.prefillTokensPerSecond,
-              r.weightBytesPerToken, r.achievedBytesPerSecond(), r.memoryReadBytesPerSecond,
-              r.bandwidthRatio());
+void printJson(const Options &o, const std::vector<Result> &results) {
+  std::printf("{\n  \"bundle\": \"%s\",\n  \"runs\": [\n", o.bundle);
+  for (size_t i = 0; i < results.size(); ++i) {
+    const Result &r = results[i];
+    std::printf("    {\"threads\": %u, \"decode_tokens_per_s\": %.3f, "
+                "\"prefill_tokens_per_s\": %.3f, \"weight_bytes_per_token\": %" PRIu64
+                ", \"achieved_bytes_per_s\": %.0f, \"memory_read_bytes_per_s\": %.0f, "
+                "\"bandwidth_ratio\": %.4f}%s\n",
+                r.threads, r.decodeTokensPerSecond, r.prefillTokensPerSecond,
+                r.weightBytesPerToken, r.achievedBytesPerSecond(),
+                r.memoryReadBytesPerSecond, r.bandwidthRatio(),
+                i + 1 < results.size() ? "," : "");
+  }
+  std::printf("  ]\n}\n");
 }
 
-void printText(const Options &o, const Result &r) {
-  std::printf("bundle: %s (threads: %lld)\n", o.bundle, o.threads);
-  std::printf("decode:  %.1f tokens/s (%lld tokens after %lld warm-up)\n",
-              r.decodeTokensPerSecond, o.decodeTokens, o.warmup);
-  std::printf("prefill: %.1f tokens/s (%lld tokens, best of 3)\n", r.prefillTokensPerSecond,
-              o.prefillTokens);
-  std::printf("weight bytes per decode token: %" PRIu64 "\n", r.weightBytesPerToken);
-  std::printf("achieved: %.2f GB/s of weights; measured memory read bandwidth %.2f GB/s; "
-              "ratio %.3f\n",
-              r.achievedBytesPerSecond() / 1e9, r.memoryReadBytesPerSecond / 1e9,
-              r.bandwidthRatio());
+void printText(const Options &o, const std::vector<Result> &results) {
+  std::printf("bundle: %s\n", o.bundle);
+  for (const Result &r : results) {
+    std::printf("threads: %u\n", r.threads);
+    std::printf("  decode:  %.1f tokens/s (%lld tokens after %lld warm-up)\n",
+                r.decodeTokensPerSecond, o.decodeTokens, o.warmup);
+    std::printf("  prefill: %.1f tokens/s (%lld tokens, best of 3)\n",
+                r.prefillTokensPerSecond, o.prefillTokens);
+    std::printf("  weight bytes per decode token: %" PRIu64 "\n", r.weightBytesPerToken);
+    std::printf("  achieved: %.2f GB/s of weights; measured memory read bandwidth "
+                "%.2f GB/s; ratio %.3f\n",
+                r.achievedBytesPerSecond() / 1e9, r.memoryReadBytesPerSecond / 1e9,
+                r.bandwidthRatio());
+  }
+}
+
+/// Opens a session with `threads` and measures it.
+yan_status_t measure(yan_bundle_t *bundle, const Options &o, unsigned threads,
+                     Result &r) {
+  yan_model_config_t config;
+  yan_bundle_config(bundle, &config);
+  yan_allocator_t allocator = yan_allocator_system();
+  yan_session_options_t options{threads};
+  yan_session_t *session = nullptr;
+  if (yan_status_t s = yan_session_create_with_options(bundle, &allocator, &options, &session))
+    return s;
+  r.threads = yan_session_threads(session);
+  r.weightBytesPerToken = yan_bundle_weight_bytes_per_token(bundle);
+  std::vector<float> logits(static_cast<size_t>(config.vocab_size));
+  yan_status_t status = benchDecode(session, config.vocab_size, o, logits,
+                                    &r.decodeTokensPerSecond);
+  if (!status)
+    status = benchPrefill(session, config.vocab_size, o, logits, &r.prefillTokensPerSecond);
+  yan_session_destroy(session);
+  // Measured right after the model, with as many threads.
+  r.memoryReadBytesPerSecond = yan::tools::measureReadBandwidth(
+      static_cast<size_t>(o.bandwidthMiB) << 20, 3, r.threads);
+  return status;
 }
 
 } // namespace
@@ -182,35 +216,24 @@ int main(int argc, char **argv) {
   Options o;
   if (int code = parseArgs(argc, argv, &o))
     return code;
-  yan_allocator_t allocator = yan_allocator_system();
   yan_bundle_t *bundle = nullptr;
-  if (yan_status_t s = yan_bundle_open_file(o.bundle, nullptr, allocator, &bundle))
+  if (yan_status_t s = yan_bundle_open_file(o.bundle, nullptr, yan_allocator_system(), &bundle))
     return yan::tools::reportStatus("yan-bench", s);
-  yan_model_config_t config;
-  yan_bundle_config(bundle, &config);
-  yan_session_t *session = nullptr;
-  if (yan_status_t s = yan_session_create(bundle, &allocator, &session)) {
-    yan_bundle_release(bundle);
-    return yan::tools::reportStatus("yan-bench", s);
-  }
-
-  Result r;
-  r.weightBytesPerToken = yan_bundle_weight_bytes_per_token(bundle);
-  std::vector<float> logits(static_cast<size_t>(config.vocab_size));
-  yan_status_t status = benchDecode(session, config.vocab_size, o, logits,
-                                    &r.decodeTokensPerSecond);
-  if (!status)
-    status = benchPrefill(session, config.vocab_size, o, logits, &r.prefillTokensPerSecond);
-  // Measured after the model so both run against the same machine state.
-  r.memoryReadBytesPerSecond =
-      yan::tools::measureReadBandwidth(static_cast<size_t>(o.bandwidthMiB) << 20, 3);
-  yan_session_destroy(session);
+  unsigned many = o.threads > 0 ? static_cast<unsigned>(o.threads)
+                                : std::max(1u, std::thread::hardware_concurrency());
+  std::vector<unsigned> counts{1};
+  if (many != 1)
+    counts.push_back(many);
+  std::vector<Result> results(counts.size());
+  yan_status_t status = nullptr;
+  for (size_t i = 0; i < counts.size() && !status; ++i)
+    status = measure(bundle, o, counts[i], results[i]);
   yan_bundle_release(bundle);
   if (status)
     return yan::tools::reportStatus("yan-bench", status);
   if (o.json)
-    printJson(o, r);
+    printJson(o, results);
   else
-    printText(o, r);
+    printText(o, results);
   return 0;
 }

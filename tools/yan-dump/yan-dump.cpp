@@ -113,6 +113,7 @@ void printText(yan_bundle_t *b, const char *path) {
     std::printf("  %zu: %s (%s) cpu '%s' features '%s' abi %u segment %u%s\n", i, img.triple,
                 yan_arch_name(img.arch), img.cpu, img.features, img.abi_version, img.segment,
                 i == selected ? " [this host]" : "");
+    std::printf("     requires %s\n", *img.required_features ? img.required_features : "-");
     for (size_t e = 0; e < img.entry_count; ++e) {
       yan_entry_info_t entry;
       yan_status_free(yan_bundle_code_image_entry(b, i, e, &entry));
@@ -171,9 +172,11 @@ void printJson(yan_bundle_t *b, const char *path) {
     yan_code_image_info_t img;
     yan_status_free(yan_bundle_code_image_info(b, i, &img));
     std::printf("%s\n    {\"triple\": %s, \"arch\": \"%s\", \"cpu\": %s, \"features\": %s, "
+                "\"required_features\": %s, "
                 "\"abi_version\": %u, \"segment\": %u, \"host\": %s, \"entries\": [",
                 i ? "," : "", quote(img.triple).c_str(), yan_arch_name(img.arch),
-                quote(img.cpu).c_str(), quote(img.features).c_str(), img.abi_version,
+                quote(img.cpu).c_str(), quote(img.features).c_str(),
+                quote(img.required_features).c_str(), img.abi_version,
                 img.segment, i == selected ? "true" : "false");
     for (size_t e = 0; e < img.entry_count; ++e) {
       yan_entry_info_t entry;

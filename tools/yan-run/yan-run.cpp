@@ -47,6 +47,9 @@ struct Options {
   const char *dumpLogits = nullptr;
   bool selftest = false;
   bool skipDataHashes = false;
+  bool cpuInfo = false;
+  long long threads = 0; // 0 = online cores
+  bool stats = false;
 };
 
 int usage(const char *message) {
@@ -56,8 +59,11 @@ int usage(const char *message) {
                "usage: yan-run BUNDLE --prompt IDS [--max-tokens N] [--temperature T]\n"
                "               [--top-k K] [--seed S] [--dump-logits FILE]\n"
                "       yan-run BUNDLE --selftest\n"
+               "       yan-run --cpu-info   (architecture and CPU features the runtime sees)\n"
                "  IDS: comma-separated token ids, e.g. 1,2,3\n"
-               "  --skip-data-hashes: do not hash weights/test data at open\n");
+               "  --skip-data-hashes: do not hash weights/test data at open\n"
+               "  --threads N: threads per session (default 0 = online cores)\n"
+               "  --stats: print routing statistics after generating\n");
   return 2;
 }
 
@@ -133,6 +139,15 @@ int parseArgs(int argc, char **argv, Options *o) {
       o->selftest = true;
     } else if (arg == "--skip-data-hashes") {
       o->skipDataHashes = true;
+    } else if (arg == "--stats") {
+      o->stats = true;
+    } else if (arg == "--threads") {
+      if (!needValue("--threads"))
+        return 2;
+      if (!parseInt(value, 0, 1024, &o->threads))
+        return usage("--threads takes an integer in [0, 1024] (0 = online cores)");
+    } else if (arg == "--cpu-info") {
+      o->cpuInfo = true;
     } else if (arg == "-h" || arg == "--help") {
       usage(nullptr);
       std::exit(0);
@@ -145,6 +160,8 @@ int parseArgs(int argc, char **argv, Options *o) {
       return usage("more than one bundle given");
     }
   }
+  if (o->cpuInfo)
+    return o->bundle || o->havePrompt || o->selftest ? usage("--cpu-info takes no bundle") : 0;
   if (!o->bundle)
     return usage("no bundle given");
   if (o->selftest == o->havePrompt)
@@ -226,7 +243,39 @@ yan_status_t openSession(const Options &o, BundleHandle *h) {
       yan_bundle_open_file(o.bundle, &options, yan_allocator_system(), &h->bundle);
   if (status)
     return status;
-  return yan_session_create(h->bundle, nullptr, &h->session);
+  yan_session_options_t session{static_cast<uint32_t>(o.threads)};
+  return yan_session_create_with_options(h->bundle, nullptr, &session, &h->session);
+}
+
+// Routing statistics: a histogram of routed partitions per layer, the grouped
+// prefill multiplications, and the weight bytes a decode token reads.
+void printStats(const BundleHandle &h) {
+  yan_session_stats_t s;
+  yan_session_stats(h.session, &s);
+  std::printf("threads: %u\n", yan_session_threads(h.session));
+  std::printf("tokens: %llu prefill, %llu decode\n",
+              static_cast<unsigned long long>(s.prefill_tokens),
+              static_cast<unsigned long long>(s.decode_tokens));
+  std::printf("weight bytes read per decode token: %llu\n",
+              static_cast<unsigned long long>(yan_bundle_weight_bytes_per_token(h.bundle)));
+  for (int64_t l = 0; l < s.num_layers; ++l) {
+    const uint64_t *tokens = s.partition_tokens + l * s.num_partitions;
+    const uint64_t *groups = s.partition_groups + l * s.num_partitions;
+    int64_t used = 0;
+    uint64_t groupCalls = 0;
+    for (int64_t p = 0; p < s.num_partitions; ++p) {
+      used += tokens[p] > 0;
+      groupCalls += groups[p];
+    }
+    std::printf("layer %lld: %lld of %lld partitions used, %llu prefill partition groups; "
+                "tokens per partition:",
+                static_cast<long long>(l), static_cast<long long>(used),
+                static_cast<long long>(s.num_partitions),
+                static_cast<unsigned long long>(groupCalls));
+    for (int64_t p = 0; p < s.num_partitions; ++p)
+      std::printf(" %llu", static_cast<unsigned long long>(tokens[p]));
+    std::printf("\n");
+  }
 }
 
 int generate(const Options &o) {
@@ -292,6 +341,8 @@ int generate(const Options &o) {
     std::printf("decode: %zu tokens in %.3f ms (%.1f tokens/s)\n", generated.size(),
                 decodeSeconds * 1e3,
                 decodeSeconds > 0 ? static_cast<double>(generated.size()) / decodeSeconds : 0.0);
+  if (o.stats)
+    printStats(h);
   return 0;
 }
 
@@ -388,5 +439,11 @@ int main(int argc, char **argv) {
   Options options;
   if (int code = parseArgs(argc, argv, &options))
     return code;
+  if (options.cpuInfo) {
+    char features[2048];
+    yan_host_cpu_features(features, sizeof features);
+    std::printf("arch: %s\nfeatures: %s\n", yan_arch_name(yan_host_arch()), features);
+    return 0;
+  }
   return options.selftest ? selftest(options) : generate(options);
 }

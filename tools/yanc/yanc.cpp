@@ -2,6 +2,8 @@
 //
 //   yanc MODEL_DIR -o OUT.yanb [--target TRIPLE [--cpu NAME] [--features +a,-b]]...
 //        [--test-vectors FILE]... [--emit=yan|mlir|llvm|obj|image|bundle]
+//   yanc MODEL_DIR --emit=static-lib -o LIBMODEL.a [--header FILE.h]
+//        [--symbol-prefix NAME] [--target TRIPLE [--cpu NAME]]
 //
 // Reads config.json + model.safetensors from MODEL_DIR and writes the result
 // of the requested stage. Exit status: 0 on success, 1 on any error (always
@@ -13,6 +15,8 @@
 #include "compiler/codegen/CodegenDriver.h"
 #include "compiler/codegen/ImageLinker.h"
 #include "compiler/codegen/ObjectEmitter.h"
+#include "compiler/codegen/RequiredFeatures.h"
+#include "compiler/codegen/StaticLibrary.h"
 #include "compiler/import/Importer.h"
 #include "compiler/transforms/WeightTraffic.h"
 
@@ -24,13 +28,14 @@
 #include "llvm/Config/llvm-config.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/WithColor.h"
 
 namespace cl = llvm::cl;
 
 namespace {
-enum class EmitKind { Yan, Mlir, Llvm, Obj, Image, Bundle };
+enum class EmitKind { Yan, Mlir, Llvm, Obj, Image, StaticLib, Bundle };
 
 cl::OptionCategory yancCategory("yanc options");
 cl::opt<std::string> modelDir(cl::Positional, cl::Required,
@@ -49,10 +54,23 @@ cl::opt<EmitKind> emit(
         clEnumValN(EmitKind::Obj, "obj", "the relocatable object"),
         clEnumValN(EmitKind::Image, "image",
                    "the linked code image (ELF shared object, no imports)"),
+        clEnumValN(EmitKind::StaticLib, "static-lib",
+                   "for firmware without a loader: an ar archive (code + "
+                   "weights) and a C header with the same ABI (--header)"),
         clEnumValN(EmitKind::Bundle, "bundle",
                    "the .yanb bundle: code image(s), weights, metadata "
                    "(default)")),
     cl::cat(yancCategory));
+cl::opt<std::string> headerPath(
+    "header",
+    cl::desc("--emit=static-lib: where the C header goes (default: the "
+             "archive's path with .h instead of .a)"),
+    cl::value_desc("path"), cl::cat(yancCategory));
+cl::opt<std::string> symbolPrefix(
+    "symbol-prefix",
+    cl::desc("--emit=static-lib: prefix of the library's C symbols and "
+             "macros (<prefix>_query, <prefix>_weights, PREFIX_*)"),
+    cl::value_desc("name"), cl::init("yan_model"), cl::cat(yancCategory));
 cl::list<std::string> targetTriples(
     "target",
     cl::desc("Target triple (default x86_64); repeat for a multi-target "
@@ -67,6 +85,13 @@ cl::list<std::string> featureLists(
     cl::desc("Extra target features (+a,-b); once for all targets or once "
              "per --target, in order"),
     cl::value_desc("list"), cl::cat(yancCategory));
+cl::opt<int64_t> partitionAlignment(
+    "partition-alignment",
+    cl::desc("Byte alignment of each weight partition in the bundle (a power "
+             "of two; 0 packs them). Default: the largest page size of the "
+             "targets (4 KiB x86-64 and RISC-V, 16 KiB AArch64), so a token "
+             "never touches the pages of partitions it did not route to"),
+    cl::value_desc("bytes"), cl::init(-1), cl::cat(yancCategory));
 cl::list<std::string> testVectorFiles(
     "test-vectors",
     cl::desc("Embed a reference test-vector set (JSON written by "
@@ -135,13 +160,54 @@ llvm::Expected<std::vector<yan::ResolvedTarget>> resolveTargets() {
     auto target = yan::resolveTarget(triples[i], *cpu, *features);
     if (!target)
       return target.takeError();
+    // Several images per architecture are fine (e.g. rv64gc next to
+    // rv64gcv: the runtime picks the most capable one the CPU runs), but
+    // two identical ones are a mistake.
     for (const yan::ResolvedTarget &other : resolved)
-      if (other.arch == target->arch)
-        return makeError("two code images for " + target->arch +
-                         ": a bundle holds one image per architecture");
+      if (other.arch == target->arch && other.cpu == target->cpu &&
+          other.features == target->features)
+        return makeError("--target " + triples[i] + " is given twice with cpu '" +
+                         target->cpu + "' and features '" + target->features +
+                         "': the bundle would hold the same code image twice");
     resolved.push_back(std::move(*target));
   }
   return resolved;
+}
+
+/// --partition-alignment, or the largest page size of `targets`: one weight
+/// segment serves every code image of a bundle.
+int64_t partitionAlignmentFor(llvm::ArrayRef<yan::ResolvedTarget> targets) {
+  if (partitionAlignment >= 0)
+    return partitionAlignment;
+  int64_t page = 0;
+  for (const yan::ResolvedTarget &target : targets)
+    page = std::max(page, target.pageSize);
+  return page;
+}
+
+/// --emit=static-lib: the archive to -o, the header next to it.
+llvm::Error emitStaticLibrary(llvm::Module &module, const yan::ModelLayout &layout,
+                              const yan::Checkpoint &checkpoint,
+                              const yan::ResolvedTarget &target) {
+  auto required = yan::requiredCpuFeatures(target);
+  if (!required)
+    return required.takeError();
+  auto library = yan::buildStaticLibrary(module, layout, checkpoint, target, *required,
+                                         symbolPrefix);
+  if (!library)
+    return library.takeError();
+  std::string header = headerPath;
+  if (header.empty()) {
+    llvm::SmallString<256> path(outputPath);
+    llvm::sys::path::replace_extension(path, ".h");
+    header = path.str().str();
+  }
+  if (llvm::Error err = writeBytes(library->archive))
+    return err;
+  return llvm::writeToOutput(header, [&](llvm::raw_ostream &os) {
+    os << library->header;
+    return llvm::Error::success();
+  });
 }
 
 /// Stops after one stage of the pipeline (--emit other than bundle).
@@ -158,7 +224,8 @@ int emitStage(const yan::Checkpoint &checkpoint,
       return fail(std::move(err));
     return 0;
   }
-  yan::CodegenOptions options{target, prefillMaxTokens};
+  yan::CodegenOptions options{target, prefillMaxTokens,
+                              partitionAlignmentFor({target})};
   auto layout = yan::lowerToLLVMDialect(*module, options);
   if (!layout)
     return fail(layout.takeError());
@@ -174,6 +241,11 @@ int emitStage(const yan::Checkpoint &checkpoint,
   if (emit == EmitKind::Llvm) {
     if (llvm::Error err = writeOutput(
             [&](llvm::raw_ostream &os) { (*llvmModule)->print(os, nullptr); }))
+      return fail(std::move(err));
+    return 0;
+  }
+  if (emit == EmitKind::StaticLib) {
+    if (llvm::Error err = emitStaticLibrary(**llvmModule, *layout, checkpoint, target))
       return fail(std::move(err));
     return 0;
   }
@@ -227,6 +299,7 @@ bundleContents(const yan::Checkpoint &checkpoint,
     code.arch = *arch;
     code.cpu = image.target.cpu;
     code.features = image.target.features;
+    code.requiredFeatures = image.requiredFeatures;
     for (const yan::EntryPointInfo &entry : image.layout.entries)
       code.entries.push_back({entry.name, entry.index, entry.maxTokens,
                               static_cast<uint64_t>(entry.arenaBytes)});
@@ -258,6 +331,16 @@ int main(int argc, char **argv) {
     return fail(targets.takeError());
   if (emit != EmitKind::Bundle && targets->size() != 1)
     return fail(makeError("--emit other than bundle takes exactly one --target"));
+  if (emit == EmitKind::StaticLib && (outputPath == "-" || outputPath.empty()))
+    return fail(makeError("--emit=static-lib writes two files: give the archive's "
+                          "path with -o (e.g. -o libmodel.a)"));
+  if (emit != EmitKind::StaticLib &&
+      (headerPath.getNumOccurrences() || symbolPrefix.getNumOccurrences()))
+    return fail(makeError("--header and --symbol-prefix only apply to --emit=static-lib"));
+  if (!yan::isValidSymbolPrefix(symbolPrefix))
+    return fail(makeError("--symbol-prefix '" + symbolPrefix +
+                          "' is not a C identifier (letters, digits and '_', not "
+                          "starting with a digit)"));
 
   llvm::Expected<yan::Checkpoint> checkpoint = yan::loadCheckpoint(modelDir);
   if (!checkpoint)
@@ -275,7 +358,8 @@ int main(int argc, char **argv) {
       return 1; // diagnostics already reported
     if (images.empty())
       weightBytesPerToken = decodeWeightBytesPerToken(*module);
-    auto image = yan::compileCodeImage(*module, {target, prefillMaxTokens});
+    auto image = yan::compileCodeImage(
+        *module, {target, prefillMaxTokens, partitionAlignmentFor(*targets)});
     if (!image)
       return fail(image.takeError());
     images.push_back(std::move(*image));

@@ -22,10 +22,14 @@
 extern "C" {
 #endif
 
-#define YAN_EXECUTABLE_ABI_VERSION 1u
+#define YAN_EXECUTABLE_ABI_VERSION 2u
 
 /* Name of the one exported symbol of a code image. */
 #define YAN_EXECUTABLE_QUERY_SYMBOL "yan_executable_query"
+
+/* Called by generated code between the steps of an entry point when several
+ * threads run it: returns once all thread_count threads have called it. */
+typedef void (*yan_barrier_fn_v2)(void *pool);
 
 /* Arguments of every entry point. All pointers are owned by the runtime.
  *   weights: base of the bundle's weight segment (read only; each weight at
@@ -35,35 +39,56 @@ extern "C" {
  *   arena:   scratch of the entry's planned arena_bytes, 64-byte aligned.
  *   tokens:  num_tokens token ids, each already checked to be in [0, V).
  *   num_tokens: 1 <= num_tokens <= the entry's max_tokens.
- *   logits:  num_tokens * V floats, written. */
-typedef struct yan_entry_args_v1 {
+ *   logits:  num_tokens * V floats, written.
+ *   stats:   2 * L * P counters the code adds to (never resets):
+ *            [l*P + p]        tokens routed to partition p of layer l (each
+ *                             of a token's k picks counts once);
+ *            [L*P + l*P + p]  grouped multiplications with partition p's
+ *                             weights (one per prefill call per partition
+ *                             that any of its tokens routed to; decode
+ *                             multiplies token by token and adds none).
+ *   thread_index, thread_count: the entry is run by thread_count threads at
+ *            once with identical arguments but thread_index (0 ..
+ *            thread_count-1). Each computes a fixed share of the rows of
+ *            every matrix product; everything else runs on thread 0. The
+ *            shares do not change a single result bit: outputs are identical
+ *            for any thread count.
+ *   pool, barrier: barrier(pool) synchronizes the threads between steps;
+ *            unused when thread_count == 1. */
+typedef struct yan_entry_args_v2 {
   const uint8_t *weights;
   float *state;
   uint8_t *arena;
   const int32_t *tokens;
   int64_t num_tokens;
   float *logits;
-} yan_entry_args_v1;
+  uint64_t *stats;
+  int64_t thread_index;
+  int64_t thread_count;
+  void *pool;
+  yan_barrier_fn_v2 barrier;
+} yan_entry_args_v2;
 
-/* Returns 0 on success; non-zero codes are reserved for generated checks. */
-typedef int32_t (*yan_entry_fn_v1)(const yan_entry_args_v1 *args);
+/* Returns 0 on success; non-zero codes are reserved for generated checks.
+ * A non-zero return leaves the state undefined (the runtime resets it). */
+typedef int32_t (*yan_entry_fn_v2)(const yan_entry_args_v2 *args);
 
 /* Entry points, by index. */
-enum yan_entry_index_v1 {
+enum yan_entry_index {
   YAN_ENTRY_PREFILL = 0,
   YAN_ENTRY_DECODE = 1,
-  YAN_ENTRY_COUNT_V1 = 2,
+  YAN_ENTRY_COUNT = 2,
 };
 
-typedef struct yan_executable_v1 {
+typedef struct yan_executable_v2 {
   uint32_t abi_version;  /* == YAN_EXECUTABLE_ABI_VERSION */
-  uint32_t entry_count;  /* == YAN_ENTRY_COUNT_V1 */
-  const yan_entry_fn_v1 *entries; /* indexed by yan_entry_index_v1 */
-} yan_executable_v1;
+  uint32_t entry_count;  /* == YAN_ENTRY_COUNT */
+  const yan_entry_fn_v2 *entries; /* indexed by yan_entry_index */
+} yan_executable_v2;
 
 /* The exported query: returns the table for `abi_version`, or NULL when the
  * image was built for another version. */
-typedef const yan_executable_v1 *(*yan_executable_query_fn)(uint32_t abi_version);
+typedef const yan_executable_v2 *(*yan_executable_query_fn)(uint32_t abi_version);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -47,6 +47,8 @@ typedef enum yan_status_code_t {
   YAN_STATUS_ENTRY_FAILED = 19,      /* generated code returned non-zero */
   YAN_STATUS_FAILED_PRECONDITION = 20, /* e.g. session poisoned by a failure */
   YAN_STATUS_INTERNAL = 21,
+  YAN_STATUS_UNSUPPORTED_CPU = 22,   /* images for this arch need CPU features
+                                        it lacks (the message names them) */
 } yan_status_code_t;
 
 typedef struct yan_status *yan_status_t;
@@ -89,6 +91,19 @@ typedef enum yan_arch_t {
 const char *yan_arch_name(yan_arch_t arch);
 /* The architecture this runtime was built for. */
 yan_arch_t yan_host_arch(void);
+
+/* CPU features. A code image lists the features its code may use
+ * (yan_code_image_info_t.required_features, LLVM names such as "avx2",
+ * "dotprod", "v", "zvl256b"); at open the runtime loads only an image whose
+ * features this CPU has (cpuid on x86-64, AT_HWCAP on AArch64, AT_HWCAP +
+ * riscv_hwprobe + vlenb on RISC-V), preferring the one needing the most.
+ * These name the features the runtime can check on `arch` (yanc records
+ * only these); NULL past the end. */
+size_t yan_cpu_feature_count(yan_arch_t arch);
+const char *yan_cpu_feature_name(yan_arch_t arch, size_t index);
+/* Writes the comma-separated features this CPU has (from the table above)
+ * to `out` (always NUL-terminated, truncated to `size`). */
+void yan_host_cpu_features(char *out, size_t size);
 
 enum {
   /* Check only the code segment's sha256 at open (always checked, before any
@@ -149,7 +164,7 @@ uint64_t yan_bundle_weight_bytes_per_token(const yan_bundle_t *bundle);
 
 typedef struct yan_entry_info_t {
   const char *name;
-  uint32_t index;      /* yan_entry_index_v1 */
+  uint32_t index;      /* yan_entry_index */
   int64_t max_tokens;
   uint64_t arena_bytes;
 } yan_entry_info_t;
@@ -157,7 +172,8 @@ typedef struct yan_entry_info_t {
 typedef struct yan_code_image_info_t {
   const char *triple;
   const char *cpu;
-  const char *features;
+  const char *features;          /* as given to the compiler */
+  const char *required_features; /* what the runtime checks: "avx,avx2,fma" */
   yan_arch_t arch;
   uint32_t abi_version;
   uint32_t segment;    /* index of its segment */
@@ -173,7 +189,7 @@ yan_status_t yan_bundle_code_image_entry(const yan_bundle_t *bundle, size_t imag
  * YAN_BUNDLE_OPEN_NO_CODE and no image fits this host. */
 #define YAN_NO_IMAGE ((size_t)-1)
 size_t yan_bundle_selected_image(const yan_bundle_t *bundle);
-/* Entry `index` (yan_entry_index_v1) of the selected image. */
+/* Entry `index` (yan_entry_index) of the selected image. */
 yan_status_t yan_bundle_entry_info(const yan_bundle_t *bundle, uint32_t index,
                                    yan_entry_info_t *out);
 
@@ -242,11 +258,28 @@ yan_status_t yan_bundle_test_vector(const yan_bundle_t *bundle, size_t index,
 typedef struct yan_session yan_session_t;
 
 /* Creates a session with zeroed state. All its memory (state + one arena
- * sized for the largest entry) is allocated here, once, from `allocator`
- * (NULL: the bundle's); prefill/decode allocate nothing. */
+ * sized for the largest entry + routing counters + thread pool) is allocated
+ * here, once, from `allocator` (NULL: the bundle's); prefill/decode allocate
+ * nothing. Runs on the calling thread only; see
+ * yan_session_create_with_options for a thread pool. */
 yan_status_t yan_session_create(yan_bundle_t *bundle,
                                 const yan_allocator_t *allocator,
                                 yan_session_t **out_session);
+
+typedef struct yan_session_options_t {
+  /* Threads that run each prefill/decode (the caller plus threads - 1
+   * workers started here): matrix products split their rows among them.
+   * 0 = the number of online cores. Results are identical for any count. */
+  uint32_t threads;
+} yan_session_options_t;
+
+yan_status_t yan_session_create_with_options(yan_bundle_t *bundle,
+                                             const yan_allocator_t *allocator,
+                                             const yan_session_options_t *options,
+                                             yan_session_t **out_session);
+
+/* Threads the session runs on. */
+uint32_t yan_session_threads(const yan_session_t *session);
 void yan_session_destroy(yan_session_t *session);
 
 /* Feeds `num_tokens` (>= 1) tokens; writes num_tokens * V logits to
@@ -274,6 +307,24 @@ yan_status_t yan_session_set_state(yan_session_t *session, const void *buffer,
 /* The raw state floats (bundle's state layout), read only; for tests and
  * debugging. */
 const float *yan_session_state_floats(const yan_session_t *session);
+
+/* Routing statistics since creation or yan_session_reset_stats, counted by
+ * the generated code. partition_tokens[l * P + p]: tokens of layer l routed
+ * to partition p (a token counts once for each of its k picks).
+ * partition_groups[l * P + p]: grouped multiplications with partition p's
+ * weights (one per prefill call for each partition any of its tokens routed
+ * to; decode adds none). Pointers stay valid for the session's life. */
+typedef struct yan_session_stats_t {
+  int64_t num_layers;     /* L */
+  int64_t num_partitions; /* P */
+  const uint64_t *partition_tokens; /* L * P */
+  const uint64_t *partition_groups; /* L * P */
+  uint64_t prefill_tokens;  /* tokens fed through prefill */
+  uint64_t decode_tokens;   /* tokens fed through decode */
+} yan_session_stats_t;
+
+void yan_session_stats(const yan_session_t *session, yan_session_stats_t *out);
+void yan_session_reset_stats(yan_session_t *session);
 
 #ifdef __cplusplus
 } /* extern "C" */

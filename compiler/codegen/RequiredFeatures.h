@@ -1,0 +1,34 @@
+//===- RequiredFeatures.h - What a code image asks of the CPU ----*- C++ -*-===//
+//
+// The runtime refuses to load a code image on a CPU that lacks a feature
+// the image's code may use (instead of dying with SIGILL later). The image
+// records those features; this computes them from LLVM's own view of the
+// target, so implied features count too (cortex-a76 implies dotprod and
+// lse; spacemit-x60 implies zba, zbb and zvl256b).
+//
+//===----------------------------------------------------------------------===//
+#ifndef YAN_COMPILER_CODEGEN_REQUIREDFEATURES_H
+#define YAN_COMPILER_CODEGEN_REQUIREDFEATURES_H
+
+#include "targets/TargetDescription.h"
+
+#include "llvm/Support/Error.h"
+#include <string>
+#include <vector>
+
+namespace yan {
+
+/// Every feature of the runtime's table for `target.arch`
+/// (yan_cpu_feature_name) that LLVM enables for the target's CPU and
+/// features, comma-separated in table order ("cmov,cx8,...,avx2,fma").
+llvm::Expected<std::string> requiredCpuFeatures(const ResolvedTarget &target);
+
+/// Names in the runtime's table for `target.arch` that LLVM does not know
+/// for that target (a typo there would silently never be required); for
+/// tests.
+llvm::Expected<std::vector<std::string>>
+runtimeFeaturesUnknownToLLVM(const ResolvedTarget &target);
+
+} // namespace yan
+
+#endif // YAN_COMPILER_CODEGEN_REQUIREDFEATURES_H

@@ -1,0 +1,101 @@
+//===- thread_pool.cpp - A session's fixed worker threads -----------------===//
+#include "thread_pool.h"
+
+#include <new>
+#include <sched.h>
+
+namespace yan::rt {
+
+size_t ThreadPool::bytesFor(uint32_t threads) {
+  return sizeof(ThreadPool) + sizeof(pthread_t) * (threads > 0 ? threads - 1 : 0);
+}
+
+ThreadPool *ThreadPool::create(void *memory, uint32_t threads) {
+  auto *pool = new (memory) ThreadPool();
+  pool->count_ = threads < 1 ? 1 : threads;
+  pool->workers_ = reinterpret_cast<pthread_t *>(static_cast<uint8_t *>(memory) +
+                                                 sizeof(ThreadPool));
+  pthread_mutex_init(&pool->mutex_, nullptr);
+  pthread_cond_init(&pool->wake_, nullptr);
+  pthread_cond_init(&pool->done_, nullptr);
+  for (uint32_t i = 0; i + 1 < pool->count_; ++i) {
+    if (pthread_create(&pool->workers_[i], nullptr, workerMain, pool) != 0) {
+      pool->count_ = i + 1; // join the ones that started
+      pool->destroy();
+      return nullptr;
+    }
+  }
+  return pool;
+}
+
+void ThreadPool::destroy() {
+  pthread_mutex_lock(&mutex_);
+  stopping_ = true;
+  pthread_cond_broadcast(&wake_);
+  pthread_mutex_unlock(&mutex_);
+  for (uint32_t i = 0; i + 1 < count_; ++i)
+    pthread_join(workers_[i], nullptr);
+  pthread_cond_destroy(&done_);
+  pthread_cond_destroy(&wake_);
+  pthread_mutex_destroy(&mutex_);
+  this->~ThreadPool();
+}
+
+void *ThreadPool::workerMain(void *self) {
+  auto *pool = static_cast<ThreadPool *>(self);
+  uint64_t seen = 0;
+  pthread_mutex_lock(&pool->mutex_);
+  while (true) {
+    while (!pool->stopping_ && pool->generation_ == seen)
+      pthread_cond_wait(&pool->wake_, &pool->mutex_);
+    if (pool->stopping_)
+      break;
+    seen = pool->generation_;
+    auto job = pool->job_;
+    void *context = pool->context_;
+    pthread_mutex_unlock(&pool->mutex_);
+    job(context, pool->nextIndex_.fetch_add(1, std::memory_order_relaxed));
+    pthread_mutex_lock(&pool->mutex_);
+    if (--pool->pending_ == 0)
+      pthread_cond_signal(&pool->done_);
+  }
+  pthread_mutex_unlock(&pool->mutex_);
+  return nullptr;
+}
+
+void ThreadPool::run(void (*job)(void *, uint32_t), void *context) {
+  if (count_ == 1) {
+    job(context, 0);
+    return;
+  }
+  pthread_mutex_lock(&mutex_);
+  job_ = job;
+  context_ = context;
+  nextIndex_.store(1, std::memory_order_relaxed);
+  pending_ = count_ - 1;
+  ++generation_;
+  pthread_cond_broadcast(&wake_);
+  pthread_mutex_unlock(&mutex_);
+  job(context, 0);
+  pthread_mutex_lock(&mutex_);
+  while (pending_ != 0)
+    pthread_cond_wait(&done_, &mutex_);
+  pthread_mutex_unlock(&mutex_);
+}
+
+void ThreadPool::barrier(void *self) {
+  auto *pool = static_cast<ThreadPool *>(self);
+  uint32_t phase = pool->phase_.load(std::memory_order_acquire);
+  if (pool->arrived_.fetch_add(1, std::memory_order_acq_rel) + 1 == pool->count_) {
+    pool->arrived_.store(0, std::memory_order_relaxed);
+    pool->phase_.store(phase + 1, std::memory_order_release);
+    return;
+  }
+  // Steps between barriers take microseconds to milliseconds: spin briefly,
+  // then yield the core (there may be fewer cores than threads).
+  for (uint32_t spins = 0; pool->phase_.load(std::memory_order_acquire) == phase; ++spins)
+    if (spins > 256)
+      sched_yield();
+}
+
+} // namespace yan::rt

@@ -1,0 +1,89 @@
+//===- RequiredFeaturesTest.cpp - What code images ask of the CPU ---------===//
+//
+// The runtime's feature table and LLVM must agree on names (a misspelt name
+// would silently never be required), and each preset must record the
+// features its code may use, implied ones included.
+//
+//===----------------------------------------------------------------------===//
+#include "compiler/codegen/RequiredFeatures.h"
+
+#include "llvm/ADT/StringExtras.h"
+#include "gtest/gtest.h"
+
+#include <set>
+#include <string>
+
+using namespace yan;
+
+namespace {
+
+std::set<std::string> required(const char *triple, const char *cpu, const char *features = "") {
+  auto target = resolveTarget(triple, cpu, features);
+  EXPECT_TRUE(bool(target)) << llvm::toString(target.takeError());
+  if (!target)
+    return {};
+  auto list = requiredCpuFeatures(*target);
+  EXPECT_TRUE(bool(list)) << llvm::toString(list.takeError());
+  std::set<std::string> names;
+  if (list)
+    for (llvm::StringRef name : llvm::split(*list, ','))
+      if (!name.empty())
+        names.insert(name.str());
+  return names;
+}
+
+TEST(RequiredFeatures, RuntimeTableNamesAreLLVMFeatures) {
+  for (const TargetDescription &description : allTargets()) {
+    auto target = resolveTarget(description.triple, "", "");
+    ASSERT_TRUE(bool(target)) << llvm::toString(target.takeError());
+    auto unknown = runtimeFeaturesUnknownToLLVM(*target);
+    ASSERT_TRUE(bool(unknown)) << llvm::toString(unknown.takeError());
+    EXPECT_TRUE(unknown->empty()) << description.arch << ": " << llvm::join(*unknown, ", ");
+  }
+}
+
+TEST(RequiredFeatures, EveryPresetResolves) {
+  for (const TargetDescription &description : allTargets())
+    for (const CpuPreset &preset : description.presets)
+      EXPECT_FALSE(required(description.triple.c_str(), preset.name.c_str()).empty())
+          << description.arch << " " << preset.name;
+}
+
+TEST(RequiredFeatures, X86Levels) {
+  auto v2 = required("x86_64-linux-gnu", "x86-64-v2");
+  EXPECT_TRUE(v2.count("sse4.2") && v2.count("popcnt"));
+  EXPECT_FALSE(v2.count("avx"));
+  auto v3 = required("x86_64-linux-gnu", "x86-64-v3");
+  for (const char *name : {"avx", "avx2", "fma", "f16c", "bmi", "bmi2", "movbe", "lzcnt"})
+    EXPECT_TRUE(v3.count(name)) << name;
+  EXPECT_FALSE(v3.count("avx512f"));
+  auto v4 = required("x86_64-linux-gnu", "x86-64-v4");
+  for (const char *name : {"avx512f", "avx512bw", "avx512cd", "avx512dq", "avx512vl"})
+    EXPECT_TRUE(v4.count(name)) << name;
+  // --features adds to the preset.
+  EXPECT_TRUE(required("x86_64-linux-gnu", "x86-64-v2", "+avx2").count("avx2"));
+}
+
+TEST(RequiredFeatures, AArch64ImpliedFeatures) {
+  auto a53 = required("aarch64-linux-gnu", "cortex-a53");
+  EXPECT_TRUE(a53.count("neon"));
+  EXPECT_FALSE(a53.count("dotprod"));
+  auto a76 = required("aarch64-linux-gnu", "cortex-a76");
+  for (const char *name : {"neon", "dotprod", "fullfp16", "lse", "rdm"})
+    EXPECT_TRUE(a76.count(name)) << name;
+}
+
+TEST(RequiredFeatures, RiscvVectorAndLength) {
+  auto gc = required("riscv64-linux-gnu", "rv64gc");
+  EXPECT_EQ(gc, (std::set<std::string>{"m", "zmmul", "a", "f", "d", "c"}));
+  auto gcv = required("riscv64-linux-gnu", "rv64gcv");
+  EXPECT_TRUE(gcv.count("v") && gcv.count("zvl128b"));
+  EXPECT_FALSE(gcv.count("zvl256b"));
+  auto x60 = required("riscv64-linux-gnu", "spacemit-x60");
+  for (const char *name : {"v", "zvl256b", "zba", "zbb"})
+    EXPECT_TRUE(x60.count(name)) << name;
+  EXPECT_FALSE(x60.count("zvl512b"));
+  EXPECT_TRUE(required("riscv64-linux-gnu", "sifive-x280").count("zvl512b"));
+}
+
+} // namespace
