@@ -46,6 +46,9 @@ yan_status_t mapFile(const char *path, FileMapping *out) {
                       path, size, std::strerror(error));
   out->data = static_cast<const uint8_t *>(data);
   out->size = size;
+  // Before anything is read: sequential reads of the header and code would
+  // otherwise start readahead that runs on into the weights.
+  adviseRandomAccess(out->data, out->size);
   return nullptr;
 }
 
@@ -54,6 +57,15 @@ void unmapFile(FileMapping *mapping) {
     ::munmap(const_cast<uint8_t *>(mapping->data), mapping->size);
   mapping->data = nullptr;
   mapping->size = 0;
+}
+
+void adviseRandomAccess(const uint8_t *begin, size_t size) {
+  long page = sysconf(_SC_PAGESIZE);
+  if (page <= 0 || size == 0)
+    return;
+  uintptr_t start = reinterpret_cast<uintptr_t>(begin) & ~static_cast<uintptr_t>(page - 1);
+  uintptr_t end = reinterpret_cast<uintptr_t>(begin) + size;
+  ::madvise(reinterpret_cast<void *>(start), end - start, MADV_RANDOM);
 }
 
 } // namespace yan::rt

@@ -21,6 +21,13 @@ struct FileMapping {
 yan_status_t mapFile(const char *path, FileMapping *out);
 void unmapFile(FileMapping *mapping);
 
+/// Tells the kernel that [begin, begin + size) of a file mapping is read at
+/// random: no readahead. Decode reads k of P weight partitions per layer;
+/// readahead would pull the neighbouring, unrouted partitions into memory
+/// and undo what partition activation saves. mapFile applies it to the whole
+/// bundle. Advice only: failures ignored.
+void adviseRandomAccess(const uint8_t *begin, size_t size);
+
 } // namespace yan::rt
 
 #endif // YAN_RUNTIME_FILE_MAPPING_H

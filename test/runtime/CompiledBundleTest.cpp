@@ -190,3 +190,87 @@ TEST(CompiledBundle, SessionMemoryIsStatePlusPlannedArena) {
 }
 
 } // namespace
+
+namespace {
+
+/// Prefill + decode logits and routing statistics of a session with `threads`.
+struct SessionRun {
+  std::vector<float> logits;
+  std::vector<uint64_t> tokens, groups;
+};
+
+SessionRun runWithThreads(yan_bundle_t *bundle, int64_t vocab, uint32_t threads,
+                   const std::vector<int32_t> &prompt, int steps) {
+  yan_allocator_t allocator = yan_allocator_system();
+  yan_session_options_t options{threads};
+  yan_session_t *session = nullptr;
+  EXPECT_EQ(yan_session_create_with_options(bundle, &allocator, &options, &session), nullptr);
+  EXPECT_EQ(yan_session_threads(session), threads);
+  SessionRun run;
+  run.logits.resize((prompt.size() + steps) * vocab);
+  EXPECT_EQ(yan_session_prefill(session, prompt.data(), prompt.size(), run.logits.data()),
+            nullptr);
+  for (int i = 0; i < steps; ++i) {
+    size_t row = prompt.size() + i;
+    int32_t token = argmax(&run.logits[(row - 1) * vocab], vocab);
+    EXPECT_EQ(yan_session_decode(session, token, &run.logits[row * vocab]), nullptr);
+  }
+  yan_session_stats_t stats;
+  yan_session_stats(session, &stats);
+  size_t n = stats.num_layers * stats.num_partitions;
+  run.tokens.assign(stats.partition_tokens, stats.partition_tokens + n);
+  run.groups.assign(stats.partition_groups, stats.partition_groups + n);
+  yan_session_destroy(session);
+  return run;
+}
+
+TEST(CompiledBundle, ResultsAreIdenticalForAnyThreadCount) {
+  Bundle b;
+  ASSERT_NE(b.bundle, nullptr);
+  const int64_t vocab = b.config.vocab_size;
+  std::vector<int32_t> prompt = promptOf(23, vocab);
+  SessionRun one = runWithThreads(b.bundle, vocab, 1, prompt, 12);
+  for (uint32_t threads : {2u, 3u, 4u}) {
+    SessionRun many = runWithThreads(b.bundle, vocab, threads, prompt, 12);
+    EXPECT_EQ(many.logits, one.logits) << threads << " threads: not bit-identical";
+    EXPECT_EQ(many.tokens, one.tokens) << threads << " threads";
+    EXPECT_EQ(many.groups, one.groups) << threads << " threads";
+  }
+}
+
+TEST(CompiledBundle, PrefillGroupsTokensByPartition) {
+  Bundle b;
+  ASSERT_NE(b.bundle, nullptr);
+  const int64_t vocab = b.config.vocab_size, layers = b.config.num_layers;
+  const int64_t partitions = b.config.num_partitions, k = b.config.active_partitions;
+  std::vector<int32_t> prompt = promptOf(40, vocab); // one prefill call (max 64)
+  SessionRun run = runWithThreads(b.bundle, vocab, 1, prompt, 0);
+  for (int64_t l = 0; l < layers; ++l) {
+    uint64_t routed = 0, groups = 0, used = 0;
+    for (int64_t p = 0; p < partitions; ++p) {
+      uint64_t tokens = run.tokens[l * partitions + p];
+      uint64_t calls = run.groups[l * partitions + p];
+      routed += tokens;
+      groups += calls;
+      used += tokens > 0;
+      // One grouped multiplication per partition that tokens routed to, none
+      // for the others: no dense loop over all P, no per-token fallback.
+      EXPECT_EQ(calls, tokens > 0 ? 1u : 0u) << "layer " << l << " partition " << p;
+    }
+    EXPECT_EQ(routed, prompt.size() * k) << "layer " << l;
+    EXPECT_EQ(groups, used) << "layer " << l;
+    EXPECT_LT(groups, prompt.size() * k) << "grouping must merge tokens";
+  }
+  // Decode multiplies token by token: after a 1-token prefill (k groups per
+  // layer) five decode steps add no grouped calls.
+  SessionRun decode = runWithThreads(b.bundle, vocab, 1, {3}, 5);
+  uint64_t groups = 0, routed = 0;
+  for (uint64_t calls : decode.groups)
+    groups += calls;
+  for (uint64_t tokens : decode.tokens)
+    routed += tokens;
+  EXPECT_EQ(groups, static_cast<uint64_t>(layers * k));
+  EXPECT_EQ(routed, static_cast<uint64_t>(6 * layers * k));
+}
+
+} // namespace

@@ -1,0 +1,121 @@
+//===- PartitionPagesTest.cpp - Unrouted partitions are never read --------===//
+//
+// The point of partition activation: a decode token reads the dense weights
+// and only its k routed partitions of each FFN weight. On a bundle compiled
+// with page-aligned partitions (the ctest fixture `compiled-mid-bundle`,
+// path in YAN_TEST_BUNDLE), after evicting the file from the page cache and
+// running decode steps, mincore() must report no resident page in any
+// partition that the session's routing counters say was never routed to.
+//
+//===----------------------------------------------------------------------===//
+#include "yan/runtime.h"
+
+#include "gtest/gtest.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <string>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <vector>
+
+namespace {
+
+/// Drops the file's pages from the page cache (they are clean: the bundle
+/// was written and synced by an earlier process).
+void evictFromPageCache(const char *path) {
+  int fd = ::open(path, O_RDONLY);
+  ASSERT_GE(fd, 0) << path;
+  ::fdatasync(fd);
+  ASSERT_EQ(::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED), 0);
+  ::close(fd);
+}
+
+/// Resident pages of [offset, offset + size) of the file, as mincore sees
+/// them through a mapping of our own (the page cache is shared).
+size_t residentPages(const uint8_t *file, uint64_t offset, uint64_t size, long page) {
+  uint64_t begin = offset / page * page, end = (offset + size + page - 1) / page * page;
+  std::vector<unsigned char> pages((end - begin) / page);
+  EXPECT_EQ(::mincore(const_cast<uint8_t *>(file) + begin, end - begin, pages.data()), 0);
+  return std::count_if(pages.begin(), pages.end(), [](unsigned char p) { return p & 1; });
+}
+
+TEST(PartitionPages, UnroutedPartitionsAreNeverResident) {
+  const char *path = std::getenv("YAN_TEST_BUNDLE");
+  ASSERT_NE(path, nullptr) << "YAN_TEST_BUNDLE must name a compiled bundle";
+  evictFromPageCache(path);
+
+  // Open without hashing the weights (hashing reads them all).
+  yan_bundle_open_options_t options{YAN_BUNDLE_OPEN_SKIP_DATA_HASHES};
+  yan_bundle_t *bundle = nullptr;
+  ASSERT_EQ(yan_bundle_open_file(path, &options, yan_allocator_system(), &bundle), nullptr);
+  yan_model_config_t config;
+  yan_bundle_config(bundle, &config);
+  yan_session_t *session = nullptr;
+  ASSERT_EQ(yan_session_create(bundle, nullptr, &session), nullptr);
+  std::vector<float> logits(config.vocab_size);
+  int32_t token = 7;
+  ASSERT_EQ(yan_session_decode(session, token, logits.data()), nullptr);
+  for (int step = 0; step < 2; ++step) {
+    token = static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) -
+                                 logits.begin());
+    ASSERT_EQ(yan_session_decode(session, token, logits.data()), nullptr);
+  }
+  yan_session_stats_t stats;
+  yan_session_stats(session, &stats);
+
+  // Where the weight segment sits in the file.
+  uint64_t segmentOffset = 0;
+  for (size_t i = 0; i < yan_bundle_segment_count(bundle); ++i) {
+    yan_segment_info_t segment;
+    ASSERT_EQ(yan_bundle_segment_info(bundle, i, &segment), nullptr);
+    if (segment.kind == YAN_SEGMENT_WEIGHTS)
+      segmentOffset = segment.file_offset;
+  }
+  ASSERT_GT(segmentOffset, 0u);
+
+  int fd = ::open(path, O_RDONLY);
+  ASSERT_GE(fd, 0);
+  struct stat st;
+  ASSERT_EQ(::fstat(fd, &st), 0);
+  const auto *file = static_cast<const uint8_t *>(
+      ::mmap(nullptr, st.st_size, PROT_READ, MAP_SHARED, fd, 0));
+  ASSERT_NE(file, MAP_FAILED);
+  long page = ::sysconf(_SC_PAGESIZE);
+
+  size_t checkedUnrouted = 0, residentRouted = 0;
+  for (size_t w = 0; w < yan_bundle_weight_count(bundle); ++w) {
+    yan_weight_info_t weight;
+    ASSERT_EQ(yan_bundle_weight_info(bundle, w, &weight), nullptr);
+    std::string name = weight.name;
+    if (weight.num_partitions <= 1 || name.find(".ffn.w") == std::string::npos)
+      continue;
+    ASSERT_EQ(weight.partition_stride % page, 0u) << name << ": partitions not page-aligned";
+    int64_t layer = std::stoll(name.substr(std::strlen("layers.")));
+    uint64_t partitionBytes = weight.size - (weight.num_partitions - 1) * weight.partition_stride;
+    for (int64_t p = 0; p < weight.num_partitions; ++p) {
+      uint64_t offset = segmentOffset + weight.offset + p * weight.partition_stride;
+      size_t resident = residentPages(file, offset, partitionBytes, page);
+      if (stats.partition_tokens[layer * stats.num_partitions + p] == 0) {
+        EXPECT_EQ(resident, 0u) << name << " partition " << p
+                                << " was never routed to but has resident pages";
+        ++checkedUnrouted;
+      } else if (resident > 0) {
+        ++residentRouted;
+      }
+    }
+  }
+  // The test means something only if some partitions were skipped and the
+  // routed ones were really read.
+  EXPECT_GT(checkedUnrouted, 0u);
+  EXPECT_GT(residentRouted, 0u);
+  ::munmap(const_cast<uint8_t *>(file), st.st_size);
+  ::close(fd);
+  yan_session_destroy(session);
+  yan_bundle_release(bundle);
+}
+
+} // namespace
