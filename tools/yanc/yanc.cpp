@@ -18,7 +18,8 @@
 #include "compiler/codegen/RequiredFeatures.h"
 #include "compiler/codegen/StaticLibrary.h"
 #include "compiler/import/Importer.h"
-#include "compiler/transforms/WeightTraffic.h"
+#include "compiler/codegen/CompileReport.h"
+#include "compiler/transforms/ModelStats.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 
@@ -27,6 +28,7 @@
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/Config/llvm-config.h"
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/ToolOutputFile.h"
@@ -91,6 +93,19 @@ cl::opt<int64_t> partitionAlignment(
              "of two; 0 packs them). Default: the largest page size of the "
              "targets (4 KiB x86-64 and RISC-V, 16 KiB AArch64), so a token "
              "never touches the pages of partitions it did not route to"),
+    cl::value_desc("bytes"), cl::init(-1), cl::cat(yancCategory));
+enum class ReportKind { None, Text, Json };
+cl::opt<ReportKind> report(
+    "report", cl::desc("After compiling, print what the model costs and needs"),
+    cl::init(ReportKind::None), cl::ValueOptional,
+    cl::values(clEnumValN(ReportKind::Text, "", "text (same as =text)"),
+               clEnumValN(ReportKind::Text, "text", "text"),
+               clEnumValN(ReportKind::Json, "json", "JSON")),
+    cl::cat(yancCategory));
+cl::opt<int64_t> maxMemory(
+    "max-memory",
+    cl::desc("Fail when a session would need more than this many bytes "
+             "(weights + arena + state) on any target"),
     cl::value_desc("bytes"), cl::init(-1), cl::cat(yancCategory));
 cl::list<std::string> testVectorFiles(
     "test-vectors",
@@ -265,11 +280,11 @@ int emitStage(const yan::Checkpoint &checkpoint,
   return 0;
 }
 
-/// Weight bytes one decode token reads, from the weight-traffic analysis of
-/// the imported @decode (before lowering erases the yan ops).
-uint64_t decodeWeightBytesPerToken(mlir::ModuleOp module) {
+/// Per-token costs of the imported @decode (before lowering erases the yan
+/// ops): parameters, weight bytes, FLOPs.
+yan::ModelStats decodeStats(mlir::ModuleOp module) {
   auto decode = module.lookupSymbol<mlir::func::FuncOp>(yan::kDecodeEntry);
-  return decode ? yan::weightTrafficUnder(decode).perToken() : 0;
+  return decode ? yan::modelStatsOf(decode) : yan::ModelStats{};
 }
 
 /// Everything the bundle records, from the checkpoint and the code images
@@ -349,7 +364,7 @@ int main(int argc, char **argv) {
     return emitStage(*checkpoint, targets->front());
 
   std::vector<yan::CodeImage> images;
-  uint64_t weightBytesPerToken = 0;
+  yan::CompileReport compileReport;
   for (const yan::ResolvedTarget &target : *targets) {
     mlir::MLIRContext context;
     mlir::OwningOpRef<mlir::ModuleOp> module =
@@ -357,7 +372,7 @@ int main(int argc, char **argv) {
     if (!module)
       return 1; // diagnostics already reported
     if (images.empty())
-      weightBytesPerToken = decodeWeightBytesPerToken(*module);
+      compileReport.stats = decodeStats(*module);
     auto image = yan::compileCodeImage(
         *module, {target, prefillMaxTokens, partitionAlignmentFor(*targets)});
     if (!image)
@@ -367,11 +382,27 @@ int main(int argc, char **argv) {
   auto contents = bundleContents(*checkpoint, images);
   if (!contents)
     return fail(contents.takeError());
-  contents->weightBytesPerToken = weightBytesPerToken;
+  contents->weightBytesPerToken = compileReport.stats.weightBytesPerToken;
+  compileReport.weightBytes = static_cast<int64_t>(contents->weightSegmentSize);
+  compileReport.stateBytes = images.front().layout.stateFloats * 4;
+  for (const yan::CodeImage &image : images)
+    compileReport.targets.push_back(yan::footprintOf(
+        image.target, image.layout, static_cast<int64_t>(image.bytes.size())));
+  if (maxMemory >= 0)
+    if (llvm::Error err = yan::checkMemoryBudget(compileReport, maxMemory))
+      return fail(std::move(err));
   llvm::Error written =
       outputPath == "-" ? yan::writeBundle(llvm::outs(), *contents)
                         : yan::writeBundle(outputPath, *contents);
   if (written)
     return fail(std::move(written));
+  if (report != ReportKind::None) {
+    uint64_t size = 0;
+    if (outputPath != "-" && !llvm::sys::fs::file_size(outputPath, size))
+      compileReport.bundleBytes = static_cast<int64_t>(size);
+    // With the bundle on stdout, the report goes to stderr.
+    yan::printReport(outputPath == "-" ? llvm::errs() : llvm::outs(), compileReport,
+                     report == ReportKind::Json);
+  }
   return 0;
 }

@@ -1,0 +1,49 @@
+//===- CompileReport.h - Will it fit the chip? -------------------*- C++ -*-===//
+//
+// What `yanc --report` prints and `yanc --max-memory` checks: per code image,
+// the memory a running session needs (weights mapped + arena + state) next
+// to the per-token costs from the IR.
+//
+//===----------------------------------------------------------------------===//
+#ifndef YAN_COMPILER_CODEGEN_COMPILEREPORT_H
+#define YAN_COMPILER_CODEGEN_COMPILEREPORT_H
+
+#include "compiler/codegen/ModelLayout.h"
+#include "compiler/transforms/ModelStats.h"
+#include "targets/TargetDescription.h"
+
+#include "llvm/Support/raw_ostream.h"
+
+namespace yan {
+
+struct TargetFootprint {
+  ResolvedTarget target;
+  int64_t codeBytes = 0;
+  int64_t arenaBytes = 0; // the largest entry's plan
+};
+
+struct CompileReport {
+  ModelStats stats;
+  int64_t weightBytes = 0; // the weight segment, padding included
+  int64_t stateBytes = 0;  // per session
+  int64_t bundleBytes = -1; // -1 until written
+  std::vector<TargetFootprint> targets;
+
+  /// Weights + arena + state for `target`: what one session needs.
+  int64_t memoryBytes(const TargetFootprint &target) const {
+    return weightBytes + target.arenaBytes + stateBytes;
+  }
+};
+
+TargetFootprint footprintOf(const ResolvedTarget &target, const ModelLayout &layout,
+                            int64_t codeBytes);
+
+/// An error naming the target and each term when any target's footprint
+/// exceeds `budget` bytes.
+llvm::Error checkMemoryBudget(const CompileReport &report, int64_t budget);
+
+void printReport(llvm::raw_ostream &os, const CompileReport &report, bool json);
+
+} // namespace yan
+
+#endif // YAN_COMPILER_CODEGEN_COMPILEREPORT_H

@@ -1,0 +1,31 @@
+//===- ModelStats.cpp - What one token costs, from the IR -----------------===//
+#include "compiler/transforms/ModelStats.h"
+#include "compiler/transforms/WeightTraffic.h"
+
+#include "mlir/IR/BuiltinTypes.h"
+#include "yan/IR/YanOps.h"
+
+namespace yan {
+
+ModelStats modelStatsOf(mlir::Operation *entry) {
+  ModelStats stats;
+  stats.weightBytesPerToken = weightTrafficUnder(entry).perToken();
+  entry->walk([&](mlir::yan::WeightAccessOpInterface reader) {
+    for (const mlir::yan::WeightAccess &access : reader.getWeightAccesses()) {
+      auto type = llvm::dyn_cast<mlir::RankedTensorType>(
+          reader->getOperand(access.operandIndex).getType());
+      if (!type || !type.hasStaticShape())
+        continue;
+      int64_t elements = type.getNumElements();
+      int64_t active =
+          elements / access.numPartitions * access.partitionsPerToken;
+      stats.parameters += elements;
+      stats.activeParametersPerToken += active;
+      if (type.getRank() >= 2 && !llvm::isa<mlir::yan::EmbedOp>(reader))
+        stats.flopsPerToken += 2 * active;
+    }
+  });
+  return stats;
+}
+
+} // namespace yan
