@@ -9,13 +9,6 @@
 #include "mlir/Pass/PassManager.h"
 
 namespace yan {
-namespace {
-llvm::Error error(const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                 message.str().c_str());
-}
-} // namespace
-
 llvm::Expected<ModelLayout> lowerToLLVMDialect(mlir::ModuleOp module,
                                                const CodegenOptions &options) {
   ModelLayout layout;
@@ -25,14 +18,14 @@ llvm::Expected<ModelLayout> lowerToLLVMDialect(mlir::ModuleOp module,
                             options.prefillMaxTokens,
                             options.partitionAlignment);
   if (failed(loops.run(module)))
-    return error("lowering the yan module to loops failed");
+    return llvm::createStringError("lowering the yan module to loops failed");
   if (llvm::Error err = takeLayout(module, layout))
     return std::move(err);
 
   mlir::PassManager llvmDialect(module.getContext());
   buildLoopsToLLVMPipeline(llvmDialect);
   if (failed(llvmDialect.run(module)))
-    return error("lowering to the LLVM dialect failed");
+    return llvm::createStringError("lowering to the LLVM dialect failed");
   return layout;
 }
 

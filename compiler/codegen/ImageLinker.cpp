@@ -17,10 +17,6 @@
 
 namespace yan {
 namespace {
-llvm::Error error(const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                 message.str().c_str());
-}
 
 /// Removes a temporary file when it goes out of scope.
 struct TempFile {
@@ -37,15 +33,15 @@ linkCodeImage(const std::vector<uint8_t> &object) {
   TempFile input, output;
   if (std::error_code ec =
           llvm::sys::fs::createTemporaryFile("yan-code", "o", input.path))
-    return error("cannot create a temporary object file: " + ec.message());
+    return llvm::createStringError("cannot create a temporary object file: " + ec.message());
   if (std::error_code ec =
           llvm::sys::fs::createTemporaryFile("yan-code", "so", output.path))
-    return error("cannot create a temporary image file: " + ec.message());
+    return llvm::createStringError("cannot create a temporary image file: " + ec.message());
   {
     std::error_code ec;
     llvm::raw_fd_ostream os(input.path, ec);
     if (ec)
-      return error("cannot write " + input.path + ": " + ec.message());
+      return llvm::createStringError("cannot write " + input.path + ": " + ec.message());
     os.write(reinterpret_cast<const char *>(object.data()), object.size());
   }
   TempFile log;
@@ -62,14 +58,14 @@ linkCodeImage(const std::vector<uint8_t> &object) {
                                          redirects, 0, 0, &message);
   if (status != 0) {
     auto text = llvm::MemoryBuffer::getFile(log.path);
-    return error("linking the code image failed (" YAN_LLD_PATH "): " +
+    return llvm::createStringError("linking the code image failed (" YAN_LLD_PATH "): " +
                  (message.empty() && text ? (*text)->getBuffer().str()
                                           : message));
   }
   auto image = llvm::MemoryBuffer::getFile(output.path, /*IsText=*/false,
                                            /*RequiresNullTerminator=*/false);
   if (!image)
-    return error("cannot read the linked image: " + image.getError().message());
+    return llvm::createStringError("cannot read the linked image: " + image.getError().message());
   llvm::StringRef bytes = (*image)->getBuffer();
   return std::vector<uint8_t>(bytes.begin(), bytes.end());
 }

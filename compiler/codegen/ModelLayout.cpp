@@ -12,18 +12,11 @@
 using namespace mlir;
 
 namespace yan {
-namespace {
-llvm::Error error(const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                 message.str().c_str());
-}
-} // namespace
-
 llvm::Error takeLayout(ModuleOp module, ModelLayout &layout) {
   auto weightBytes = module->getAttrOfType<IntegerAttr>(kWeightBytesAttr);
   auto config = module->getAttrOfType<DictionaryAttr>("yan.model");
   if (!weightBytes || !config || !config.getAs<IntegerAttr>("vocab_size"))
-    return error("module lacks yan.weight_bytes or yan.model");
+    return llvm::createStringError("module lacks yan.weight_bytes or yan.model");
   layout.weights.segmentSize = weightBytes.getInt();
   layout.vocabSize = config.getAs<IntegerAttr>("vocab_size").getInt();
 
@@ -33,7 +26,7 @@ llvm::Error takeLayout(ModuleOp module, ModelLayout &layout) {
     auto offset = weight->getAttrOfType<IntegerAttr>(kWeightOffsetAttr);
     auto partitions = weight->getAttrOfType<IntegerAttr>(kWeightPartitionsAttr);
     if (!offset || !partitions)
-      return error("weight '" + weight.getSymName() +
+      return llvm::createStringError("weight '" + weight.getSymName() +
                    "' has no layout: run -yan-layout-weights");
     WeightPlacement placement;
     placement.name = weight.getSymName().str();
@@ -68,7 +61,7 @@ llvm::Error takeLayout(ModuleOp module, ModelLayout &layout) {
                      : name.getValue() == kDecodeEntry ? YAN_ENTRY_DECODE
                                                        : YAN_ENTRY_COUNT;
     if (index == YAN_ENTRY_COUNT)
-      return error("unknown entry point '" + name.getValue() + "'");
+      return llvm::createStringError("unknown entry point '" + name.getValue() + "'");
     EntryPointInfo &entry = layout.entries[index];
     entry = {name.str(), index,
              op.getAttrOfType<IntegerAttr>(kMaxTokensAttr).getInt(),
@@ -83,7 +76,7 @@ llvm::Error takeLayout(ModuleOp module, ModelLayout &layout) {
       op.removeAttr(attr);
   }
   if (found != YAN_ENTRY_COUNT)
-    return error("expected the prefill and decode entry points, found " +
+    return llvm::createStringError("expected the prefill and decode entry points, found " +
                  llvm::Twine(found));
   for (llvm::StringRef attr : {"yan.model", kWeightBytesAttr.data()})
     module->removeAttr(attr);

@@ -18,10 +18,6 @@
 namespace yan {
 namespace {
 
-llvm::Error error(const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                 message.str().c_str());
-}
 
 llvm::Expected<std::unique_ptr<llvm::TargetMachine>>
 createTargetMachine(const ResolvedTarget &target) {
@@ -37,7 +33,7 @@ createTargetMachine(const ResolvedTarget &target) {
   const llvm::Target *llvmTarget =
       llvm::TargetRegistry::lookupTarget(target.triple, message);
   if (!llvmTarget)
-    return error("no LLVM backend for '" + target.triple + "': " + message);
+    return llvm::createStringError("no LLVM backend for '" + target.triple + "': " + message);
   llvm::TargetOptions options;
   llvm::Triple triple(target.triple);
   if (triple.isRISCV64())
@@ -46,7 +42,7 @@ createTargetMachine(const ResolvedTarget &target) {
       target.triple, target.cpu, target.features, options, llvm::Reloc::PIC_,
       llvm::CodeModel::Small, llvm::CodeGenOptLevel::Aggressive));
   if (!machine)
-    return error("LLVM cannot target CPU '" + target.cpu + "' on '" +
+    return llvm::createStringError("LLVM cannot target CPU '" + target.cpu + "' on '" +
                  target.triple + "'");
   return machine;
 }
@@ -106,7 +102,7 @@ llvm::Error addAbiSurface(llvm::Module &module, const ModelLayout &layout) {
   for (const EntryPointInfo &entry : layout.entries) {
     llvm::Function *wrapper = buildEntryWrapper(module, entry, layout);
     if (!wrapper)
-      return error("lowered module lacks @yan_" + entry.name);
+      return llvm::createStringError("lowered module lacks @yan_" + entry.name);
     wrappers.push_back(wrapper);
   }
   llvm::Type *ptr = llvm::PointerType::getUnqual(context);
@@ -166,7 +162,7 @@ buildLLVMModule(mlir::ModuleOp module, llvm::LLVMContext &context,
   std::unique_ptr<llvm::Module> llvmModule =
       mlir::translateModuleToLLVMIR(module, context, "yan");
   if (!llvmModule)
-    return error("translation to LLVM IR failed");
+    return llvm::createStringError("translation to LLVM IR failed");
   auto machine = createTargetMachine(target);
   if (!machine)
     return machine.takeError();
@@ -186,7 +182,7 @@ buildLLVMModule(mlir::ModuleOp module, llvm::LLVMContext &context,
   std::string message;
   llvm::raw_string_ostream os(message);
   if (llvm::verifyModule(*llvmModule, &os))
-    return error("generated LLVM IR is invalid: " + os.str());
+    return llvm::createStringError("generated LLVM IR is invalid: " + os.str());
   optimize(*llvmModule, **machine);
   return llvmModule;
 }
@@ -196,7 +192,7 @@ llvm::Expected<std::vector<uint8_t>> emitObject(llvm::Module &module,
   for (llvm::Function &function : module)
     if (function.isDeclaration() && !function.isIntrinsic() &&
         !function.use_empty())
-      return error("generated code would import '" + function.getName() +
+      return llvm::createStringError("generated code would import '" + function.getName() +
                    "'; code images must be self-contained");
   auto machine = createTargetMachine(target);
   if (!machine)
@@ -206,7 +202,7 @@ llvm::Expected<std::vector<uint8_t>> emitObject(llvm::Module &module,
   llvm::legacy::PassManager passes;
   if ((*machine)->addPassesToEmitFile(passes, os, nullptr,
                                       llvm::CodeGenFileType::ObjectFile))
-    return error("LLVM cannot emit objects for '" + target.triple + "'");
+    return llvm::createStringError("LLVM cannot emit objects for '" + target.triple + "'");
   passes.run(module);
   return std::vector<uint8_t>(buffer.begin(), buffer.end());
 }

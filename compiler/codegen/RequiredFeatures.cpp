@@ -12,15 +12,12 @@
 namespace yan {
 namespace {
 
-llvm::Error error(const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(), message.str().c_str());
-}
 
 llvm::Expected<yan_arch_t> runtimeArch(const ResolvedTarget &target) {
   for (yan_arch_t arch : {YAN_ARCH_X86_64, YAN_ARCH_AARCH64, YAN_ARCH_RISCV64})
     if (target.arch == yan_arch_name(arch))
       return arch;
-  return error("the runtime has no architecture named '" + target.arch + "'");
+  return llvm::createStringError("the runtime has no architecture named '" + target.arch + "'");
 }
 
 llvm::Expected<std::unique_ptr<llvm::MCSubtargetInfo>>
@@ -34,11 +31,11 @@ subtargetInfo(const ResolvedTarget &target) {
   std::string message;
   const llvm::Target *llvmTarget = llvm::TargetRegistry::lookupTarget(target.triple, message);
   if (!llvmTarget)
-    return error("no LLVM backend for '" + target.triple + "': " + message);
+    return llvm::createStringError("no LLVM backend for '" + target.triple + "': " + message);
   std::unique_ptr<llvm::MCSubtargetInfo> info(
       llvmTarget->createMCSubtargetInfo(target.triple, target.cpu, target.features));
   if (!info)
-    return error("LLVM cannot describe CPU '" + target.cpu + "' on '" + target.triple + "'");
+    return llvm::createStringError("LLVM cannot describe CPU '" + target.cpu + "' on '" + target.triple + "'");
   return info;
 }
 

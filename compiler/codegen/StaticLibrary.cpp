@@ -31,9 +31,6 @@
 namespace yan {
 namespace {
 
-llvm::Error error(const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(), message.str().c_str());
-}
 
 /// The weight segment exactly as the bundle writer lays it out (zero
 /// padding between tensors and partitions).
@@ -46,7 +43,7 @@ llvm::Expected<std::vector<uint8_t>> weightSegment(const ModelLayout &layout,
     for (uint64_t p = 0; p < parts; ++p) {
       uint64_t start = w.offset + p * w.partitionStride;
       if (start > segment.size() || partBytes > segment.size() - start)
-        return error("internal error: weight '" + w.name + "' lies outside the " +
+        return llvm::createStringError("internal error: weight '" + w.name + "' lies outside the " +
                      llvm::Twine(segment.size()) + "-byte weight segment");
       std::memcpy(segment.data() + start, w.bytes.data() + p * partBytes, partBytes);
     }
@@ -155,15 +152,15 @@ buildStaticLibrary(llvm::Module &codeModule, const ModelLayout &layout,
                    const Checkpoint &checkpoint, const ResolvedTarget &target,
                    llvm::StringRef requiredFeatures, llvm::StringRef prefix) {
   if (!isValidSymbolPrefix(prefix))
-    return error("symbol prefix '" + prefix +
+    return llvm::createStringError("symbol prefix '" + prefix +
                  "' is not a C identifier (letters, digits, '_'; not starting with a digit)");
   llvm::Function *query = codeModule.getFunction(YAN_EXECUTABLE_QUERY_SYMBOL);
   if (!query)
-    return error("internal error: the generated module has no " YAN_EXECUTABLE_QUERY_SYMBOL);
+    return llvm::createStringError("internal error: the generated module has no " YAN_EXECUTABLE_QUERY_SYMBOL);
   std::string queryName = (prefix + "_query").str();
   query->setName(queryName);
   if (query->getName() != queryName)
-    return error("internal error: the generated module already defines '" + queryName + "'");
+    return llvm::createStringError("internal error: the generated module already defines '" + queryName + "'");
 
   auto code = emitObject(codeModule, target);
   if (!code)

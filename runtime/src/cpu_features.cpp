@@ -372,9 +372,10 @@ bool meetsRequirements(const HostCpu &cpu, const char *required, char *why,
   // One list per kind of failure, joined into one sentence at the end.
   char absentText[256] = "", vlenText[128] = "", undetectableText[256] = "",
        unknownText[256] = "";
-  Writer absent{absentText, sizeof absentText}, vlen{vlenText, sizeof vlenText},
+  Writer absent{absentText, sizeof absentText},
       undetectable{undetectableText, sizeof undetectableText},
       unknown{unknownText, sizeof unknownText};
+  uint64_t vlenNeeded = 0; // the largest zvl<N>b the CPU's VLEN misses
   bool ok = true;
   forEachName(required, [&](const char *name, size_t length) {
     int n = static_cast<int>(length);
@@ -389,9 +390,7 @@ bool meetsRequirements(const HostCpu &cpu, const char *required, char *why,
     case FeatureState::Absent: {
       const Feature *f = lookup(cpu.arch, name, length);
       if (f->kind == Kind::RiscvVlen) {
-        if (cpu.vlenBits != 0)
-          vlen.append("VLEN >= %llu bits (%.*s), but this CPU's VLEN is %u",
-                      static_cast<unsigned long long>(f->mask), n, name, cpu.vlenBits);
+        vlenNeeded = f->mask > vlenNeeded ? f->mask : vlenNeeded;
       } else if (f->kind == Kind::RiscvVector && vMissing) {
         // reported as the V extension
       } else if (cpu.arch == YAN_ARCH_RISCV64 && isV(name, length)) {
@@ -406,6 +405,16 @@ bool meetsRequirements(const HostCpu &cpu, const char *required, char *why,
   });
   if (ok)
     return true;
+  if (vlenNeeded && !vMissing) {
+    Writer vlen{vlenText, sizeof vlenText};
+    auto bits = static_cast<unsigned long long>(vlenNeeded);
+    if (cpu.vlenBits)
+      vlen.append("VLEN >= %llu bits (zvl%llub), but this CPU's VLEN is %u", bits, bits,
+                  cpu.vlenBits);
+    else
+      vlen.append("VLEN >= %llu bits (zvl%llub), but this CPU has no vector unit", bits,
+                  bits);
+  }
   Writer out{why, whyLength};
   if (whyLength)
     why[0] = '\0';

@@ -83,9 +83,15 @@ TEST(CpuFeatures, RiscvVectorLength) {
   EXPECT_TRUE(meets(v128, "v,zve64d,zvl32b,zvl64b,zvl128b"));
   EXPECT_EQ(why(v128, "v,zvl128b,zvl256b"),
             "needs VLEN >= 256 bits (zvl256b), but this CPU's VLEN is 128");
+  // One clause for the largest length, however many zvl* are missing.
+  EXPECT_EQ(why(v128, "v,zvl256b,zvl512b"),
+            "needs VLEN >= 512 bits (zvl512b), but this CPU's VLEN is 128");
   HostCpu v256 = riscv("imafdcv", 256, false);
   EXPECT_TRUE(meets(v256, "v,zvl256b"));
   EXPECT_THAT(why(v256, "zvl512b"), HasSubstr("VLEN >= 512 bits"));
+  // A length requirement without V itself (a hand-made image) still says why.
+  EXPECT_EQ(why(riscv("imafdc", 0, false), "zvl256b"),
+            "needs VLEN >= 256 bits (zvl256b), but this CPU has no vector unit");
 }
 
 TEST(CpuFeatures, RiscvMultiLetterExtensionsNeedHwprobe) {

@@ -141,11 +141,6 @@ llvm::Error writeBytes(const std::vector<uint8_t> &bytes) {
     os.write(reinterpret_cast<const char *>(bytes.data()), bytes.size());
   });
 }
-llvm::Error makeError(const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                 message.str().c_str());
-}
-
 /// --target/--cpu/--features: --cpu and --features apply to every target
 /// when given once, or pair with the targets in order.
 llvm::Expected<std::vector<yan::ResolvedTarget>> resolveTargets() {
@@ -159,7 +154,7 @@ llvm::Expected<std::vector<yan::ResolvedTarget>> resolveTargets() {
     if (values.size() == 1)
       return values.front();
     if (values.size() != triples.size())
-      return makeError(flag + " is given " + llvm::Twine(values.size()) +
+      return llvm::createStringError(flag + " is given " + llvm::Twine(values.size()) +
                        " times for " + llvm::Twine(triples.size()) +
                        " targets; give it once or once per --target");
     return values[i];
@@ -181,7 +176,7 @@ llvm::Expected<std::vector<yan::ResolvedTarget>> resolveTargets() {
     for (const yan::ResolvedTarget &other : resolved)
       if (other.arch == target->arch && other.cpu == target->cpu &&
           other.features == target->features)
-        return makeError("--target " + triples[i] + " is given twice with cpu '" +
+        return llvm::createStringError("--target " + triples[i] + " is given twice with cpu '" +
                          target->cpu + "' and features '" + target->features +
                          "': the bundle would hold the same code image twice");
     resolved.push_back(std::move(*target));
@@ -301,7 +296,7 @@ bundleContents(const yan::Checkpoint &checkpoint,
   contents.weightSegmentSize = layout.weights.segmentSize;
   contents.state = yan::computeStateLayout(checkpoint.config);
   if (static_cast<int64_t>(contents.state.stateFloats) != layout.stateFloats)
-    return makeError("internal error: generated code uses " +
+    return llvm::createStringError("internal error: generated code uses " +
                      llvm::Twine(layout.stateFloats) +
                      " state floats, the bundle layout " +
                      llvm::Twine(contents.state.stateFloats));
@@ -340,20 +335,20 @@ int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(argc, argv, "yanc: Yan ahead-of-time compiler\n");
 
   if (prefillMaxTokens < 1)
-    return fail(makeError("--prefill-max-tokens must be >= 1"));
+    return fail(llvm::createStringError("--prefill-max-tokens must be >= 1"));
   auto targets = resolveTargets();
   if (!targets)
     return fail(targets.takeError());
   if (emit != EmitKind::Bundle && targets->size() != 1)
-    return fail(makeError("--emit other than bundle takes exactly one --target"));
+    return fail(llvm::createStringError("--emit other than bundle takes exactly one --target"));
   if (emit == EmitKind::StaticLib && (outputPath == "-" || outputPath.empty()))
-    return fail(makeError("--emit=static-lib writes two files: give the archive's "
+    return fail(llvm::createStringError("--emit=static-lib writes two files: give the archive's "
                           "path with -o (e.g. -o libmodel.a)"));
   if (emit != EmitKind::StaticLib &&
       (headerPath.getNumOccurrences() || symbolPrefix.getNumOccurrences()))
-    return fail(makeError("--header and --symbol-prefix only apply to --emit=static-lib"));
+    return fail(llvm::createStringError("--header and --symbol-prefix only apply to --emit=static-lib"));
   if (!yan::isValidSymbolPrefix(symbolPrefix))
-    return fail(makeError("--symbol-prefix '" + symbolPrefix +
+    return fail(llvm::createStringError("--symbol-prefix '" + symbolPrefix +
                           "' is not a C identifier (letters, digits and '_', not "
                           "starting with a digit)"));
 
