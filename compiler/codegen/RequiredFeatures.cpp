@@ -12,7 +12,6 @@
 namespace yan {
 namespace {
 
-
 llvm::Expected<yan_arch_t> runtimeArch(const ResolvedTarget &target) {
   for (yan_arch_t arch : {YAN_ARCH_X86_64, YAN_ARCH_AARCH64, YAN_ARCH_RISCV64})
     if (target.arch == yan_arch_name(arch))

@@ -31,7 +31,6 @@
 namespace yan {
 namespace {
 
-
 /// The weight segment exactly as the bundle writer lays it out (zero
 /// padding between tensors and partitions).
 llvm::Expected<std::vector<uint8_t>> weightSegment(const ModelLayout &layout,
