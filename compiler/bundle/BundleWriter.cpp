@@ -9,11 +9,14 @@
 #include "compiler/bundle/BundleWriter.h"
 
 #include "sha256.h"
+#include "signature.h"
 
 #include "bundle_generated.h"
 
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MathExtras.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/SwapByteOrder.h"
 #include "llvm/TargetParser/Triple.h"
 
@@ -356,7 +359,10 @@ Error writeBundle(raw_ostream &os, const BundleContents &c) {
   flatbuffers::DetachedBuffer toc = buildToc(c, segments, slices);
   yan_bundle_header header{};
   std::memcpy(header.magic, YAN_BUNDLE_MAGIC, sizeof(header.magic));
-  header.header_version = YAN_BUNDLE_HEADER_VERSION;
+  // Unsigned bundles stay version 1, readable by runtimes that predate
+  // signatures; signed ones are version 2.
+  header.header_version =
+      c.signingSeed ? YAN_BUNDLE_HEADER_VERSION : YAN_BUNDLE_HEADER_VERSION_UNSIGNED;
   header.header_size = YAN_BUNDLE_HEADER_SIZE;
   header.flatbuffer_offset = YAN_BUNDLE_HEADER_SIZE;
   header.flatbuffer_size = toc.size();
@@ -365,19 +371,76 @@ Error writeBundle(raw_ostream &os, const BundleContents &c) {
   header.file_size = header.segment_base_offset + offset;
   header.segment_alignment = YAN_BUNDLE_SEGMENT_ALIGNMENT;
 
+  // Everything before the segments: header, FlatBuffer, zero padding. The
+  // signature covers exactly these bytes (and through the FlatBuffer's
+  // hashes, every segment).
+  std::vector<uint8_t> prefix(header.segment_base_offset, 0);
+  yan_signature_block block{};
+  if (c.signingSeed) {
+    header.flags = YAN_BUNDLE_FLAG_SIGNED;
+    header.signature_offset = alignTo(header.file_size, YAN_SIGNATURE_ALIGNMENT);
+    header.file_size = header.signature_offset + YAN_SIGNATURE_BLOCK_SIZE;
+  }
+  std::memcpy(prefix.data(), &header, sizeof(header));
+  std::memcpy(prefix.data() + header.flatbuffer_offset, toc.data(), toc.size());
+  if (c.signingSeed) {
+    std::memcpy(block.magic, YAN_SIGNATURE_MAGIC, sizeof(block.magic));
+    block.version = YAN_SIGNATURE_VERSION;
+    block.algorithm = YAN_SIGNATURE_ALG_ED25519;
+    uint8_t publicKey[rt::kPublicKeyBytes];
+    rt::SignatureMessage message = rt::signatureMessage(
+        YAN_BUNDLE_SIGNATURE_DOMAIN, prefix.data(), prefix.size());
+    if (!rt::ed25519PublicKey(c.signingSeed->data(), publicKey) ||
+        !rt::ed25519Sign(c.signingSeed->data(), message.bytes, message.size, block.signature))
+      return bundleError("signing failed (libsodium could not initialize)");
+    rt::keyId(publicKey, block.key_id);
+  }
+
   StreamSink out(os);
-  out.write(ArrayRef<uint8_t>(reinterpret_cast<const uint8_t *>(&header), sizeof(header)));
-  out.write(ArrayRef<uint8_t>(toc.data(), toc.size()));
+  out.write(prefix);
   for (SegmentPlan &s : segments) {
     out.zeros(header.segment_base_offset + s.offset - out.written);
     StreamSink segment(os);
     s.emit(segment);
     out.written += segment.written;
   }
+  if (c.signingSeed) {
+    out.zeros(header.signature_offset - out.written);
+    out.write(ArrayRef<uint8_t>(reinterpret_cast<const uint8_t *>(&block), sizeof(block)));
+  }
   if (out.written != header.file_size)
     return bundleError("internal error: wrote " + Twine(out.written) + " bytes, header says " +
                        Twine(header.file_size));
   return Error::success();
+}
+
+Expected<std::array<uint8_t, 32>> readSigningKey(StringRef path) {
+  sys::fs::file_status status;
+  if (std::error_code ec = sys::fs::status(path, status))
+    return createStringError(ec, "cannot read signing key " + path + ": " + ec.message());
+  if (status.permissions() & (sys::fs::group_all | sys::fs::others_all))
+    return createStringError(inconvertibleErrorCode(),
+                             "signing key " + path +
+                                 " is accessible by group or others: chmod 600 it (a "
+                                 "secret key must be readable by its owner only)");
+  ErrorOr<std::unique_ptr<MemoryBuffer>> buffer = MemoryBuffer::getFile(path);
+  if (!buffer)
+    return createStringError(buffer.getError(), "cannot read signing key " + path + ": " +
+                                                    buffer.getError().message());
+  std::array<uint8_t, 32> seed;
+  char why[128];
+  StringRef text = (*buffer)->getBuffer();
+  if (!rt::parseKeyText(text.data(), text.size(), rt::kSecretKeyLabel, seed.data(), why,
+                        sizeof why)) {
+    if (rt::parseKeyText(text.data(), text.size(), rt::kPublicKeyLabel, seed.data(), why,
+                         sizeof why))
+      return createStringError(inconvertibleErrorCode(),
+                               path + " is a public key: signing needs the secret key "
+                                      "(yan-keygen writes KEY and KEY.pub)");
+    return createStringError(inconvertibleErrorCode(),
+                             path + " is not a secret key: " + Twine(why));
+  }
+  return seed;
 }
 
 Error writeBundle(StringRef path, const BundleContents &contents) {

@@ -22,7 +22,9 @@
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/Support/Error.h"
 #include "llvm/Support/raw_ostream.h"
+#include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -92,7 +94,14 @@ struct BundleContents {
   uint64_t weightBytesPerToken = 0;
   /// Only tests change this (to check that readers refuse other versions).
   uint32_t schemaVersion = YAN_BUNDLE_SCHEMA_VERSION;
+  /// When set, the bundle is signed with this Ed25519 secret seed (header
+  /// version 2 + signature block; docs/security.md).
+  std::optional<std::array<uint8_t, 32>> signingSeed;
 };
+
+/// Reads a secret key file written by yan-keygen ("yan-ed25519-secret HEX");
+/// refuses files readable by group or others.
+llvm::Expected<std::array<uint8_t, 32>> readSigningKey(llvm::StringRef path);
 
 /// Checks `contents` (ranges, sizes, config) and writes the bundle to
 /// `path` atomically. Errors name the offending weight/image/vector.

@@ -43,7 +43,13 @@ yan_status_t open(const uint8_t *data, size_t size, FileMapping mapping,
   bundle->size = size;
 
   uint32_t flags = options ? options->flags : 0;
-  yan_status_t status = verifyBundle(data, size, flags, detectHostCpu(), &bundle->verified);
+  TrustedKeys trust;
+  if (options) {
+    trust.keys = options->trusted_keys;
+    trust.count = options->trusted_key_count;
+  }
+  yan_status_t status =
+      verifyBundle(data, size, flags, detectHostCpu(), &bundle->verified, trust);
   bool loadCode = !(flags & YAN_BUNDLE_OPEN_NO_CODE);
   if (!status && loadCode) {
     const fb::Bundle &root = *bundle->verified.root;

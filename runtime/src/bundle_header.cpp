@@ -25,10 +25,12 @@ yan_status_t checkHeader(const uint8_t *data, size_t size, yan_bundle_header *ou
     return makeStatus(YAN_STATUS_BAD_MAGIC,
                       "not a yan bundle: the file does not start with \"%s\"",
                       YAN_BUNDLE_MAGIC);
-  if (h.header_version != YAN_BUNDLE_HEADER_VERSION)
+  if (h.header_version != YAN_BUNDLE_HEADER_VERSION_UNSIGNED &&
+      h.header_version != YAN_BUNDLE_HEADER_VERSION)
     return makeStatus(YAN_STATUS_UNSUPPORTED_HEADER_VERSION,
-                      "bundle header version %u, this runtime reads version %u",
-                      h.header_version, YAN_BUNDLE_HEADER_VERSION);
+                      "bundle header version %u, this runtime reads versions %u and %u",
+                      h.header_version, YAN_BUNDLE_HEADER_VERSION_UNSIGNED,
+                      YAN_BUNDLE_HEADER_VERSION);
   auto ull = [](uint64_t v) { return static_cast<unsigned long long>(v); };
   // Truncation first: a short file is the most common damage and should be
   // named as such, not as whichever field happens to point past the end.
@@ -40,10 +42,26 @@ yan_status_t checkHeader(const uint8_t *data, size_t size, yan_bundle_header *ou
     return makeStatus(YAN_STATUS_BAD_HEADER,
                       "bundle has %llu trailing bytes after the %llu its header declares",
                       ull(size - h.file_size), ull(h.file_size));
-  if (h.header_size != YAN_BUNDLE_HEADER_SIZE || h.flags != 0 || h.reserved != 0)
-    return makeStatus(YAN_STATUS_BAD_HEADER,
-                      "bundle header: size %u (expected %u) or reserved fields non-zero",
+  if (h.header_size != YAN_BUNDLE_HEADER_SIZE)
+    return makeStatus(YAN_STATUS_BAD_HEADER, "bundle header: size %u, expected %u",
                       h.header_size, YAN_BUNDLE_HEADER_SIZE);
+  // Version 1: no signature fields. Version 2: signed, the signature block
+  // exactly at the end of the file.
+  bool isSigned = h.header_version == YAN_BUNDLE_HEADER_VERSION;
+  if (!isSigned && (h.flags != 0 || h.signature_offset != 0))
+    return makeStatus(YAN_STATUS_BAD_HEADER,
+                      "bundle header version %u: flags and signature_offset must be 0",
+                      h.header_version);
+  if (isSigned && (h.flags != YAN_BUNDLE_FLAG_SIGNED ||
+                   h.signature_offset % YAN_SIGNATURE_ALIGNMENT != 0 ||
+                   h.file_size < YAN_SIGNATURE_BLOCK_SIZE ||
+                   h.signature_offset != h.file_size - YAN_SIGNATURE_BLOCK_SIZE))
+    return makeStatus(YAN_STATUS_BAD_HEADER,
+                      "bundle header: flags 0x%x / signature block at %llu of a %llu-byte "
+                      "file (expected flag 0x%x and a %u-aligned %u-byte block at the end)",
+                      h.flags, ull(h.signature_offset), ull(h.file_size),
+                      YAN_BUNDLE_FLAG_SIGNED, YAN_SIGNATURE_ALIGNMENT,
+                      YAN_SIGNATURE_BLOCK_SIZE);
   if (h.segment_alignment != YAN_BUNDLE_SEGMENT_ALIGNMENT)
     return makeStatus(YAN_STATUS_BAD_HEADER,
                       "bundle header: segment alignment %u, expected %u",
@@ -56,8 +74,9 @@ yan_status_t checkHeader(const uint8_t *data, size_t size, yan_bundle_header *ou
                       "header and the segments at %llu",
                       ull(h.flatbuffer_offset), ull(h.flatbuffer_size),
                       ull(h.segment_base_offset));
+  uint64_t dataEnd = isSigned ? h.signature_offset : h.file_size;
   if (h.segment_base_offset % YAN_BUNDLE_SEGMENT_ALIGNMENT != 0 ||
-      h.segment_base_offset > h.file_size)
+      h.segment_base_offset > dataEnd)
     return makeStatus(YAN_STATUS_BAD_HEADER,
                       "bundle header: segment base %llu is not %u-aligned inside the file",
                       ull(h.segment_base_offset), YAN_BUNDLE_SEGMENT_ALIGNMENT);

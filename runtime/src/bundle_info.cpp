@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "bundle_internal.h"
+#include "signature.h"
 #include "status.h"
 
 #include <cstring>
@@ -108,6 +109,14 @@ yan_status_t yan_bundle_code_image_entry(const yan_bundle_t *bundle, size_t imag
 size_t yan_bundle_selected_image(const yan_bundle_t *bundle) {
   return bundle->verified.selectedImage == kNoImage ? YAN_NO_IMAGE
                                                     : bundle->verified.selectedImage;
+}
+
+void yan_bundle_signature_info(const yan_bundle_t *bundle, yan_signature_info_t *out) {
+  *out = yan_signature_info_t{};
+  out->is_signed = bundle->verified.isSigned;
+  out->verified = bundle->verified.signatureVerified;
+  if (out->is_signed)
+    keyIdHex(bundle->verified.keyId, out->key_id);
 }
 
 yan_status_t yan_bundle_entry_info(const yan_bundle_t *bundle, uint32_t index,

@@ -29,14 +29,26 @@ struct VerifiedBundle {
   int64_t maxTokens[YAN_ENTRY_COUNT] = {};
   uint64_t arenaBytes[YAN_ENTRY_COUNT] = {};
   bool dataHashesVerified = false;
+  // The signature block (docs/security.md).
+  bool isSigned = false;
+  uint8_t keyId[8] = {};
+  bool signatureVerified = false; // against a trusted key (trusted mode)
+};
+
+/// The keys of trusted mode (none: development mode).
+struct TrustedKeys {
+  const yan_public_key_t *keys = nullptr;
+  uint32_t count = 0;
 };
 
 /// Checks everything in `data` (see docs/runtime.md, "Verification"),
 /// hashing the selected code segment always and every other segment unless
 /// YAN_BUNDLE_OPEN_SKIP_DATA_HASHES is set. The image is selected for
-/// `host` (detectHostCpu() except in tests).
+/// `host` (detectHostCpu() except in tests). With trusted keys, the
+/// signature is verified right after the header and every hash is checked
+/// (SKIP_DATA_HASHES is refused).
 yan_status_t verifyBundle(const uint8_t *data, size_t size, uint32_t flags, const HostCpu &host,
-                          VerifiedBundle *out);
+                          VerifiedBundle *out, const TrustedKeys &trust = {});
 
 /// The 64-byte header: magic, versions, and its fields against `size`.
 yan_status_t checkHeader(const uint8_t *data, size_t size,

@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 #include "bundle_internal.h"
 #include "sha256.h"
+#include "signature.h"
 #include "status.h"
 
 #include <cstdio>
@@ -319,12 +320,110 @@ yan_status_t checkHash(const fb::Bundle &root, const uint8_t *segmentBase,
                     index, kindName(s->kind()), ull(s->size()), got, want);
 }
 
+// Bytes no hash covers must be zero: between the FlatBuffer and the first
+// segment (covered by the signature too), between segments, and after the
+// last one. Each gap is shorter than the 16 KiB segment alignment.
+yan_status_t checkZero(const uint8_t *begin, uint64_t length, uint64_t fileOffset,
+                       const char *where) {
+  for (uint64_t i = 0; i < length; ++i)
+    if (begin[i] != 0)
+      return makeStatus(YAN_STATUS_BAD_LAYOUT,
+                        "non-zero byte 0x%02x at file offset %llu in the padding %s",
+                        begin[i], ull(fileOffset + i), where);
+  return nullptr;
+}
+
+yan_status_t checkPadding(const fb::Bundle &root, const uint8_t *data,
+                          const yan_bundle_header &header, uint64_t dataBytes) {
+  uint64_t fbEnd = header.flatbuffer_offset + header.flatbuffer_size;
+  YAN_RETURN_IF_ERROR(checkZero(data + fbEnd, header.segment_base_offset - fbEnd, fbEnd,
+                                "after the table of contents"));
+  const uint8_t *base = data + header.segment_base_offset;
+  uint64_t end = 0;
+  for (uint32_t i = 0; i <= root.segments()->size(); ++i) {
+    uint64_t next = i < root.segments()->size() ? root.segments()->Get(i)->offset() : dataBytes;
+    if (next - end >= YAN_BUNDLE_SEGMENT_ALIGNMENT + (i == root.segments()->size() ? YAN_SIGNATURE_ALIGNMENT : 0))
+      return makeStatus(YAN_STATUS_BAD_LAYOUT,
+                        "%llu bytes between segments at file offset %llu: more than "
+                        "alignment padding", ull(next - end),
+                        ull(header.segment_base_offset + end));
+    YAN_RETURN_IF_ERROR(checkZero(base + end, next - end, header.segment_base_offset + end,
+                                  i < root.segments()->size() ? "before a segment"
+                                                              : "after the last segment"));
+    if (i < root.segments()->size())
+      end = next + root.segments()->Get(i)->size();
+  }
+  return nullptr;
+}
+
+// The signature block's shape (any mode) and, with trusted keys, the
+// signature over the header + FlatBuffer (before either is interpreted
+// beyond the header's ranges).
+yan_status_t checkSignature(const uint8_t *data, const yan_bundle_header &header,
+                            const TrustedKeys &trust, VerifiedBundle *out) {
+  bool isSigned = header.header_version == YAN_BUNDLE_HEADER_VERSION;
+  if (!isSigned) {
+    if (trust.count)
+      return makeStatus(YAN_STATUS_UNSIGNED,
+                        "bundle is not signed, and %u trusted key%s given: only bundles "
+                        "signed by a trusted key are accepted (sign with yanc --sign-key)",
+                        trust.count, trust.count == 1 ? " was" : "s were");
+    return nullptr;
+  }
+  yan_signature_block block;
+  std::memcpy(&block, data + header.signature_offset, sizeof block);
+  static const uint8_t kZero[8] = {};
+  if (std::memcmp(block.magic, YAN_SIGNATURE_MAGIC, sizeof block.magic) != 0 ||
+      block.version != YAN_SIGNATURE_VERSION || block.algorithm != YAN_SIGNATURE_ALG_ED25519 ||
+      std::memcmp(block.reserved, kZero, sizeof kZero) != 0)
+    return makeStatus(YAN_STATUS_BAD_SIGNATURE,
+                      "signature block at %llu is malformed (magic, version %u, algorithm "
+                      "%u or reserved bytes)",
+                      ull(header.signature_offset), block.version, block.algorithm);
+  out->isSigned = true;
+  std::memcpy(out->keyId, block.key_id, sizeof out->keyId);
+  if (!trust.count)
+    return nullptr;
+  char id[17];
+  keyIdHex(block.key_id, id);
+  SignatureMessage message =
+      signatureMessage(YAN_BUNDLE_SIGNATURE_DOMAIN, data, header.segment_base_offset);
+  bool known = false;
+  for (uint32_t k = 0; k < trust.count; ++k) {
+    uint8_t candidate[8];
+    keyId(trust.keys[k].bytes, candidate);
+    if (std::memcmp(candidate, block.key_id, sizeof candidate) != 0)
+      continue;
+    known = true;
+    if (ed25519Verify(block.signature, message.bytes, message.size, trust.keys[k].bytes)) {
+      out->signatureVerified = true;
+      return nullptr;
+    }
+  }
+  if (!known)
+    return makeStatus(YAN_STATUS_UNTRUSTED_KEY,
+                      "bundle is signed by key %s, which is not among the %u trusted key%s",
+                      id, trust.count, trust.count == 1 ? "" : "s");
+  return makeStatus(YAN_STATUS_BAD_SIGNATURE,
+                    "the signature by key %s does not verify: the header, table of "
+                    "contents or signature was modified after signing", id);
+}
+
 } // namespace
 
 yan_status_t verifyBundle(const uint8_t *data, size_t size, uint32_t flags, const HostCpu &host,
-                          VerifiedBundle *out) {
+                          VerifiedBundle *out, const TrustedKeys &trust) {
+  if (trust.count && (flags & YAN_BUNDLE_OPEN_SKIP_DATA_HASHES))
+    return makeStatus(YAN_STATUS_INVALID_ARGUMENT,
+                      "YAN_BUNDLE_OPEN_SKIP_DATA_HASHES cannot be combined with trusted "
+                      "keys: a signature is only as good as the hashes of every segment");
+  if (trust.count && !trust.keys)
+    return makeStatus(YAN_STATUS_INVALID_ARGUMENT, "trusted_key_count > 0 but no keys");
   yan_bundle_header header;
   YAN_RETURN_IF_ERROR(checkHeader(data, size, &header));
+  // Authenticity first: in trusted mode nothing past the header is
+  // interpreted before the signature over it has verified.
+  YAN_RETURN_IF_ERROR(checkSignature(data, header, trust, out));
 
   const uint8_t *fbData = data + header.flatbuffer_offset;
   size_t fbSize = static_cast<size_t>(header.flatbuffer_size);
@@ -356,7 +455,10 @@ yan_status_t verifyBundle(const uint8_t *data, size_t size, uint32_t flags, cons
   uint64_t stateFloats = 0;
   YAN_RETURN_IF_ERROR(checkConfig(root, &stateFloats));
   const uint8_t *segmentBase = data + header.segment_base_offset;
-  YAN_RETURN_IF_ERROR(checkSegments(root, header.file_size - header.segment_base_offset));
+  uint64_t dataEnd =
+      out->isSigned ? header.signature_offset : header.file_size;
+  YAN_RETURN_IF_ERROR(checkSegments(root, dataEnd - header.segment_base_offset));
+  YAN_RETURN_IF_ERROR(checkPadding(root, data, header, dataEnd - header.segment_base_offset));
   YAN_RETURN_IF_ERROR(checkWeights(root));
   YAN_RETURN_IF_ERROR(selectImage(root, host, !(flags & YAN_BUNDLE_OPEN_NO_CODE), out));
   YAN_RETURN_IF_ERROR(checkTestVectors(root, stateFloats));

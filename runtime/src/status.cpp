@@ -100,6 +100,9 @@ const char *yan_status_code_name(yan_status_code_t code) {
   case YAN_STATUS_FAILED_PRECONDITION: return "FAILED_PRECONDITION";
   case YAN_STATUS_INTERNAL: return "INTERNAL";
   case YAN_STATUS_UNSUPPORTED_CPU: return "UNSUPPORTED_CPU";
+  case YAN_STATUS_UNSIGNED: return "UNSIGNED";
+  case YAN_STATUS_UNTRUSTED_KEY: return "UNTRUSTED_KEY";
+  case YAN_STATUS_BAD_SIGNATURE: return "BAD_SIGNATURE";
   }
   return "UNKNOWN";
 }

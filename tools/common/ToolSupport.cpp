@@ -27,6 +27,25 @@ int reportStatus(const char *tool, yan_status_t status) {
   return 1;
 }
 
+bool addTrustedKey(const char *tool, const char *path, std::vector<yan_public_key_t> *keys) {
+  yan_public_key_t key;
+  if (yan_status_t status = yan_public_key_read_file(path, &key)) {
+    reportStatus(tool, status);
+    return false;
+  }
+  keys->push_back(key);
+  return true;
+}
+
+yan_bundle_open_options_t openOptions(uint32_t flags,
+                                      const std::vector<yan_public_key_t> &keys) {
+  yan_bundle_open_options_t options = {};
+  options.flags = flags;
+  options.trusted_key_count = static_cast<uint32_t>(keys.size());
+  options.trusted_keys = keys.empty() ? nullptr : keys.data();
+  return options;
+}
+
 double nowSeconds() {
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);

@@ -10,6 +10,8 @@
 
 #include "yan/runtime.h"
 
+#include <vector>
+
 namespace yan::tools {
 
 /// Parses a whole decimal integer in [min, max].
@@ -18,6 +20,14 @@ bool parseInt(const char *text, long long min, long long max, long long *out);
 /// Prints "TOOL: error: MESSAGE [CODE]", frees `status`, returns 1 (the
 /// tools' exit code for runtime errors).
 int reportStatus(const char *tool, yan_status_t status);
+
+/// --trust KEY.pub: reads the public key into `keys`; on failure prints
+/// "TOOL: error: ..." and returns false (exit 1).
+bool addTrustedKey(const char *tool, const char *path, std::vector<yan_public_key_t> *keys);
+
+/// Open options with `flags` and the trusted keys (none: development mode).
+yan_bundle_open_options_t openOptions(uint32_t flags,
+                                      const std::vector<yan_public_key_t> &keys);
 
 /// A monotonic clock in seconds.
 double nowSeconds();

@@ -33,6 +33,7 @@ struct Options {
   long long warmup = 32;
   long long bandwidthMiB = 512;
   long long threads = 0; // 0: 1 and the online cores
+  std::vector<yan_public_key_t> trustedKeys; // --trust (repeatable)
 };
 
 int usage(const char *message) {
@@ -40,7 +41,8 @@ int usage(const char *message) {
     std::fprintf(stderr, "yan-bench: error: %s\n", message);
   std::fprintf(stderr,
                "usage: yan-bench BUNDLE [--json] [--decode-tokens N] [--prefill-tokens N]\n"
-               "                 [--warmup N] [--bandwidth-mib M] [--threads N]\n");
+               "                 [--warmup N] [--bandwidth-mib M] [--threads N]\n"
+               "                 [--trust KEY.pub]...\n");
   return 2;
 }
 
@@ -60,6 +62,13 @@ int parseArgs(int argc, char **argv, Options *o) {
     std::string arg = argv[i];
     if (arg == "--json") {
       o->json = true;
+      continue;
+    }
+    if (arg == "--trust") {
+      if (i + 1 >= argc)
+        return usage("--trust needs a public key file");
+      if (!yan::tools::addTrustedKey("yan-bench", argv[++i], &o->trustedKeys))
+        return 1;
       continue;
     }
     bool matched = false;
@@ -217,7 +226,8 @@ int main(int argc, char **argv) {
   if (int code = parseArgs(argc, argv, &o))
     return code;
   yan_bundle_t *bundle = nullptr;
-  if (yan_status_t s = yan_bundle_open_file(o.bundle, nullptr, yan_allocator_system(), &bundle))
+  yan_bundle_open_options_t options = yan::tools::openOptions(0, o.trustedKeys);
+  if (yan_status_t s = yan_bundle_open_file(o.bundle, &options, yan_allocator_system(), &bundle))
     return yan::tools::reportStatus("yan-bench", s);
   unsigned many = o.threads > 0 ? static_cast<unsigned>(o.threads)
                                 : std::max(1u, std::thread::hardware_concurrency());

@@ -10,12 +10,14 @@
 // Exit status: 0 ok, 1 invalid bundle, 2 usage error.
 //
 //===----------------------------------------------------------------------===//
+#include "ToolSupport.h"
 #include "yan/runtime.h"
 
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -82,10 +84,22 @@ std::string floats(const float *values, int64_t count) {
   return text + "]";
 }
 
+// "none (development mode)", "signed by key ID: verified" or "signed by key
+// ID: not verified (development mode: no --trust key)".
+std::string signatureText(const yan_bundle_t *b) {
+  yan_signature_info_t s;
+  yan_bundle_signature_info(b, &s);
+  if (!s.is_signed)
+    return "none (development mode)";
+  return std::string("signed by key ") + s.key_id +
+         (s.verified ? ": verified" : ": not verified (development mode: no --trust key)");
+}
+
 void printText(yan_bundle_t *b, const char *path) {
   yan_model_config_t c;
   yan_bundle_config(b, &c);
   std::printf("bundle: %s\ncompiler: %s\n", path, yan_bundle_compiler_version(b));
+  std::printf("signature: %s\n", signatureText(b).c_str());
   std::printf("weight bytes per decode token: %" PRIu64 "\n",
               yan_bundle_weight_bytes_per_token(b));
   std::printf("config: V=%" PRId64 " D=%" PRId64 " L=%" PRId64 " C=%" PRId64 " K=%" PRId64
@@ -148,6 +162,11 @@ void printJson(yan_bundle_t *b, const char *path) {
               quote(yan_bundle_compiler_version(b)).c_str());
   std::printf("  \"weight_bytes_per_token\": %" PRIu64 ",\n",
               yan_bundle_weight_bytes_per_token(b));
+  yan_signature_info_t sig;
+  yan_bundle_signature_info(b, &sig);
+  std::printf("  \"signature\": {\"signed\": %s, \"key_id\": %s, \"verified\": %s},\n",
+              sig.is_signed ? "true" : "false", sig.is_signed ? quote(sig.key_id).c_str() : "null",
+              sig.verified ? "true" : "false");
   std::printf("  \"config\": {\"vocab_size\": %" PRId64 ", \"hidden_size\": %" PRId64
               ", \"num_layers\": %" PRId64 ", \"num_channels\": %" PRId64
               ", \"slope_window\": %" PRId64 ", \"num_partitions\": %" PRId64
@@ -213,7 +232,7 @@ void printJson(yan_bundle_t *b, const char *path) {
 int usage(const char *message) {
   if (message)
     std::fprintf(stderr, "yan-dump: error: %s\n", message);
-  std::fprintf(stderr, "usage: yan-dump BUNDLE [--json] [--skip-data-hashes]\n");
+  std::fprintf(stderr, "usage: yan-dump BUNDLE [--json] [--skip-data-hashes] [--trust KEY.pub]...\n");
   return 2;
 }
 
@@ -223,9 +242,16 @@ int main(int argc, char **argv) {
   const char *path = nullptr;
   bool json = false;
   uint32_t flags = YAN_BUNDLE_OPEN_NO_CODE;
+  std::vector<yan_public_key_t> keys;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--json"))
       json = true;
+    else if (!std::strcmp(argv[i], "--trust")) {
+      if (i + 1 >= argc)
+        return usage("--trust needs a public key file");
+      if (!yan::tools::addTrustedKey("yan-dump", argv[++i], &keys))
+        return 1;
+    }
     else if (!std::strcmp(argv[i], "--skip-data-hashes"))
       flags |= YAN_BUNDLE_OPEN_SKIP_DATA_HASHES;
     else if (!std::strcmp(argv[i], "-h") || !std::strcmp(argv[i], "--help"))
@@ -239,7 +265,7 @@ int main(int argc, char **argv) {
   }
   if (!path)
     return usage("no bundle given");
-  yan_bundle_open_options_t options{flags};
+  yan_bundle_open_options_t options = yan::tools::openOptions(flags, keys);
   yan_bundle_t *bundle = nullptr;
   if (yan_status_t status = yan_bundle_open_file(path, &options, yan_allocator_system(), &bundle)) {
     std::fprintf(stderr, "yan-dump: error: %s [%s]\n", yan_status_message(status),

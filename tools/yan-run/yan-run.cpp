@@ -50,6 +50,7 @@ struct Options {
   bool cpuInfo = false;
   long long threads = 0; // 0 = online cores
   bool stats = false;
+  std::vector<yan_public_key_t> trustedKeys; // --trust (repeatable)
 };
 
 int usage(const char *message) {
@@ -63,7 +64,8 @@ int usage(const char *message) {
                "  IDS: comma-separated token ids, e.g. 1,2,3\n"
                "  --skip-data-hashes: do not hash weights/test data at open\n"
                "  --threads N: threads per session (default 0 = online cores)\n"
-               "  --stats: print routing statistics after generating\n");
+               "  --stats: print routing statistics after generating\n"
+               "  --trust KEY.pub: accept only bundles signed by this key (repeatable)\n");
   return 2;
 }
 
@@ -139,6 +141,11 @@ int parseArgs(int argc, char **argv, Options *o) {
       o->selftest = true;
     } else if (arg == "--skip-data-hashes") {
       o->skipDataHashes = true;
+    } else if (arg == "--trust") {
+      if (!needValue("--trust"))
+        return 2;
+      if (!yan::tools::addTrustedKey("yan-run", value, &o->trustedKeys))
+        return 1;
     } else if (arg == "--stats") {
       o->stats = true;
     } else if (arg == "--threads") {
@@ -238,7 +245,8 @@ struct BundleHandle {
 };
 
 yan_status_t openSession(const Options &o, BundleHandle *h) {
-  yan_bundle_open_options_t options{o.skipDataHashes ? uint32_t(YAN_BUNDLE_OPEN_SKIP_DATA_HASHES) : 0u};
+  yan_bundle_open_options_t options = yan::tools::openOptions(
+      o.skipDataHashes ? uint32_t(YAN_BUNDLE_OPEN_SKIP_DATA_HASHES) : 0u, o.trustedKeys);
   yan_status_t status =
       yan_bundle_open_file(o.bundle, &options, yan_allocator_system(), &h->bundle);
   if (status)

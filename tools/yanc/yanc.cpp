@@ -112,6 +112,11 @@ cl::list<std::string> testVectorFiles(
     cl::desc("Embed a reference test-vector set (JSON written by "
              "test/reference/golden.py); repeatable"),
     cl::value_desc("file"), cl::cat(yancCategory));
+cl::opt<std::string> signKey(
+    "sign-key",
+    cl::desc("Sign the bundle with this Ed25519 secret key (yan-keygen's KEY "
+             "file); runtimes given the matching KEY.pub accept only signed bundles"),
+    cl::value_desc("file"), cl::cat(yancCategory));
 cl::opt<int64_t> prefillMaxTokens(
     "prefill-max-tokens",
     cl::desc("Most tokens one prefill call handles (the runtime splits "
@@ -352,6 +357,17 @@ int main(int argc, char **argv) {
                           "' is not a C identifier (letters, digits and '_', not "
                           "starting with a digit)"));
 
+  // The key is read (and its permissions checked) before the long compile.
+  std::optional<std::array<uint8_t, 32>> signingSeed;
+  if (signKey.getNumOccurrences()) {
+    if (emit != EmitKind::Bundle)
+      return fail(llvm::createStringError("--sign-key applies to bundles only (--emit=bundle)"));
+    auto seed = yan::readSigningKey(signKey);
+    if (!seed)
+      return fail(seed.takeError());
+    signingSeed = *seed;
+  }
+
   llvm::Expected<yan::Checkpoint> checkpoint = yan::loadCheckpoint(modelDir);
   if (!checkpoint)
     return fail(checkpoint.takeError());
@@ -378,6 +394,7 @@ int main(int argc, char **argv) {
   if (!contents)
     return fail(contents.takeError());
   contents->weightBytesPerToken = compileReport.stats.weightBytesPerToken;
+  contents->signingSeed = signingSeed;
   compileReport.weightBytes = static_cast<int64_t>(contents->weightSegmentSize);
   compileReport.stateBytes = images.front().layout.stateFloats * 4;
   for (const yan::CodeImage &image : images)

@@ -49,6 +49,12 @@ typedef enum yan_status_code_t {
   YAN_STATUS_INTERNAL = 21,
   YAN_STATUS_UNSUPPORTED_CPU = 22,   /* images for this arch need CPU features
                                         it lacks (the message names them) */
+  /* Signed bundles (docs/security.md); only with trusted keys, except
+   * BAD_SIGNATURE for a malformed signature block, refused in any mode. */
+  YAN_STATUS_UNSIGNED = 23,          /* trusted keys given, bundle not signed */
+  YAN_STATUS_UNTRUSTED_KEY = 24,     /* signed by a key not among the trusted */
+  YAN_STATUS_BAD_SIGNATURE = 25,     /* signature block malformed, or the
+                                        signature does not verify */
 } yan_status_code_t;
 
 typedef struct yan_status *yan_status_t;
@@ -116,8 +122,40 @@ enum {
   YAN_BUNDLE_OPEN_NO_CODE = 1u << 1,
 };
 
+/* An Ed25519 public key (what yan-keygen writes to KEY.pub, as hex). */
+typedef struct yan_public_key_t {
+  uint8_t bytes[32];
+} yan_public_key_t;
+
+/* Reads a public key file ("yan-ed25519-public <64 hex digits>" on one line,
+ * docs/security.md). */
+yan_status_t yan_public_key_read_file(const char *path, yan_public_key_t *out);
+/* Parses the same text from memory (`size` bytes, need not be
+ * NUL-terminated). */
+yan_status_t yan_public_key_parse(const char *text, size_t size,
+                                  yan_public_key_t *out);
+/* The key id: hex of the first 8 bytes of SHA-256(key), 16 digits + NUL. */
+void yan_public_key_id(const yan_public_key_t *key, char out[17]);
+
+/* Options of yan_bundle_open_*. Zero-initialize the whole struct
+ * (`yan_bundle_open_options_t o = {0};`): fields are only ever appended,
+ * and zero is every field's default. (The runtime is a static library
+ * compiled with this header, so a caller and the runtime always agree on
+ * the size.)
+ *
+ * Trusted mode (trusted_key_count > 0): the bundle must carry a signature by
+ * one of `trusted_keys` (else UNSIGNED / UNTRUSTED_KEY / BAD_SIGNATURE), the
+ * signature is checked right after the 64-byte header, before the
+ * FlatBuffer is interpreted, and every segment's hash (code, weights, test
+ * data) is checked before any code is mapped executable;
+ * YAN_BUNDLE_OPEN_SKIP_DATA_HASHES is refused (INVALID_ARGUMENT).
+ * Development mode (no keys): unsigned bundles open; a signed bundle's
+ * signature block is checked for shape but not verified. */
 typedef struct yan_bundle_open_options_t {
   uint32_t flags; /* YAN_BUNDLE_OPEN_* */
+  uint32_t trusted_key_count;
+  const yan_public_key_t *trusted_keys; /* trusted_key_count keys (copied
+                                           only for the duration of open) */
 } yan_bundle_open_options_t;
 
 /* Maps `path` read-only and opens it. `options` may be NULL (defaults:
@@ -233,6 +271,15 @@ typedef struct yan_weight_info_t {
 size_t yan_bundle_weight_count(const yan_bundle_t *bundle);
 yan_status_t yan_bundle_weight_info(const yan_bundle_t *bundle, size_t weight,
                                     yan_weight_info_t *out);
+
+typedef struct yan_signature_info_t {
+  int is_signed;            /* 1 when the bundle carries a signature block */
+  char key_id[17];          /* its key id (hex), "" when unsigned */
+  int verified;             /* 1 when verified against a trusted key at open
+                               (trusted mode); 0 in development mode */
+} yan_signature_info_t;
+
+void yan_bundle_signature_info(const yan_bundle_t *bundle, yan_signature_info_t *out);
 
 /* Floats of session state (the bundle's state layout). */
 uint64_t yan_bundle_state_floats(const yan_bundle_t *bundle);

@@ -1,0 +1,63 @@
+//===- keys.cpp - Trusted public keys (C API) -----------------------------===//
+#include "signature.h"
+#include "status.h"
+#include "yan/runtime.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+using namespace yan::rt;
+
+extern "C" {
+
+yan_status_t yan_public_key_parse(const char *text, size_t size, yan_public_key_t *out) {
+  if ((!text && size) || !out)
+    return makeStatus(YAN_STATUS_INVALID_ARGUMENT, "yan_public_key_parse: NULL argument");
+  char why[128];
+  yan_public_key_t key;
+  if (!parseKeyText(text ? text : "", size, kPublicKeyLabel, key.bytes, why, sizeof why))
+    return makeStatus(YAN_STATUS_INVALID_ARGUMENT, "not a public key: %s", why);
+  *out = key;
+  return nullptr;
+}
+
+yan_status_t yan_public_key_read_file(const char *path, yan_public_key_t *out) {
+  if (!path || !out)
+    return makeStatus(YAN_STATUS_INVALID_ARGUMENT, "yan_public_key_read_file: NULL argument");
+  std::FILE *file = std::fopen(path, "rb");
+  if (!file)
+    return makeStatus(YAN_STATUS_IO_ERROR, "cannot open public key %s: %s", path,
+                      std::strerror(errno));
+  // A key file is one short line (plus comments): 4 KiB is plenty.
+  char text[4096];
+  size_t size = std::fread(text, 1, sizeof text, file);
+  bool tooLong = size == sizeof text;
+  bool failed = std::ferror(file);
+  std::fclose(file);
+  if (failed)
+    return makeStatus(YAN_STATUS_IO_ERROR, "cannot read public key %s", path);
+  if (tooLong)
+    return makeStatus(YAN_STATUS_INVALID_ARGUMENT, "public key %s: file is too large", path);
+  char why[128];
+  yan_public_key_t key;
+  if (!parseKeyText(text, size, kPublicKeyLabel, key.bytes, why, sizeof why)) {
+    if (parseKeyText(text, size, kSecretKeyLabel, key.bytes, why, sizeof why)) {
+      secureZero(&key, sizeof key);
+      secureZero(text, sizeof text);
+      return makeStatus(YAN_STATUS_INVALID_ARGUMENT,
+                        "%s is a SECRET key: trust the public key (KEY.pub) instead", path);
+    }
+    return makeStatus(YAN_STATUS_INVALID_ARGUMENT, "%s is not a public key: %s", path, why);
+  }
+  *out = key;
+  return nullptr;
+}
+
+void yan_public_key_id(const yan_public_key_t *key, char out[17]) {
+  uint8_t id[kKeyIdBytes];
+  keyId(key->bytes, id);
+  keyIdHex(id, out);
+}
+
+} // extern "C"
