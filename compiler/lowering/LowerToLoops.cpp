@@ -31,6 +31,8 @@ namespace {
 
 namespace y = mlir::yan;
 
+struct FfnBuffers;
+
 /// Lowers one entry point.
 class EntryLowering {
 public:
@@ -74,6 +76,11 @@ private:
   void lowerMcsd(y::McsdOp op);
   void lowerRouter(y::RouterOp op);
   void lowerPartitionedFfn(y::PartitionedFfnOp op);
+  FfnBuffers ffnBuffers(y::PartitionedFfnOp op);
+  void partitionProduct(const FfnBuffers &f, Value p, Value count, Value gated,
+                        Value out, function_ref<Value(Value)> inputRow,
+                        function_ref<Value(Value)> alphaOf,
+                        function_ref<Value(Value)> tokenOf);
   void ffnTokenByToken(y::PartitionedFfnOp op, Value out);
   void ffnGrouped(y::PartitionedFfnOp op, Value out);
   void lowerLmHead(y::LmHeadOp op);
@@ -613,50 +620,68 @@ void EntryLowering::lowerPartitionedFfn(y::PartitionedFfnOp op) {
     ffnTokenByToken(op, out);
 }
 
-/// Decode: for each of the k routed partitions, three matrix-vector products
-/// over that partition's slice [p, :, :] only.
+/// The buffers and sizes of a yan.partitioned_ffn.
+struct FfnBuffers {
+  Value x, indices, alphas, w1, w3, w2;
+  int64_t partitions, ffnSize, hidden, active;
+};
+
+FfnBuffers EntryLowering::ffnBuffers(y::PartitionedFfnOp op) {
+  return {buffer(op.getInput()), buffer(op.getIndices()), buffer(op.getWeights()),
+          buffer(op.getW1()),    buffer(op.getW3()),      buffer(op.getW2()),
+          dimOf(op.getW1(), 0),  dimOf(op.getW1(), 1),    dimOf(op.getW1(), 2),
+          dimOf(op.getIndices(), 1)};
+}
+
+/// Partition p applied to `count` input rows r (input row inputRow(r), routing
+/// weight alphaOf(r), output row tokenOf(r)):
+///   gated[r, :] = silu(w1[p] x_r) * (w3[p] x_r)
+///   out[tokenOf(r), :] += alphaOf(r) * (w2[p] gated[r, :])
+/// Only partition p's slice [p, :, :] of each weight is read. w1 and w3 split
+/// their rows the same way, so a thread reads back only the gated values it
+/// wrote; the barrier publishes them all before w2 reads them.
+void EntryLowering::partitionProduct(const FfnBuffers &f, Value p, Value count,
+                                     Value gated, Value out,
+                                     function_ref<Value(Value)> inputRow,
+                                     function_ref<Value(Value)> alphaOf,
+                                     function_ref<Value(Value)> tokenOf) {
+  KernelEmitter &k = kernels;
+  auto [fBegin, fEnd] = share(f.ffnSize);
+  auto [dBegin, dEnd] = share(f.hidden);
+  auto input = [&](Value r) { return Access{f.x, {inputRow(r)}}; };
+  k.dotRows(Access{f.w1, {p}}, input, count, fBegin, fEnd, f.hidden,
+            [&](Value row, Value r, Value dot) {
+              k.store(k.silu(dot), gated, {r, row});
+            });
+  k.dotRows(Access{f.w3, {p}}, input, count, fBegin, fEnd, f.hidden,
+            [&](Value row, Value r, Value dot) {
+              Value g = builder.create<memref::LoadOp>(loc, gated, ValueRange{r, row});
+              k.store(builder.create<arith::MulFOp>(loc, g, dot), gated, {r, row});
+            });
+  barrier();
+  k.dotRows(Access{f.w2, {p}}, [&](Value r) { return Access{gated, {r}}; }, count,
+            dBegin, dEnd, f.ffnSize, [&](Value d, Value r, Value dot) {
+              Value t = tokenOf(r);
+              Value acc = builder.create<memref::LoadOp>(loc, out, ValueRange{t, d});
+              k.store(k.mulAdd(alphaOf(r), dot, acc), out, {t, d});
+            });
+  barrier();
+}
+
+/// Decode: each of the k routed partitions applied to the one token.
 void EntryLowering::ffnTokenByToken(y::PartitionedFfnOp op, Value out) {
   KernelEmitter &k = kernels;
-  Value x = buffer(op.getInput());
-  Value indices = buffer(op.getIndices());
-  Value alphas = buffer(op.getWeights());
-  Value w1 = buffer(op.getW1()), w3 = buffer(op.getW3()),
-        w2 = buffer(op.getW2());
-  int64_t ffnSize = dimOf(op.getW1(), 1);
-  int64_t hidden = dimOf(op.getW1(), 2);
-  int64_t active = dimOf(op.getIndices(), 1);
+  FfnBuffers f = ffnBuffers(op);
   int64_t scratchOffset;
-  Value gated = temporary({ffnSize}, builder.getF32Type(), scratchOffset);
-  auto [fBegin, fEnd] = share(ffnSize);
-  auto [dBegin, dEnd] = share(hidden);
-
+  Value gated = temporary({1, f.ffnSize}, builder.getF32Type(), scratchOffset);
   k.forLoop(k.index(0), numTokens, 1, [&](Value t) {
-    k.forLoop(k.index(0), k.index(active), 1, [&](Value j) {
-      Value p32 = builder.create<memref::LoadOp>(loc, indices, ValueRange{t, j});
-      Value p = builder.create<arith::IndexCastOp>(loc, builder.getIndexType(),
-                                                   p32);
-      Value alpha = builder.create<memref::LoadOp>(loc, alphas, ValueRange{t, j});
-      Value one = k.index(1);
-      // w1 and w3 rows split the same way: a thread reads back only the
-      // gated rows it wrote itself.
-      k.dotRows(
-          Access{w1, {p}}, [&](Value) { return Access{x, {t}}; }, one, fBegin,
-          fEnd, hidden,
-          [&](Value f, Value, Value dot) { k.store(k.silu(dot), gated, {f}); });
-      k.dotRows(Access{w3, {p}}, [&](Value) { return Access{x, {t}}; }, one,
-                fBegin, fEnd, hidden, [&](Value f, Value, Value dot) {
-                  Value g = builder.create<memref::LoadOp>(loc, gated, f);
-                  k.store(builder.create<arith::MulFOp>(loc, g, dot), gated,
-                          {f});
-                });
-      barrier();
-      k.dotRows(Access{w2, {p}}, [&](Value) { return Access{gated, {}}; }, one,
-                dBegin, dEnd, ffnSize, [&](Value d, Value, Value dot) {
-                  Value acc =
-                      builder.create<memref::LoadOp>(loc, out, ValueRange{t, d});
-                  k.store(k.mulAdd(alpha, dot, acc), out, {t, d});
-                });
-      barrier();
+    k.forLoop(k.index(0), k.index(f.active), 1, [&](Value j) {
+      Value p32 = builder.create<memref::LoadOp>(loc, f.indices, ValueRange{t, j});
+      Value p = builder.create<arith::IndexCastOp>(loc, builder.getIndexType(), p32);
+      Value alpha = builder.create<memref::LoadOp>(loc, f.alphas, ValueRange{t, j});
+      partitionProduct(
+          f, p, k.index(1), gated, out, [&](Value) { return t; },
+          [&](Value) { return alpha; }, [&](Value) { return t; });
     });
   });
   arena.release(scratchOffset);
@@ -669,15 +694,9 @@ void EntryLowering::ffnTokenByToken(y::PartitionedFfnOp op, Value out) {
 /// token routed to are skipped and their weights never read.
 void EntryLowering::ffnGrouped(y::PartitionedFfnOp op, Value out) {
   KernelEmitter &k = kernels;
-  Value x = buffer(op.getInput());
-  Value indices = buffer(op.getIndices());
-  Value alphas = buffer(op.getWeights());
-  Value w1 = buffer(op.getW1()), w3 = buffer(op.getW3()),
-        w2 = buffer(op.getW2());
-  int64_t partitions = dimOf(op.getW1(), 0);
-  int64_t ffnSize = dimOf(op.getW1(), 1);
-  int64_t hidden = dimOf(op.getW1(), 2);
-  int64_t active = dimOf(op.getIndices(), 1);
+  FfnBuffers f = ffnBuffers(op);
+  Value indices = f.indices, alphas = f.alphas;
+  int64_t partitions = f.partitions, active = f.active;
   int64_t pairs = maxTokens * active;
   Type index = builder.getIndexType();
   int64_t startsOffset, rowsOffset, weightsOffset, gatedOffset;
@@ -685,7 +704,7 @@ void EntryLowering::ffnGrouped(y::PartitionedFfnOp op, Value out) {
   Value rows = temporary({pairs}, builder.getI32Type(), rowsOffset);
   Value rowWeights = temporary({pairs}, builder.getF32Type(), weightsOffset);
   Value gated =
-      temporary({maxTokens, ffnSize}, builder.getF32Type(), gatedOffset);
+      temporary({maxTokens, f.ffnSize}, builder.getF32Type(), gatedOffset);
   // The stats counter of this layer's grouped multiplications.
   int64_t statsOffset = numLayers * numPartitions + (layer - 1) * numPartitions;
   auto loadIndex = [&](Value memref, ValueRange at) -> Value {
@@ -749,8 +768,6 @@ void EntryLowering::ffnGrouped(y::PartitionedFfnOp op, Value out) {
   });
   barrier();
 
-  auto [fBegin, fEnd] = share(ffnSize);
-  auto [dBegin, dEnd] = share(hidden);
   k.forLoop(k.index(0), k.index(partitions), 1, [&](Value p) {
     Value begin = loadIndex(starts, {p});
     Value count =
@@ -765,35 +782,13 @@ void EntryLowering::ffnGrouped(y::PartitionedFfnOp op, Value out) {
     auto pair = [&](Value r) {
       return builder.create<arith::AddIOp>(loc, begin, r).getResult();
     };
-    auto gatheredRow = [&](Value r) {
-      return Access{x, {loadIndex(rows, {pair(r)})}};
-    };
-    // gated[r, :] = silu(w1[p] x_r) * (w3[p] x_r) for the gathered rows;
-    // w1 and w3 split rows the same way, so each thread reads back only
-    // what it wrote.
-    k.dotRows(Access{w1, {p}}, gatheredRow, count, fBegin, fEnd, hidden,
-              [&](Value f, Value r, Value dot) {
-                k.store(k.silu(dot), gated, {r, f});
-              });
-    k.dotRows(Access{w3, {p}}, gatheredRow, count, fBegin, fEnd, hidden,
-              [&](Value f, Value r, Value dot) {
-                Value g =
-                    builder.create<memref::LoadOp>(loc, gated, ValueRange{r, f});
-                k.store(builder.create<arith::MulFOp>(loc, g, dot), gated,
-                        {r, f});
-              });
-    barrier();
-    // Scatter-add: out[t_r, :] += alpha_r * (w2[p] gated[r, :]).
-    k.dotRows(Access{w2, {p}}, [&](Value r) { return Access{gated, {r}}; },
-              count, dBegin, dEnd, ffnSize, [&](Value d, Value r, Value dot) {
-                Value t = loadIndex(rows, {pair(r)});
-                Value alpha =
-                    builder.create<memref::LoadOp>(loc, rowWeights, pair(r));
-                Value acc =
-                    builder.create<memref::LoadOp>(loc, out, ValueRange{t, d});
-                k.store(k.mulAdd(alpha, dot, acc), out, {t, d});
-              });
-    barrier();
+    auto token = [&](Value r) { return loadIndex(rows, {pair(r)}); };
+    partitionProduct(
+        f, p, count, gated, out, token,
+        [&](Value r) {
+          return builder.create<memref::LoadOp>(loc, rowWeights, pair(r)).getResult();
+        },
+        token);
   });
   arena.release(gatedOffset);
   arena.release(weightsOffset);
