@@ -51,12 +51,15 @@ string(REGEX MATCH "SODIUM_LIBRARY_VERSION_MINOR=([0-9]+)" _m "${_sodium_ac}")
 set(SODIUM_LIBRARY_VERSION_MINOR ${CMAKE_MATCH_1})
 set(SODIUM_LIBRARY_MINIMAL_DEF "")
 set(_sodium_gen ${CMAKE_BINARY_DIR}/libsodium-include)
+# The public headers plus the generated version.h in one tree (version.h
+# includes its neighbours by relative path).
+file(COPY ${_sodium}/include/ DESTINATION ${_sodium_gen} PATTERN "*.in" EXCLUDE)
 configure_file(${_sodium}/include/sodium/version.h.in ${_sodium_gen}/sodium/version.h @ONLY)
 
 file(GLOB_RECURSE _sodium_sources ${_sodium}/*.c)
 add_library(yan_sodium STATIC ${_sodium_sources})
-target_include_directories(yan_sodium SYSTEM PUBLIC ${_sodium_gen} ${_sodium}/include)
-target_include_directories(yan_sodium PRIVATE ${_sodium}/include/sodium)
+target_include_directories(yan_sodium SYSTEM PUBLIC ${_sodium_gen})
+target_include_directories(yan_sodium PRIVATE ${_sodium_gen}/sodium)
 # What libsodium's configure finds on Linux/glibc for a 64-bit little-endian
 # target without x86 intrinsics (AArch64, RISC-V): portable C code only.
 target_compile_definitions(yan_sodium PRIVATE

@@ -8,6 +8,12 @@ PACKAGES=(
   libmlir-19-dev mlir-19-tools llvm-19-dev llvm-19-tools clang-19 lld-19
   # Bundle format and tests.
   libflatbuffers-dev flatbuffers-compiler libgtest-dev
+  # Signed bundles: Ed25519 from libsodium (docs/security.md); cross builds
+  # compile Debian's libsodium source package (fetched below), which needs
+  # dpkg-dev (dpkg-source) to unpack.
+  libsodium-dev dpkg-dev
+  # Fuzzing and sanitizer runtimes for clang-19 (libFuzzer, ASan, UBSan, TSan).
+  libclang-rt-19-dev
   # Build.
   cmake ninja-build ccache
   # Cross targets and their emulators.
@@ -23,10 +29,13 @@ for p in "${PACKAGES[@]}"; do
 done
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#PACKAGES[@]} packages present"
-  exit 0
+else
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  echo "install-deps: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
-SUDO=""
-[ "$(id -u)" -eq 0 ] || SUDO="sudo"
-echo "install-deps: installing ${missing[*]}"
-$SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# libsodium's source for the cross-built runtimes (Debian has no riscv64
+# libsodium-dev): cmake/Sodium.cmake compiles it for the target.
+"$(dirname "$0")/fetch-sodium-source.sh"

@@ -415,6 +415,18 @@ Error writeBundle(raw_ostream &os, const BundleContents &c) {
 }
 
 Expected<std::array<uint8_t, 32>> readSigningKey(StringRef path) {
+  ErrorOr<std::unique_ptr<MemoryBuffer>> buffer = MemoryBuffer::getFile(path);
+  if (!buffer)
+    return createStringError(buffer.getError(), "cannot read signing key " + path + ": " +
+                                                    buffer.getError().message());
+  std::array<uint8_t, 32> seed;
+  char why[128];
+  StringRef text = (*buffer)->getBuffer();
+  if (rt::parseKeyText(text.data(), text.size(), rt::kPublicKeyLabel, seed.data(), why,
+                       sizeof why))
+    return createStringError(inconvertibleErrorCode(),
+                             path + " is a public key: signing needs the secret key "
+                                    "(yan-keygen writes KEY and KEY.pub)");
   sys::fs::file_status status;
   if (std::error_code ec = sys::fs::status(path, status))
     return createStringError(ec, "cannot read signing key " + path + ": " + ec.message());
@@ -423,23 +435,10 @@ Expected<std::array<uint8_t, 32>> readSigningKey(StringRef path) {
                              "signing key " + path +
                                  " is accessible by group or others: chmod 600 it (a "
                                  "secret key must be readable by its owner only)");
-  ErrorOr<std::unique_ptr<MemoryBuffer>> buffer = MemoryBuffer::getFile(path);
-  if (!buffer)
-    return createStringError(buffer.getError(), "cannot read signing key " + path + ": " +
-                                                    buffer.getError().message());
-  std::array<uint8_t, 32> seed;
-  char why[128];
-  StringRef text = (*buffer)->getBuffer();
   if (!rt::parseKeyText(text.data(), text.size(), rt::kSecretKeyLabel, seed.data(), why,
-                        sizeof why)) {
-    if (rt::parseKeyText(text.data(), text.size(), rt::kPublicKeyLabel, seed.data(), why,
-                         sizeof why))
-      return createStringError(inconvertibleErrorCode(),
-                               path + " is a public key: signing needs the secret key "
-                                      "(yan-keygen writes KEY and KEY.pub)");
+                        sizeof why))
     return createStringError(inconvertibleErrorCode(),
                              path + " is not a secret key: " + Twine(why));
-  }
   return seed;
 }
 

@@ -87,7 +87,8 @@ yan_status_t yan_bundle_code_image_info(const yan_bundle_t *bundle, size_t image
   out->cpu = str(i->cpu());
   out->features = str(i->features());
   out->required_features = str(i->required_features());
-  out->arch = static_cast<yan_arch_t>(i->arch());
+  uint8_t arch = static_cast<uint8_t>(i->arch());
+  out->arch = arch <= YAN_ARCH_RISCV64 ? static_cast<yan_arch_t>(arch) : YAN_ARCH_UNKNOWN;
   out->abi_version = i->abi_version();
   out->segment = i->segment();
   out->entry_count = i->entries()->size();

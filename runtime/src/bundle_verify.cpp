@@ -200,14 +200,19 @@ yan_status_t selectImage(const fb::Bundle &root, const HostCpu &host, bool needI
                         image->segment());
     if (!image->entries() || !image->triple())
       return makeStatus(YAN_STATUS_BAD_LAYOUT, "code image %u has no triple or entries", i);
-    const char *arch = yan_arch_name(static_cast<yan_arch_t>(image->arch()));
+    // Arch values beyond our enum (a newer writer's) name no host: compare
+    // as integers (an out-of-range yan_arch_t would be undefined behaviour).
+    uint8_t archValue = static_cast<uint8_t>(image->arch());
+    const char *arch = archValue <= YAN_ARCH_RISCV64
+                           ? yan_arch_name(static_cast<yan_arch_t>(archValue))
+                           : "unknown";
     size_t used = std::strlen(available);
     std::snprintf(available + used, sizeof(available) - used, "%s%s", used ? ", " : "",
                   arch);
     bool ours = image->abi_version() == YAN_EXECUTABLE_ABI_VERSION;
     if (ours)
       YAN_RETURN_IF_ERROR(checkEntries(*image, i, &scratch));
-    if (static_cast<yan_arch_t>(image->arch()) != host.arch)
+    if (archValue != static_cast<uint8_t>(host.arch))
       continue;
     hostSeen = true;
     if (!ours) {
@@ -409,6 +414,46 @@ yan_status_t checkSignature(const uint8_t *data, const yan_bundle_header &header
                     "contents or signature was modified after signing", id);
 }
 
+// What a session will allocate (state, the largest arena of any image,
+// routing counters) and what a caller allocates per token (a logits row of
+// V floats) must be justified by the file: at most
+// max(64 MiB, 64 x the bundle's size) each. Real bundles stay far below
+// (a 4096-token prefill arena of the tiny model is 7x its file); a hostile
+// 1 MiB file cannot make the runtime ask for terabytes.
+uint64_t sessionBudget(uint64_t fileSize) {
+  constexpr uint64_t kFloor = uint64_t(64) << 20;
+  uint64_t scaled = fileSize > (UINT64_MAX >> 6) ? UINT64_MAX : fileSize << 6;
+  return scaled > kFloor ? scaled : kFloor;
+}
+
+yan_status_t checkSessionBudget(const fb::Bundle &root, uint64_t fileSize,
+                                uint64_t stateFloats) {
+  uint64_t budget = sessionBudget(fileSize);
+  const fb::ModelConfig &c = *root.config();
+  auto tooLarge = [&](yan_status_code_t code, const char *what, uint64_t bytes) {
+    return makeStatus(code,
+                      "%s of %llu bytes is more than this %llu-byte bundle can justify "
+                      "(at most %llu: max(64 MiB, 64 x the file size))",
+                      what, ull(bytes), ull(fileSize), ull(budget));
+  };
+  // Dimensions are below 2^31 (config_check.cpp): no product overflows.
+  if (uint64_t(c.vocab_size()) * 4 > budget)
+    return tooLarge(YAN_STATUS_BAD_CONFIG, "a logits row (vocab_size floats)",
+                    uint64_t(c.vocab_size()) * 4);
+  if (stateFloats * 4 > budget)
+    return tooLarge(YAN_STATUS_BAD_CONFIG, "the session state", stateFloats * 4);
+  uint64_t counters = 16 * uint64_t(c.num_layers()) * uint64_t(c.num_partitions());
+  if (counters > budget)
+    return tooLarge(YAN_STATUS_BAD_CONFIG, "the routing counters (L x P)", counters);
+  for (const fb::CodeImage *image : *root.code_images())
+    for (const fb::EntryPoint *entry : *image->entries())
+      if (entry->arena_bytes() > budget ||
+          stateFloats * 4 + entry->arena_bytes() + counters > budget)
+        return tooLarge(YAN_STATUS_BAD_LAYOUT, "a session (state + arena + counters)",
+                        stateFloats * 4 + entry->arena_bytes() + counters);
+  return nullptr;
+}
+
 } // namespace
 
 yan_status_t verifyBundle(const uint8_t *data, size_t size, uint32_t flags, const HostCpu &host,
@@ -462,6 +507,7 @@ yan_status_t verifyBundle(const uint8_t *data, size_t size, uint32_t flags, cons
   YAN_RETURN_IF_ERROR(checkWeights(root));
   YAN_RETURN_IF_ERROR(selectImage(root, host, !(flags & YAN_BUNDLE_OPEN_NO_CODE), out));
   YAN_RETURN_IF_ERROR(checkTestVectors(root, stateFloats));
+  YAN_RETURN_IF_ERROR(checkSessionBudget(root, header.file_size, stateFloats));
 
   // The code we will execute is always hashed; the rest unless skipped.
   uint32_t codeSegment = kNoImage;

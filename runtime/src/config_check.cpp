@@ -60,9 +60,13 @@ yan_status_t checkState(const fb::Bundle &root, const fb::ModelConfig &c,
                         "state_floats = %llu", l, static_cast<unsigned long long>(total));
     end = layer->u_hist_offset() + k1 * d;
   }
-  if (total == 0 || total > (uint64_t(1) << 40))
-    return makeStatus(YAN_STATUS_BAD_CONFIG, "state_floats = %llu is out of range",
-                      static_cast<unsigned long long>(total));
+  // Exactly the layers' ranges: no slack for a hostile value to inflate the
+  // session allocation with.
+  if (total == 0 || total != end || total > (uint64_t(1) << 40))
+    return makeStatus(YAN_STATUS_BAD_CONFIG,
+                      "state_floats = %llu, the layers' ranges end at %llu",
+                      static_cast<unsigned long long>(total),
+                      static_cast<unsigned long long>(end));
   *stateFloats = total;
   return nullptr;
 }

@@ -103,6 +103,8 @@ public:
     YAN_RETURN_IF_ERROR(mapSegments());
     YAN_RETURN_IF_ERROR(processDynamic());
     YAN_RETURN_IF_ERROR(protect());
+    if (!out)
+      return nullptr; // checkElfImageNoQuery: validated, mapped, unmapped again
     YAN_RETURN_IF_ERROR(query(queryAddress, out));
     out->region = region_;
     out->regionSize = regionSize_;
@@ -519,6 +521,14 @@ yan_status_t loadElfImage(const uint8_t *image, size_t size,
     return makeStatus(YAN_STATUS_INVALID_ARGUMENT, "NULL code image");
   Loader loader(image, size, expectedMachine);
   return loader.load(out);
+}
+
+yan_status_t checkElfImageNoQuery(const uint8_t *image, size_t size,
+                                  uint16_t expectedMachine) {
+  if (!image)
+    return makeStatus(YAN_STATUS_INVALID_ARGUMENT, "NULL code image");
+  Loader loader(image, size, expectedMachine);
+  return loader.load(nullptr);
 }
 
 void unloadElfImage(LoadedImage *image) {

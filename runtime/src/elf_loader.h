@@ -37,6 +37,12 @@ yan_status_t loadElfImage(const uint8_t *image, size_t size,
 
 void unloadElfImage(LoadedImage *image);
 
+/// Everything loadElfImage does except calling yan_executable_query (which
+/// runs the image's code), then unmaps: for the ELF fuzzer (test/fuzz),
+/// which feeds images no hash vouches for.
+yan_status_t checkElfImageNoQuery(const uint8_t *image, size_t size,
+                                  uint16_t expectedMachine);
+
 } // namespace yan::rt
 
 #endif // YAN_RUNTIME_ELF_LOADER_H

@@ -73,8 +73,14 @@ Status open(const AlignedBytes &bytes, const std::vector<yan_public_key_t> &keys
 
 Status open(const std::vector<uint8_t> &bytes, const std::vector<yan_public_key_t> &keys,
             BundlePtr *out = nullptr, uint32_t flags = 0) {
-  AlignedBytes aligned(bytes);
-  return open(aligned, keys, out, flags);
+  // An open bundle borrows its bytes: keep the copies of bundles handed out
+  // alive until the process ends.
+  static std::vector<std::unique_ptr<AlignedBytes>> kept;
+  auto aligned = std::make_unique<AlignedBytes>(bytes);
+  Status status = open(*aligned, keys, out, flags);
+  if (out && *out)
+    kept.push_back(std::move(aligned));
+  return status;
 }
 
 yan_bundle_header headerOf(const std::vector<uint8_t> &bytes) {

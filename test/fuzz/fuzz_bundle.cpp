@@ -1,0 +1,122 @@
+//===- fuzz_bundle.cpp - libFuzzer harness: the bundle loader -------------===//
+//
+// Input: the bytes of a .yanb file. Each input is opened three ways through
+// the public C API:
+//   1. development mode, YAN_BUNDLE_OPEN_NO_CODE: the header, signature block
+//      shape, FlatBuffer, config, layout and hash checks, then every
+//      accessor (what yan-dump reads);
+//   2. trusted mode (a fixed test key, the one the seed corpus is signed
+//      with): the signature path;
+//   3. development mode with code: the host image is selected and, if its
+//      hash matches, loaded by the ELF loader. A matching SHA-256 means the
+//      code is the seed's genuine image, so calling its query function is
+//      safe; sessions are not run (generated code trusts the config that
+//      dev-mode hashes do not cover: docs/security.md).
+// The ELF loader on arbitrary images is fuzz_elf.cpp.
+//
+//===----------------------------------------------------------------------===//
+#include "signature.h"
+#include "yan/runtime.h"
+
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+
+namespace {
+
+const yan_public_key_t &testKey() {
+  static const yan_public_key_t key = [] {
+    yan_public_key_t k;
+    uint8_t seed[32];
+    std::memset(seed, 0x42, sizeof seed); // test/fuzz/CMakeLists.txt signs seeds with it
+    yan::rt::ed25519PublicKey(seed, k.bytes);
+    return k;
+  }();
+  return key;
+}
+
+void exercise(yan_bundle_t *b) {
+  yan_model_config_t config;
+  yan_bundle_config(b, &config);
+  volatile float sink = 0;
+  for (int64_t c = 0; c < config.num_channels; ++c)
+    sink = sink + config.decays[c] + config.slopes[c];
+  (void)yan_bundle_compiler_version(b);
+  (void)yan_bundle_weight_bytes_per_token(b);
+  (void)yan_bundle_state_floats(b);
+  yan_signature_info_t sig;
+  yan_bundle_signature_info(b, &sig);
+  for (size_t i = 0; i < yan_bundle_segment_count(b); ++i) {
+    yan_segment_info_t s;
+    yan_status_free(yan_bundle_segment_info(b, i, &s));
+  }
+  for (size_t i = 0; i < yan_bundle_code_image_count(b); ++i) {
+    yan_code_image_info_t info;
+    yan_status_free(yan_bundle_code_image_info(b, i, &info));
+    for (size_t e = 0; e < info.entry_count; ++e) {
+      yan_entry_info_t entry;
+      yan_status_free(yan_bundle_code_image_entry(b, i, e, &entry));
+    }
+  }
+  for (size_t i = 0; i < yan_bundle_weight_count(b); ++i) {
+    yan_weight_info_t w;
+    yan_status_free(yan_bundle_weight_info(b, i, &w));
+  }
+  for (size_t i = 0; i < yan_bundle_test_vector_count(b); ++i) {
+    yan_test_vector_t t;
+    if (yan_status_t s = yan_bundle_test_vector(b, i, &t)) {
+      yan_status_free(s);
+      continue;
+    }
+    // Touch the first and last float of every array the runtime hands out.
+    size_t rows = t.prompt_length + t.generated_length;
+    size_t logits = rows * static_cast<size_t>(config.vocab_size);
+    if (logits)
+      sink = sink + t.expected_logits[0] + t.expected_logits[logits - 1];
+    uint64_t state = yan_bundle_state_floats(b);
+    if (t.prefill_state && state)
+      sink = sink + t.prefill_state[0] + t.prefill_state[state - 1];
+    if (t.final_state && state)
+      sink = sink + t.final_state[0] + t.final_state[state - 1];
+    for (size_t k = 0; k < t.prompt_length; ++k)
+      sink = sink + static_cast<float>(t.prompt[k]);
+  }
+}
+
+void openWith(const uint8_t *data, size_t size, uint32_t flags, bool trusted) {
+  yan_bundle_open_options_t options = {};
+  options.flags = flags;
+  if (trusted) {
+    options.trusted_key_count = 1;
+    options.trusted_keys = &testKey();
+  }
+  yan_bundle_t *bundle = nullptr;
+  if (yan_status_t status =
+          yan_bundle_open_memory(data, size, &options, yan_allocator_system(), &bundle)) {
+    // Every refusal carries a message.
+    if (!*yan_status_message(status))
+      std::abort();
+    yan_status_free(status);
+    return;
+  }
+  exercise(bundle);
+  yan_bundle_release(bundle);
+}
+
+} // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  // The runtime needs 64-byte aligned bytes (weights are used in place); an
+  // exact-size allocation keeps ASan's redzone right after the last byte.
+  void *memory = nullptr;
+  if (posix_memalign(&memory, 64, size ? size : 1) != 0)
+    return 0;
+  uint8_t *copy = static_cast<uint8_t *>(memory);
+  if (size)
+    std::memcpy(copy, data, size);
+  openWith(copy, size, YAN_BUNDLE_OPEN_NO_CODE, false);
+  openWith(copy, size, YAN_BUNDLE_OPEN_NO_CODE, true);
+  openWith(copy, size, 0, false);
+  std::free(copy);
+  return 0;
+}
