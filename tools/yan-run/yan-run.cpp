@@ -305,6 +305,19 @@ int generate(const Options &o) {
     return !dump || std::fwrite(rows, sizeof(float) * static_cast<size_t>(vocab), count, dump) == count;
   };
 
+  // The prompt's logits are kept in memory (one row per position): refuse a
+  // prompt whose rows would not fit rather than fail to allocate them.
+  constexpr size_t kMaxPromptLogitsBytes = size_t(1) << 30;
+  if (n > kMaxPromptLogitsBytes / sizeof(float) / static_cast<size_t>(vocab)) {
+    if (dump)
+      std::fclose(dump);
+    std::fprintf(stderr,
+                 "yan-run: error: a %zu-token prompt needs %zu rows of %lld logits, more "
+                 "than yan-run's %zu-byte limit; give at most %zu tokens\n",
+                 n, n, static_cast<long long>(vocab), kMaxPromptLogitsBytes,
+                 kMaxPromptLogitsBytes / sizeof(float) / static_cast<size_t>(vocab));
+    return 1;
+  }
   std::vector<float> logits(n * static_cast<size_t>(vocab));
   double start = yan::tools::nowSeconds();
   yan_status_t status = yan_session_prefill(h.session, o.prompt.data(), n, logits.data());
