@@ -64,16 +64,18 @@ fi
 if [[ " $what " == *" tsan "* ]]; then
   t0=$(date +%s)
   configure build-tsan thread
-  ninja -C build-tsan -j "$jobs" yan-compiled-bundle-tests yan-run yan-dump yan-keygen >/dev/null
-  # Sessions on threads, thread pools of 1..N threads, one bundle shared.
+  ninja -C build-tsan -j "$jobs" yan-compiled-bundle-tests yan-learn-compiled-tests yan-run \
+    yan-dump yan-keygen >/dev/null
+  # Sessions on threads, thread pools of 1..N threads, one bundle shared;
+  # learn steps on thread pools.
   ctest --test-dir build-tsan --output-on-failure -j "$jobs" \
-    -R '^(compiled-tiny-bundle|yan-compiled-bundle-tests|e2e-.*)$'
+    -R '^(compiled-tiny-bundle|yan-compiled-bundle-tests|yan-learn-compiled-tests|e2e-.*)$'
   echo "sanitizer-ci: TSan tests passed in $(elapsed "$t0")"
 fi
 
 if [[ " $what " == *" fuzz "* ]]; then
   total=0
-  for fuzzer in fuzz-bundle fuzz-elf fuzz-checkpoint; do
+  for fuzzer in fuzz-bundle fuzz-elf fuzz-checkpoint fuzz-delta; do
     name=${fuzzer#fuzz-}
     work=build-asan/test/fuzz/work/$name
     rm -rf "$work" && mkdir -p "$work/corpus" "$work/artifacts"

@@ -12,6 +12,7 @@
 #include "signature.h"
 
 #include "bundle_generated.h"
+#include "yan/executable_abi.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/FileSystem.h"
@@ -140,6 +141,18 @@ Error checkContents(const BundleContents &c) {
   for (auto [i, image] : enumerate(c.codeImages)) {
     if (image.bytes.empty())
       return bundleError("code image " + Twine(i) + " (" + image.triple + ") is empty");
+    bool learns = false;
+    for (const BundleEntryPoint &entry : image.entries)
+      learns |= entry.index == YAN_ENTRY_LEARN;
+    if (learns != (c.learnPartitions > 0))
+      return bundleError("code image " + Twine(i) +
+                         (learns ? " has learn entries but the bundle has no "
+                                   "learn_partitions"
+                                 : " lacks the learn entries the bundle declares"));
+    if (c.learnPartitions > c.config.numPartitions)
+      return bundleError("learn_partitions " + Twine(c.learnPartitions) +
+                         " exceeds the " + Twine(c.config.numPartitions) +
+                         " partitions");
     for (const BundleEntryPoint &entry : image.entries)
       if (entry.maxTokens < 1)
         return bundleError("entry '" + entry.name + "' has max_tokens " +
@@ -289,7 +302,10 @@ flatbuffers::DetachedBuffer buildToc(const BundleContents &c,
   auto root = fb::CreateBundleDirect(b, c.schemaVersion, c.compilerVersion.c_str(), config,
                                      &segmentTable, &images, weightSegment, &weights, state,
                                      tests.empty() ? nullptr : &tests,
-                                     c.weightBytesPerToken);
+                                     c.weightBytesPerToken,
+                                     c.learnPartitions > 0
+                                         ? fb::CreateLearnInfo(b, c.learnPartitions)
+                                         : 0);
   fb::FinishBundleBuffer(b, root);
   return b.Release();
 }

@@ -92,6 +92,9 @@ struct BundleContents {
   std::vector<BundleTestVector> testVectors;
   /// Weight bytes one decode token reads (compiler/transforms/WeightTraffic).
   uint64_t weightBytesPerToken = 0;
+  /// M of the learn entries (yanc --learn-partitions); 0 when the code
+  /// images have no learn entries (--learn=off).
+  int64_t learnPartitions = 0;
   /// Only tests change this (to check that readers refuse other versions).
   uint32_t schemaVersion = YAN_BUNDLE_SCHEMA_VERSION;
   /// When set, the bundle is signed with this Ed25519 secret seed (header

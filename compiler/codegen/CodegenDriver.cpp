@@ -16,7 +16,7 @@ llvm::Expected<ModelLayout> lowerToLLVMDialect(mlir::ModuleOp module,
   mlir::PassManager loops(module.getContext());
   buildLowerToLoopsPipeline(loops, options.target.f32Lanes,
                             options.prefillMaxTokens,
-                            options.partitionAlignment);
+                            options.partitionAlignment, options.learn);
   if (failed(loops.run(module)))
     return llvm::createStringError("lowering the yan module to loops failed");
   if (llvm::Error err = takeLayout(module, layout))

@@ -3,6 +3,7 @@
 #define YAN_COMPILER_CODEGEN_CODEGENDRIVER_H
 
 #include "compiler/codegen/ModelLayout.h"
+#include "compiler/codegen/Pipeline.h"
 #include "targets/TargetDescription.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -15,6 +16,7 @@ struct CodegenOptions {
   /// Weight partitions start at multiples of this (the largest page size of
   /// the bundle's targets), so unrouted partitions' pages are never touched.
   int64_t partitionAlignment = 0;
+  LearnOptions learn;
 };
 
 /// Lowers a yan-level module (as the importer builds it) in place to the

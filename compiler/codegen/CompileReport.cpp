@@ -2,14 +2,18 @@
 #include "compiler/codegen/CompileReport.h"
 
 #include "llvm/Support/JSON.h"
+#include "yan/executable_abi.h"
 
 namespace yan {
 
 TargetFootprint footprintOf(const ResolvedTarget &target, const ModelLayout &layout,
                             int64_t codeBytes) {
-  TargetFootprint footprint{target, codeBytes, 0};
-  for (const EntryPointInfo &entry : layout.entries)
-    footprint.arenaBytes = std::max(footprint.arenaBytes, entry.arenaBytes);
+  TargetFootprint footprint{target, codeBytes, 0, 0};
+  for (const EntryPointInfo &entry : layout.entries) {
+    int64_t &arena = entry.index >= YAN_ENTRY_LEARN ? footprint.learnArenaBytes
+                                                    : footprint.arenaBytes;
+    arena = std::max(arena, entry.arenaBytes);
+  }
   return footprint;
 }
 
@@ -20,10 +24,11 @@ llvm::Error checkMemoryBudget(const CompileReport &report, int64_t budget) {
       return llvm::createStringError(
           llvm::inconvertibleErrorCode(),
           "the model needs %lld bytes on %s (weights %lld + arena %lld + "
-          "state %lld), more than --max-memory %lld",
+          "learn arena %lld + state %lld), more than --max-memory %lld",
           static_cast<long long>(needed), target.target.triple.c_str(),
           static_cast<long long>(report.weightBytes),
           static_cast<long long>(target.arenaBytes),
+          static_cast<long long>(target.learnArenaBytes),
           static_cast<long long>(report.stateBytes),
           static_cast<long long>(budget));
   }
@@ -40,6 +45,7 @@ void printReport(llvm::raw_ostream &os, const CompileReport &report, bool json) 
           {"cpu", t.target.cpu},
           {"code_bytes", t.codeBytes},
           {"arena_bytes", t.arenaBytes},
+          {"learn_arena_bytes", t.learnArenaBytes},
           {"memory_bytes", report.memoryBytes(t)}});
     llvm::json::Object root{
         {"parameters", s.parameters},
@@ -67,7 +73,8 @@ void printReport(llvm::raw_ostream &os, const CompileReport &report, bool json) 
     os << "bundle: " << report.bundleBytes << " bytes\n";
   for (const TargetFootprint &t : report.targets)
     os << t.target.triple << " (" << t.target.cpu << "): code " << t.codeBytes
-       << " bytes, arena " << t.arenaBytes << " bytes, memory per session "
+       << " bytes, arena " << t.arenaBytes << " bytes, learn arena "
+       << t.learnArenaBytes << " bytes, memory per session "
        << report.memoryBytes(t) << " bytes\n";
 }
 

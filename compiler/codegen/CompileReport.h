@@ -19,7 +19,10 @@ namespace yan {
 struct TargetFootprint {
   ResolvedTarget target;
   int64_t codeBytes = 0;
-  int64_t arenaBytes = 0; // the largest entry's plan
+  int64_t arenaBytes = 0; // the largest inference entry's plan
+  /// The learn entries' arena (0 without learning): allocated by a session
+  /// on its first learn call, in addition to the inference arena.
+  int64_t learnArenaBytes = 0;
 };
 
 struct CompileReport {
@@ -31,7 +34,7 @@ struct CompileReport {
 
   /// Weights + arena + state for `target`: what one session needs.
   int64_t memoryBytes(const TargetFootprint &target) const {
-    return weightBytes + target.arenaBytes + stateBytes;
+    return weightBytes + target.arenaBytes + target.learnArenaBytes + stateBytes;
   }
 };
 

@@ -57,9 +57,12 @@ llvm::Error takeLayout(ModuleOp module, ModelLayout &layout) {
     auto name = op.getAttrOfType<StringAttr>(kEntryAttr);
     if (!name)
       continue;
-    uint32_t index = name.getValue() == kPrefillEntry  ? YAN_ENTRY_PREFILL
-                     : name.getValue() == kDecodeEntry ? YAN_ENTRY_DECODE
-                                                       : YAN_ENTRY_COUNT;
+    uint32_t index = name.getValue() == kPrefillEntry    ? YAN_ENTRY_PREFILL
+                     : name.getValue() == kDecodeEntry  ? YAN_ENTRY_DECODE
+                     : name.getValue() == kLearnEntry   ? YAN_ENTRY_LEARN
+                     : name.getValue() == kLearnApplyEntry
+                         ? YAN_ENTRY_LEARN_APPLY
+                         : YAN_ENTRY_COUNT;
     if (index == YAN_ENTRY_COUNT)
       return llvm::createStringError("unknown entry point '" + name.getValue() + "'");
     EntryPointInfo &entry = layout.entries[index];
@@ -70,14 +73,23 @@ llvm::Error takeLayout(ModuleOp module, ModelLayout &layout) {
         op.getAttrOfType<IntegerAttr>(kStateFloatsAttr).getInt();
     layout.statsCounters =
         op.getAttrOfType<IntegerAttr>(kStatsCountersAttr).getInt();
-    ++found;
+    if (auto m = op.getAttrOfType<IntegerAttr>(mlir::yan::kLearnPartitionsAttr))
+      layout.learnPartitions = m.getInt();
+    found |= 1u << index;
     for (llvm::StringRef attr : {kEntryAttr, kMaxTokensAttr, kArenaBytesAttr,
-                                 kStateFloatsAttr, kStatsCountersAttr})
+                                 kStateFloatsAttr, kStatsCountersAttr,
+                                 mlir::yan::kLearnPartitionsAttr})
       op.removeAttr(attr);
   }
-  if (found != YAN_ENTRY_COUNT)
-    return llvm::createStringError("expected the prefill and decode entry points, found " +
-                 llvm::Twine(found));
+  // prefill and decode always; the two learn entries together or not at all.
+  unsigned forward = (1u << YAN_ENTRY_PREFILL) | (1u << YAN_ENTRY_DECODE);
+  unsigned learn = (1u << YAN_ENTRY_LEARN) | (1u << YAN_ENTRY_LEARN_APPLY);
+  if (found != forward && found != (forward | learn))
+    return llvm::createStringError(
+        "expected the prefill and decode entry points, optionally with both "
+        "learn entry points");
+  if ((found & learn) == 0)
+    layout.entries.resize(YAN_ENTRY_LEARN);
   for (llvm::StringRef attr : {"yan.model", kWeightBytesAttr.data()})
     module->removeAttr(attr);
   return llvm::Error::success();

@@ -20,7 +20,7 @@
 namespace yan {
 
 struct EntryPointInfo {
-  std::string name;   // "prefill", "decode"
+  std::string name;   // "prefill", "decode", "learn", "learn_apply"
   uint32_t index = 0; // yan_entry_index
   int64_t maxTokens = 0;
   int64_t arenaBytes = 0;
@@ -31,7 +31,8 @@ struct ModelLayout {
   int64_t stateFloats = 0;
   int64_t statsCounters = 0; // 2 * L * P (executable_abi.h)
   WeightLayout weights;
-  std::vector<EntryPointInfo> entries; // by index
+  std::vector<EntryPointInfo> entries; // by index; 2 without learning
+  int64_t learnPartitions = 0;         // M of the learn entry, 0 without
 };
 
 /// Reads weight placements and entry facts from a module after

@@ -47,9 +47,10 @@ createTargetMachine(const ResolvedTarget &target) {
   return machine;
 }
 
-/// One wrapper per entry point: unpacks yan_entry_args_v2 into the memref
+/// One wrapper per entry point: unpacks yan_entry_args_v3 into the memref
 /// descriptors (allocated, aligned, offset, size, stride) of the lowered
-/// function yan_<name>(weights, state, arena, tokens, logits).
+/// function yan_<name>(weights, state, arena, tokens, logits, stats, learn,
+/// optimizer_state, thread_index, thread_count, pool, barrier).
 llvm::Function *buildEntryWrapper(llvm::Module &module,
                                   const EntryPointInfo &entry,
                                   const ModelLayout &layout) {
@@ -60,9 +61,9 @@ llvm::Function *buildEntryWrapper(llvm::Module &module,
   llvm::Type *ptr = llvm::PointerType::getUnqual(context);
   llvm::Type *i64 = llvm::Type::getInt64Ty(context);
   llvm::Type *i32 = llvm::Type::getInt32Ty(context);
-  // yan_entry_args_v2, field by field.
+  // yan_entry_args_v3, field by field.
   auto *argsType = llvm::StructType::get(
-      context, {ptr, ptr, ptr, ptr, i64, ptr, ptr, i64, i64, ptr, ptr});
+      context, {ptr, ptr, ptr, ptr, i64, ptr, ptr, ptr, ptr, i64, i64, ptr, ptr});
   auto *wrapper = llvm::Function::Create(
       llvm::FunctionType::get(i32, {ptr}, false),
       llvm::GlobalValue::InternalLinkage, "yan_entry_" + entry.name, module);
@@ -74,8 +75,9 @@ llvm::Function *buildEntryWrapper(llvm::Module &module,
   };
   llvm::Value *weights = field(0), *state = field(1), *arena = field(2),
               *tokens = field(3), *count = field(4), *logits = field(5),
-              *stats = field(6), *threadIndex = field(7),
-              *threadCount = field(8), *pool = field(9), *barrier = field(10);
+              *stats = field(6), *learn = field(7), *optimizerState = field(8),
+              *threadIndex = field(9), *threadCount = field(10),
+              *pool = field(11), *barrier = field(12);
   llvm::SmallVector<llvm::Value *> operands;
   auto descriptor = [&](llvm::Value *base, llvm::Value *size) {
     operands.append({base, base, b.getInt64(0), size, b.getInt64(1)});
@@ -86,6 +88,10 @@ llvm::Function *buildEntryWrapper(llvm::Module &module,
   descriptor(tokens, count);
   descriptor(logits, b.CreateMul(count, b.getInt64(layout.vocabSize)));
   descriptor(stats, b.getInt64(layout.statsCounters));
+  descriptor(learn, b.getInt64(YAN_LEARN_PARAM_COUNT));
+  // The optimizer state's length depends on the optimizer; the generated
+  // code indexes it within 6*F*D floats (executable_abi.h).
+  descriptor(optimizerState, b.getInt64(0));
   operands.append({threadIndex, threadCount, b.CreatePtrToInt(pool, i64), barrier});
   b.CreateCall(impl, operands);
   b.CreateRet(b.getInt32(0));
@@ -98,14 +104,18 @@ llvm::Error addAbiSurface(llvm::Module &module, const ModelLayout &layout) {
     if (!function.isDeclaration())
       function.setLinkage(llvm::GlobalValue::InternalLinkage);
 
-  llvm::SmallVector<llvm::Constant *> wrappers;
+  // Always YAN_ENTRY_COUNT slots; the learn slots are NULL in an image
+  // compiled without learning.
+  llvm::Type *ptr = llvm::PointerType::getUnqual(context);
+  llvm::SmallVector<llvm::Constant *> wrappers(
+      YAN_ENTRY_COUNT,
+      llvm::ConstantPointerNull::get(llvm::PointerType::getUnqual(context)));
   for (const EntryPointInfo &entry : layout.entries) {
     llvm::Function *wrapper = buildEntryWrapper(module, entry, layout);
     if (!wrapper)
       return llvm::createStringError("lowered module lacks @yan_" + entry.name);
-    wrappers.push_back(wrapper);
+    wrappers[entry.index] = wrapper;
   }
-  llvm::Type *ptr = llvm::PointerType::getUnqual(context);
   llvm::Type *i32 = llvm::Type::getInt32Ty(context);
   auto *tableType = llvm::ArrayType::get(ptr, wrappers.size());
   auto *entries = new llvm::GlobalVariable(

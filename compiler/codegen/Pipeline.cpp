@@ -1,6 +1,7 @@
 //===- Pipeline.cpp - yan -> LLVM dialect ---------------------------------===//
 #include "compiler/codegen/Pipeline.h"
 
+#include "compiler/autodiff/Passes.h"
 #include "compiler/lowering/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
@@ -15,13 +16,20 @@ namespace yan {
 
 void buildLowerToLoopsPipeline(OpPassManager &pm, unsigned f32Lanes,
                                int64_t prefillMaxTokens,
-                               int64_t partitionAlignment) {
+                               int64_t partitionAlignment,
+                               const LearnOptions &learn) {
   LayoutWeightsOptions layout;
   layout.partitionAlignment = partitionAlignment;
   pm.addPass(createLayoutWeights(layout));
+  if (learn.enabled) {
+    BuildLearnOptions build;
+    build.learnPartitions = learn.partitions;
+    pm.addPass(createBuildLearn(build));
+  }
   LowerToLoopsOptions lowering;
   lowering.vectorWidth = f32Lanes;
   lowering.prefillMaxTokens = prefillMaxTokens;
+  lowering.learnMaxTokens = learn.maxTokens;
   pm.addPass(createLowerToLoops(lowering));
   pm.addPass(createExpandMath());
   pm.addPass(createCanonicalizerPass());

@@ -6,11 +6,20 @@
 
 namespace yan {
 
-/// yan entry points -> loops over runtime buffers (layout, lowering, math
-/// expansion, cleanup). After it, entry functions carry their metadata.
+/// The compiled local-update graph (docs/learning.md).
+struct LearnOptions {
+  bool enabled = false;
+  int64_t partitions = 0; // M; 0: the model's k
+  int64_t maxTokens = 128; // longest sample
+};
+
+/// yan entry points -> loops over runtime buffers (layout, the learn graph
+/// when enabled, lowering, math expansion, cleanup). After it, entry
+/// functions carry their metadata.
 void buildLowerToLoopsPipeline(mlir::OpPassManager &pm, unsigned f32Lanes,
                                int64_t prefillMaxTokens,
-                               int64_t partitionAlignment);
+                               int64_t partitionAlignment,
+                               const LearnOptions &learn = {});
 
 /// Loops over memrefs -> the LLVM dialect (upstream conversions only).
 void buildLoopsToLLVMPipeline(mlir::OpPassManager &pm);

@@ -22,6 +22,9 @@ namespace yan {
 /// Names of the entry points the importer creates.
 inline constexpr llvm::StringLiteral kPrefillEntry = "prefill";
 inline constexpr llvm::StringLiteral kDecodeEntry = "decode";
+/// The learn graph and its optimizer step (compiler/autodiff, lowering).
+inline constexpr llvm::StringLiteral kLearnEntry = "learn";
+inline constexpr llvm::StringLiteral kLearnApplyEntry = "learn_apply";
 
 /// Builds and verifies the module. `source` names the checkpoint in
 /// locations. Returns null after reporting through the context's diagnostic

@@ -168,4 +168,90 @@ void KernelEmitter::dotRows(const Access &matrix,
   forLoop(mainEnd, rowEnd, 1, [&](Value row) { blockOf(row, 1); });
 }
 
+Value KernelEmitter::sigmoid(Value x) {
+  Value one = f32(1.0f);
+  if (auto vec = dyn_cast<VectorType>(x.getType()))
+    one = b.create<vector::BroadcastOp>(loc, vec, one);
+  Value e = b.create<math::ExpOp>(loc, b.create<arith::NegFOp>(loc, x));
+  return b.create<arith::DivFOp>(loc, one, b.create<arith::AddFOp>(loc, one, e));
+}
+
+Value KernelEmitter::siluGrad(Value x) {
+  Value s = sigmoid(x);
+  Value one = f32(1.0f);
+  Value inner = b.create<arith::AddFOp>(
+      loc, one,
+      b.create<arith::MulFOp>(loc, x, b.create<arith::SubFOp>(loc, one, s)));
+  return b.create<arith::MulFOp>(loc, s, inner);
+}
+
+void KernelEmitter::accumulateInputBlock(const Access &output, Value o,
+                                    function_ref<Access(Value)> inputOf,
+                                    Value r0, int64_t block,
+                                    function_ref<Value(Value, Value)> coef,
+                                    Value colBegin, Value colEnd) {
+  int64_t width = vectorWidth;
+  auto vecType = VectorType::get({width}, b.getF32Type());
+  SmallVector<Access> inputs;
+  SmallVector<Value> coefs, coefVecs;
+  for (int64_t i = 0; i < block; ++i) {
+    Value r = i == 0 ? r0 : b.create<arith::AddIOp>(loc, r0, index(i)).getResult();
+    inputs.push_back(inputOf(r));
+    coefs.push_back(coef(o, r));
+    coefVecs.push_back(b.create<vector::BroadcastOp>(loc, vecType, coefs.back()));
+  }
+  Value length = b.create<arith::SubIOp>(loc, colEnd, colBegin);
+  Value mainEnd = b.create<arith::AddIOp>(
+      loc, colBegin,
+      b.create<arith::MulIOp>(
+          loc, b.create<arith::DivUIOp>(loc, length, index(width)),
+          index(width)));
+  auto outIndices = [&](Value c) {
+    SmallVector<Value> at(output.leading);
+    at.push_back(c);
+    return at;
+  };
+  forLoop(colBegin, mainEnd, width, [&](Value c) {
+    Value acc = b.create<vector::LoadOp>(loc, vecType, output.memref, outIndices(c));
+    for (int64_t i = 0; i < block; ++i)
+      acc = mulAdd(coefVecs[i], loadVectorF32(inputs[i], {c}), acc);
+    b.create<vector::StoreOp>(loc, acc, output.memref, outIndices(c));
+  });
+  forLoop(mainEnd, colEnd, 1, [&](Value c) {
+    Value acc = b.create<memref::LoadOp>(loc, output.memref, outIndices(c));
+    for (int64_t i = 0; i < block; ++i)
+      acc = mulAdd(coefs[i], loadF32(inputs[i], {c}), acc);
+    b.create<memref::StoreOp>(loc, acc, output.memref, outIndices(c));
+  });
+}
+
+void KernelEmitter::accumulateRows(function_ref<Access(Value)> outputOf,
+                                   Value outBegin, Value outEnd,
+                                   function_ref<Access(Value)> inputOf,
+                                   Value numInputs,
+                                   function_ref<Value(Value, Value)> coef,
+                                   Value colBegin, Value colEnd,
+                                   bool inputsOuter) {
+  Value blocks = b.create<arith::DivUIOp>(loc, numInputs, index(accumulateBlock));
+  Value mainEnd = b.create<arith::MulIOp>(loc, blocks, index(accumulateBlock));
+  auto overInputs = [&](function_ref<void(Value r0, int64_t block)> body) {
+    forLoop(index(0), mainEnd, accumulateBlock,
+            [&](Value r0) { body(r0, accumulateBlock); });
+    forLoop(mainEnd, numInputs, 1, [&](Value r) { body(r, 1); });
+  };
+  auto one = [&](Value o, Value r0, int64_t block) {
+    accumulateInputBlock(outputOf(o), o, inputOf, r0, block, coef, colBegin,
+                         colEnd);
+  };
+  if (inputsOuter) {
+    overInputs([&](Value r0, int64_t block) {
+      forLoop(outBegin, outEnd, 1, [&](Value o) { one(o, r0, block); });
+    });
+  } else {
+    forLoop(outBegin, outEnd, 1, [&](Value o) {
+      overInputs([&](Value r0, int64_t block) { one(o, r0, block); });
+    });
+  }
+}
+
 } // namespace yan

@@ -48,6 +48,9 @@ public:
   void store(mlir::Value value, mlir::Value memref, mlir::ValueRange indices);
 
   mlir::Value silu(mlir::Value x);
+  mlir::Value sigmoid(mlir::Value x);
+  /// d silu(x) / dx = sigmoid(x) * (1 + x * (1 - sigmoid(x))).
+  mlir::Value siluGrad(mlir::Value x);
   /// a * x + acc, contractible to one FMA.
   mlir::Value mulAdd(mlir::Value a, mlir::Value x, mlir::Value acc);
   /// Adds with reassociation allowed, so reductions can be vectorized.
@@ -70,7 +73,33 @@ public:
                                        mlir::Value dot)>
                    epilogue);
 
+  /// The transposed product the backward pass is made of: for output rows
+  /// o in [outBegin, outEnd) and columns c in [colBegin, colEnd)
+  ///   outputOf(o)[c] += sum_{r in [0, numInputs)} coef(o, r) * inputOf(r)[c]
+  /// (f32 outputs, inputs of any weight type). Input rows go
+  /// `accumulateBlock` at a time, so an output vector is loaded and stored
+  /// once per block; within
+  /// an element the sum runs in r order, so a result does not depend on how
+  /// outputs or columns are split among threads. `inputsOuter`: input blocks
+  /// in the outer loop (a weight matrix as input streams once while the
+  /// outputs stay in cache); otherwise outputs outer (each output row, e.g.
+  /// a weight-gradient row, is finished before the next).
+  void accumulateRows(llvm::function_ref<Access(mlir::Value o)> outputOf,
+                      mlir::Value outBegin, mlir::Value outEnd,
+                      llvm::function_ref<Access(mlir::Value r)> inputOf,
+                      mlir::Value numInputs,
+                      llvm::function_ref<mlir::Value(mlir::Value o,
+                                                     mlir::Value r)>
+                          coef,
+                      mlir::Value colBegin, mlir::Value colEnd,
+                      bool inputsOuter);
+
+  unsigned lanes() const { return vectorWidth; }
+
   static constexpr int64_t rowBlock = 4;
+  /// Input rows per output load/store in accumulateRows (the transposed
+  /// product is bound by the output traffic, not by FMAs).
+  static constexpr int64_t accumulateBlock = 8;
 
   mlir::OpBuilder &builder() { return b; }
   mlir::Location location() const { return loc; }
@@ -80,6 +109,13 @@ private:
                    int64_t block, int64_t cols,
                    llvm::function_ref<void(mlir::Value, mlir::Value)> epilogue);
   mlir::Value widen(mlir::Value value);
+  void accumulateInputBlock(const Access &output, mlir::Value o,
+                       llvm::function_ref<Access(mlir::Value r)> inputOf,
+                       mlir::Value r0, int64_t block,
+                       llvm::function_ref<mlir::Value(mlir::Value o,
+                                                      mlir::Value r)>
+                           coef,
+                       mlir::Value colBegin, mlir::Value colEnd);
 
   mlir::OpBuilder &b;
   mlir::Location loc;

@@ -12,9 +12,7 @@
 // barrier separates steps whose inputs another thread wrote.
 //
 //===----------------------------------------------------------------------===//
-#include "compiler/lowering/ArenaPlanner.h"
-#include "compiler/lowering/KernelEmitter.h"
-#include "compiler/lowering/Passes.h"
+#include "compiler/lowering/EntryLowering.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -27,87 +25,9 @@ namespace yan {
 #define GEN_PASS_DEF_LOWERTOLOOPS
 #include "compiler/lowering/Passes.h.inc"
 
-namespace {
+namespace detail {
 
 namespace y = mlir::yan;
-
-struct FfnBuffers;
-
-/// Lowers one entry point.
-class EntryLowering {
-public:
-  EntryLowering(func::FuncOp source, int64_t maxTokens, unsigned vectorWidth)
-      : source(source), builder(source), loc(source.getLoc()),
-        kernels(builder, loc, vectorWidth), maxTokens(maxTokens) {}
-
-  LogicalResult run();
-
-private:
-  LogicalResult checkSignature();
-  LogicalResult countRouting();
-  void createFunction();
-  LogicalResult mapState();
-  LogicalResult lowerOp(Operation *op);
-
-  // Buffers.
-  Value arenaBuffer(Type tensorType);
-  Value temporary(ArrayRef<int64_t> shape, Type element, int64_t &offset);
-  Value weightView(y::WeightRefOp op);
-  Value bufferFor(Value result);
-  Value buffer(Value tensor) { return buffers.lookup(tensor); }
-
-  // Threads.
-  void serial(function_ref<void()> body);
-  void barrier();
-  /// This thread's share [begin, end) of `rows` rows.
-  std::pair<Value, Value> share(int64_t rows);
-  /// stats[offset + partition] += 1 (partition: i32 or index).
-  void bumpStat(int64_t offset, Value partition);
-
-  // Kernels.
-  void rmsNormRow(const Access &x, Value weight, Value out, Value outRow,
-                  int64_t width, float eps);
-  void matmulTransposed(Value x, Value weight, Value out, int64_t rows,
-                        int64_t cols);
-  void lowerEmbed(y::EmbedOp op);
-  void lowerRmsNorm(y::RmsNormOp op);
-  void lowerLinear(y::LinearOp op);
-  void lowerAdd(arith::AddFOp op);
-  void lowerMcsd(y::McsdOp op);
-  void lowerRouter(y::RouterOp op);
-  void lowerPartitionedFfn(y::PartitionedFfnOp op);
-  FfnBuffers ffnBuffers(y::PartitionedFfnOp op);
-  void partitionProduct(const FfnBuffers &f, Value p, Value count, Value gated,
-                        Value out, function_ref<Value(Value)> inputRow,
-                        function_ref<Value(Value)> alphaOf,
-                        function_ref<Value(Value)> tokenOf);
-  void ffnTokenByToken(y::PartitionedFfnOp op, Value out);
-  void ffnGrouped(y::PartitionedFfnOp op, Value out);
-  void lowerLmHead(y::LmHeadOp op);
-
-  int64_t dimOf(Value tensor, unsigned i) {
-    return cast<RankedTensorType>(tensor.getType()).getDimSize(i);
-  }
-
-  func::FuncOp source;
-  func::FuncOp entry;
-  OpBuilder builder;
-  Location loc;
-  KernelEmitter kernels;
-  int64_t maxTokens;
-  ArenaPlanner arena;
-
-  Value weightsArg, stateArg, arenaArg, tokensArg, logitsArg, statsArg;
-  Value threadIndex, threadCount, poolArg, barrierArg;
-  Value numTokens; // index
-  bool dynamicTokens = false;
-  DenseMap<Value, Value> buffers;
-  DenseMap<Value, int64_t> arenaOffsets; // values living in the arena
-  DenseMap<Value, Operation *> lastUse;
-  int64_t stateFloats = 0;
-  // Routing statistics: layer l of numLayers has numPartitions partitions.
-  int64_t numLayers = 0, numPartitions = 0, layer = 0;
-};
 
 LogicalResult EntryLowering::checkSignature() {
   FunctionType type = source.getFunctionType();
@@ -157,7 +77,8 @@ void EntryLowering::createFunction() {
   auto type = builder.getFunctionType(
       {dynamic(i8), dynamic(builder.getF32Type()), dynamic(i8),
        dynamic(builder.getI32Type()), dynamic(builder.getF32Type()),
-       dynamic(i64), index, index, i64, barrierType},
+       dynamic(i64), dynamic(builder.getF64Type()),
+       dynamic(builder.getF32Type()), index, index, i64, barrierType},
       {});
   entry = builder.create<func::FuncOp>(
       loc, ("yan_" + source.getSymName()).str(), type);
@@ -169,13 +90,28 @@ void EntryLowering::createFunction() {
   tokensArg = block->getArgument(3);
   logitsArg = block->getArgument(4);
   statsArg = block->getArgument(5);
-  threadIndex = block->getArgument(6);
-  threadCount = block->getArgument(7);
-  poolArg = block->getArgument(8);
-  barrierArg = block->getArgument(9);
+  learnArg = block->getArgument(6);
+  optimizerStateArg = block->getArgument(7);
+  threadIndex = block->getArgument(8);
+  threadCount = block->getArgument(9);
+  poolArg = block->getArgument(10);
+  barrierArg = block->getArgument(11);
 
   auto tokensType = cast<RankedTensorType>(source.getArgument(0).getType());
-  if (tokensType.isDynamicDim(0)) {
+  if (learning) {
+    // The sample's N tokens: the forward runs over the first N-1, the
+    // targets are the last N-1 (a view starting at token 1).
+    dynamicTokens = true;
+    numTokens = builder.create<arith::SubIOp>(
+        loc, builder.create<memref::DimOp>(loc, tokensArg, 0), kernels.index(1));
+    auto targetsType = MemRefType::get(
+        {ShapedType::kDynamic}, builder.getI32Type(),
+        StridedLayoutAttr::get(builder.getContext(), 1, {1}));
+    buffers[source.getArgument(1)] = builder.create<memref::ReinterpretCastOp>(
+        loc, targetsType, tokensArg, builder.getIndexAttr(1),
+        ArrayRef<OpFoldResult>{numTokens},
+        ArrayRef<OpFoldResult>{builder.getIndexAttr(1)});
+  } else if (tokensType.isDynamicDim(0)) {
     dynamicTokens = true;
     numTokens = builder.create<memref::DimOp>(loc, tokensArg, 0);
   } else {
@@ -340,15 +276,16 @@ void EntryLowering::barrier() {
   builder.create<func::CallIndirectOp>(loc, barrierArg, ValueRange{poolArg});
 }
 
-std::pair<Value, Value> EntryLowering::share(int64_t rows) {
-  // ceil(blocks / threads) whole row blocks per thread, so every share starts
-  // at a multiple of the row block.
+std::pair<Value, Value> EntryLowering::share(int64_t rows,
+                                             int64_t granularity) {
+  // ceil(blocks / threads) whole blocks per thread, so every share starts
+  // at a multiple of the granularity.
   KernelEmitter &k = kernels;
-  int64_t blocks = (rows + KernelEmitter::rowBlock - 1) / KernelEmitter::rowBlock;
+  int64_t blocks = (rows + granularity - 1) / granularity;
   Value perThread = builder.create<arith::CeilDivUIOp>(loc, k.index(blocks),
                                                        threadCount);
   Value perThreadRows = builder.create<arith::MulIOp>(
-      loc, perThread, k.index(KernelEmitter::rowBlock));
+      loc, perThread, k.index(granularity));
   Value begin = builder.create<arith::MinUIOp>(
       loc, builder.create<arith::MulIOp>(loc, threadIndex, perThreadRows),
       k.index(rows));
@@ -466,7 +403,11 @@ void EntryLowering::lowerMcsd(y::McsdOp op) {
   // the state buffers can be read once and written once, in place.
   KernelEmitter &k = kernels;
   Value u = buffer(op.getU()), v = buffer(op.getV()), q = buffer(op.getQ());
+  // The start state comes from h/u_hist and the final state goes to the
+  // results' buffers: the same state view (in place) in prefill/decode,
+  // separate buffers in the learn graph, which must not advance the state.
   Value h = buffer(op.getH()), hist = buffer(op.getUHist());
+  Value hOut = bufferFor(op.getHOut()), histOut = bufferFor(op.getUHistOut());
   Value m = bufferFor(op.getM());
   int64_t hidden = dimOf(op.getH(), 0);
   int64_t channels = op.getNumChannels();
@@ -510,10 +451,10 @@ void EntryLowering::lowerMcsd(y::McsdOp op) {
                 next.push_back(carried[j]);
               return next;
             });
-        builder.create<memref::StoreOp>(loc, last[0], h, i);
+        builder.create<memref::StoreOp>(loc, last[0], hOut, i);
         for (int64_t j = 1; j < window; ++j)
           builder.create<memref::StoreOp>(
-              loc, last[j], hist, ValueRange{k.index(window - 1 - j), i});
+              loc, last[j], histOut, ValueRange{k.index(window - 1 - j), i});
       });
     }
   });
@@ -579,7 +520,8 @@ void EntryLowering::lowerRouter(y::RouterOp op) {
             });
         k.store(best[1], indices, {t, j});
         k.store(best[0], alphas, {t, j});
-        bumpStat(statsOffset, best[1]);
+        if (countStats)
+          bumpStat(statsOffset, best[1]);
       });
       // softmax over the picked logits; the first pick is the largest.
       Value largest = builder.create<memref::LoadOp>(
@@ -692,25 +634,14 @@ void EntryLowering::ffnTokenByToken(y::PartitionedFfnOp op, Value out) {
 /// with any tokens is multiplied once, as a GEMM over its gathered rows, and
 /// the result is scatter-added back with the routing weights. Partitions no
 /// token routed to are skipped and their weights never read.
-void EntryLowering::ffnGrouped(y::PartitionedFfnOp op, Value out) {
+Value EntryLowering::loadIndex(Value memref, ValueRange at) {
+  Value v = builder.create<memref::LoadOp>(loc, memref, at);
+  return builder.create<arith::IndexCastOp>(loc, builder.getIndexType(), v);
+}
+
+void EntryLowering::groupPairs(Value indices, int64_t partitions,
+                               int64_t active, Value starts, Value pairs) {
   KernelEmitter &k = kernels;
-  FfnBuffers f = ffnBuffers(op);
-  Value indices = f.indices, alphas = f.alphas;
-  int64_t partitions = f.partitions, active = f.active;
-  int64_t pairs = maxTokens * active;
-  Type index = builder.getIndexType();
-  int64_t startsOffset, rowsOffset, weightsOffset, gatedOffset;
-  Value starts = temporary({partitions + 1}, builder.getI64Type(), startsOffset);
-  Value rows = temporary({pairs}, builder.getI32Type(), rowsOffset);
-  Value rowWeights = temporary({pairs}, builder.getF32Type(), weightsOffset);
-  Value gated =
-      temporary({maxTokens, f.ffnSize}, builder.getF32Type(), gatedOffset);
-  // The stats counter of this layer's grouped multiplications.
-  int64_t statsOffset = numLayers * numPartitions + (layer - 1) * numPartitions;
-  auto loadIndex = [&](Value memref, ValueRange at) -> Value {
-    Value v = builder.create<memref::LoadOp>(loc, memref, at);
-    return builder.create<arith::IndexCastOp>(loc, index, v);
-  };
   auto storeIndex = [&](Value v, Value memref, ValueRange at) {
     Type element = cast<MemRefType>(memref.getType()).getElementType();
     k.store(builder.create<arith::IndexCastOp>(loc, element, v), memref, at);
@@ -718,53 +649,76 @@ void EntryLowering::ffnGrouped(y::PartitionedFfnOp op, Value out) {
   auto plusOne = [&](Value i) {
     return builder.create<arith::AddIOp>(loc, i, k.index(1)).getResult();
   };
+  // starts[p + 1] = pairs routed to p; prefix sums make [starts[p],
+  // starts[p + 1]) partition p's range of pairs.
+  k.forLoop(k.index(0), k.index(partitions + 1), 1,
+            [&](Value p) { storeIndex(k.index(0), starts, {p}); });
+  k.forLoop(k.index(0), numTokens, 1, [&](Value t) {
+    k.forLoop(k.index(0), k.index(active), 1, [&](Value j) {
+      Value slot = plusOne(loadIndex(indices, {t, j}));
+      storeIndex(plusOne(loadIndex(starts, {slot})), starts, {slot});
+    });
+  });
+  k.forLoop(k.index(1), k.index(partitions + 1), 1, [&](Value p) {
+    Value previous =
+        loadIndex(starts, {builder.create<arith::SubIOp>(loc, p, k.index(1))});
+    storeIndex(builder.create<arith::AddIOp>(loc, previous,
+                                             loadIndex(starts, {p})),
+               starts, {p});
+  });
+  // Fill, position order kept within a partition; cursor[p] walks p's range.
+  int64_t cursorOffset;
+  Value cursor = temporary({partitions}, builder.getI64Type(), cursorOffset);
+  k.forLoop(k.index(0), k.index(partitions), 1, [&](Value p) {
+    storeIndex(loadIndex(starts, {p}), cursor, {p});
+  });
+  k.forLoop(k.index(0), numTokens, 1, [&](Value t) {
+    k.forLoop(k.index(0), k.index(active), 1, [&](Value j) {
+      Value p = loadIndex(indices, {t, j});
+      Value position = loadIndex(cursor, {p});
+      Value pair = builder.create<arith::AddIOp>(
+          loc, builder.create<arith::MulIOp>(loc, t, k.index(active)), j);
+      storeIndex(pair, pairs, {position});
+      storeIndex(plusOne(position), cursor, {p});
+    });
+  });
+  arena.release(cursorOffset);
+}
 
+/// Prefill: tokens grouped by partition. A counting sort lists, for every
+/// partition, the (token, pick) pairs routed to it; then each partition
+/// with any tokens is multiplied once, as a GEMM over its gathered rows, and
+/// the result is scatter-added back with the routing weights. Partitions no
+/// token routed to are skipped and their weights never read.
+void EntryLowering::ffnGrouped(y::PartitionedFfnOp op, Value out) {
+  KernelEmitter &k = kernels;
+  FfnBuffers f = ffnBuffers(op);
+  int64_t partitions = f.partitions, active = f.active;
+  int64_t startsOffset, pairsOffset, gatedOffset;
+  Value starts, pairs;
+  Value gated =
+      temporary({maxTokens, f.ffnSize}, builder.getF32Type(), gatedOffset);
+  // The stats counter of this layer's grouped multiplications.
+  int64_t statsOffset = numLayers * numPartitions + (layer - 1) * numPartitions;
+  auto plusOne = [&](Value i) {
+    return builder.create<arith::AddIOp>(loc, i, k.index(1)).getResult();
+  };
+  starts = temporary({partitions + 1}, builder.getI64Type(), startsOffset);
+  pairs = temporary({maxTokens * active}, builder.getI32Type(), pairsOffset);
   serial([&] {
-    // starts[p + 1] = pairs routed to p; prefix sums make [starts[p],
-    // starts[p + 1]) partition p's range of rows/rowWeights.
-    k.forLoop(k.index(0), k.index(partitions + 1), 1,
-              [&](Value p) { storeIndex(k.index(0), starts, {p}); });
-    k.forLoop(k.index(0), numTokens, 1, [&](Value t) {
-      k.forLoop(k.index(0), k.index(active), 1, [&](Value j) {
-        Value slot = plusOne(loadIndex(indices, {t, j}));
-        storeIndex(plusOne(loadIndex(starts, {slot})), starts, {slot});
-      });
-    });
-    k.forLoop(k.index(1), k.index(partitions + 1), 1, [&](Value p) {
-      Value previous =
-          loadIndex(starts, {builder.create<arith::SubIOp>(loc, p, k.index(1))});
-      storeIndex(builder.create<arith::AddIOp>(loc, previous,
-                                               loadIndex(starts, {p})),
-                 starts, {p});
-    });
-    // Fill, token order kept within a partition; cursor[p] walks p's range.
-    int64_t cursorOffset;
-    Value cursor = temporary({partitions}, builder.getI64Type(), cursorOffset);
-    k.forLoop(k.index(0), k.index(partitions), 1, [&](Value p) {
-      storeIndex(loadIndex(starts, {p}), cursor, {p});
-    });
-    k.forLoop(k.index(0), numTokens, 1, [&](Value t) {
-      k.forLoop(k.index(0), k.index(active), 1, [&](Value j) {
-        Value p = loadIndex(indices, {t, j});
-        Value position = loadIndex(cursor, {p});
-        storeIndex(t, rows, {position});
-        k.store(builder.create<memref::LoadOp>(loc, alphas, ValueRange{t, j}),
-                rowWeights, {position});
-        storeIndex(plusOne(position), cursor, {p});
-      });
-    });
-    arena.release(cursorOffset);
+    groupPairs(f.indices, partitions, active, starts, pairs);
     // One grouped multiplication per partition that any token routed to.
-    k.forLoop(k.index(0), k.index(partitions), 1, [&](Value p) {
-      Value count = builder.create<arith::SubIOp>(
-          loc, loadIndex(starts, {plusOne(p)}), loadIndex(starts, {p}));
-      Value used = builder.create<arith::CmpIOp>(
-          loc, arith::CmpIPredicate::ugt, count, k.index(0));
-      auto ifOp = builder.create<scf::IfOp>(loc, used, false);
-      OpBuilder::InsertionGuard guard(builder);
-      builder.setInsertionPointToStart(&ifOp.getThenRegion().front());
-      bumpStat(statsOffset, p);
-    });
+    if (countStats)
+      k.forLoop(k.index(0), k.index(partitions), 1, [&](Value p) {
+        Value count = builder.create<arith::SubIOp>(
+            loc, loadIndex(starts, {plusOne(p)}), loadIndex(starts, {p}));
+        Value used = builder.create<arith::CmpIOp>(
+            loc, arith::CmpIPredicate::ugt, count, k.index(0));
+        auto ifOp = builder.create<scf::IfOp>(loc, used, false);
+        OpBuilder::InsertionGuard guard(builder);
+        builder.setInsertionPointToStart(&ifOp.getThenRegion().front());
+        bumpStat(statsOffset, p);
+      });
   });
   barrier();
 
@@ -779,20 +733,26 @@ void EntryLowering::ffnGrouped(y::PartitionedFfnOp op, Value out) {
     auto ifOp = builder.create<scf::IfOp>(loc, used, false);
     OpBuilder::InsertionGuard guard(builder);
     builder.setInsertionPointToStart(&ifOp.getThenRegion().front());
-    auto pair = [&](Value r) {
-      return builder.create<arith::AddIOp>(loc, begin, r).getResult();
+    auto pairOf = [&](Value r) {
+      return loadIndex(pairs, {builder.create<arith::AddIOp>(loc, begin, r)});
     };
-    auto token = [&](Value r) { return loadIndex(rows, {pair(r)}); };
+    auto token = [&](Value r) {
+      return builder.create<arith::DivUIOp>(loc, pairOf(r), k.index(active))
+          .getResult();
+    };
     partitionProduct(
         f, p, count, gated, out, token,
         [&](Value r) {
-          return builder.create<memref::LoadOp>(loc, rowWeights, pair(r)).getResult();
+          Value pair = pairOf(r);
+          Value t = builder.create<arith::DivUIOp>(loc, pair, k.index(active));
+          Value j = builder.create<arith::RemUIOp>(loc, pair, k.index(active));
+          return builder.create<memref::LoadOp>(loc, f.alphas, ValueRange{t, j})
+              .getResult();
         },
         token);
   });
   arena.release(gatedOffset);
-  arena.release(weightsOffset);
-  arena.release(rowsOffset);
+  arena.release(pairsOffset);
   arena.release(startsOffset);
 }
 
@@ -838,13 +798,21 @@ LogicalResult EntryLowering::lowerOp(Operation *op) {
       })
       .Case([&](y::LmHeadOp o) { return step([&] { lowerLmHead(o); }); })
       .Case([&](func::ReturnOp) { return success(); })
-      .Default([&](Operation *other) {
+      .Default([&](Operation *other) -> LogicalResult {
+        if (learning)
+          return lowerGradientOp(other);
         return other->emitOpError("cannot be lowered in a forward entry point");
       });
 }
 
 LogicalResult EntryLowering::run() {
-  if (failed(checkSignature()) || failed(countRouting()))
+  learning = source->hasAttr(y::kLearnPartitionsAttr);
+  countStats = !learning;
+  if (learning)
+    learnPartitions =
+        source->getAttrOfType<IntegerAttr>(y::kLearnPartitionsAttr).getInt();
+  if (failed(learning ? success() : checkSignature()) ||
+      failed(countRouting()))
     return failure();
   for (auto weight : source->getParentOfType<ModuleOp>().getOps<y::WeightOp>())
     if (!weight->hasAttr(kWeightOffsetAttr) ||
@@ -852,17 +820,19 @@ LogicalResult EntryLowering::run() {
       return weight.emitOpError("has no yan.offset: run -yan-layout-weights "
                                 "first");
   createFunction();
-  if (failed(mapState()))
+  if (failed(learning ? mapLearnArguments() : mapState()))
     return entry.erase(), failure();
 
   Block &body = source.getBody().front();
   for (Operation &op : body)
     for (Value operand : op.getOperands())
       lastUse[operand] = &op;
+  scf::IfOp backward;
   for (Operation &op : body) {
     if (failed(lowerOp(&op)))
       return entry.erase(), failure();
-    // Free the arena slots of values whose last reader was this op.
+    // Free the arena slots of values whose last reader was this op, and of
+    // results nobody reads (the learn graph's final recurrent state).
     for (Value operand : op.getOperands()) {
       auto it = arenaOffsets.find(operand);
       if (it != arenaOffsets.end() && lastUse[operand] == &op) {
@@ -870,6 +840,30 @@ LogicalResult EntryLowering::run() {
         arenaOffsets.erase(it);
       }
     }
+    for (Value result : op.getResults()) {
+      auto it = arenaOffsets.find(result);
+      if (it != arenaOffsets.end() && result.use_empty()) {
+        arena.release(it->second);
+        arenaOffsets.erase(it);
+      }
+    }
+    // The learn graph: once the loss is known, the header holds "nothing
+    // chosen"; the backward runs only when the caller asks for partitions
+    // (limit 0 evaluates the loss alone).
+    if (learning && isa<y::CrossEntropyOp>(op)) {
+      serial([&] { writeLearnHeaderDefaults(); });
+      barrier();
+      Value wanted = builder.create<arith::CmpIOp>(
+          loc, arith::CmpIPredicate::ugt, limit, kernels.index(0));
+      backward = builder.create<scf::IfOp>(loc, wanted, false);
+      builder.setInsertionPointToStart(&backward.getThenRegion().front());
+    }
+  }
+  if (backward)
+    builder.setInsertionPointAfter(backward);
+  if (learning) {
+    barrier();
+    serial([&] { writeFiniteFlag(); });
   }
   builder.create<func::ReturnOp>(loc);
 
@@ -879,9 +873,20 @@ LogicalResult EntryLowering::run() {
   entry->setAttr(kStateFloatsAttr, builder.getI64IntegerAttr(stateFloats));
   entry->setAttr(kStatsCountersAttr,
                  builder.getI64IntegerAttr(2 * numLayers * numPartitions));
+  if (learning) {
+    entry->setAttr(y::kLearnPartitionsAttr,
+                   builder.getI64IntegerAttr(learnPartitions));
+    facts.stateFloats = stateFloats;
+    facts.statsCounters = 2 * numLayers * numPartitions;
+  }
   source.erase();
   return success();
 }
+
+} // namespace detail
+
+namespace {
+using detail::EntryLowering;
 
 struct LowerToLoopsPass : impl::LowerToLoopsBase<LowerToLoopsPass> {
   using LowerToLoopsBase::LowerToLoopsBase;
@@ -896,9 +901,19 @@ struct LowerToLoopsPass : impl::LowerToLoopsBase<LowerToLoopsPass> {
       if (!func.isExternal())
         entries.push_back(func);
     for (func::FuncOp func : entries) {
-      EntryLowering lowering(func, prefillMaxTokens, vectorWidth);
+      bool learn = func->hasAttr(mlir::yan::kLearnPartitionsAttr);
+      if (learn && learnMaxTokens < 2) {
+        func.emitError("learn-max-tokens must be at least 2");
+        return signalPassFailure();
+      }
+      EntryLowering lowering(func, learn ? learnMaxTokens : prefillMaxTokens,
+                             vectorWidth);
       if (failed(lowering.run()))
         return signalPassFailure();
+      // The optimizer step that consumes the learn entry's gradients.
+      if (learn)
+        detail::emitLearnApply(getOperation(), lowering.learnFacts(),
+                               vectorWidth);
     }
   }
 };

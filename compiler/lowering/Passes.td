@@ -45,6 +45,12 @@ def LowerToLoops : Pass<"yan-lower-to-loops", "::mlir::ModuleOp"> {
     kernels of `vector-width` lanes; the rest becomes scf loops over memrefs.
     Records `yan.entry`, `yan.max_tokens` and `yan.arena_bytes` on each
     function. Needs `yan-layout-weights` first.
+
+    A learn graph (@learn from -yan-build-learn) becomes @yan_learn, with
+    the same convention plus the learn parameters, leaving its loss,
+    chosen partitions and gradients in the learn arena header
+    (executable_abi.h); the pass adds @yan_learn_apply, the clipping and
+    optimizer step for one chosen partition (LowerLearnApply.cpp).
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::math::MathDialect",
@@ -58,6 +64,10 @@ def LowerToLoops : Pass<"yan-lower-to-loops", "::mlir::ModuleOp"> {
            /*default=*/"64",
            "Most tokens one call of a dynamic-length entry handles; the "
            "arena is planned for it and the runtime splits longer prompts">,
+    Option<"learnMaxTokens", "learn-max-tokens", "int64_t",
+           /*default=*/"128",
+           "Longest sample the learn entry accepts (its arena is planned "
+           "for it)">,
   ];
 }
 

@@ -26,9 +26,9 @@ static uint8_t arena[YAN_MODEL_ARENA_BYTES] __attribute__((aligned(64)));
 static uint64_t stats[YAN_MODEL_STATS_COUNTERS];
 static float logits[YAN_MODEL_PREFILL_MAX_TOKENS * YAN_MODEL_VOCAB_SIZE];
 
-static int run(yan_entry_fn_v2 entry, const int32_t *tokens, int64_t count) {
-  yan_entry_args_v2 args;
-  memset(&args, 0, sizeof args);
+static int run(yan_entry_fn_v3 entry, const int32_t *tokens, int64_t count) {
+  yan_entry_args_v3 args;
+  memset(&args, 0, sizeof args); /* learn, optimizer_state: NULL (inference only) */
   args.weights = yan_model_weights;
   args.state = state;
   args.arena = arena;
@@ -81,7 +81,7 @@ int main(int argc, char **argv) {
     perror(argv[3]);
     return 1;
   }
-  const yan_executable_v2 *model = yan_model_query(YAN_EXECUTABLE_ABI_VERSION);
+  const yan_executable_v3 *model = yan_model_query(YAN_EXECUTABLE_ABI_VERSION);
   if (!model || model->entry_count != YAN_ENTRY_COUNT) {
     fprintf(stderr, "model library does not implement ABI version %u\n",
             YAN_EXECUTABLE_ABI_VERSION);

@@ -1,11 +1,14 @@
 //===- bundle.cpp - Opening and releasing bundles -------------------------===//
 //
 // open = map (or borrow) -> verifyBundle -> load the selected code image ->
-// resolve entry points. Everything the bundle owns hangs off one allocation
-// from the caller's allocator plus the file mapping and the code region.
+// resolve entry points -> apply a delta, if given. Everything the bundle owns
+// hangs off one allocation from the caller's allocator plus the file
+// mapping, the code region and, once it learns, its learn state
+// (learn_state.h).
 //
 //===----------------------------------------------------------------------===//
 #include "bundle_internal.h"
+#include "learn_state.h"
 #include "status.h"
 
 #include <new>
@@ -19,6 +22,7 @@ bool validAllocator(const yan_allocator_t &allocator) {
 }
 
 void destroy(yan_bundle_t *bundle) {
+  destroyLearnState(bundle);
   unloadElfImage(&bundle->image);
   unmapFile(&bundle->mapping);
   yan_allocator_t allocator = bundle->allocator;
@@ -60,9 +64,18 @@ yan_status_t open(const uint8_t *data, size_t size, FileMapping mapping,
                                    hostElfMachine(), &bundle->image),
                       "loading the code image");
   }
+  for (uint32_t i = 0; !status && loadCode && i < YAN_ENTRY_COUNT; ++i) {
+    bundle->entries[i] = bundle->image.executable->entries[i];
+    // The loader lets the learn slots be NULL (--learn=off); a bundle with
+    // a learn table promised them.
+    if (!bundle->entries[i] && bundle->verified.learnPartitions > 0)
+      status = makeStatus(YAN_STATUS_BAD_ELF,
+                          "the bundle has a learn table but its code image has no entry "
+                          "point %u", i);
+  }
+  if (!status && options && options->delta_path)
+    status = yan_bundle_apply_delta(bundle, options->delta_path);
   if (!status) {
-    for (uint32_t i = 0; loadCode && i < YAN_ENTRY_COUNT; ++i)
-      bundle->entries[i] = bundle->image.executable->entries[i];
     *out = bundle;
     return nullptr;
   }

@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "bundle_internal.h"
+#include "learn_state.h"
 #include "signature.h"
 #include "status.h"
 
@@ -180,6 +181,53 @@ yan_status_t yan_bundle_weight_info(const yan_bundle_t *bundle, size_t weight,
 
 uint64_t yan_bundle_state_floats(const yan_bundle_t *bundle) {
   return bundle->verified.stateFloats;
+}
+
+const uint8_t *yan_bundle_weight_segment(const yan_bundle_t *bundle) {
+  return bundle->verified.weights;
+}
+
+void yan_bundle_learn_info(const yan_bundle_t *bundle, yan_bundle_learn_info_t *out) {
+  *out = yan_bundle_learn_info_t{};
+  const VerifiedBundle &v = bundle->verified;
+  out->has_learn = v.learnPartitions > 0;
+  out->learn_partitions = v.learnPartitions;
+  if (out->has_learn && v.selectedImage != kNoImage) {
+    out->max_tokens = v.maxTokens[YAN_ENTRY_LEARN];
+    uint64_t arena = v.arenaBytes[YAN_ENTRY_LEARN] > v.arenaBytes[YAN_ENTRY_LEARN_APPLY]
+                         ? v.arenaBytes[YAN_ENTRY_LEARN]
+                         : v.arenaBytes[YAN_ENTRY_LEARN_APPLY];
+    out->arena_bytes = arena + uint64_t(out->max_tokens - 1) *
+                                   uint64_t(root(bundle).config()->vocab_size()) * 4;
+  }
+  if (const LearnState *state = bundle->learned) {
+    out->trained_partitions = state->trained;
+    out->optimizer_state_bytes = state->stateBytes;
+  }
+}
+
+yan_status_t yan_bundle_partition_learn_state(const yan_bundle_t *bundle, int64_t layer,
+                                              int64_t partition,
+                                              yan_partition_learn_state_t *out) {
+  const fb::ModelConfig &c = *root(bundle).config();
+  if (layer < 0 || layer >= c.num_layers() || partition < 0 ||
+      partition >= c.num_partitions())
+    return makeStatus(YAN_STATUS_OUT_OF_RANGE,
+                      "partition %lld of layer %lld: the model has %lld layers of %lld "
+                      "partitions", static_cast<long long>(partition),
+                      static_cast<long long>(layer), static_cast<long long>(c.num_layers()),
+                      static_cast<long long>(c.num_partitions()));
+  *out = yan_partition_learn_state_t{};
+  if (!bundle->learned)
+    return nullptr;
+  const PartitionRecord &record = bundle->learned->record(layer, partition);
+  if (record.steps == 0)
+    return nullptr;
+  out->steps = record.steps;
+  out->optimizer = static_cast<yan_learn_optimizer_t>(record.optimizer);
+  out->optimizer_state = record.optimizerState;
+  out->optimizer_state_floats = record.stateFloats;
+  return nullptr;
 }
 
 size_t yan_bundle_test_vector_count(const yan_bundle_t *bundle) {

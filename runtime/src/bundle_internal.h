@@ -14,6 +14,8 @@
 
 namespace yan::rt {
 
+struct LearnState; // learn_state.h
+
 namespace fb = ::yan::fb;
 
 constexpr uint32_t kNoImage = UINT32_MAX;
@@ -25,6 +27,7 @@ struct VerifiedBundle {
   uint32_t selectedImage = kNoImage;    // index into root->code_images()
   const uint8_t *weights = nullptr;     // weight segment start
   uint64_t stateFloats = 0;
+  int64_t learnPartitions = 0;          // M; 0: no learn table / entries
   // Per entry index of the selected image.
   int64_t maxTokens[YAN_ENTRY_COUNT] = {};
   uint64_t arenaBytes[YAN_ENTRY_COUNT] = {};
@@ -65,9 +68,19 @@ struct yan_bundle {
   yan::rt::FileMapping mapping;  // empty when opened from memory
   const uint8_t *data = nullptr; // the whole bundle
   size_t size = 0;
+  // verified.weights is what the code reads: inside the mapping (or the
+  // caller's bytes) until a memory bundle first learns, then its private
+  // copy (learn_state.cpp).
   yan::rt::VerifiedBundle verified;
   yan::rt::LoadedImage image;
-  yan_entry_fn_v2 entries[YAN_ENTRY_COUNT] = {};
+  yan_entry_fn_v3 entries[YAN_ENTRY_COUNT] = {}; // learn slots NULL without learning
+  // What was learned (learn steps, deltas); created on first use.
+  yan::rt::LearnState *learned = nullptr;
+  // Set while a learn / delta call runs: two at once are refused rather than
+  // left to corrupt the optimizer state (other misuse is documented only).
+  // 1 while a learn or delta call runs. A word, not a bool: RV64 has no
+  // byte-wide compare-and-swap, and the runtime links no libatomic.
+  std::atomic<uint32_t> learnBusy{0};
 };
 
 #endif // YAN_RUNTIME_BUNDLE_INTERNAL_H

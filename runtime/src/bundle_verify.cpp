@@ -2,7 +2,8 @@
 //
 // Order matters: each step only reads what the previous steps proved in
 // bounds. Header -> identifier -> FlatBuffers verifier -> schema version ->
-// config -> segments -> weights -> code images (host selection, ABI) -> test
+// config -> segments -> weights -> learn table -> code images (host
+// selection, ABI; learn entries exactly when there is a learn table) -> test
 // vectors -> hashes. Code is mapped only after all of this (bundle.cpp).
 //
 // Tables listing ranges (segments, weights, state) must be in ascending,
@@ -11,6 +12,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "bundle_internal.h"
+#include "learn_layout.h"
 #include "sha256.h"
 #include "signature.h"
 #include "status.h"
@@ -34,10 +36,6 @@ const char *kindName(fb::SegmentKind kind) {
   case fb::SegmentKind::test_data: return "test_data";
   }
   return "unknown";
-}
-
-uint64_t dtypeBytes(fb::DType dtype) {
-  return dtype == fb::DType::f32 ? 4 : 2;
 }
 
 yan_status_t checkSegments(const fb::Bundle &root, uint64_t dataBytes) {
@@ -135,9 +133,16 @@ yan_status_t checkWeights(const fb::Bundle &root) {
   return nullptr;
 }
 
+const char *entryName(uint32_t index) {
+  static const char *const kNames[YAN_ENTRY_COUNT] = {"prefill", "decode", "learn",
+                                                      "learn_apply"};
+  return index < YAN_ENTRY_COUNT ? kNames[index] : "?";
+}
+
 // Checks an image's entry points (for images of our ABI version) and
-// records max_tokens / arena_bytes by entry index.
-yan_status_t checkEntries(const fb::CodeImage &image, uint32_t imageIndex,
+// records max_tokens / arena_bytes by entry index. Prefill and decode are
+// always there; the learn entries exactly when the bundle has a learn table.
+yan_status_t checkEntries(const fb::CodeImage &image, uint32_t imageIndex, bool learn,
                           VerifiedBundle *out) {
   bool seen[YAN_ENTRY_COUNT] = {};
   for (const fb::EntryPoint *entry : *image.entries()) {
@@ -148,7 +153,14 @@ yan_status_t checkEntries(const fb::CodeImage &image, uint32_t imageIndex,
                         "code image %u: entry '%s' has index %u: unnamed, duplicate or "
                         "not below %u", imageIndex, name, index,
                         static_cast<unsigned>(YAN_ENTRY_COUNT));
-    if (entry->max_tokens() < 1 || entry->max_tokens() > (int64_t(1) << 24) ||
+    bool isLearn = index == YAN_ENTRY_LEARN || index == YAN_ENTRY_LEARN_APPLY;
+    if (isLearn && !learn)
+      return makeStatus(YAN_STATUS_BAD_LAYOUT,
+                        "code image %u declares entry '%s' (%u) but the bundle has no "
+                        "learn table", imageIndex, name, index);
+    // LEARN's sample has at least 2 tokens (one input, one target).
+    if (entry->max_tokens() < (index == YAN_ENTRY_LEARN ? 2 : 1) ||
+        entry->max_tokens() > (int64_t(1) << 24) ||
         (index == YAN_ENTRY_DECODE && entry->max_tokens() != 1))
       return makeStatus(YAN_STATUS_BAD_LAYOUT,
                         "code image %u: entry '%s': max_tokens = %lld is out of range",
@@ -162,9 +174,11 @@ yan_status_t checkEntries(const fb::CodeImage &image, uint32_t imageIndex,
     out->arenaBytes[index] = entry->arena_bytes();
   }
   for (uint32_t i = 0; i < YAN_ENTRY_COUNT; ++i)
-    if (!seen[i])
-      return makeStatus(YAN_STATUS_BAD_LAYOUT, "code image %u lacks entry point %u (%s)",
-                        imageIndex, i, i == YAN_ENTRY_PREFILL ? "prefill" : "decode");
+    if (!seen[i] && (learn || i < YAN_ENTRY_LEARN))
+      return makeStatus(YAN_STATUS_BAD_LAYOUT, "code image %u lacks entry point %u (%s)%s",
+                        imageIndex, i, entryName(i),
+                        i >= YAN_ENTRY_LEARN ? ", which a bundle with a learn table needs"
+                                             : "");
   return nullptr;
 }
 
@@ -211,7 +225,7 @@ yan_status_t selectImage(const fb::Bundle &root, const HostCpu &host, bool needI
                   arch);
     bool ours = image->abi_version() == YAN_EXECUTABLE_ABI_VERSION;
     if (ours)
-      YAN_RETURN_IF_ERROR(checkEntries(*image, i, &scratch));
+      YAN_RETURN_IF_ERROR(checkEntries(*image, i, root.learn() != nullptr, &scratch));
     if (archValue != static_cast<uint8_t>(host.arch))
       continue;
     hostSeen = true;
@@ -236,7 +250,7 @@ yan_status_t selectImage(const fb::Bundle &root, const HostCpu &host, bool needI
   }
   out->selectedImage = selected;
   if (selected != kNoImage)
-    return checkEntries(*images->Get(selected), selected, out);
+    return checkEntries(*images->Get(selected), selected, root.learn() != nullptr, out);
   if (!needImage)
     return nullptr;
   if (!hostSeen)
@@ -446,11 +460,20 @@ yan_status_t checkSessionBudget(const fb::Bundle &root, uint64_t fileSize,
   if (counters > budget)
     return tooLarge(YAN_STATUS_BAD_CONFIG, "the routing counters (L x P)", counters);
   for (const fb::CodeImage *image : *root.code_images())
-    for (const fb::EntryPoint *entry : *image->entries())
+    for (const fb::EntryPoint *entry : *image->entries()) {
       if (entry->arena_bytes() > budget ||
           stateFloats * 4 + entry->arena_bytes() + counters > budget)
         return tooLarge(YAN_STATUS_BAD_LAYOUT, "a session (state + arena + counters)",
                         stateFloats * 4 + entry->arena_bytes() + counters);
+      // LEARN also gets (max_tokens - 1) rows of logits (max_tokens < 2^24
+      // and V < 2^31 were checked: no overflow).
+      if (entry->index() == YAN_ENTRY_LEARN) {
+        uint64_t logits = uint64_t(entry->max_tokens() - 1) * uint64_t(c.vocab_size()) * 4;
+        if (logits > budget || entry->arena_bytes() + logits > budget)
+          return tooLarge(YAN_STATUS_BAD_LAYOUT, "the learn memory (arena + logits)",
+                          entry->arena_bytes() + logits);
+      }
+    }
   return nullptr;
 }
 
@@ -505,6 +528,7 @@ yan_status_t verifyBundle(const uint8_t *data, size_t size, uint32_t flags, cons
   YAN_RETURN_IF_ERROR(checkSegments(root, dataEnd - header.segment_base_offset));
   YAN_RETURN_IF_ERROR(checkPadding(root, data, header, dataEnd - header.segment_base_offset));
   YAN_RETURN_IF_ERROR(checkWeights(root));
+  YAN_RETURN_IF_ERROR(checkLearn(root));
   YAN_RETURN_IF_ERROR(selectImage(root, host, !(flags & YAN_BUNDLE_OPEN_NO_CODE), out));
   YAN_RETURN_IF_ERROR(checkTestVectors(root, stateFloats));
   YAN_RETURN_IF_ERROR(checkSessionBudget(root, header.file_size, stateFloats));
@@ -525,6 +549,7 @@ yan_status_t verifyBundle(const uint8_t *data, size_t size, uint32_t flags, cons
   out->segmentBase = segmentBase;
   out->weights = segmentBase + root.segments()->Get(root.weight_segment())->offset();
   out->stateFloats = stateFloats;
+  out->learnPartitions = root.learn() ? root.learn()->learn_partitions() : 0;
   out->dataHashesVerified = all;
   return nullptr;
 }

@@ -456,7 +456,7 @@ private:
 
   yan_status_t query(uint64_t queryAddress, LoadedImage *out) {
     auto fn = reinterpret_cast<yan_executable_query_fn>(at(queryAddress));
-    const yan_executable_v2 *table = fn(YAN_EXECUTABLE_ABI_VERSION);
+    const yan_executable_v3 *table = fn(YAN_EXECUTABLE_ABI_VERSION);
     if (!table)
       return makeStatus(YAN_STATUS_UNSUPPORTED_ABI_VERSION,
                         "code image refuses executable ABI version %u",
@@ -476,9 +476,14 @@ private:
                         table->entry_count, static_cast<unsigned>(YAN_ENTRY_COUNT));
     uint64_t entriesAddr = vaddrOf(table->entries);
     if (entriesAddr == UINT64_MAX ||
-        !loaded(entriesAddr, uint64_t(table->entry_count) * sizeof(yan_entry_fn_v2), PF_R))
+        !loaded(entriesAddr, uint64_t(table->entry_count) * sizeof(yan_entry_fn_v3), PF_R))
       return badElf("entry table lies outside the image");
     for (uint32_t i = 0; i < table->entry_count; ++i) {
+      // The learn entries (and any later ones) are optional: NULL when the
+      // image was compiled without them (bundle.cpp checks that a bundle
+      // declaring learning has them).
+      if (i >= YAN_ENTRY_LEARN && !table->entries[i])
+        continue;
       uint64_t entry = vaddrOf(reinterpret_cast<const void *>(table->entries[i]));
       if (entry == UINT64_MAX || !loaded(entry, 1, PF_X))
         return makeStatus(YAN_STATUS_BAD_ELF,

@@ -21,7 +21,7 @@ namespace yan::rt {
 struct LoadedImage {
   uint8_t *region = nullptr;  // the anonymous mapping holding all segments
   size_t regionSize = 0;
-  const yan_executable_v2 *executable = nullptr;
+  const yan_executable_v3 *executable = nullptr;
 };
 
 /// The e_machine this runtime can execute (EM_X86_64, ...), 0 if none.
@@ -30,6 +30,8 @@ uint16_t hostElfMachine();
 /// Validates `image` (every header field against `size`), maps its PT_LOAD
 /// segments into one anonymous region, applies its relative relocations,
 /// protects each segment per its flags and calls yan_executable_query.
+/// Entries other than prefill/decode may be NULL (an image compiled without
+/// learning); the bundle decides whether it needs them.
 /// `image` must already be integrity-checked (sha256). On failure nothing
 /// stays mapped.
 yan_status_t loadElfImage(const uint8_t *image, size_t size,

@@ -1,15 +1,15 @@
 //===- session.cpp - Running prefill / decode on a bundle -----------------===//
 //
 // A session is one allocation: the struct, the recurrent state and one arena
-// big enough for the largest entry (entries run one at a time per session, so
-// they share it). prefill/decode only check arguments and call generated code:
-// no allocation, no locks, no shared mutable data, so sessions on one bundle
-// run concurrently.
+// big enough for prefill and decode (entries run one at a time per session,
+// so they share it). prefill/decode only check arguments and call generated
+// code: no allocation, no locks, no shared mutable data, so sessions on one
+// bundle run concurrently. The learn entries' larger memory is allocated
+// only when a session first learns (session_learn.cpp).
 //
 //===----------------------------------------------------------------------===//
-#include "bundle_internal.h"
+#include "session_internal.h"
 #include "status.h"
-#include "thread_pool.h"
 
 #include <cstring>
 #include <new>
@@ -37,24 +37,6 @@ static_assert(sizeof(StateHeader) == 32, "state header is 32 bytes");
 
 size_t alignUp(size_t value) { return (value + kAlign - 1) & ~(kAlign - 1); }
 
-} // namespace
-
-struct yan_session {
-  yan_bundle_t *bundle;
-  yan_allocator_t allocator;
-  float *state;
-  uint8_t *arena;
-  uint64_t *stats; // 2 * L * P counters (executable_abi.h)
-  size_t statsCount;
-  uint64_t prefillTokens;
-  uint64_t decodeTokens;
-  ThreadPool *pool;
-  int64_t vocabSize;
-  bool poisoned; // an entry failed mid-way: state is undefined until reset
-};
-
-namespace {
-
 void fingerprint(const yan_bundle_t *bundle, uint8_t out[8]) {
   const fb::Bundle &root = *bundle->verified.root;
   std::memcpy(out, root.segments()->Get(root.weight_segment())->sha256()->bytes()->data(), 8);
@@ -62,14 +44,14 @@ void fingerprint(const yan_bundle_t *bundle, uint8_t out[8]) {
 
 // One entry call on every thread of the session's pool.
 struct EntryJob {
-  yan_entry_fn_v2 entry;
-  yan_entry_args_v2 args;
+  yan_entry_fn_v3 entry;
+  yan_entry_args_v3 args;
   std::atomic<int32_t> result{0};
 };
 
 void runEntryOnThread(void *context, uint32_t index) {
   auto *job = static_cast<EntryJob *>(context);
-  yan_entry_args_v2 args = job->args;
+  yan_entry_args_v3 args = job->args;
   args.thread_index = index;
   int32_t result = job->entry(&args);
   if (result != 0)
@@ -78,9 +60,7 @@ void runEntryOnThread(void *context, uint32_t index) {
 
 yan_status_t run(yan_session_t *session, uint32_t entry, const int32_t *tokens,
                  int64_t count, float *logits) {
-  EntryJob job;
-  job.entry = session->bundle->entries[entry];
-  yan_entry_args_v2 &args = job.args;
+  yan_entry_args_v3 args{};
   args.weights = session->bundle->verified.weights;
   args.state = session->state;
   args.arena = session->arena;
@@ -88,14 +68,9 @@ yan_status_t run(yan_session_t *session, uint32_t entry, const int32_t *tokens,
   args.num_tokens = count;
   args.logits = logits;
   args.stats = session->stats;
-  args.thread_index = 0;
-  args.thread_count = session->pool->threads();
-  args.pool = session->pool;
-  args.barrier = &ThreadPool::barrier;
-  session->pool->run(runEntryOnThread, &job);
+  int32_t result = runOnPool(session, session->bundle->entries[entry], args);
   (entry == YAN_ENTRY_PREFILL ? session->prefillTokens : session->decodeTokens) +=
       static_cast<uint64_t>(count);
-  int32_t result = job.result.load(std::memory_order_relaxed);
   if (result == 0)
     return nullptr;
   session->poisoned = true;
@@ -103,6 +78,22 @@ yan_status_t run(yan_session_t *session, uint32_t entry, const int32_t *tokens,
                     "the %s entry returned error %d; the session state is undefined "
                     "until yan_session_reset or yan_session_set_state",
                     entry == YAN_ENTRY_PREFILL ? "prefill" : "decode", result);
+}
+
+} // namespace
+
+namespace yan::rt {
+
+int32_t runOnPool(yan_session_t *session, yan_entry_fn_v3 entry, const yan_entry_args_v3 &args) {
+  EntryJob job;
+  job.entry = entry;
+  job.args = args;
+  job.args.thread_index = 0;
+  job.args.thread_count = session->pool->threads();
+  job.args.pool = session->pool;
+  job.args.barrier = &ThreadPool::barrier;
+  session->pool->run(runEntryOnThread, &job);
+  return job.result.load(std::memory_order_relaxed);
 }
 
 yan_status_t checkUsable(const yan_session_t *session, const char *function) {
@@ -115,7 +106,7 @@ yan_status_t checkUsable(const yan_session_t *session, const char *function) {
   return nullptr;
 }
 
-} // namespace
+} // namespace yan::rt
 
 extern "C" {
 
@@ -147,9 +138,9 @@ yan_status_t yan_session_create_with_options(yan_bundle_t *bundle,
                       "yan_session_create: the bundle was opened without code "
                       "(YAN_BUNDLE_OPEN_NO_CODE)");
   const VerifiedBundle &v = bundle->verified;
-  uint64_t arenaBytes = 0;
-  for (uint64_t bytes : v.arenaBytes)
-    arenaBytes = bytes > arenaBytes ? bytes : arenaBytes;
+  uint64_t arenaBytes = v.arenaBytes[YAN_ENTRY_PREFILL] > v.arenaBytes[YAN_ENTRY_DECODE]
+                            ? v.arenaBytes[YAN_ENTRY_PREFILL]
+                            : v.arenaBytes[YAN_ENTRY_DECODE];
   // Sizes were bounded at verification (state < 2^42 bytes, arena <= 2^40).
   size_t stateOffset = alignUp(sizeof(yan_session));
   size_t arenaOffset = alignUp(stateOffset + v.stateFloats * sizeof(float));
@@ -184,6 +175,7 @@ yan_status_t yan_session_create_with_options(yan_bundle_t *bundle,
   }
   session->vocabSize = v.root->config()->vocab_size();
   session->poisoned = false;
+  session->learn = nullptr;
   std::memset(session->state, 0, v.stateFloats * sizeof(float));
   yan_bundle_retain(bundle);
   *out_session = session;
@@ -195,6 +187,7 @@ void yan_session_destroy(yan_session_t *session) {
     return;
   yan_bundle_t *bundle = session->bundle;
   yan_allocator_t alloc = session->allocator;
+  destroyLearnMemory(session);
   session->pool->destroy();
   session->~yan_session();
   alloc.free(alloc.self, session);

@@ -103,6 +103,8 @@ const char *yan_status_code_name(yan_status_code_t code) {
   case YAN_STATUS_UNSIGNED: return "UNSIGNED";
   case YAN_STATUS_UNTRUSTED_KEY: return "UNTRUSTED_KEY";
   case YAN_STATUS_BAD_SIGNATURE: return "BAD_SIGNATURE";
+  case YAN_STATUS_NON_FINITE: return "NON_FINITE";
+  case YAN_STATUS_DELTA_MISMATCH: return "DELTA_MISMATCH";
   }
   return "UNKNOWN";
 }

@@ -29,6 +29,10 @@ import unittest
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from learn_check import compare, learn_flags, reference  # noqa: E402
+from yan_model import read_safetensors  # noqa: E402  (path set by learn_check)
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE = os.environ.get("YAN_SOURCE", os.path.join(HERE, "..", ".."))
 REFERENCE = os.path.join(SOURCE, "test", "reference")
@@ -81,6 +85,23 @@ def reference_of(name, length):
     return golden, base + ".f32"
 
 
+# The learn check on every target: an AdamW step with clipping then an SGD
+# step with momentum would need two runs; one run of 2 AdamW steps with
+# clipping exercises the whole learn graph and the optimizer entry.
+LEARN_STEPS = 2
+LEARN_CLIP = 0.1
+
+
+def learn_tokens(name):
+    with open(os.path.join(model_dir(name), "config.json")) as f:
+        vocab = json.load(f)["vocab_size"]
+    return prompt_of(30, vocab, 30)
+
+
+def learn_reference(name):
+    return os.path.join(WORK, "reference", f"{name}-learn")
+
+
 def setup():
     """Generates the models and their reference logits once for all tests."""
     shutil.rmtree(WORK, ignore_errors=True)
@@ -95,6 +116,8 @@ def setup():
             run("/usr/bin/python3", os.path.join(REFERENCE, "golden.py"), model_dir(name),
                 "--prompt", ",".join(map(str, prompt)), "--steps", DECODE_STEPS,
                 "--logits", base + ".f32", "--json", base + ".json")
+        reference(model_dir(name), learn_tokens(name), learn_reference(name), LEARN_STEPS,
+                  "adamw", LEARN_CLIP)
 
 
 class TargetsTest(unittest.TestCase):
@@ -135,6 +158,24 @@ class TargetsTest(unittest.TestCase):
                     f.write(f"{label} {name} prompt={length}: {seconds:.2f} s wall "
                             f"(process, prefill + {DECODE_STEPS} decode steps)\n")
 
+    def check_learning(self, label, command, bundle, name):
+        """yan-run --learn on `bundle` through `command` (qemu for cross
+        targets): gradients and updated weights against local_update.py."""
+        prefix = os.path.join(WORK, "out", f"{label}-{name}-learn")
+        os.makedirs(os.path.dirname(prefix), exist_ok=True)
+        run(*command, bundle, *learn_flags(learn_tokens(name), LEARN_STEPS, "adamw",
+                                           LEARN_CLIP),
+            "--learn-report", prefix + ".json", "--dump-gradients", prefix,
+            "--dump-partitions", prefix + ".ffn.f32")
+        ref_prefix = learn_reference(name)
+        with open(ref_prefix + ".json") as f:
+            ref_report = json.load(f)
+        ref_tensors, _ = read_safetensors(ref_prefix + ".safetensors")
+        compare(self, f"{label} {name} learn", model_dir(name), prefix, ref_report,
+                ref_tensors, prefix + ".json", prefix + ".ffn.f32")
+        print(f"{label} {name}: learn gradients and weights match the reference",
+              file=sys.stderr)
+
     def refused(self, command, bundle, *fragments):
         result = run(*command, bundle, "--prompt", "1,2,3", check=False)
         self.assertEqual(result.returncode, 1, result.stderr)
@@ -155,12 +196,14 @@ class TargetsTest(unittest.TestCase):
             bundle = self.compile(name, f"{name}-x86.yanb", "--target", "x86_64-linux-gnu",
                                   "--cpu", "x86-64-v3")
             self.check_runs("x86_64", [os.path.join(BIN, "yan-run")], bundle, name)
+            self.check_learning("x86_64", [os.path.join(BIN, "yan-run")], bundle, name)
 
     def test_aarch64(self):
         for name in MODELS:
             bundle = self.compile(name, f"{name}-a76.yanb", "--target", "aarch64-linux-gnu",
                                   "--cpu", "cortex-a76")
             self.check_runs("aarch64-cortex-a76", self.aarch64(), bundle, name)
+            self.check_learning("aarch64-cortex-a76", self.aarch64(), bundle, name)
         # The in-order preset's code runs too (qemu's CPU has its features).
         bundle = self.compile("tiny", "tiny-a53.yanb", "--target", "aarch64-linux-gnu",
                               "--cpu", "cortex-a53")
@@ -172,6 +215,8 @@ class TargetsTest(unittest.TestCase):
                                   "--cpu", "rv64gcv")
             self.check_runs("riscv64-rvv-vlen256", self.riscv64(RISCV_V256), bundle, name)
             self.check_runs("riscv64-rvv-vlen128", self.riscv64(RISCV_V128), bundle, name)
+            self.check_learning("riscv64-rvv-vlen256", self.riscv64(RISCV_V256), bundle, name)
+            self.check_learning("riscv64-rvv-vlen128", self.riscv64(RISCV_V128), bundle, name)
         # A bundle holding only RVV code on a CPU without V: a clear refusal
         # naming the extension, not SIGILL.
         self.refused(self.riscv64(RISCV_NO_V), os.path.join(WORK, "bundles", "tiny-rvv.yanb"),

@@ -52,12 +52,14 @@ const std::vector<uint8_t> &hostFixtureImage() {
   return image;
 }
 
+Checkpoint randomCheckpoint(const ModelConfig &config, uint64_t seed) {
+  std::string dir = temporaryPath("-model");
+  llvm::cantFail(writeRandomModel(dir, config, seed, DType::F32));
+  return llvm::cantFail(loadCheckpoint(dir));
+}
+
 const Checkpoint &fixtureCheckpoint() {
-  static const Checkpoint checkpoint = [] {
-    std::string dir = temporaryPath("-model");
-    llvm::cantFail(writeRandomModel(dir, fixtureConfig(), /*seed=*/7, DType::F32));
-    return llvm::cantFail(loadCheckpoint(dir));
-  }();
+  static const Checkpoint checkpoint = randomCheckpoint(fixtureConfig(), /*seed=*/7);
   return checkpoint;
 }
 
@@ -71,13 +73,13 @@ std::vector<float> fixtureLogitsRow(int32_t token, int64_t position) {
   return row;
 }
 
-FixtureBundle fixtureBundle(const std::vector<uint8_t> &code,
-                            const WeightLayoutOptions &options, yan_arch_t arch) {
-  const Checkpoint &checkpoint = fixtureCheckpoint();
+FixtureBundle fixtureBundleFor(const Checkpoint &checkpoint, const ModelConfig &config,
+                               const std::vector<uint8_t> &code,
+                               const WeightLayoutOptions &options, yan_arch_t arch) {
   FixtureBundle result;
   result.layout = llvm::cantFail(computeWeightLayout(checkpoint, options));
   BundleContents &c = result.contents;
-  c.config = fixtureConfig();
+  c.config = config;
   c.compilerVersion = "yanc-test-fixture 0";
   BundleCodeImage image;
   switch (arch) {
@@ -102,7 +104,14 @@ FixtureBundle fixtureBundle(const std::vector<uint8_t> &code,
   c.weights = bundleWeights(result.layout, checkpoint);
   c.weightSegmentSize = result.layout.segmentSize;
   c.state = computeStateLayout(c.config);
+  return result;
+}
 
+FixtureBundle fixtureBundle(const std::vector<uint8_t> &code,
+                            const WeightLayoutOptions &options, yan_arch_t arch) {
+  FixtureBundle result =
+      fixtureBundleFor(fixtureCheckpoint(), fixtureConfig(), code, options, arch);
+  BundleContents &c = result.contents;
   // Greedy on the fixture: after token x comes V-1-x.
   BundleTestVector t;
   t.name = "fixture-greedy";
@@ -123,6 +132,17 @@ FixtureBundle fixtureBundle(const std::vector<uint8_t> &code,
   t.prefillState.assign(kFixtureStateFloats, 3.0f);
   t.finalState.assign(kFixtureStateFloats, 6.0f);
   c.testVectors.push_back(std::move(t));
+  return result;
+}
+
+FixtureBundle learnFixtureBundle(const std::vector<uint8_t> &code, yan_arch_t arch) {
+  FixtureBundle result = fixtureBundle(code, {}, arch);
+  for (BundleCodeImage &image : result.contents.codeImages) {
+    // Arena: 128 bytes of header + 4 slots of 3 * F * D floats.
+    image.entries.push_back({"learn", YAN_ENTRY_LEARN, kFixtureLearnMaxTokens, 2048});
+    image.entries.push_back({"learn_apply", YAN_ENTRY_LEARN_APPLY, 1, 2048});
+  }
+  result.contents.learnPartitions = kFixtureLearnPartitions;
   return result;
 }
 

@@ -24,6 +24,14 @@ constexpr int64_t kFixtureVocab = 16;
 constexpr uint64_t kFixtureStateFloats = 48;
 constexpr int64_t kFixturePrefillMax = 4;
 constexpr int32_t kFixtureFailingToken = 15; // the fixture's entries return 7
+// The fixture image's fake learn entries (fixture/fixture_image.c).
+constexpr int64_t kFixtureLearnPartitions = 2; // M
+constexpr int64_t kFixtureLearnMaxTokens = 8;
+/// Where fixture_image.c expects layer l's FFN tensor t (0 w1, 1 w3, 2 w2)
+/// in the default layout of fixtureConfig() (partitions packed, 128 bytes).
+constexpr uint64_t fixtureFfnOffset(int64_t layer, int tensor) {
+  return 1792 + uint64_t(layer) * 2816 + uint64_t(tensor) * 512;
+}
 
 /// The fixture model config (V=16, D=8, L=2, C=2, K=3, P=4, k=2, F=4).
 ModelConfig fixtureConfig();
@@ -36,6 +44,10 @@ const std::vector<uint8_t> &hostFixtureImage();
 
 /// A loaded random checkpoint for fixtureConfig() (created once per process).
 const Checkpoint &fixtureCheckpoint();
+
+/// A random checkpoint for `config` (written to a temporary directory and
+/// loaded; keep it alive while bundles made from it are written).
+Checkpoint randomCheckpoint(const ModelConfig &config, uint64_t seed);
 
 /// What the fixture's entries return for `token` at absolute `position`.
 std::vector<float> fixtureLogitsRow(int32_t token, int64_t position);
@@ -50,6 +62,20 @@ struct FixtureBundle {
 FixtureBundle fixtureBundle(const std::vector<uint8_t> &code,
                             const WeightLayoutOptions &options = {},
                             yan_arch_t arch = yan_host_arch());
+
+/// The same around another checkpoint of a config the fixture image runs
+/// (V = 16, state of 48 floats: L = 2, K = 3, D = 8; other dimensions are
+/// free), without test vectors.
+FixtureBundle fixtureBundleFor(const Checkpoint &checkpoint, const ModelConfig &config,
+                               const std::vector<uint8_t> &code,
+                               const WeightLayoutOptions &options = {},
+                               yan_arch_t arch = yan_host_arch());
+
+/// fixtureBundle with the fake learn entries and a learn table (M =
+/// kFixtureLearnPartitions): `code` must be a fixture image with learn
+/// entries (hostFixtureImage()).
+FixtureBundle learnFixtureBundle(const std::vector<uint8_t> &code,
+                                 yan_arch_t arch = yan_host_arch());
 
 /// The bytes writeBundle produces for `contents` (fails the test on error).
 std::vector<uint8_t> bundleBytes(const BundleContents &contents);

@@ -81,6 +81,7 @@ struct Toc {
   std::vector<Layer> layers;
   uint64_t stateFloats = 0;
   uint64_t weightBytesPerToken = 0;
+  int64_t learnPartitions = -1; // -1: no learn table
 };
 
 std::string str(const flatbuffers::String *s) { return s ? s->str() : ""; }
@@ -122,6 +123,8 @@ Toc readToc(const std::vector<uint8_t> &bytes) {
                         vec(l->u_hist_shape())});
   t.stateFloats = b.state()->state_floats();
   t.weightBytesPerToken = b.weight_bytes_per_token();
+  if (b.learn())
+    t.learnPartitions = b.learn()->learn_partitions();
   return t;
 }
 
@@ -154,9 +157,10 @@ std::vector<uint8_t> withToc(std::vector<uint8_t> bytes, const Toc &t) {
   for (const Toc::Layer &l : t.layers)
     layers.push_back(fb::CreateLayerStateDirect(b, l.h, &l.hShape, l.u, &l.uShape));
   auto state = fb::CreateStateLayoutDirect(b, &layers, t.stateFloats);
-  auto root = fb::CreateBundleDirect(b, t.schemaVersion, t.compiler.c_str(), config, &segments,
-                                     &images, t.weightSegment, &weights, state, nullptr,
-                                     t.weightBytesPerToken);
+  auto root = fb::CreateBundleDirect(
+      b, t.schemaVersion, t.compiler.c_str(), config, &segments, &images, t.weightSegment,
+      &weights, state, nullptr, t.weightBytesPerToken,
+      t.learnPartitions >= 0 ? fb::CreateLearnInfo(b, t.learnPartitions) : 0);
   fb::FinishBundleBuffer(b, root);
 
   yan_bundle_header h;
@@ -211,11 +215,11 @@ Status openAndCreate(const std::vector<uint8_t> &bytes, size_t *largest) {
 // Applies `change` to the valid TOC and expects `code` with no allocation
 // beyond the bundle struct.
 void expectRefused(const char *what, const std::function<void(Toc &)> &change,
-                   yan_status_code_t code) {
-  Toc t = readToc(valid());
+                   yan_status_code_t code, const std::vector<uint8_t> &base = valid()) {
+  Toc t = readToc(base);
   change(t);
   size_t largest = 0;
-  Status status = openAndCreate(withToc(valid(), t), &largest);
+  Status status = openAndCreate(withToc(base, t), &largest);
   EXPECT_EQ(status.code(), code) << what << ": " << status.text();
   EXPECT_FALSE(status.message().empty()) << what;
   EXPECT_LE(largest, size_t(1) << 20) << what << ": allocated " << largest << " bytes";
@@ -305,6 +309,56 @@ TEST(HostileValues, EntryPointsAndArenas) {
   };
   for (auto &[what, change] : cases)
     expectRefused(what, change, YAN_STATUS_BAD_LAYOUT);
+}
+
+// The learn table and entries (issue 6): the table and the entries come
+// together, M in [1, P], LEARN's sample at least 2 tokens, its arena and
+// logits within the session budget, the FFN weights learning writes where
+// the config says.
+TEST(HostileValues, LearnTableAndEntries) {
+  static const std::vector<uint8_t> learnValid =
+      bundleBytes(learnFixtureBundle(hostFixtureImage()).contents);
+  size_t largest = 0;
+  Status status = openAndCreate(withToc(learnValid, readToc(learnValid)), &largest);
+  ASSERT_TRUE(status.ok()) << status.text();
+  auto learnEntry = [](Toc &t) -> Toc::Entry & {
+    for (Toc::Entry &e : t.images[0].entries)
+      if (e.index == YAN_ENTRY_LEARN)
+        return e;
+    return t.images[0].entries[0];
+  };
+  std::vector<std::pair<const char *, std::function<void(Toc &)>>> cases = {
+      {"learn_partitions 0", [](Toc &t) { t.learnPartitions = 0; }},
+      {"learn_partitions P + 1", [](Toc &t) { t.learnPartitions = t.dims[5] + 1; }},
+      {"learn_partitions INT64_MAX", [](Toc &t) { t.learnPartitions = kI64Max; }},
+      {"learn table without learn entries",
+       [](Toc &t) { t.images[0].entries.resize(2); }},
+      {"learn entries without learn table", [](Toc &t) { t.learnPartitions = -1; }},
+      {"learn entry index 4", [&](Toc &t) { learnEntry(t).index = 4; }},
+      {"learn max_tokens 1", [&](Toc &t) { learnEntry(t).maxTokens = 1; }},
+      {"learn max_tokens 2^24 (logits past the budget)",
+       [&](Toc &t) { learnEntry(t).maxTokens = int64_t(1) << 24; }},
+      {"learn arena 2^40", [&](Toc &t) { learnEntry(t).arena = uint64_t(1) << 40; }},
+      {"an FFN weight missing", [](Toc &t) {
+         for (Toc::Weight &w : t.weights)
+           if (w.name == "layers.1.ffn.w2")
+             w.name = "layers.1.ffn.w9";
+       }},
+      {"an FFN weight transposed", [](Toc &t) {
+         for (Toc::Weight &w : t.weights)
+           if (w.name == "layers.0.ffn.w3")
+             std::swap(w.shape[1], w.shape[2]);
+       }},
+  };
+  for (auto &[what, change] : cases)
+    expectRefused(what, change, YAN_STATUS_BAD_LAYOUT, learnValid);
+  // A learn table over an image compiled without learn entries (NULL slots).
+  std::vector<uint8_t> noLearn =
+      fixtureFile(std::string("fixture_nolearn_") + yan_arch_name(yan_host_arch()) + ".so");
+  FixtureBundle b = learnFixtureBundle(noLearn);
+  status = openAndCreate(bundleBytes(b.contents), &largest);
+  EXPECT_EQ(status.code(), YAN_STATUS_BAD_ELF) << status.text();
+  EXPECT_NE(status.message().find("learn table"), std::string::npos) << status.text();
 }
 
 TEST(HostileValues, StateLayout) {

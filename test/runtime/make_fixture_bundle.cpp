@@ -1,10 +1,11 @@
 //===- make_fixture_bundle.cpp - Writes the FAKE fixture bundle -----------===//
 //
-//   make-fixture-bundle OUT.yanb [x86_64|aarch64|riscv64]
+//   make-fixture-bundle OUT.yanb [x86_64|aarch64|riscv64] [--learn]
 //
 // (default: this host; other architectures are for runs under qemu-user).
 // For the yan-run / yan-dump tests: a valid bundle around the fixture code
-// image (NOT a model; see fixture/fixture_image.c) with one test vector.
+// image (NOT a model; see fixture/fixture_image.c) with one test vector;
+// --learn adds its fake learn entries and a learn table.
 //
 //===----------------------------------------------------------------------===//
 #include "Fixture.h"
@@ -12,8 +13,11 @@
 #include "llvm/Support/raw_ostream.h"
 
 int main(int argc, char **argv) {
+  bool learn = argc > 2 && std::string(argv[argc - 1]) == "--learn";
+  if (learn)
+    --argc;
   if (argc != 2 && argc != 3) {
-    llvm::errs() << "usage: make-fixture-bundle OUT.yanb [x86_64|aarch64|riscv64]\n";
+    llvm::errs() << "usage: make-fixture-bundle OUT.yanb [x86_64|aarch64|riscv64] [--learn]\n";
     return 2;
   }
   yan_arch_t arch = yan_host_arch();
@@ -30,7 +34,8 @@ int main(int argc, char **argv) {
   }
   static const std::vector<uint8_t> code =
       yan::test::fixtureFile(std::string("fixture_") + yan_arch_name(arch) + ".so");
-  yan::test::FixtureBundle fixture = yan::test::fixtureBundle(code, {}, arch);
+  yan::test::FixtureBundle fixture = learn ? yan::test::learnFixtureBundle(code, arch)
+                                           : yan::test::fixtureBundle(code, {}, arch);
   if (llvm::Error error = yan::writeBundle(argv[1], fixture.contents)) {
     llvm::errs() << "make-fixture-bundle: " << llvm::toString(std::move(error)) << "\n";
     return 1;

@@ -2,6 +2,7 @@
 #include "ToolSupport.h"
 
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -15,6 +16,18 @@ bool parseInt(const char *text, long long min, long long max, long long *out) {
   char *end = nullptr;
   long long value = std::strtoll(text, &end, 10);
   if (errno || *end || value < min || value > max)
+    return false;
+  *out = value;
+  return true;
+}
+
+bool parseDouble(const char *text, double *out) {
+  if (!text || !*text)
+    return false;
+  errno = 0;
+  char *end = nullptr;
+  double value = std::strtod(text, &end);
+  if (errno || *end || !std::isfinite(value))
     return false;
   *out = value;
   return true;

@@ -17,6 +17,9 @@ namespace yan::tools {
 /// Parses a whole decimal integer in [min, max].
 bool parseInt(const char *text, long long min, long long max, long long *out);
 
+/// Parses a whole finite floating-point number (strtod syntax).
+bool parseDouble(const char *text, double *out);
+
 /// Prints "TOOL: error: MESSAGE [CODE]", frees `status`, returns 1 (the
 /// tools' exit code for runtime errors).
 int reportStatus(const char *tool, yan_status_t status);

@@ -2,15 +2,21 @@
 //
 //   yan-bench BUNDLE [--json] [--decode-tokens N] [--prefill-tokens N]
 //             [--warmup N] [--bandwidth-mib M] [--threads N]
+//             [--learn [--learn-tokens N]]
 //
 // Reports, from one run, at 1 thread and at N threads (default: the online
 // cores): decode tokens/s (greedy, one token per step), prefill tokens/s (N
 // tokens in one call, best of 3), the weight bytes one decode token reads
 // (recorded by the compiler), the achieved weight bytes/s and its ratio to
 // the memory read bandwidth measured with the same thread count.
+// With --learn, also on one N-token sample (default 64): a forward pass
+// (prefill of its N-1 inputs), the learn entry's forward + loss, a learn
+// step (LEARN + applies, SGD) and their ratios, and the peak memory the
+// first learn step adds over the RSS after a forward pass (LearnBench.h).
 // Numbers, not verdicts: nothing here passes or fails on speed.
 //
 //===----------------------------------------------------------------------===//
+#include "LearnBench.h"
 #include "MemoryBandwidth.h"
 #include "ToolSupport.h"
 #include "yan/runtime.h"
@@ -34,6 +40,8 @@ struct Options {
   long long bandwidthMiB = 512;
   long long threads = 0; // 0: 1 and the online cores
   std::vector<yan_public_key_t> trustedKeys; // --trust (repeatable)
+  bool learn = false;
+  long long learnTokens = 64;
 };
 
 int usage(const char *message) {
@@ -42,7 +50,7 @@ int usage(const char *message) {
   std::fprintf(stderr,
                "usage: yan-bench BUNDLE [--json] [--decode-tokens N] [--prefill-tokens N]\n"
                "                 [--warmup N] [--bandwidth-mib M] [--threads N]\n"
-               "                 [--trust KEY.pub]...\n");
+               "                 [--trust KEY.pub]... [--learn [--learn-tokens N]]\n");
   return 2;
 }
 
@@ -57,11 +65,16 @@ int parseArgs(int argc, char **argv, Options *o) {
       {"--warmup", &o->warmup, 0, 1 << 20},
       {"--bandwidth-mib", &o->bandwidthMiB, 16, 1 << 16},
       {"--threads", &o->threads, 0, 1024},
+      {"--learn-tokens", &o->learnTokens, 2, 1 << 20},
   };
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--json") {
       o->json = true;
+      continue;
+    }
+    if (arg == "--learn") {
+      o->learn = true;
       continue;
     }
     if (arg == "--trust") {
@@ -107,6 +120,7 @@ struct Result {
   double prefillTokensPerSecond = 0;
   uint64_t weightBytesPerToken = 0;
   double memoryReadBytesPerSecond = 0;
+  yan::tools::LearnBenchResult learn;
   double achievedBytesPerSecond() const {
     return decodeTokensPerSecond * static_cast<double>(weightBytesPerToken);
   }
@@ -163,18 +177,39 @@ yan_status_t benchPrefill(yan_session_t *session, int64_t vocab, const Options &
   return nullptr;
 }
 
+double ratio(double a, double b) { return b > 0 ? a / b : 0.0; }
+
 void printJson(const Options &o, const std::vector<Result> &results) {
-  std::printf("{\n  \"bundle\": \"%s\",\n  \"runs\": [\n", o.bundle);
+  std::printf("{\n  \"bundle\": \"%s\",\n", o.bundle);
+  if (!results.empty() && results[0].learn.measured) {
+    const yan::tools::LearnBenchResult &l = results[0].learn;
+    std::printf("  \"learn_baseline_rss_bytes\": %" PRId64
+                ",\n  \"learn_peak_rss_bytes\": %" PRId64
+                ",\n  \"learn_extra_peak_bytes\": %" PRId64 ",\n",
+                l.baselineRssBytes, l.peakRssBytes,
+                l.peakRssBytes >= 0 ? l.peakRssBytes - l.baselineRssBytes : int64_t(-1));
+  }
+  std::printf("  \"runs\": [\n");
   for (size_t i = 0; i < results.size(); ++i) {
     const Result &r = results[i];
     std::printf("    {\"threads\": %u, \"decode_tokens_per_s\": %.3f, "
                 "\"prefill_tokens_per_s\": %.3f, \"weight_bytes_per_token\": %" PRIu64
                 ", \"achieved_bytes_per_s\": %.0f, \"memory_read_bytes_per_s\": %.0f, "
-                "\"bandwidth_ratio\": %.4f}%s\n",
+                "\"bandwidth_ratio\": %.4f",
                 r.threads, r.decodeTokensPerSecond, r.prefillTokensPerSecond,
                 r.weightBytesPerToken, r.achievedBytesPerSecond(),
-                r.memoryReadBytesPerSecond, r.bandwidthRatio(),
-                i + 1 < results.size() ? "," : "");
+                r.memoryReadBytesPerSecond, r.bandwidthRatio());
+    if (r.learn.measured) {
+      const yan::tools::LearnBenchResult &l = r.learn;
+      std::printf(", \"learn_tokens\": %lld, \"forward_ms\": %.4f, \"forward_loss_ms\": %.4f, "
+                  "\"learn_step_ms\": %.4f, \"learn_first_step_ms\": %.4f, "
+                  "\"learn_over_forward\": %.3f, \"learn_over_forward_loss\": %.3f",
+                  l.tokens, l.forwardSeconds * 1e3, l.forwardLossSeconds * 1e3,
+                  l.stepSeconds * 1e3, l.firstStepSeconds * 1e3,
+                  ratio(l.stepSeconds, l.forwardSeconds),
+                  ratio(l.stepSeconds, l.forwardLossSeconds));
+    }
+    std::printf("}%s\n", i + 1 < results.size() ? "," : "");
   }
   std::printf("  ]\n}\n");
 }
@@ -192,12 +227,28 @@ void printText(const Options &o, const std::vector<Result> &results) {
                 "%.2f GB/s; ratio %.3f\n",
                 r.achievedBytesPerSecond() / 1e9, r.memoryReadBytesPerSecond / 1e9,
                 r.bandwidthRatio());
+    if (r.learn.measured) {
+      const yan::tools::LearnBenchResult &l = r.learn;
+      std::printf("  learn (%lld-token sample): forward %.3f ms (prefill of %lld), forward + "
+                  "loss %.3f ms (learn entry), learn step %.3f ms (first %.3f ms); step / "
+                  "forward %.2f, step / forward + loss %.2f\n",
+                  l.tokens, l.forwardSeconds * 1e3, l.tokens - 1, l.forwardLossSeconds * 1e3,
+                  l.stepSeconds * 1e3, l.firstStepSeconds * 1e3,
+                  ratio(l.stepSeconds, l.forwardSeconds),
+                  ratio(l.stepSeconds, l.forwardLossSeconds));
+    }
+  }
+  if (!results.empty() && results[0].learn.measured && results[0].learn.peakRssBytes >= 0) {
+    const yan::tools::LearnBenchResult &l = results[0].learn;
+    std::printf("learn memory: %.1f MiB peak over %.1f MiB after a forward pass: %.1f MiB "
+                "extra\n", l.peakRssBytes / 1048576.0, l.baselineRssBytes / 1048576.0,
+                (l.peakRssBytes - l.baselineRssBytes) / 1048576.0);
   }
 }
 
 /// Opens a session with `threads` and measures it.
 yan_status_t measure(yan_bundle_t *bundle, const Options &o, unsigned threads,
-                     Result &r) {
+                     bool measureMemory, Result &r) {
   yan_model_config_t config;
   yan_bundle_config(bundle, &config);
   yan_allocator_t allocator = yan_allocator_system();
@@ -208,8 +259,14 @@ yan_status_t measure(yan_bundle_t *bundle, const Options &o, unsigned threads,
   r.threads = yan_session_threads(session);
   r.weightBytesPerToken = yan_bundle_weight_bytes_per_token(bundle);
   std::vector<float> logits(static_cast<size_t>(config.vocab_size));
-  yan_status_t status = benchDecode(session, config.vocab_size, o, logits,
-                                    &r.decodeTokensPerSecond);
+  yan_status_t status = nullptr;
+  // The learn step's extra memory is measured first, in the first run's
+  // session, before the decode/prefill buffers of this process grow.
+  if (o.learn)
+    status = yan::tools::benchLearn(session, config.vocab_size, o.learnTokens,
+                                    /*measureMemory=*/measureMemory, &r.learn);
+  if (!status)
+    status = benchDecode(session, config.vocab_size, o, logits, &r.decodeTokensPerSecond);
   if (!status)
     status = benchPrefill(session, config.vocab_size, o, logits, &r.prefillTokensPerSecond);
   yan_session_destroy(session);
@@ -237,7 +294,7 @@ int main(int argc, char **argv) {
   std::vector<Result> results(counts.size());
   yan_status_t status = nullptr;
   for (size_t i = 0; i < counts.size() && !status; ++i)
-    status = measure(bundle, o, counts[i], results[i]);
+    status = measure(bundle, o, counts[i], /*measureMemory=*/i == 0, results[i]);
   yan_bundle_release(bundle);
   if (status)
     return yan::tools::reportStatus("yan-bench", status);

@@ -102,6 +102,13 @@ void printText(yan_bundle_t *b, const char *path) {
   std::printf("signature: %s\n", signatureText(b).c_str());
   std::printf("weight bytes per decode token: %" PRIu64 "\n",
               yan_bundle_weight_bytes_per_token(b));
+  yan_bundle_learn_info_t learn;
+  yan_bundle_learn_info(b, &learn);
+  if (learn.has_learn)
+    std::printf("learn: up to %" PRId64 " partitions per layer per step (docs/learning.md)\n",
+                learn.learn_partitions);
+  else
+    std::printf("learn: off (no learn entries)\n");
   std::printf("config: V=%" PRId64 " D=%" PRId64 " L=%" PRId64 " C=%" PRId64 " K=%" PRId64
               " P=%" PRId64 " k=%" PRId64 " F=%" PRId64 " norm_eps=%g\n",
               c.vocab_size, c.hidden_size, c.num_layers, c.num_channels, c.slope_window,
@@ -162,6 +169,9 @@ void printJson(yan_bundle_t *b, const char *path) {
               quote(yan_bundle_compiler_version(b)).c_str());
   std::printf("  \"weight_bytes_per_token\": %" PRIu64 ",\n",
               yan_bundle_weight_bytes_per_token(b));
+  yan_bundle_learn_info_t learn;
+  yan_bundle_learn_info(b, &learn);
+  std::printf("  \"learn_partitions\": %" PRId64 ",\n", learn.learn_partitions);
   yan_signature_info_t sig;
   yan_bundle_signature_info(b, &sig);
   std::printf("  \"signature\": {\"signed\": %s, \"key_id\": %s, \"verified\": %s},\n",

@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/codegen/Pipeline.h"
+#include "compiler/autodiff/Passes.h"
 #include "compiler/lowering/Passes.h"
 #include "compiler/transforms/Passes.h"
 #include "yan/IR/YanDialect.h"
@@ -17,6 +18,7 @@
 int main(int argc, char **argv) {
   mlir::registerAllPasses();
   yan::registerYanPasses();
+  yan::registerYanAutodiffPasses();
   yan::registerYanLoweringPasses();
   yan::registerYanPipelines();
 

@@ -2,7 +2,13 @@
 //
 //   yan-run BUNDLE --prompt 1,2,3 [--max-tokens N] [--temperature T --top-k K
 //           --seed S] [--dump-logits FILE] [--skip-data-hashes]
+//   yan-run BUNDLE --learn 5,6,7,... [--steps N] [--lr X] [--optimizer sgd|adamw]
+//           [...] [--save-delta PATH] [--prompt ...]      (Learning.h)
+//   yan-run BUNDLE --delta PATH --prompt 1,2,3 ...
 //   yan-run BUNDLE --selftest [--skip-data-hashes]
+//
+// Learning runs first, on the same session, so a --prompt in the same
+// invocation sees the updated weights.
 //
 // Generation prefills the prompt, then picks and feeds N tokens (greedy by
 // default: argmax, ties to the lowest id), printing the ids and tokens/s.
@@ -18,6 +24,7 @@
 // Exit status: 0 ok, 1 runtime/selftest failure, 2 usage error.
 //
 //===----------------------------------------------------------------------===//
+#include "Learning.h"
 #include "ToolSupport.h"
 #include "yan/runtime.h"
 
@@ -51,6 +58,8 @@ struct Options {
   long long threads = 0; // 0 = online cores
   bool stats = false;
   std::vector<yan_public_key_t> trustedKeys; // --trust (repeatable)
+  const char *delta = nullptr;               // --delta PATH
+  yan::tools::LearnFlags learn;
 };
 
 int usage(const char *message) {
@@ -59,6 +68,13 @@ int usage(const char *message) {
   std::fprintf(stderr,
                "usage: yan-run BUNDLE --prompt IDS [--max-tokens N] [--temperature T]\n"
                "               [--top-k K] [--seed S] [--dump-logits FILE]\n"
+               "       yan-run BUNDLE --learn IDS [--steps N] [--optimizer sgd|adamw] [--lr X]\n"
+               "               [--momentum M] [--beta1 B] [--beta2 B] [--eps E]\n"
+               "               [--weight-decay W] [--clip C] [--learn-partitions M]\n"
+               "               [--save-delta PATH] [--learn-report FILE.json]\n"
+               "               [--dump-gradients PREFIX] [--dump-partitions FILE]\n"
+               "               [--prompt IDS ...]\n"
+               "       yan-run BUNDLE --delta PATH --prompt IDS ...\n"
                "       yan-run BUNDLE --selftest\n"
                "       yan-run --cpu-info   (architecture and CPU features the runtime sees)\n"
                "  IDS: comma-separated token ids, e.g. 1,2,3\n"
@@ -104,6 +120,11 @@ int parseArgs(int argc, char **argv, Options *o) {
       return true;
     };
     long long number;
+    if (int learn = yan::tools::parseLearnFlag(argc, argv, i, &o->learn, usage)) {
+      if (learn == 2)
+        return 2;
+      continue;
+    }
     if (arg == "--prompt") {
       if (!needValue("--prompt"))
         return 2;
@@ -137,6 +158,10 @@ int parseArgs(int argc, char **argv, Options *o) {
       if (!needValue("--dump-logits"))
         return 2;
       o->dumpLogits = value;
+    } else if (arg == "--delta") {
+      if (!needValue("--delta"))
+        return 2;
+      o->delta = value;
     } else if (arg == "--selftest") {
       o->selftest = true;
     } else if (arg == "--skip-data-hashes") {
@@ -171,8 +196,16 @@ int parseArgs(int argc, char **argv, Options *o) {
     return o->bundle || o->havePrompt || o->selftest ? usage("--cpu-info takes no bundle") : 0;
   if (!o->bundle)
     return usage("no bundle given");
-  if (o->selftest == o->havePrompt)
+  if (int code = yan::tools::checkLearnFlags(o->learn, usage))
+    return code;
+  if (o->selftest && (o->learn.learn || o->delta))
+    return usage("--selftest replays the base model's test vectors: not with --learn or "
+                 "--delta");
+  if (o->selftest && o->havePrompt)
     return usage("give either --prompt or --selftest");
+  bool learning = o->learn.learn || o->learn.saveDelta || o->learn.dumpPartitions;
+  if (!o->selftest && !o->havePrompt && !learning)
+    return usage("give --prompt, --learn or --selftest");
   return 0;
 }
 
@@ -247,6 +280,7 @@ struct BundleHandle {
 yan_status_t openSession(const Options &o, BundleHandle *h) {
   yan_bundle_open_options_t options = yan::tools::openOptions(
       o.skipDataHashes ? uint32_t(YAN_BUNDLE_OPEN_SKIP_DATA_HASHES) : 0u, o.trustedKeys);
+  options.delta_path = o.delta;
   yan_status_t status =
       yan_bundle_open_file(o.bundle, &options, yan_allocator_system(), &h->bundle);
   if (status)
@@ -286,10 +320,7 @@ void printStats(const BundleHandle &h) {
   }
 }
 
-int generate(const Options &o) {
-  BundleHandle h;
-  if (yan_status_t status = openSession(o, &h))
-    return fail(status);
+int generate(const Options &o, const BundleHandle &h) {
   yan_model_config_t config;
   yan_bundle_config(h.bundle, &config);
   const int64_t vocab = config.vocab_size;
@@ -466,5 +497,12 @@ int main(int argc, char **argv) {
     std::printf("arch: %s\nfeatures: %s\n", yan_arch_name(yan_host_arch()), features);
     return 0;
   }
-  return options.selftest ? selftest(options) : generate(options);
+  if (options.selftest)
+    return selftest(options);
+  BundleHandle h;
+  if (yan_status_t status = openSession(options, &h))
+    return fail(status);
+  if (int code = yan::tools::runLearning(h.bundle, h.session, options.learn))
+    return code;
+  return options.havePrompt ? generate(options, h) : 0;
 }

@@ -117,6 +117,24 @@ cl::opt<std::string> signKey(
     cl::desc("Sign the bundle with this Ed25519 secret key (yan-keygen's KEY "
              "file); runtimes given the matching KEY.pub accept only signed bundles"),
     cl::value_desc("file"), cl::cat(yancCategory));
+enum class LearnKind { Off, Partitions };
+cl::opt<LearnKind> learn(
+    "learn",
+    cl::desc("Compile the local-update graph (docs/learning.md). Default: "
+             "partitions when the partition weights are f32, else off"),
+    cl::values(clEnumValN(LearnKind::Off, "off", "inference only"),
+               clEnumValN(LearnKind::Partitions, "partitions",
+                          "learn entries that train the routed partitions")),
+    cl::cat(yancCategory));
+cl::opt<int64_t> learnMaxTokens(
+    "learn-max-tokens",
+    cl::desc("Longest sample one learn step takes (sizes its arena)"),
+    cl::init(128), cl::cat(yancCategory));
+cl::opt<int64_t> learnPartitions(
+    "learn-partitions",
+    cl::desc("Most partitions trained per layer and step, M (the runtime may "
+             "ask for fewer); 0: the model's active_partitions k"),
+    cl::init(0), cl::cat(yancCategory));
 cl::opt<int64_t> prefillMaxTokens(
     "prefill-max-tokens",
     cl::desc("Most tokens one prefill call handles (the runtime splits "
@@ -200,6 +218,29 @@ int64_t partitionAlignmentFor(llvm::ArrayRef<yan::ResolvedTarget> targets) {
   return page;
 }
 
+/// --learn and friends, resolved for this model: learning needs f32 weights
+/// (an update of f16/bf16 partitions would not be the reference's update).
+llvm::Expected<yan::LearnOptions> learnOptionsFor(const yan::Checkpoint &checkpoint) {
+  yan::LearnOptions options;
+  bool f32 = checkpoint.tensor("layers.0.ffn.w1").dtype == yan::DType::F32;
+  if (learn.getNumOccurrences() && learn == LearnKind::Partitions && !f32)
+    return llvm::createStringError(
+        "--learn=partitions needs f32 weights; this model's are " +
+        yan::dtypeName(checkpoint.tensor("layers.0.ffn.w1").dtype) +
+        " (compile with --learn=off)");
+  options.enabled = learn.getNumOccurrences() ? learn == LearnKind::Partitions : f32;
+  if (learnMaxTokens < 2)
+    return llvm::createStringError("--learn-max-tokens must be >= 2");
+  if (learnPartitions < 0 || learnPartitions > checkpoint.config.numPartitions)
+    return llvm::createStringError(
+        "--learn-partitions must be in [0, " +
+        llvm::Twine(checkpoint.config.numPartitions) + "] (0: k)");
+  options.partitions = learnPartitions ? learnPartitions
+                                       : checkpoint.config.activePartitions;
+  options.maxTokens = learnMaxTokens;
+  return options;
+}
+
 /// --emit=static-lib: the archive to -o, the header next to it.
 llvm::Error emitStaticLibrary(llvm::Module &module, const yan::ModelLayout &layout,
                               const yan::Checkpoint &checkpoint,
@@ -239,8 +280,11 @@ int emitStage(const yan::Checkpoint &checkpoint,
       return fail(std::move(err));
     return 0;
   }
+  auto learning = learnOptionsFor(checkpoint);
+  if (!learning)
+    return fail(learning.takeError());
   yan::CodegenOptions options{target, prefillMaxTokens,
-                              partitionAlignmentFor({target})};
+                              partitionAlignmentFor({target}), *learning};
   auto layout = yan::lowerToLLVMDialect(*module, options);
   if (!layout)
     return fail(layout.takeError());
@@ -384,8 +428,12 @@ int main(int argc, char **argv) {
       return 1; // diagnostics already reported
     if (images.empty())
       compileReport.stats = decodeStats(*module);
+    auto learning = learnOptionsFor(*checkpoint);
+    if (!learning)
+      return fail(learning.takeError());
     auto image = yan::compileCodeImage(
-        *module, {target, prefillMaxTokens, partitionAlignmentFor(*targets)});
+        *module, {target, prefillMaxTokens, partitionAlignmentFor(*targets),
+                  *learning});
     if (!image)
       return fail(image.takeError());
     images.push_back(std::move(*image));
@@ -394,6 +442,7 @@ int main(int argc, char **argv) {
   if (!contents)
     return fail(contents.takeError());
   contents->weightBytesPerToken = compileReport.stats.weightBytesPerToken;
+  contents->learnPartitions = images.front().layout.learnPartitions;
   contents->signingSeed = signingSeed;
   compileReport.weightBytes = static_cast<int64_t>(contents->weightSegmentSize);
   compileReport.stateBytes = images.front().layout.stateFloats * 4;

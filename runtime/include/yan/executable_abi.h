@@ -22,7 +22,7 @@
 extern "C" {
 #endif
 
-#define YAN_EXECUTABLE_ABI_VERSION 2u
+#define YAN_EXECUTABLE_ABI_VERSION 3u
 
 /* Name of the one exported symbol of a code image. */
 #define YAN_EXECUTABLE_QUERY_SYMBOL "yan_executable_query"
@@ -32,14 +32,24 @@ extern "C" {
 typedef void (*yan_barrier_fn_v2)(void *pool);
 
 /* Arguments of every entry point. All pointers are owned by the runtime.
- *   weights: base of the bundle's weight segment (read only; each weight at
- *            the offset the bundle's weight table gives).
- *   state:   the session's recurrent state, state_floats floats, updated in
- *            place; layout in the bundle (per layer: h [D], u_hist [K-1, D]).
+ *   weights: base of the bundle's weight segment (each weight at the offset
+ *            the bundle's weight table gives). Read only, except that
+ *            YAN_ENTRY_LEARN_APPLY writes the w1/w3/w2 slices of the one
+ *            partition it updates (the runtime makes those pages writable).
+ *   state:   the session's recurrent state, state_floats floats; layout in
+ *            the bundle (per layer: h [D], u_hist [K-1, D]). Prefill and
+ *            decode update it in place; the learn entries only read it (the
+ *            sample's start state).
  *   arena:   scratch of the entry's planned arena_bytes, 64-byte aligned.
+ *            The two learn entries share one arena: LEARN leaves its results
+ *            there for the runtime and for LEARN_APPLY (see "Learn arena").
  *   tokens:  num_tokens token ids, each already checked to be in [0, V).
- *   num_tokens: 1 <= num_tokens <= the entry's max_tokens.
- *   logits:  num_tokens * V floats, written.
+ *   num_tokens: prefill/decode: 1 <= num_tokens <= the entry's max_tokens.
+ *            LEARN: the sample length N, 2 <= N <= max_tokens (the forward
+ *            runs over tokens[0..N-2]; tokens[1..N-1] are the targets).
+ *            LEARN_APPLY: unused (0).
+ *   logits:  prefill/decode: num_tokens * V floats, written. LEARN:
+ *            (N-1) * V floats, written (the forward's logits). Else unused.
  *   stats:   2 * L * P counters the code adds to (never resets):
  *            [l*P + p]        tokens routed to partition p of layer l (each
  *                             of a token's k picks counts once);
@@ -47,6 +57,15 @@ typedef void (*yan_barrier_fn_v2)(void *pool);
  *                             weights (one per prefill call per partition
  *                             that any of its tokens routed to; decode
  *                             multiplies token by token and adds none).
+ *            The learn entries count nothing.
+ *   learn:   learn entries: YAN_LEARN_PARAM_COUNT doubles (yan_learn_param);
+ *            NULL for prefill/decode.
+ *   optimizer_state: LEARN_APPLY: the optimizer state of the partition being
+ *            updated (SGD with momentum: the momentum buffer, 3*F*D floats;
+ *            AdamW: exp_avg then exp_avg_sq, 6*F*D floats; each block in the
+ *            slot order w1 [F,D], w3 [F,D], w2 [D,F]), zero before the
+ *            partition's first update. NULL for SGD without momentum and for
+ *            the other entries.
  *   thread_index, thread_count: the entry is run by thread_count threads at
  *            once with identical arguments but thread_index (0 ..
  *            thread_count-1). Each computes a fixed share of the rows of
@@ -55,7 +74,7 @@ typedef void (*yan_barrier_fn_v2)(void *pool);
  *            for any thread count.
  *   pool, barrier: barrier(pool) synchronizes the threads between steps;
  *            unused when thread_count == 1. */
-typedef struct yan_entry_args_v2 {
+typedef struct yan_entry_args_v3 {
   const uint8_t *weights;
   float *state;
   uint8_t *arena;
@@ -63,32 +82,100 @@ typedef struct yan_entry_args_v2 {
   int64_t num_tokens;
   float *logits;
   uint64_t *stats;
+  const double *learn;
+  float *optimizer_state;
   int64_t thread_index;
   int64_t thread_count;
   void *pool;
   yan_barrier_fn_v2 barrier;
-} yan_entry_args_v2;
+} yan_entry_args_v3;
 
 /* Returns 0 on success; non-zero codes are reserved for generated checks.
  * A non-zero return leaves the state undefined (the runtime resets it). */
-typedef int32_t (*yan_entry_fn_v2)(const yan_entry_args_v2 *args);
+typedef int32_t (*yan_entry_fn_v3)(const yan_entry_args_v3 *args);
 
-/* Entry points, by index. */
+/* Entry points, by index. An image compiled without learning (yanc
+ * --learn=off) has NULL in the two learn slots. */
 enum yan_entry_index {
   YAN_ENTRY_PREFILL = 0,
   YAN_ENTRY_DECODE = 1,
-  YAN_ENTRY_COUNT = 2,
+  /* Forward over the sample with a tape, mean cross-entropy, backward;
+   * chooses the trainable partitions and leaves their gradients in the
+   * arena. Changes nothing else. */
+  YAN_ENTRY_LEARN = 2,
+  /* Clipping and the optimizer step for one chosen partition (one slot of
+   * the learn arena), in place in the weights and its optimizer state. */
+  YAN_ENTRY_LEARN_APPLY = 3,
+  YAN_ENTRY_COUNT = 4,
 };
 
-typedef struct yan_executable_v2 {
+/* The learn parameters, as doubles (integers are exact).
+ *   PARTITIONS: LEARN: partitions to train per layer, 0 ..
+ *               the bundle's learn_partitions M; 0 computes only the loss
+ *               (no backward, nothing chosen).
+ *   SLOT:       LEARN_APPLY: the slot l*M + j to update.
+ *   OPTIMIZER:  LEARN_APPLY: YAN_OPTIMIZER_SGD or YAN_OPTIMIZER_ADAMW.
+ *   LR, MOMENTUM (SGD), BETA1, BETA2, EPS, WEIGHT_DECAY (AdamW): as
+ *               torch.optim.
+ *   MAX_NORM:   global gradient-norm clipping (clip_grad_norm_); <= 0 or
+ *               not finite: no clipping.
+ *   STEP:       AdamW: the partition's step count n, including this step. */
+enum yan_learn_param {
+  YAN_LEARN_PARAM_PARTITIONS = 0,
+  YAN_LEARN_PARAM_SLOT = 1,
+  YAN_LEARN_PARAM_OPTIMIZER = 2,
+  YAN_LEARN_PARAM_LR = 3,
+  YAN_LEARN_PARAM_MOMENTUM = 4,
+  YAN_LEARN_PARAM_BETA1 = 5,
+  YAN_LEARN_PARAM_BETA2 = 6,
+  YAN_LEARN_PARAM_EPS = 7,
+  YAN_LEARN_PARAM_WEIGHT_DECAY = 8,
+  YAN_LEARN_PARAM_MAX_NORM = 9,
+  YAN_LEARN_PARAM_STEP = 10,
+  YAN_LEARN_PARAM_COUNT = 11,
+};
+
+/* LEARN_APPLY's OPTIMIZER. YAN_OPTIMIZER_GRADIENT changes nothing: it
+ * writes the slot's gradient (times the clipping coefficient when MAX_NORM
+ * asks for clipping) to optimizer_state, 3*F*D floats: w1 [F,D], w3 [F,D],
+ * w2 [D,F]; for tests and tools. */
+enum yan_optimizer_kind {
+  YAN_OPTIMIZER_SGD = 0,
+  YAN_OPTIMIZER_ADAMW = 1,
+  YAN_OPTIMIZER_GRADIENT = 2,
+};
+
+/* Learn arena: LEARN writes, at the start of the arena (M = the bundle's
+ * learn_partitions, L layers):
+ *   float   loss       at byte 0   mean cross-entropy of the sample;
+ *   float   grad_norm  at byte 4   global L2 norm of all chosen partitions'
+ *                                  gradients (norm of per-tensor norms);
+ *   int32_t finite     at byte 8   1 when loss and every gradient are
+ *                                  finite, else 0 (the step must be
+ *                                  rejected);
+ *   int32_t positions  at byte 12  N-1, the positions the forward ran over;
+ *   int32_t chosen[L*M] at byte 64  slot l*M + j: the j-th chosen partition
+ *                                  of layer l, ascending; -1 = unused slot.
+ * The rest of the arena holds the chosen partitions' gradients in a form
+ * private to the generated code (low-rank factors: docs/learning.md);
+ * LEARN_APPLY reads them, so nothing may touch the arena between LEARN and
+ * the LEARN_APPLY calls of the same step. To read a slot's gradients, call
+ * LEARN_APPLY with YAN_OPTIMIZER_GRADIENT. */
+#define YAN_LEARN_LOSS_OFFSET 0
+#define YAN_LEARN_GRAD_NORM_OFFSET 4
+#define YAN_LEARN_FINITE_OFFSET 8
+#define YAN_LEARN_POSITIONS_OFFSET 12
+#define YAN_LEARN_CHOSEN_OFFSET 64
+
+typedef struct yan_executable_v3 {
   uint32_t abi_version;  /* == YAN_EXECUTABLE_ABI_VERSION */
   uint32_t entry_count;  /* == YAN_ENTRY_COUNT */
-  const yan_entry_fn_v2 *entries; /* indexed by yan_entry_index */
-} yan_executable_v2;
+  const yan_entry_fn_v3 *entries; /* indexed by yan_entry_index */
+} yan_executable_v3;
 
 /* The exported query: returns the table for `abi_version`, or NULL when the
  * image was built for another version. */
-typedef const yan_executable_v2 *(*yan_executable_query_fn)(uint32_t abi_version);
+typedef const yan_executable_v3 *(*yan_executable_query_fn)(uint32_t abi_version);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "yan/IR/YanOps.h"
+#include "VerifierSupport.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -13,54 +14,7 @@
 using namespace mlir;
 using namespace mlir::yan;
 
-namespace {
-/// Two dimensions agree when either is dynamic or they are equal.
-bool dimsAgree(int64_t a, int64_t b) {
-  return ShapedType::isDynamic(a) || ShapedType::isDynamic(b) || a == b;
-}
-
-std::string dimString(int64_t d) {
-  return ShapedType::isDynamic(d) ? std::string("?") : std::to_string(d);
-}
-
-/// Checks `type` has rank `rank`; reports `what` on failure.
-LogicalResult expectRank(Operation *op, Type type, int64_t rank,
-                         StringRef what) {
-  auto tensor = cast<RankedTensorType>(type);
-  if (tensor.getRank() != rank)
-    return op->emitOpError() << what << " must have rank " << rank
-                             << ", got " << type;
-  return success();
-}
-
-/// Checks dimension `dim` of `type` agrees with `expected`.
-LogicalResult expectDim(Operation *op, Type type, int64_t dim,
-                        int64_t expected, StringRef what, StringRef meaning) {
-  int64_t actual = cast<RankedTensorType>(type).getDimSize(dim);
-  if (!dimsAgree(actual, expected))
-    return op->emitOpError()
-           << what << " dimension " << dim << " (" << meaning << ") is "
-           << dimString(actual) << ", expected " << dimString(expected);
-  return success();
-}
-
-/// Checks dimension `dim` of `type` is static (weights, hidden sizes).
-LogicalResult expectStatic(Operation *op, Type type, StringRef what) {
-  auto tensor = cast<RankedTensorType>(type);
-  if (!tensor.hasStaticShape())
-    return op->emitOpError() << what << " must have a static shape, got "
-                             << type;
-  return success();
-}
-
-int64_t dim(Value v, int64_t i) {
-  return cast<RankedTensorType>(v.getType()).getDimSize(i);
-}
-
-SmallVector<WeightAccess> denseAccess(unsigned operandIndex) {
-  return {WeightAccess{operandIndex, 1, 1}};
-}
-} // namespace
+using namespace mlir::yan::detail;
 
 //===----------------------------------------------------------------------===//
 // WeightOp / WeightRefOp
@@ -356,5 +310,7 @@ LogicalResult CrossEntropyOp::verify() {
                    "targets", "positions");
 }
 
+// The op classes of YanOps.td and YanGradOps.td; the gradient ops' verifiers
+// are in YanGradOps.cpp.
 #define GET_OP_CLASSES
 #include "yan/IR/YanOps.cpp.inc"

@@ -13,4 +13,11 @@
 #define GET_OP_CLASSES
 #include "yan/IR/YanOps.h.inc"
 
+namespace mlir::yan {
+/// On a learn-graph function (built by -yan-build-learn): M, the most
+/// partitions trained per layer and step; the lowering plans for it.
+inline constexpr llvm::StringLiteral kLearnPartitionsAttr =
+    "yan.learn_partitions";
+} // namespace mlir::yan
+
 #endif // YAN_IR_YANOPS_H

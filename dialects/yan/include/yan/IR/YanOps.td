@@ -165,4 +165,6 @@ def Yan_CrossEntropyOp : Yan_Op<"cross_entropy", [Pure]> {
   let hasVerifier = 1;
 }
 
+include "yan/IR/YanGradOps.td"
+
 #endif // YAN_OPS_TD

@@ -1,0 +1,110 @@
+//===- delta_save.cpp - yan_bundle_save_delta -----------------------------===//
+//
+// Streams the trained partitions, in (layer, partition) order, straight from
+// the weight segment and the optimizer states into an AtomicFileWriter,
+// hashing as it goes: no copy of the delta is ever held in memory, and the
+// output is a function of the learned state alone (deterministic).
+//
+//===----------------------------------------------------------------------===//
+#include "atomic_file.h"
+#include "delta_format.h"
+#include "learn_state.h"
+#include "sha256.h"
+#include "status.h"
+
+#include <climits>
+#include <cstdio>
+#include <cstring>
+
+using namespace yan::rt;
+
+namespace {
+
+// Writes and hashes.
+class HashingWriter {
+public:
+  explicit HashingWriter(AtomicFileWriter &file) : file_(file) {}
+  yan_status_t write(const void *data, size_t size) {
+    sha_.update(data, size);
+    return file_.write(data, size);
+  }
+  Sha256Digest finish() { return sha_.finish(); }
+
+private:
+  AtomicFileWriter &file_;
+  Sha256 sha_;
+};
+
+yan_status_t saveDelta(yan_bundle_t *bundle, const char *path) {
+  LearnState *state = nullptr;
+  YAN_RETURN_IF_ERROR(learnState(bundle, &state));
+  const fb::Bundle &root = *bundle->verified.root;
+  const fb::ModelConfig &c = *root.config();
+  uint64_t weightBytes = 0;
+  for (int t = 0; t < kFfnTensors; ++t)
+    weightBytes += state->weight(0, t).bytes;
+
+  DeltaHeader header{};
+  std::memcpy(header.magic, kDeltaMagic, sizeof header.magic);
+  header.version = kDeltaVersion;
+  header.headerSize = sizeof(DeltaHeader);
+  uint64_t fileSize = sizeof(DeltaHeader) + kDeltaChecksumBytes;
+  for (int64_t i = 0; i < state->layers * state->partitions; ++i) {
+    const PartitionRecord &r = state->records[i];
+    if (r.steps == 0)
+      continue;
+    ++header.recordCount;
+    fileSize += sizeof(DeltaRecordHeader) + weightBytes + r.stateFloats * sizeof(float);
+  }
+  header.fileSize = fileSize;
+  std::memcpy(header.baseWeightsSha256,
+              root.segments()->Get(root.weight_segment())->sha256()->bytes()->data(), 32);
+  header.numLayers = c.num_layers();
+  header.numPartitions = c.num_partitions();
+  header.partitionSize = c.partition_size();
+  header.hiddenSize = c.hidden_size();
+  header.weightDtype = static_cast<uint32_t>(state->dtype);
+
+  AtomicFileWriter file;
+  YAN_RETURN_IF_ERROR(file.begin(path));
+  HashingWriter out(file);
+  YAN_RETURN_IF_ERROR(out.write(&header, sizeof header));
+  const uint8_t *weights = bundle->verified.weights;
+  for (int64_t l = 0; l < state->layers; ++l)
+    for (int64_t p = 0; p < state->partitions; ++p) {
+      const PartitionRecord &r = state->record(l, p);
+      if (r.steps == 0)
+        continue;
+      DeltaRecordHeader record{};
+      record.layer = static_cast<int32_t>(l);
+      record.partition = static_cast<int32_t>(p);
+      record.optimizer = r.optimizer;
+      record.steps = r.steps;
+      record.weightBytes = weightBytes;
+      record.stateFloats = r.stateFloats;
+      YAN_RETURN_IF_ERROR(out.write(&record, sizeof record));
+      for (int t = 0; t < kFfnTensors; ++t) {
+        const FfnWeight &w = state->weight(l, t);
+        YAN_RETURN_IF_ERROR(out.write(weights + w.offset + static_cast<uint64_t>(p) * w.stride,
+                                      static_cast<size_t>(w.bytes)));
+      }
+      if (r.stateFloats)
+        YAN_RETURN_IF_ERROR(
+            out.write(r.optimizerState, static_cast<size_t>(r.stateFloats * sizeof(float))));
+    }
+  Sha256Digest checksum = out.finish();
+  YAN_RETURN_IF_ERROR(file.write(checksum.data(), checksum.size()));
+  return file.commit();
+}
+
+} // namespace
+
+extern "C" yan_status_t yan_bundle_save_delta(yan_bundle_t *bundle, const char *path) {
+  if (!bundle || !path)
+    return makeStatus(YAN_STATUS_INVALID_ARGUMENT, "yan_bundle_save_delta: NULL argument");
+  LearnGuard guard(bundle);
+  YAN_RETURN_IF_ERROR(guard.status("yan_bundle_save_delta"));
+  char prefix[PATH_MAX + 32];
+  std::snprintf(prefix, sizeof prefix, "saving delta '%s'", path);
+  return annotate(saveDelta(bundle, path), prefix);
+}

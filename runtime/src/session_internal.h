@@ -1,0 +1,58 @@
+//===- session_internal.h - What a session holds ----------------*- C++ -*-===//
+#ifndef YAN_RUNTIME_SESSION_INTERNAL_H
+#define YAN_RUNTIME_SESSION_INTERNAL_H
+
+#include "bundle_internal.h"
+#include "thread_pool.h"
+
+#include <cstdint>
+
+namespace yan::rt {
+
+/// The learn entries' memory, allocated on a session's first learn call
+/// (session_learn.cpp) so sessions that never learn do not pay for it.
+struct LearnMemory {
+  uint8_t *arena = nullptr;    // max of LEARN / LEARN_APPLY arena_bytes
+  float *logits = nullptr;     // (max_tokens - 1) * V: LEARN's logits
+  int32_t *lastChosen = nullptr; // [L * M]: the last accepted step's choice
+  uint8_t *touched = nullptr;  // [L * P]: partitions trained by this call
+  // [L * M * 3*F*D]: the last yan_session_learn_gradients call's gradients,
+  // materialized by LEARN_APPLY (YAN_OPTIMIZER_GRADIENT); allocated on that
+  // call only (learning itself never stores a dense gradient).
+  float *gradients = nullptr;
+  double params[YAN_LEARN_PARAM_COUNT] = {};
+};
+
+} // namespace yan::rt
+
+struct yan_session {
+  yan_bundle_t *bundle;
+  yan_allocator_t allocator;
+  float *state;
+  uint8_t *arena;
+  uint64_t *stats; // 2 * L * P counters (executable_abi.h)
+  size_t statsCount;
+  uint64_t prefillTokens;
+  uint64_t decodeTokens;
+  yan::rt::ThreadPool *pool;
+  int64_t vocabSize;
+  bool poisoned; // an entry failed mid-way: state is undefined until reset
+  yan::rt::LearnMemory *learn; // NULL until the first learn call
+};
+
+namespace yan::rt {
+
+/// Runs `entry` with `args` on every thread of the session's pool (each
+/// with its thread_index; pool and barrier filled in here). Returns the
+/// first non-zero result of any thread, else 0.
+int32_t runOnPool(yan_session_t *session, yan_entry_fn_v3 entry, const yan_entry_args_v3 &args);
+
+/// INVALID_ARGUMENT for a NULL session, FAILED_PRECONDITION when poisoned.
+yan_status_t checkUsable(const yan_session_t *session, const char *function);
+
+/// Frees the session's learn memory (session_learn.cpp).
+void destroyLearnMemory(yan_session_t *session);
+
+} // namespace yan::rt
+
+#endif // YAN_RUNTIME_SESSION_INTERNAL_H

@@ -1,0 +1,47 @@
+//===- Learning.h - yan-run's learning flags ---------------------*- C++ -*-===//
+//
+// --learn and the flags around it: parsing into yan_learn_options_t, running
+// the steps, and the files they can write (report, gradients, partitions).
+// Flag meanings and defaults: docs/cli.md.
+//
+//===----------------------------------------------------------------------===//
+#ifndef YAN_TOOLS_YANRUN_LEARNING_H
+#define YAN_TOOLS_YANRUN_LEARNING_H
+
+#include "yan/runtime.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace yan::tools {
+
+struct LearnFlags {
+  std::vector<int32_t> sample; // --learn
+  bool learn = false;
+  yan_learn_options_t options{};
+  bool optimizerGiven = false;
+  std::vector<std::string> optimizerOnly; // flags only one optimizer takes, as given
+  const char *saveDelta = nullptr;
+  const char *report = nullptr;         // --learn-report FILE.json
+  const char *dumpGradients = nullptr;  // --dump-gradients PREFIX
+  const char *dumpPartitions = nullptr; // --dump-partitions FILE
+};
+
+/// Consumes argv[i] (and its value) when it is a learning flag. Returns 0
+/// when it was not one, 1 when consumed, 2 after a usage error (printed
+/// through `usage`).
+int parseLearnFlag(int argc, char **argv, int &i, LearnFlags *flags,
+                   int (*usage)(const char *message));
+
+/// Cross-flag checks once everything is parsed (0 or a usage exit code).
+int checkLearnFlags(const LearnFlags &flags, int (*usage)(const char *message));
+
+/// Runs the learning the flags ask for on `session` (prints loss before /
+/// after and partitions touched), then --save-delta and --dump-partitions.
+/// Returns the exit code (0, or 1 after printing the error).
+int runLearning(yan_bundle_t *bundle, yan_session_t *session, const LearnFlags &flags);
+
+} // namespace yan::tools
+
+#endif // YAN_TOOLS_YANRUN_LEARNING_H
