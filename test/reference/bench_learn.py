@@ -2,8 +2,9 @@
 """The PyTorch side of the learn benchmark (scripts/bench-learn.sh runs it
 next to `yan-bench --learn` in one go).
 
-On one sample (the same deterministic 64 tokens yan-bench uses: token i =
-(i * 7919 + 13) mod V), in one process, eager float32 on the CPU:
+On one sample (the same deterministic 64 tokens yan-bench --learn uses: an
+xorshift64 sequence from 0x2545F4914F6CDD1D, each value mod V), in one
+process, eager float32 on the CPU:
 
   forward_s           the forward over tokens[:-1] (no autograd), median
   full_step_s         full backprop of all parameters (every weight requires
@@ -30,6 +31,17 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from local_update import LocalTrainer, OptimConfig  # noqa: E402
 from yan_model import YanModel  # noqa: E402
+
+
+def sample(vocab, count):
+    """tools/yan-bench/LearnBench.cpp's sample."""
+    x, mask, out = 0x2545F4914F6CDD1D, (1 << 64) - 1, []
+    for _ in range(count):
+        x ^= (x << 13) & mask
+        x ^= x >> 7
+        x ^= (x << 17) & mask
+        out.append(x % vocab)
+    return out
 
 
 def rss_bytes(field):
@@ -72,7 +84,7 @@ def main():
     torch.set_num_threads(args.threads)
     model = YanModel.load(args.model_dir)
     vocab = model.cfg.vocab_size
-    tokens = [(i * 7919 + 13) % vocab for i in range(args.tokens)]
+    tokens = sample(vocab, args.tokens)
     targets = torch.tensor(tokens[1:], dtype=torch.long)
 
     def forward():
