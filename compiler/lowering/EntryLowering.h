@@ -79,6 +79,8 @@ private:
   void barrier();
   /// This thread's share [begin, end) of `rows` rows, in whole multiples of
   /// `granularity` (the kernel's row block, or a vector of columns).
+  /// The same for a run-time number of rows (granularity 1).
+  std::pair<Value, Value> shareDynamic(Value rows);
   std::pair<Value, Value> share(int64_t rows,
                                 int64_t granularity = KernelEmitter::rowBlock);
   /// stats[offset + partition] += 1 (partition: i32 or index).

@@ -13,7 +13,6 @@
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/lowering/EntryLowering.h"
-#include "compiler/lowering/LowRankGradient.h"
 
 #include "runtime/include/yan/executable_abi.h"
 
@@ -790,10 +789,12 @@ void EntryLowering::lowerPartitionedFfnGrad(y::PartitionedFfnGradOp op) {
 }
 
 void EntryLowering::lowerPartitionGradSquares(y::PartitionGradSquaresOp op) {
-  // Per slot and matrix: each thread materializes its rows of the gradient
-  // (LowRankGradient.h) and stores each row's sum of squares; thread 0 then
-  // adds the rows in order, takes the matrix's norm (rounded to f32, as the
-  // reference's per-tensor norms) and adds its square.
+  // ||sum_r l_r r_r^T||^2 = sum_{r,s} (l_r . l_s)(r_r . r_s): from the
+  // factors' Gram matrices, in f64 (f32 products are exact in f64, so the
+  // only rounding is the f64 sums'), never materializing the gradient. The
+  // five Grams of a slot (a1, a3, xs, ds, g) are count x count; threads own
+  // rows of them. Each matrix's norm is rounded to f32 and squared in f32,
+  // as the reference squares its per-tensor norms.
   KernelEmitter &k = kernels;
   Value counts = buffer(op.getCounts());
   Value a1 = buffer(op.getA1()), a3 = buffer(op.getA3()), g = buffer(op.getG());
@@ -801,50 +802,89 @@ void EntryLowering::lowerPartitionGradSquares(y::PartitionGradSquaresOp op) {
   Value result = bufferFor(op.getSquares());
   int64_t slots = dimOf(op.getA1(), 0), ffnSize = dimOf(op.getA1(), 2);
   int64_t hidden = dimOf(op.getXs(), 2);
-  int64_t rowsOffset;
-  Value rowSums = temporary({std::max(ffnSize, hidden)}, builder.getF32Type(),
-                            rowsOffset);
+  Type f64 = builder.getF64Type();
+  int64_t gramOffset;
+  Value grams = temporary({5, maxTokens, maxTokens}, f64, gramOffset);
+  auto f64Const = [&](double v) {
+    return builder.create<arith::ConstantOp>(loc, builder.getF64FloatAttr(v))
+        .getResult();
+  };
+  int64_t lanes = k.lanes();
+  auto wide = VectorType::get({lanes}, f64);
+  // dot(factor[i, r, :], factor[i, s, :]) in f64.
+  auto dot = [&](Value factor, Value i, Value r, Value s, int64_t width) {
+    int64_t vectorized = width / lanes * lanes;
+    Value zero = builder.create<arith::ConstantOp>(
+        loc, DenseElementsAttr::get(wide, builder.getF64FloatAttr(0.0)));
+    Value acc = k.forLoop(k.index(0), k.index(vectorized), lanes, {zero},
+                          [&](Value c, ValueRange a) -> SmallVector<Value> {
+                            auto narrow = VectorType::get({lanes}, builder.getF32Type());
+                            Value xn = builder.create<vector::LoadOp>(
+                                loc, narrow, factor, ValueRange{i, r, c});
+                            Value yn = builder.create<vector::LoadOp>(
+                                loc, narrow, factor, ValueRange{i, s, c});
+                            Value x = builder.create<arith::ExtFOp>(loc, wide, xn);
+                            Value y = builder.create<arith::ExtFOp>(loc, wide, yn);
+                            return {k.mulAdd(x, y, a[0])};
+                          })[0];
+    Value sum = builder.create<vector::ReductionOp>(
+        loc, vector::CombiningKind::ADD, acc, arith::FastMathFlags::reassoc);
+    return k.forLoop(k.index(vectorized), k.index(width), 1, {sum},
+                     [&](Value c, ValueRange a) -> SmallVector<Value> {
+                       Value xn = builder.create<memref::LoadOp>(
+                           loc, factor, ValueRange{i, r, c});
+                       Value yn = builder.create<memref::LoadOp>(
+                           loc, factor, ValueRange{i, s, c});
+                       Value x = builder.create<arith::ExtFOp>(loc, f64, xn);
+                       Value y = builder.create<arith::ExtFOp>(loc, f64, yn);
+                       return {k.mulAdd(x, y, a[0])};
+                     })[0];
+  };
+  struct Factor {
+    Value memref;
+    int64_t width;
+  };
+  Factor factors[5] = {{a1, ffnSize}, {a3, ffnSize}, {xs, hidden}, {ds, hidden},
+                       {g, ffnSize}};
   serial([&] { k.store(k.f32(0.0f), result, scalarAt(k, result)); });
   k.forLoop(k.index(0), k.index(slots), 1, [&](Value i) {
     Value count = loadIndex(counts, {i});
-    struct Matrix {
-      Value left, right;
-      int64_t rows, cols;
-    };
-    for (Matrix m : {Matrix{a1, xs, ffnSize, hidden}, Matrix{a3, xs, ffnSize, hidden},
-                     Matrix{ds, g, hidden, ffnSize}}) {
-      Value begin, end;
-      std::tie(begin, end) = share(m.rows);
-      k.forLoop(begin, end, 1,
-                [&](Value row) { k.store(k.f32(0.0f), rowSums, {row}); });
-      LowRankGradient gradient{Access{m.left, {i}}, Access{m.right, {i}}, count,
-                               m.cols};
-      forEachGradientChunk(
-          k, gradient, begin, end,
-          [&](Value row, Value, int64_t width, Value value) {
-            Value squares = builder.create<arith::MulFOp>(loc, value, value);
-            if (width)
-              squares = builder.create<vector::ReductionOp>(
-                  loc, vector::CombiningKind::ADD, squares,
-                  arith::FastMathFlags::reassoc);
-            Value sum = builder.create<memref::LoadOp>(loc, rowSums, row);
-            k.store(builder.create<arith::AddFOp>(loc, sum, squares), rowSums, {row});
-          });
-      barrier();
-      serial([&] {
-        Value total = k.forLoop(k.index(0), k.index(m.rows), 1, {k.f32(0.0f)},
-                                [&](Value row, ValueRange acc) -> SmallVector<Value> {
-                                  Value v = builder.create<memref::LoadOp>(loc, rowSums, row);
-                                  return {builder.create<arith::AddFOp>(loc, acc[0], v)};
-                                })[0];
-        Value norm = builder.create<math::SqrtOp>(loc, total);
+    Value begin, end;
+    std::tie(begin, end) = shareDynamic(count);
+    k.forLoop(begin, end, 1, [&](Value r) {
+      k.forLoop(k.index(0), count, 1, [&](Value s) {
+        for (int64_t f = 0; f < 5; ++f)
+          k.store(dot(factors[f].memref, i, r, s, factors[f].width), grams,
+                  {k.index(f), r, s});
+      });
+    });
+    barrier();
+    serial([&] {
+      // (left Gram, right Gram) of w1 = a1 x^T, w3 = a3 x^T, w2 = ds g^T.
+      for (auto [left, right] : {std::pair{0, 2}, std::pair{1, 2}, std::pair{3, 4}}) {
+        Value squares = k.forLoop(
+            k.index(0), count, 1, {f64Const(0.0)},
+            [&](Value r, ValueRange acc) -> SmallVector<Value> {
+              return {k.forLoop(k.index(0), count, 1, {acc[0]},
+                                [&](Value s, ValueRange inner) -> SmallVector<Value> {
+                                  Value l = builder.create<memref::LoadOp>(
+                                      loc, grams, ValueRange{k.index(left), r, s});
+                                  Value rr = builder.create<memref::LoadOp>(
+                                      loc, grams, ValueRange{k.index(right), r, s});
+                                  return {k.mulAdd(l, rr, inner[0])};
+                                })[0]};
+            })[0];
+        // Rounding can make a tiny true value slightly negative.
+        squares = builder.create<arith::MaximumFOp>(loc, squares, f64Const(0.0));
+        Value norm = builder.create<arith::TruncFOp>(
+            loc, builder.getF32Type(), builder.create<math::SqrtOp>(loc, squares));
         Value sum = builder.create<memref::LoadOp>(loc, result, scalarAt(k, result));
         k.store(k.mulAdd(norm, norm, sum), result, scalarAt(k, result));
-      });
-      barrier();
-    }
+      }
+    });
+    barrier();
   });
-  arena.release(rowsOffset);
+  arena.release(gramOffset);
 }
 
 void EntryLowering::lowerGlobalNorm(y::GlobalNormOp op) {

@@ -295,6 +295,15 @@ std::pair<Value, Value> EntryLowering::share(int64_t rows,
   return {begin, end};
 }
 
+std::pair<Value, Value> EntryLowering::shareDynamic(Value rows) {
+  Value perThread = builder.create<arith::CeilDivUIOp>(loc, rows, threadCount);
+  Value begin = builder.create<arith::MinUIOp>(
+      loc, builder.create<arith::MulIOp>(loc, threadIndex, perThread), rows);
+  Value end = builder.create<arith::MinUIOp>(
+      loc, builder.create<arith::AddIOp>(loc, begin, perThread), rows);
+  return {begin, end};
+}
+
 void EntryLowering::bumpStat(int64_t offset, Value partition) {
   Value p = partition;
   if (!p.getType().isIndex())
