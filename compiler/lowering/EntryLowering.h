@@ -102,7 +102,8 @@ private:
   void partitionProduct(const FfnBuffers &f, Value p, Value count, Value gated,
                         Value out, function_ref<Value(Value)> inputRow,
                         function_ref<Value(Value)> alphaOf,
-                        function_ref<Value(Value)> tokenOf);
+                        function_ref<Value(Value)> tokenOf,
+                        function_ref<Value(Value)> pairOf = {});
   void ffnTokenByToken(y::PartitionedFfnOp op, Value out);
   void ffnGrouped(y::PartitionedFfnOp op, Value out);
   void lowerLmHead(y::LmHeadOp op);
@@ -158,6 +159,15 @@ private:
   // header views, and whether routing statistics are counted (not when
   // learning).
   bool learning = false;
+  /// In a learn graph, the forward routed FFN keeps its pre-activations
+  /// w1 x and w3 x per (position, pick) pair, [maxTokens * k, F] each, for
+  /// its gradient op (keyed by the FFN's input), instead of the backward
+  /// recomputing two of its five matrix products.
+  struct FfnTape {
+    Value h1, h3;
+    int64_t h1Offset = 0, h3Offset = 0;
+  };
+  DenseMap<Value, FfnTape> ffnTapes;
   bool countStats = true;
   int64_t learnPartitions = 0;
   Value limit;

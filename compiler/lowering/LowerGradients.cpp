@@ -619,6 +619,7 @@ void EntryLowering::lowerPartitionedFfnGrad(y::PartitionedFfnGradOp op) {
   int64_t hidden = dimOf(op.getW1(), 2), active = dimOf(op.getIndices(), 1);
   int64_t slots = dimOf(op.getChosen(), 0);
   Type f32 = builder.getF32Type();
+  FfnTape tape = ffnTapes.lookup(op.getInput());
   int64_t startsOffset, pairsOffset, slotOffset, h1Offset, h3Offset, gwOffset,
       gOffset;
   Value starts = temporary({partitions + 1}, builder.getI64Type(), startsOffset);
@@ -690,11 +691,19 @@ void EntryLowering::lowerPartitionedFfnGrad(y::PartitionedFfnGradOp op) {
       return load(alphas, {t, j});
     };
     auto input = [&](Value r) { return Access{x, {tokenOf(r)}}; };
-    // h1, h3 (rows of w1/w3 split as in the forward).
-    k.dotRows(Access{w1, {p}}, input, count, fBegin, fEnd, hidden,
-              [&](Value f, Value r, Value dot) { k.store(dot, h1, {r, f}); });
-    k.dotRows(Access{w3, {p}}, input, count, fBegin, fEnd, hidden,
-              [&](Value f, Value r, Value dot) { k.store(dot, h3, {r, f}); });
+    // h1 = w1 x, h3 = w3 x: from the forward's tape when it kept them, else
+    // recomputed (rows of w1/w3 split as in the forward).
+    if (!tape.h1) {
+      k.dotRows(Access{w1, {p}}, input, count, fBegin, fEnd, hidden,
+                [&](Value f, Value r, Value dot) { k.store(dot, h1, {r, f}); });
+      k.dotRows(Access{w3, {p}}, input, count, fBegin, fEnd, hidden,
+                [&](Value f, Value r, Value dot) { k.store(dot, h3, {r, f}); });
+    }
+    auto preActivation = [&](Value taped, Value scratch, Value r, Value f) {
+      if (taped)
+        return load(taped, {pairOf(r), f});
+      return load(scratch, {r, f});
+    };
     // gw[r, :] = w2[p]^T dout[t_r] (column blocks of gw per thread).
     Value cBegin, cEnd;
   std::tie(cBegin, cEnd) = share(ffnSize, k.lanes());
@@ -712,7 +721,8 @@ void EntryLowering::lowerPartitionedFfnGrad(y::PartitionedFfnGradOp op) {
     k.forLoop(k.index(0), count, 1, [&](Value r) {
       Value alpha = alphaOf(r);
       k.forLoop(fBegin, fEnd, 1, [&](Value f) {
-        Value a = load(h1, {r, f}), b3 = load(h3, {r, f});
+        Value a = preActivation(tape.h1, h1, r, f);
+        Value b3 = preActivation(tape.h3, h3, r, f);
         Value sa = k.silu(a);
         Value dg = builder.create<arith::MulFOp>(loc, alpha, load(gw, {r, f}));
         k.store(builder.create<arith::MulFOp>(loc, sa, b3), gated, {r, f});
@@ -786,6 +796,11 @@ void EntryLowering::lowerPartitionedFfnGrad(y::PartitionedFfnGradOp op) {
   arena.release(slotOffset);
   arena.release(pairsOffset);
   arena.release(startsOffset);
+  if (tape.h1) {
+    arena.release(tape.h1Offset);
+    arena.release(tape.h3Offset);
+    ffnTapes.erase(op.getInput());
+  }
 }
 
 void EntryLowering::lowerPartitionGradSquares(y::PartitionGradSquaresOp op) {

@@ -575,6 +575,7 @@ void EntryLowering::lowerPartitionedFfn(y::PartitionedFfnOp op) {
 struct FfnBuffers {
   Value x, indices, alphas, w1, w3, w2;
   int64_t partitions, ffnSize, hidden, active;
+  Value tape1 = {}, tape3 = {}; // learn graphs: w1 x, w3 x per pair
 };
 
 FfnBuffers EntryLowering::ffnBuffers(y::PartitionedFfnOp op) {
@@ -595,7 +596,8 @@ void EntryLowering::partitionProduct(const FfnBuffers &f, Value p, Value count,
                                      Value gated, Value out,
                                      function_ref<Value(Value)> inputRow,
                                      function_ref<Value(Value)> alphaOf,
-                                     function_ref<Value(Value)> tokenOf) {
+                                     function_ref<Value(Value)> tokenOf,
+                                     function_ref<Value(Value)> pairOf) {
   KernelEmitter &k = kernels;
   auto [fBegin, fEnd] = share(f.ffnSize);
   auto [dBegin, dEnd] = share(f.hidden);
@@ -603,11 +605,15 @@ void EntryLowering::partitionProduct(const FfnBuffers &f, Value p, Value count,
   k.dotRows(Access{f.w1, {p}}, input, count, fBegin, fEnd, f.hidden,
             [&](Value row, Value r, Value dot) {
               k.store(k.silu(dot), gated, {r, row});
+              if (f.tape1)
+                k.store(dot, f.tape1, {pairOf(r), row});
             });
   k.dotRows(Access{f.w3, {p}}, input, count, fBegin, fEnd, f.hidden,
             [&](Value row, Value r, Value dot) {
               Value g = builder.create<memref::LoadOp>(loc, gated, ValueRange{r, row});
               k.store(builder.create<arith::MulFOp>(loc, g, dot), gated, {r, row});
+              if (f.tape3)
+                k.store(dot, f.tape3, {pairOf(r), row});
             });
   barrier();
   k.dotRows(Access{f.w2, {p}}, [&](Value r) { return Access{gated, {r}}; }, count,
@@ -702,6 +708,19 @@ void EntryLowering::groupPairs(Value indices, int64_t partitions,
 void EntryLowering::ffnGrouped(y::PartitionedFfnOp op, Value out) {
   KernelEmitter &k = kernels;
   FfnBuffers f = ffnBuffers(op);
+  // A learn graph differentiates this FFN: tape its pre-activations.
+  if (learning && llvm::any_of(op.getInput().getUsers(), [](Operation *user) {
+        return isa<y::PartitionedFfnGradOp>(user);
+      })) {
+    FfnTape tape;
+    tape.h1 = temporary({maxTokens * f.active, f.ffnSize}, builder.getF32Type(),
+                        tape.h1Offset);
+    tape.h3 = temporary({maxTokens * f.active, f.ffnSize}, builder.getF32Type(),
+                        tape.h3Offset);
+    ffnTapes[op.getInput()] = tape;
+    f.tape1 = tape.h1;
+    f.tape3 = tape.h3;
+  }
   int64_t partitions = f.partitions, active = f.active;
   int64_t startsOffset, pairsOffset, gatedOffset;
   Value starts, pairs;
@@ -758,7 +777,7 @@ void EntryLowering::ffnGrouped(y::PartitionedFfnOp op, Value out) {
           return builder.create<memref::LoadOp>(loc, f.alphas, ValueRange{t, j})
               .getResult();
         },
-        token);
+        token, pairOf);
   });
   arena.release(gatedOffset);
   arena.release(pairsOffset);
