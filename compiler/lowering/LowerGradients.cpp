@@ -257,23 +257,33 @@ void EntryLowering::lowerCrossEntropy(y::CrossEntropyOp op) {
   Value logits = buffer(op.getLogits()), targets = buffer(op.getTargets());
   Value loss = bufferFor(op.getLoss());
   int64_t vocab = dimOf(op.getLogits(), 1);
+  // Each thread its positions' losses; thread 0 adds them in order.
+  int64_t rowsOffset;
+  Value rowLoss = temporary({maxTokens}, builder.getF32Type(), rowsOffset);
+  Value begin, end;
+  std::tie(begin, end) = shareDynamic(numTokens);
+  k.forLoop(begin, end, 1, [&](Value t) {
+    auto [largest, sum] = softmaxStats(builder, loc, k, logits, t, vocab);
+    Value logSum = builder.create<arith::AddFOp>(
+        loc, largest, builder.create<math::LogOp>(loc, sum));
+    Value target = tokenIndex(builder, loc, targets, t);
+    Value picked =
+        builder.create<memref::LoadOp>(loc, logits, ValueRange{t, target});
+    k.store(builder.create<arith::SubFOp>(loc, logSum, picked), rowLoss, {t});
+  });
+  barrier();
   serial([&] {
     Value total = k.forLoop(
         k.index(0), numTokens, 1, {k.f32(0.0f)},
         [&](Value t, ValueRange acc) -> SmallVector<Value> {
-          auto [largest, sum] = softmaxStats(builder, loc, k, logits, t, vocab);
-          Value logSum = builder.create<arith::AddFOp>(
-              loc, largest, builder.create<math::LogOp>(loc, sum));
-          Value target = tokenIndex(builder, loc, targets, t);
-          Value picked = builder.create<memref::LoadOp>(loc, logits,
-                                                        ValueRange{t, target});
           return {builder.create<arith::AddFOp>(
-              loc, acc[0], builder.create<arith::SubFOp>(loc, logSum, picked))};
+              loc, acc[0], builder.create<memref::LoadOp>(loc, rowLoss, t))};
         })[0];
     k.store(builder.create<arith::DivFOp>(loc, total,
                                           indexToF32(builder, loc, numTokens)),
             loss, {k.index(0)});
   });
+  arena.release(rowsOffset);
 }
 
 void EntryLowering::lowerCrossEntropyGrad(y::CrossEntropyGradOp op) {
@@ -281,10 +291,12 @@ void EntryLowering::lowerCrossEntropyGrad(y::CrossEntropyGradOp op) {
   Value logits = buffer(op.getLogits()), targets = buffer(op.getTargets());
   Value out = bufferFor(op.getResult());
   int64_t vocab = dimOf(op.getLogits(), 1);
-  serial([&] {
+  Value begin, end;
+  std::tie(begin, end) = shareDynamic(numTokens);
+  {
     Value scale = builder.create<arith::DivFOp>(
         loc, k.f32(1.0f), indexToF32(builder, loc, numTokens));
-    k.forLoop(k.index(0), numTokens, 1, [&](Value t) {
+    k.forLoop(begin, end, 1, [&](Value t) {
       auto [largest, sum] = softmaxStats(builder, loc, k, logits, t, vocab);
       Value inverse = builder.create<arith::DivFOp>(loc, k.f32(1.0f), sum);
       k.forLoop(k.index(0), k.index(vocab), 1, [&](Value v) {
@@ -298,7 +310,7 @@ void EntryLowering::lowerCrossEntropyGrad(y::CrossEntropyGradOp op) {
       Value at = builder.create<memref::LoadOp>(loc, out, ValueRange{t, target});
       k.store(builder.create<arith::SubFOp>(loc, at, scale), out, {t, target});
     });
-  });
+  }
 }
 
 //===----------------------------------------------------------------------===//
@@ -334,8 +346,10 @@ void EntryLowering::lowerRmsNormGrad(y::RmsNormGradOp op) {
   Value out = bufferFor(op.getResult());
   int64_t width = dimOf(op.getInput(), 1);
   float eps = op.getEps().convertToFloat();
-  serial([&] {
-    k.forLoop(k.index(0), numTokens, 1, [&](Value t) {
+  Value begin, end;
+  std::tie(begin, end) = shareDynamic(numTokens);
+  {
+    k.forLoop(begin, end, 1, [&](Value t) {
       Access row{x, {t}};
       SmallVector<Value> sums = k.forLoop(
           k.index(0), k.index(width), 1, {k.f32(0.0f), k.f32(0.0f)},
@@ -368,7 +382,7 @@ void EntryLowering::lowerRmsNormGrad(y::RmsNormGradOp op) {
                 {t, i});
       });
     });
-  });
+  }
 }
 
 void EntryLowering::lowerMcsdGrad(y::McsdGradOp op) {
@@ -479,8 +493,10 @@ void EntryLowering::lowerRouterGrad(y::RouterGradOp op) {
     return builder.create<memref::LoadOp>(loc, memref, ValueRange{t, j})
         .getResult();
   };
-  serial([&] {
-    k.forLoop(k.index(0), numTokens, 1, [&](Value t) {
+  Value begin, end;
+  std::tie(begin, end) = shareDynamic(numTokens);
+  {
+    k.forLoop(begin, end, 1, [&](Value t) {
       Value dot = k.forLoop(k.index(0), k.index(active), 1, {k.f32(0.0f)},
                             [&](Value j, ValueRange acc) -> SmallVector<Value> {
                               return {k.mulAdd(load(alphas, t, j),
@@ -502,7 +518,7 @@ void EntryLowering::lowerRouterGrad(y::RouterGradOp op) {
         });
       });
     });
-  });
+  }
 }
 
 void EntryLowering::lowerChoosePartitions(y::ChoosePartitionsOp op) {
@@ -734,9 +750,12 @@ void EntryLowering::lowerPartitionedFfnGrad(y::PartitionedFfnGradOp op) {
       });
     });
     barrier();
-    // dalpha[t, j] = gw[r] . g[r] (one pair per row: written once).
-    serial([&] {
-      k.forLoop(k.index(0), count, 1, [&](Value r) {
+    // dalpha[t, j] = gw[r] . g[r] (one pair per row: written once; rows
+    // split among threads).
+    {
+      Value rBegin, rEnd;
+      std::tie(rBegin, rEnd) = shareDynamic(count);
+      k.forLoop(rBegin, rEnd, 1, [&](Value r) {
         Value dot = k.forLoop(k.index(0), k.index(ffnSize), 1, {k.f32(0.0f)},
                               [&](Value f, ValueRange acc) -> SmallVector<Value> {
                                 return {k.mulAdd(load(gw, {r, f}),
@@ -747,7 +766,7 @@ void EntryLowering::lowerPartitionedFfnGrad(y::PartitionedFfnGradOp op) {
         Value j = builder.create<arith::RemUIOp>(loc, pair, k.index(active));
         k.store(dot, dalpha, {t, j});
       });
-    });
+    }
     // dx[t_r] += w1[p]^T dh1[r] + w3[p]^T dh3[r] (column blocks of dx).
     Value xBegin, xEnd;
   std::tie(xBegin, xEnd) = share(hidden, k.lanes());
