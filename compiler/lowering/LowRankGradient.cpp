@@ -12,52 +12,68 @@ namespace yan {
 void forEachGradientChunk(
     KernelEmitter &k, const LowRankGradient &gradient, Value rowBegin,
     Value rowEnd, function_ref<void(Value, Value, int64_t, Value)> body) {
+  // A register tile of `rows` rows x `vectors` vectors (0: one scalar
+  // column): for each factor row r, `vectors` loads of right[r] and `rows`
+  // broadcasts of left[r] feed rows * vectors FMAs (a small GEMM, G = L^T R,
+  // whose inner dimension is the factor rank).
   OpBuilder &b = k.builder();
   Location loc = k.location();
   int64_t lanes = k.lanes();
-  int64_t blockCols = 4 * lanes;
-  int64_t blocked = gradient.cols / blockCols * blockCols;
+  constexpr int64_t tileRows = 4, tileVectors = 2;
+  int64_t tileCols = tileVectors * lanes;
+  int64_t tiled = gradient.cols / tileCols * tileCols;
   int64_t vectorized = gradient.cols / lanes * lanes;
   auto vecType = VectorType::get({lanes}, b.getF32Type());
-  Value zero = b.create<arith::ConstantOp>(
-      loc, DenseElementsAttr::get(vecType, b.getF32FloatAttr(0.0f)));
-  auto coefficient = [&](Value r, Value row) {
-    return k.loadF32(gradient.left, {r, row});
-  };
-  // `vectors` vectors (0: one scalar) starting at column `col`.
-  auto chunk = [&](Value row, Value col, int64_t vectors) {
-    int64_t count = std::max<int64_t>(vectors, 1);
-    SmallVector<Value> init(count, vectors ? zero : k.f32(0.0f));
+  auto tile = [&](Value row0, int64_t rows, Value col, int64_t vectors) {
+    int64_t width = std::max<int64_t>(vectors, 1);
+    Value zero = vectors ? b.create<arith::ConstantOp>(
+                               loc, DenseElementsAttr::get(vecType, b.getF32FloatAttr(0.0f)))
+                               .getResult()
+                         : k.f32(0.0f);
+    SmallVector<Value> rowIndex, colIndex;
+    for (int64_t i = 0; i < rows; ++i)
+      rowIndex.push_back(b.create<arith::AddIOp>(loc, row0, k.index(i)));
+    for (int64_t j = 0; j < width; ++j)
+      colIndex.push_back(b.create<arith::AddIOp>(loc, col, k.index(j * lanes)));
+    SmallVector<Value> init(rows * width, zero);
     SmallVector<Value> sums = k.forLoop(
         k.index(0), gradient.count, 1, init,
         [&](Value r, ValueRange acc) -> SmallVector<Value> {
-          Value a = coefficient(r, row);
+          SmallVector<Value> right;
+          for (int64_t j = 0; j < width; ++j)
+            right.push_back(vectors ? k.loadVectorF32(gradient.right, {r, colIndex[j]})
+                                    : k.loadF32(gradient.right, {r, colIndex[j]}));
           SmallVector<Value> next;
-          if (vectors == 0) {
-            next.push_back(k.mulAdd(a, k.loadF32(gradient.right, {r, col}), acc[0]));
-            return next;
-          }
-          Value splat = b.create<vector::BroadcastOp>(loc, vecType, a);
-          for (int64_t i = 0; i < vectors; ++i) {
-            Value at = b.create<arith::AddIOp>(loc, col, k.index(i * lanes));
-            next.push_back(
-                k.mulAdd(splat, k.loadVectorF32(gradient.right, {r, at}), acc[i]));
+          for (int64_t i = 0; i < rows; ++i) {
+            Value a = k.loadF32(gradient.left, {r, rowIndex[i]});
+            if (vectors)
+              a = b.create<vector::BroadcastOp>(loc, vecType, a);
+            for (int64_t j = 0; j < width; ++j)
+              next.push_back(k.mulAdd(a, right[j], acc[i * width + j]));
           }
           return next;
         });
-    for (int64_t i = 0; i < count; ++i) {
-      Value at = b.create<arith::AddIOp>(loc, col, k.index(i * lanes));
-      body(row, at, vectors ? lanes : 0, sums[i]);
-    }
+    for (int64_t i = 0; i < rows; ++i)
+      for (int64_t j = 0; j < width; ++j)
+        body(rowIndex[i], colIndex[j], vectors ? lanes : 0, sums[i * width + j]);
   };
-  k.forLoop(rowBegin, rowEnd, 1, [&](Value row) {
-    k.forLoop(k.index(0), k.index(blocked), blockCols,
-              [&](Value col) { chunk(row, col, 4); });
-    k.forLoop(k.index(blocked), k.index(vectorized), lanes,
-              [&](Value col) { chunk(row, col, 1); });
+  auto rowBlock = [&](Value row0, int64_t rows) {
+    k.forLoop(k.index(0), k.index(tiled), tileCols,
+              [&](Value col) { tile(row0, rows, col, tileVectors); });
+    k.forLoop(k.index(tiled), k.index(vectorized), lanes,
+              [&](Value col) { tile(row0, rows, col, 1); });
     k.forLoop(k.index(vectorized), k.index(gradient.cols), 1,
-              [&](Value col) { chunk(row, col, 0); });
-  });
+              [&](Value col) { tile(row0, rows, col, 0); });
+  };
+  Value length = b.create<arith::SubIOp>(loc, rowEnd, rowBegin);
+  Value mainEnd = b.create<arith::AddIOp>(
+      loc, rowBegin,
+      b.create<arith::MulIOp>(
+          loc, b.create<arith::DivUIOp>(loc, length, k.index(tileRows)),
+          k.index(tileRows)));
+  k.forLoop(rowBegin, mainEnd, tileRows,
+            [&](Value row0) { rowBlock(row0, tileRows); });
+  k.forLoop(mainEnd, rowEnd, 1, [&](Value row) { rowBlock(row, 1); });
 }
 
 } // namespace yan
