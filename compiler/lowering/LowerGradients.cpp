@@ -603,10 +603,14 @@ void EntryLowering::lowerChoosePartitions(y::ChoosePartitionsOp op) {
 
 void EntryLowering::lowerPartitionedFfnGrad(y::PartitionedFfnGradOp op) {
   // Partition by partition over the pairs routed to it (the forward's
-  // grouping): recompute h1 = w1 x, h3 = w3 x, then gw = w2^T dout, the
+  // grouping). Threads own whole partitions (balanced by their pair counts),
+  // so a partition's small products run on one thread without barriers;
+  // every per-pair result lives in a pair-indexed buffer. Per partition p:
+  // h1 = w1 x, h3 = w3 x (the forward's tape), gw = w2^T dout, the
   // routing-weight gradient dalpha = gw . g, the pre-activation gradients,
-  // dx += w1^T dh1 + w3^T dh3, and, for a chosen partition, its weight
-  // gradients. Only routed partitions' weights are read.
+  // dx_pair = w1^T dh1 + w3^T dh3, and, for a chosen partition, its weight
+  // gradients' factors. Then dx[t] = sum_j dx_pair[t, j] in pick order. Only
+  // routed partitions' weights are read. No result depends on the split.
   KernelEmitter &k = kernels;
   Value x = buffer(op.getInput()), indices = buffer(op.getIndices());
   Value alphas = buffer(op.getWeights()), dout = buffer(op.getGrad());
@@ -634,17 +638,19 @@ void EntryLowering::lowerPartitionedFfnGrad(y::PartitionedFfnGradOp op) {
   int64_t partitions = dimOf(op.getW1(), 0), ffnSize = dimOf(op.getW1(), 1);
   int64_t hidden = dimOf(op.getW1(), 2), active = dimOf(op.getIndices(), 1);
   int64_t slots = dimOf(op.getChosen(), 0);
+  int64_t pairCapacity = maxTokens * active;
   Type f32 = builder.getF32Type();
   FfnTape tape = ffnTapes.lookup(op.getInput());
-  int64_t startsOffset, pairsOffset, slotOffset, h1Offset, h3Offset, gwOffset,
-      gOffset;
+  int64_t startsOffset, pairsOffset, slotOffset, dh1Offset, dh3Offset, gwOffset,
+      gOffset, dxOffset;
   Value starts = temporary({partitions + 1}, builder.getI64Type(), startsOffset);
-  Value pairs = temporary({maxTokens * active}, builder.getI32Type(), pairsOffset);
+  Value pairs = temporary({pairCapacity}, builder.getI32Type(), pairsOffset);
   Value slotOf = temporary({partitions}, builder.getI32Type(), slotOffset);
-  Value h1 = temporary({maxTokens, ffnSize}, f32, h1Offset);
-  Value h3 = temporary({maxTokens, ffnSize}, f32, h3Offset);
-  Value gw = temporary({maxTokens, ffnSize}, f32, gwOffset);
-  Value gated = temporary({maxTokens, ffnSize}, f32, gOffset);
+  Value dh1 = temporary({pairCapacity, ffnSize}, f32, dh1Offset);
+  Value dh3 = temporary({pairCapacity, ffnSize}, f32, dh3Offset);
+  Value gw = temporary({pairCapacity, ffnSize}, f32, gwOffset);
+  Value gated = temporary({pairCapacity, ffnSize}, f32, gOffset);
+  Value dxPair = temporary({pairCapacity, hidden}, f32, dxOffset);
   auto plusOne = [&](Value i) {
     return builder.create<arith::AddIOp>(loc, i, k.index(1)).getResult();
   };
@@ -657,11 +663,12 @@ void EntryLowering::lowerPartitionedFfnGrad(y::PartitionedFfnGradOp op) {
     Value minusOne = builder.create<arith::ConstantIntOp>(loc, -1, 32);
     k.forLoop(k.index(0), k.index(partitions), 1,
               [&](Value p) { k.store(minusOne, slotOf, {p}); });
+    Value zero32 = builder.create<arith::ConstantIntOp>(loc, 0, 32);
     k.forLoop(k.index(0), k.index(slots), 1, [&](Value i) {
+      k.store(zero32, counts, {i});
       Value p32 = load(chosen, {i});
-      Value valid = builder.create<arith::CmpIOp>(
-          loc, arith::CmpIPredicate::sge, p32,
-          builder.create<arith::ConstantIntOp>(loc, 0, 32));
+      Value valid = builder.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sge,
+                                                  p32, zero32);
       auto ifOp = builder.create<scf::IfOp>(loc, valid, false);
       OpBuilder::InsertionGuard guard(builder);
       builder.setInsertionPointToStart(&ifOp.getThenRegion().front());
@@ -670,27 +677,30 @@ void EntryLowering::lowerPartitionedFfnGrad(y::PartitionedFfnGradOp op) {
               slotOf, {p});
     });
   });
-  // Zero dx (column blocks); no slot has factor rows yet.
-  zeroColumns(dx, numTokens, hidden);
-  serial([&] {
-    Value zero32 = builder.create<arith::ConstantIntOp>(loc, 0, 32);
-    k.forLoop(k.index(0), k.index(slots), 1,
-              [&](Value i) { k.store(zero32, counts, {i}); });
-  });
-  Value fBegin, fEnd;
-  std::tie(fBegin, fEnd) = share(ffnSize);
-  Value dBegin, dEnd;
-  std::tie(dBegin, dEnd) = share(hidden);
   barrier();
 
+  Value total = loadIndex(starts, {k.index(partitions)});
   k.forLoop(k.index(0), k.index(partitions), 1, [&](Value p) {
     Value begin = loadIndex(starts, {p});
-    Value count =
-        builder.create<arith::SubIOp>(loc, loadIndex(starts, {plusOne(p)}), begin);
-    Value used = builder.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ugt,
-                                               count, k.index(0));
-    // Every thread sees the same count, so all meet at the same barriers.
-    auto ifOp = builder.create<scf::IfOp>(loc, used, false);
+    Value end = loadIndex(starts, {plusOne(p)});
+    Value count = builder.create<arith::SubIOp>(loc, end, begin);
+    // The owner: the thread whose share of all pairs holds p's midpoint.
+    Value twiceMid = builder.create<arith::AddIOp>(loc, begin, end);
+    Value owner = builder.create<arith::MinUIOp>(
+        loc,
+        builder.create<arith::DivUIOp>(
+            loc, builder.create<arith::MulIOp>(loc, twiceMid, threadCount),
+            builder.create<arith::MulIOp>(
+                loc, builder.create<arith::MaxUIOp>(loc, total, k.index(1)),
+                k.index(2))),
+        builder.create<arith::SubIOp>(loc, threadCount, k.index(1)));
+    Value mine = builder.create<arith::AndIOp>(
+        loc,
+        builder.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ugt, count,
+                                      k.index(0)),
+        builder.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, owner,
+                                      threadIndex));
+    auto ifOp = builder.create<scf::IfOp>(loc, mine, false);
     OpBuilder::InsertionGuard guard(builder);
     builder.setInsertionPointToStart(&ifOp.getThenRegion().front());
     auto pairOf = [&](Value r) {
@@ -707,111 +717,111 @@ void EntryLowering::lowerPartitionedFfnGrad(y::PartitionedFfnGradOp op) {
       return load(alphas, {t, j});
     };
     auto input = [&](Value r) { return Access{x, {tokenOf(r)}}; };
-    // h1 = w1 x, h3 = w3 x: from the forward's tape when it kept them, else
-    // recomputed (rows of w1/w3 split as in the forward).
+    // h1 = w1 x, h3 = w3 x: the forward's tape, else recomputed into the
+    // dh1/dh3 buffers (each element is read before it is overwritten).
+    Value h1 = tape.h1 ? tape.h1 : dh1, h3 = tape.h3 ? tape.h3 : dh3;
     if (!tape.h1) {
-      k.dotRows(Access{w1, {p}}, input, count, fBegin, fEnd, hidden,
-                [&](Value f, Value r, Value dot) { k.store(dot, h1, {r, f}); });
-      k.dotRows(Access{w3, {p}}, input, count, fBegin, fEnd, hidden,
-                [&](Value f, Value r, Value dot) { k.store(dot, h3, {r, f}); });
+      k.dotRows(Access{w1, {p}}, input, count, k.index(0), k.index(ffnSize), hidden,
+                [&](Value f, Value r, Value dot) { k.store(dot, dh1, {pairOf(r), f}); });
+      k.dotRows(Access{w3, {p}}, input, count, k.index(0), k.index(ffnSize), hidden,
+                [&](Value f, Value r, Value dot) { k.store(dot, dh3, {pairOf(r), f}); });
     }
-    auto preActivation = [&](Value taped, Value scratch, Value r, Value f) {
-      if (taped)
-        return load(taped, {pairOf(r), f});
-      return load(scratch, {r, f});
-    };
-    // gw[r, :] = w2[p]^T dout[t_r] (column blocks of gw per thread).
-    Value cBegin, cEnd;
-  std::tie(cBegin, cEnd) = share(ffnSize, k.lanes());
+    // gw[pair] = w2[p]^T dout[t].
     k.forLoop(k.index(0), count, 1, [&](Value r) {
-      k.forLoop(cBegin, cEnd, 1, [&](Value c) { k.store(k.f32(0.0f), gw, {r, c}); });
+      Value pair = pairOf(r);
+      k.forLoop(k.index(0), k.index(ffnSize), 1,
+                [&](Value f) { k.store(k.f32(0.0f), gw, {pair, f}); });
     });
     k.accumulateRows(
-        [&](Value r) { return Access{gw, {r}}; }, k.index(0), count,
+        [&](Value r) { return Access{gw, {pairOf(r)}}; }, k.index(0), count,
         [&](Value d) { return Access{w2, {p, d}}; }, k.index(hidden),
-        [&](Value r, Value d) { return load(dout, {tokenOf(r), d}); }, cBegin,
-        cEnd, /*inputsOuter=*/true);
-    barrier();
-    // g = silu(h1) h3; dg = alpha gw; dh1 = dg h3 silu'(h1); dh3 = dg silu(h1)
-    // (dh1, dh3 replace h1, h3; gw stays for dalpha).
+        [&](Value r, Value d) { return load(dout, {tokenOf(r), d}); }, k.index(0),
+        k.index(ffnSize), /*inputsOuter=*/true);
+    // g = silu(h1) h3; dg = alpha gw; dh1 = dg h3 silu'(h1); dh3 = dg silu(h1);
+    // dalpha = gw . g.
     k.forLoop(k.index(0), count, 1, [&](Value r) {
+      Value pair = pairOf(r);
       Value alpha = alphaOf(r);
-      k.forLoop(fBegin, fEnd, 1, [&](Value f) {
-        Value a = preActivation(tape.h1, h1, r, f);
-        Value b3 = preActivation(tape.h3, h3, r, f);
-        Value sa = k.silu(a);
-        Value dg = builder.create<arith::MulFOp>(loc, alpha, load(gw, {r, f}));
-        k.store(builder.create<arith::MulFOp>(loc, sa, b3), gated, {r, f});
-        k.store(builder.create<arith::MulFOp>(
-                    loc, builder.create<arith::MulFOp>(loc, dg, b3),
-                    k.siluGrad(a)),
-                h1, {r, f});
-        k.store(builder.create<arith::MulFOp>(loc, dg, sa), h3, {r, f});
-      });
+      Value dot = k.forLoop(
+          k.index(0), k.index(ffnSize), 1, {k.f32(0.0f)},
+          [&](Value f, ValueRange acc) -> SmallVector<Value> {
+            Value a = load(h1, {pair, f}), b3 = load(h3, {pair, f});
+            Value sa = k.silu(a);
+            Value up = load(gw, {pair, f});
+            Value g = builder.create<arith::MulFOp>(loc, sa, b3);
+            Value dg = builder.create<arith::MulFOp>(loc, alpha, up);
+            k.store(g, gated, {pair, f});
+            k.store(builder.create<arith::MulFOp>(
+                        loc, builder.create<arith::MulFOp>(loc, dg, b3),
+                        k.siluGrad(a)),
+                    dh1, {pair, f});
+            k.store(builder.create<arith::MulFOp>(loc, dg, sa), dh3, {pair, f});
+            return {k.mulAdd(up, g, acc[0])};
+          })[0];
+      Value t = builder.create<arith::DivUIOp>(loc, pair, k.index(active));
+      Value j = builder.create<arith::RemUIOp>(loc, pair, k.index(active));
+      k.store(dot, dalpha, {t, j});
     });
-    barrier();
-    // dalpha[t, j] = gw[r] . g[r] (one pair per row: written once; rows
-    // split among threads).
-    {
-      Value rBegin, rEnd;
-      std::tie(rBegin, rEnd) = shareDynamic(count);
-      k.forLoop(rBegin, rEnd, 1, [&](Value r) {
-        Value dot = k.forLoop(k.index(0), k.index(ffnSize), 1, {k.f32(0.0f)},
-                              [&](Value f, ValueRange acc) -> SmallVector<Value> {
-                                return {k.mulAdd(load(gw, {r, f}),
-                                                 load(gated, {r, f}), acc[0])};
-                              })[0];
-        Value pair = pairOf(r);
-        Value t = builder.create<arith::DivUIOp>(loc, pair, k.index(active));
-        Value j = builder.create<arith::RemUIOp>(loc, pair, k.index(active));
-        k.store(dot, dalpha, {t, j});
-      });
-    }
-    // dx[t_r] += w1[p]^T dh1[r] + w3[p]^T dh3[r] (column blocks of dx).
-    Value xBegin, xEnd;
-  std::tie(xBegin, xEnd) = share(hidden, k.lanes());
-    for (auto [weight, delta] : {std::pair{w1, h1}, std::pair{w3, h3}})
+    // dx_pair = w1[p]^T dh1 + w3[p]^T dh3.
+    k.forLoop(k.index(0), count, 1, [&](Value r) {
+      Value pair = pairOf(r);
+      k.forLoop(k.index(0), k.index(hidden), 1,
+                [&](Value d) { k.store(k.f32(0.0f), dxPair, {pair, d}); });
+    });
+    for (auto [weight, delta] : {std::pair{w1, dh1}, std::pair{w3, dh3}})
       k.accumulateRows(
-          [&](Value r) { return Access{dx, {tokenOf(r)}}; }, k.index(0), count,
+          [&](Value r) { return Access{dxPair, {pairOf(r)}}; }, k.index(0), count,
           [&](Value f) { return Access{weight, {p, f}}; }, k.index(ffnSize),
-          [&](Value r, Value f) { return load(delta, {r, f}); }, xBegin, xEnd,
-          /*inputsOuter=*/true);
-    // A chosen partition keeps its weight gradients' factors: its rows'
-    // dh1, dh3, g (columns f of this thread) and x, alpha * dout (columns d).
+          [&](Value r, Value f) { return load(delta, {pairOf(r), f}); },
+          k.index(0), k.index(hidden), /*inputsOuter=*/true);
+    // A chosen partition keeps its weight gradients' factors.
     Value slot32 = load(slotOf, {p});
     Value isChosen = builder.create<arith::CmpIOp>(
         loc, arith::CmpIPredicate::sge, slot32,
         builder.create<arith::ConstantIntOp>(loc, 0, 32));
     auto chosenIf = builder.create<scf::IfOp>(loc, isChosen, false);
-    {
-      OpBuilder::InsertionGuard inner(builder);
-      builder.setInsertionPointToStart(&chosenIf.getThenRegion().front());
-      Value slot =
-          builder.create<arith::IndexCastOp>(loc, builder.getIndexType(), slot32);
-      serial([&] {
-        k.store(builder.create<arith::IndexCastOp>(loc, builder.getI32Type(), count),
-                counts, {slot});
+    OpBuilder::InsertionGuard inner(builder);
+    builder.setInsertionPointToStart(&chosenIf.getThenRegion().front());
+    Value slot =
+        builder.create<arith::IndexCastOp>(loc, builder.getIndexType(), slot32);
+    k.store(builder.create<arith::IndexCastOp>(loc, builder.getI32Type(), count),
+            counts, {slot});
+    k.forLoop(k.index(0), count, 1, [&](Value r) {
+      Value pair = pairOf(r);
+      k.forLoop(k.index(0), k.index(ffnSize), 1, [&](Value f) {
+        k.store(load(dh1, {pair, f}), fa1, {slot, r, f});
+        k.store(load(dh3, {pair, f}), fa3, {slot, r, f});
+        k.store(load(gated, {pair, f}), fg, {slot, r, f});
       });
-      k.forLoop(k.index(0), count, 1, [&](Value r) {
-        k.forLoop(fBegin, fEnd, 1, [&](Value f) {
-          k.store(load(h1, {r, f}), fa1, {slot, r, f});
-          k.store(load(h3, {r, f}), fa3, {slot, r, f});
-          k.store(load(gated, {r, f}), fg, {slot, r, f});
-        });
-        Value t = tokenOf(r), alpha = alphaOf(r);
-        k.forLoop(dBegin, dEnd, 1, [&](Value d) {
-          k.store(load(x, {t, d}), fxs, {slot, r, d});
-          k.store(builder.create<arith::MulFOp>(loc, alpha, load(dout, {t, d})),
-                  fds, {slot, r, d});
-        });
+      Value t = tokenOf(r), alpha = alphaOf(r);
+      k.forLoop(k.index(0), k.index(hidden), 1, [&](Value d) {
+        k.store(load(x, {t, d}), fxs, {slot, r, d});
+        k.store(builder.create<arith::MulFOp>(loc, alpha, load(dout, {t, d})), fds,
+                {slot, r, d});
       });
-    }
-    barrier();
+    });
   });
+  barrier();
+  // dx[t] = sum over picks j, in order, of dx_pair[t * k + j].
+  Value tBegin, tEnd;
+  std::tie(tBegin, tEnd) = shareDynamic(numTokens);
+  k.forLoop(tBegin, tEnd, 1, [&](Value t) {
+    Value first = builder.create<arith::MulIOp>(loc, t, k.index(active));
+    k.forLoop(k.index(0), k.index(hidden), 1, [&](Value d) {
+      Value sum = k.forLoop(k.index(0), k.index(active), 1, {k.f32(0.0f)},
+                            [&](Value j, ValueRange acc) -> SmallVector<Value> {
+                              Value pair = builder.create<arith::AddIOp>(loc, first, j);
+                              return {builder.create<arith::AddFOp>(
+                                  loc, acc[0], load(dxPair, {pair, d}))};
+                            })[0];
+      k.store(sum, dx, {t, d});
+    });
+  });
+  arena.release(dxOffset);
   arena.release(gOffset);
   arena.release(gwOffset);
-  arena.release(h3Offset);
-  arena.release(h1Offset);
+  arena.release(dh3Offset);
+  arena.release(dh1Offset);
   arena.release(slotOffset);
   arena.release(pairsOffset);
   arena.release(startsOffset);
