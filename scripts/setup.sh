@@ -25,4 +25,9 @@ echo "== 4. Self-test against the reference"
 "$bin/yan-run" "$work/tiny.yanb" --selftest
 echo "== 5. Generating 16 tokens"
 "$bin/yan-run" "$work/tiny.yanb" --prompt 1,2,3 --max-tokens 16
-echo "== Done. Try: $bin/yan-bench $work/tiny.yanb"
+echo "== 6. Learning on the device: 20 AdamW steps on one sample, kept in a delta"
+"$bin/yan-run" "$work/tiny.yanb" --learn 1,2,3,4,5,6,7,8,9,10,11,12 --steps 20 \
+  --optimizer adamw --save-delta "$work/tiny.delta"
+echo "== 7. Generating with the learned delta"
+"$bin/yan-run" "$work/tiny.yanb" --delta "$work/tiny.delta" --prompt 1,2,3 --max-tokens 16
+echo "== Done. Try: $bin/yan-bench $work/tiny.yanb --learn"
