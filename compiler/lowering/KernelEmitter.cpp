@@ -254,4 +254,19 @@ void KernelEmitter::accumulateRows(function_ref<Access(Value)> outputOf,
   }
 }
 
+std::pair<Value, Value> KernelEmitter::threadShare(Value total,
+                                                  int64_t granularity,
+                                                  Value threadIndex,
+                                                  Value threadCount) {
+  Value blocks = b.create<arith::CeilDivUIOp>(loc, total, index(granularity));
+  Value perThread = b.create<arith::MulIOp>(
+      loc, b.create<arith::CeilDivUIOp>(loc, blocks, threadCount),
+      index(granularity));
+  Value begin = b.create<arith::MinUIOp>(
+      loc, b.create<arith::MulIOp>(loc, threadIndex, perThread), total);
+  Value end = b.create<arith::MinUIOp>(
+      loc, b.create<arith::AddIOp>(loc, begin, perThread), total);
+  return {begin, end};
+}
+
 } // namespace yan

@@ -96,6 +96,14 @@ public:
 
   unsigned lanes() const { return vectorWidth; }
 
+  /// Thread `threadIndex` of `threadCount`'s share [begin, end) of `total`
+  /// items: ceil(blocks / threads) whole blocks of `granularity` each, so
+  /// every share starts at a multiple of the granularity.
+  std::pair<mlir::Value, mlir::Value> threadShare(mlir::Value total,
+                                                  int64_t granularity,
+                                                  mlir::Value threadIndex,
+                                                  mlir::Value threadCount);
+
   static constexpr int64_t rowBlock = 4;
   /// Input rows per output load/store in accumulateRows (the transposed
   /// product is bound by the output traffic, not by FMAs).

@@ -98,13 +98,7 @@ void LearnApplyEmitter::store(Value value, Value memref, Value at,
 }
 
 std::pair<Value, Value> LearnApplyEmitter::share(int64_t rows) {
-  Value perThread =
-      b.create<arith::CeilDivUIOp>(loc, k.index(rows), threadCount);
-  Value begin = b.create<arith::MinUIOp>(
-      loc, b.create<arith::MulIOp>(loc, threadIndex, perThread), k.index(rows));
-  Value end = b.create<arith::MinUIOp>(
-      loc, b.create<arith::AddIOp>(loc, begin, perThread), k.index(rows));
-  return {begin, end};
+  return k.threadShare(k.index(rows), 1, threadIndex, threadCount);
 }
 
 void LearnApplyEmitter::emit(func::FuncOp function) {

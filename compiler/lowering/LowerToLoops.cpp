@@ -278,30 +278,12 @@ void EntryLowering::barrier() {
 
 std::pair<Value, Value> EntryLowering::share(int64_t rows,
                                              int64_t granularity) {
-  // ceil(blocks / threads) whole blocks per thread, so every share starts
-  // at a multiple of the granularity.
-  KernelEmitter &k = kernels;
-  int64_t blocks = (rows + granularity - 1) / granularity;
-  Value perThread = builder.create<arith::CeilDivUIOp>(loc, k.index(blocks),
-                                                       threadCount);
-  Value perThreadRows = builder.create<arith::MulIOp>(
-      loc, perThread, k.index(granularity));
-  Value begin = builder.create<arith::MinUIOp>(
-      loc, builder.create<arith::MulIOp>(loc, threadIndex, perThreadRows),
-      k.index(rows));
-  Value end = builder.create<arith::MinUIOp>(
-      loc, builder.create<arith::AddIOp>(loc, begin, perThreadRows),
-      k.index(rows));
-  return {begin, end};
+  return kernels.threadShare(kernels.index(rows), granularity, threadIndex,
+                             threadCount);
 }
 
 std::pair<Value, Value> EntryLowering::shareDynamic(Value rows) {
-  Value perThread = builder.create<arith::CeilDivUIOp>(loc, rows, threadCount);
-  Value begin = builder.create<arith::MinUIOp>(
-      loc, builder.create<arith::MulIOp>(loc, threadIndex, perThread), rows);
-  Value end = builder.create<arith::MinUIOp>(
-      loc, builder.create<arith::AddIOp>(loc, begin, perThread), rows);
-  return {begin, end};
+  return kernels.threadShare(rows, 1, threadIndex, threadCount);
 }
 
 void EntryLowering::bumpStat(int64_t offset, Value partition) {

@@ -2,12 +2,30 @@
 #include "ToolSupport.h"
 
 #include <cerrno>
+#include <climits>
+#include <string>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
 
 namespace yan::tools {
+
+bool parseTokenList(const char *text, std::vector<int32_t> *out) {
+  std::string all(text);
+  size_t start = 0;
+  while (true) {
+    size_t comma = all.find(',', start);
+    std::string item = all.substr(start, comma == std::string::npos ? comma : comma - start);
+    long long value;
+    if (!parseInt(item.c_str(), INT32_MIN, INT32_MAX, &value))
+      return false;
+    out->push_back(static_cast<int32_t>(value));
+    if (comma == std::string::npos)
+      return true;
+    start = comma + 1;
+  }
+}
 
 bool parseInt(const char *text, long long min, long long max, long long *out) {
   if (!text || !*text)

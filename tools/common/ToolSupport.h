@@ -17,6 +17,9 @@ namespace yan::tools {
 /// Parses a whole decimal integer in [min, max].
 bool parseInt(const char *text, long long min, long long max, long long *out);
 
+/// Parses comma-separated int32 token ids ("1,2,3"), appending to `out`.
+bool parseTokenList(const char *text, std::vector<int32_t> *out);
+
 /// Parses a whole finite floating-point number (strtod syntax).
 bool parseDouble(const char *text, double *out);
 

@@ -29,22 +29,6 @@ const DoubleFlag kDoubleFlags[] = {
     {"--clip", YAN_LEARN_SET_MAX_NORM, &yan_learn_options_t::max_norm, nullptr},
 };
 
-bool parseTokenList(const char *text, std::vector<int32_t> *out) {
-  std::string all(text);
-  size_t start = 0;
-  while (true) {
-    size_t comma = all.find(',', start);
-    std::string item = all.substr(start, comma == std::string::npos ? comma : comma - start);
-    long long value;
-    if (!parseInt(item.c_str(), INT32_MIN, INT32_MAX, &value))
-      return false;
-    out->push_back(static_cast<int32_t>(value));
-    if (comma == std::string::npos)
-      return true;
-    start = comma + 1;
-  }
-}
-
 // JSON numbers: NaN and infinities are not JSON, so they become null.
 void printNumber(FILE *out, double value) {
   if (std::isfinite(value))

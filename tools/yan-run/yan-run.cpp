@@ -89,20 +89,9 @@ int fail(yan_status_t status) { return yan::tools::reportStatus("yan-run", statu
 
 using yan::tools::parseInt;
 
+/// A prompt: a non-empty token list.
 bool parseTokens(const char *text, std::vector<int32_t> *out) {
-  std::string all(text);
-  size_t start = 0;
-  while (true) {
-    size_t comma = all.find(',', start);
-    std::string item = all.substr(start, comma == std::string::npos ? comma : comma - start);
-    long long value;
-    if (!parseInt(item.c_str(), INT32_MIN, INT32_MAX, &value))
-      return false;
-    out->push_back(static_cast<int32_t>(value));
-    if (comma == std::string::npos)
-      return !out->empty();
-    start = comma + 1;
-  }
+  return yan::tools::parseTokenList(text, out) && !out->empty();
 }
 
 // Returns 0 to continue, else an exit code.
