@@ -8,6 +8,7 @@
 #ifndef YAN_COMPILER_IMPORT_RANDOMMODEL_H
 #define YAN_COMPILER_IMPORT_RANDOMMODEL_H
 
+#include "compiler/import/FloatFormats.h"
 #include "compiler/import/ModelConfig.h"
 #include "compiler/import/SafeTensors.h"
 
@@ -26,11 +27,6 @@ float randomUniform(llvm::StringRef name, uint64_t seed, uint64_t index);
 /// rounded to float32 once).
 float randomWeight(llvm::StringRef name, llvm::ArrayRef<int64_t> shape,
                    uint64_t seed, uint64_t index);
-
-/// float32 -> IEEE binary16 / bfloat16 bits, rounding to nearest even
-/// (subnormals included; overflow goes to infinity; NaN stays a quiet NaN).
-uint16_t floatToHalfBits(float value);
-uint16_t floatToBFloat16Bits(float value);
 
 /// Writes the model into `dir` (created if missing).
 llvm::Error writeRandomModel(llvm::StringRef dir, const ModelConfig &config,

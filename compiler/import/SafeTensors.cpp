@@ -401,12 +401,15 @@ Expected<uint64_t> tensorByteSize(const TensorHeaderSpec &tensor) {
 
 } // namespace
 
-Error writeSafeTensorsStreamed(
-    StringRef path, ArrayRef<TensorHeaderSpec> tensors,
+namespace {
+/// The 8-byte length, the compact JSON header (metadata first, tensors in
+/// the given order with contiguous data, padded with spaces so the data
+/// section starts 8-byte aligned) and each tensor's data from `writeData`,
+/// whose byte counts are checked. `what` names the destination in errors.
+Error writeSafeTensorsTo(
+    raw_ostream &os, StringRef what, ArrayRef<TensorHeaderSpec> tensors,
     const std::vector<std::pair<std::string, std::string>> &metadata,
     function_ref<void(size_t, raw_ostream &)> writeData) {
-  // The header: compact JSON, metadata first, tensors in the given order with
-  // contiguous data.
   std::string header;
   raw_string_ostream hs(header);
   hs << '{';
@@ -427,7 +430,7 @@ Error writeSafeTensorsStreamed(
   for (const TensorHeaderSpec &tensor : tensors) {
     Expected<uint64_t> bytes = tensorByteSize(tensor);
     if (!bytes)
-      return formatError(path + ": " + toString(bytes.takeError()));
+      return formatError(what + ": " + toString(bytes.takeError()));
     sizes.push_back(*bytes);
     hs << (first ? "" : ",");
     first = false;
@@ -438,10 +441,29 @@ Error writeSafeTensorsStreamed(
     offset += *bytes;
   }
   hs << '}';
-  // Pad with spaces (valid JSON whitespace) so the data section starts
-  // 8-byte aligned.
   header.append((8 - header.size() % 8) % 8, ' ');
 
+  char length[8];
+  support::endian::write64le(length, header.size());
+  os.write(length, sizeof(length));
+  os << header;
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    uint64_t before = os.tell();
+    writeData(i, os);
+    if (os.tell() - before != sizes[i])
+      return formatError(what + ": tensor '" + tensors[i].name + "': got " +
+                         Twine(os.tell() - before) + " bytes of data, shape " +
+                         formatShape(tensors[i].shape) + " of " +
+                         dtypeName(tensors[i].dtype) + " needs " + Twine(sizes[i]));
+  }
+  return Error::success();
+}
+} // namespace
+
+Error writeSafeTensorsStreamed(
+    StringRef path, ArrayRef<TensorHeaderSpec> tensors,
+    const std::vector<std::pair<std::string, std::string>> &metadata,
+    function_ref<void(size_t, raw_ostream &)> writeData) {
   // Write beside the destination and rename: a reader never sees a partial
   // file, and an interrupted write leaves the old file intact.
   SmallString<256> tempPath;
@@ -452,30 +474,14 @@ Error writeSafeTensorsStreamed(
                        ": cannot create a temporary file: " + ec.message());
   {
     raw_fd_ostream os(fd, /*shouldClose=*/true);
-    char length[8];
-    support::endian::write64le(length, header.size());
-    os.write(length, sizeof(length));
-    os << header;
-    for (size_t i = 0; i < tensors.size(); ++i) {
-      uint64_t before = os.tell();
-      writeData(i, os);
-      if (os.tell() - before != sizes[i]) {
-        os.close();
-        os.clear_error(); // the file is discarded anyway
-        sys::fs::remove(tempPath);
-        return formatError(
-            path + ": tensor '" + tensors[i].name + "': got " +
-            Twine(os.tell() - before) + " bytes of data, shape " +
-            formatShape(tensors[i].shape) + " of " +
-            dtypeName(tensors[i].dtype) + " needs " + Twine(sizes[i]));
-      }
-    }
+    Error written = writeSafeTensorsTo(os, path, tensors, metadata, writeData);
     os.close();
-    if (os.has_error()) {
-      std::string message = os.error().message();
-      os.clear_error();
+    if (!written && os.has_error())
+      written = formatError(path + ": write failed: " + os.error().message());
+    os.clear_error(); // reported above; the file is discarded on error
+    if (written) {
       sys::fs::remove(tempPath);
-      return formatError(path + ": write failed: " + message);
+      return written;
     }
   }
   if (std::error_code ec = sys::fs::rename(tempPath, path)) {
@@ -486,6 +492,18 @@ Error writeSafeTensorsStreamed(
                        ec.message());
   }
   return Error::success();
+}
+
+Expected<std::unique_ptr<SafeTensorsFile>> buildSafeTensors(
+    StringRef name, ArrayRef<TensorHeaderSpec> tensors,
+    const std::vector<std::pair<std::string, std::string>> &metadata,
+    function_ref<void(size_t, raw_ostream &)> writeData) {
+  SmallVector<char, 0> bytes;
+  raw_svector_ostream os(bytes);
+  if (Error err = writeSafeTensorsTo(os, name, tensors, metadata, writeData))
+    return std::move(err);
+  return SafeTensorsFile::fromBuffer(MemoryBuffer::getMemBufferCopy(
+      StringRef(bytes.data(), bytes.size()), name));
 }
 
 Error writeSafeTensors(

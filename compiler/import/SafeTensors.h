@@ -92,6 +92,14 @@ llvm::Error writeSafeTensorsStreamed(
     const std::vector<std::pair<std::string, std::string>> &metadata,
     llvm::function_ref<void(size_t, llvm::raw_ostream &)> writeData);
 
+/// The same file built in memory and opened (tensors become views into
+/// the returned file's own buffer, named `name` in errors): for weights a
+/// stage converts, so later stages see an ordinary checkpoint.
+llvm::Expected<std::unique_ptr<SafeTensorsFile>> buildSafeTensors(
+    llvm::StringRef name, llvm::ArrayRef<TensorHeaderSpec> tensors,
+    const std::vector<std::pair<std::string, std::string>> &metadata,
+    llvm::function_ref<void(size_t, llvm::raw_ostream &)> writeData);
+
 } // namespace yan
 
 #endif // YAN_COMPILER_IMPORT_SAFETENSORS_H

@@ -1,6 +1,7 @@
 //===- Learning.cpp - yan-run's learning flags ----------------------------===//
 #include "Learning.h"
 
+#include "TextSupport.h"
 #include "ToolSupport.h"
 
 #include <cerrno>
@@ -226,11 +227,26 @@ int parseLearnFlag(int argc, char **argv, int &i, LearnFlags *f,
   if (arg == "--learn") {
     if (!needValue())
       return 2;
+    if (!f->sample.empty()) {
+      usage("--learn is given twice");
+      return 2;
+    }
     if (!parseTokenList(value, &f->sample)) {
       usage("--learn takes comma-separated integer token ids");
       return 2;
     }
     f->learn = true;
+  } else if (arg == "--learn-text") {
+    if (!needValue())
+      return 2;
+    if (f->learnText) {
+      usage("--learn-text is given twice");
+      return 2;
+    }
+    f->learnText = value;
+    f->learn = true;
+    if (!f->optimizerGiven)
+      f->options.optimizer = TextLearnDefaults::kOptimizer;
   } else if (arg == "--steps") {
     if (!needValue())
       return 2;
@@ -253,6 +269,10 @@ int parseLearnFlag(int argc, char **argv, int &i, LearnFlags *f,
     std::string name = value;
     if (name != "sgd" && name != "adamw") {
       usage("--optimizer takes sgd or adamw");
+      return 2;
+    }
+    if (f->optimizerGiven) {
+      usage("--optimizer is given twice");
       return 2;
     }
     f->options.optimizer = name == "adamw" ? YAN_LEARN_ADAMW : YAN_LEARN_SGD;
@@ -288,19 +308,49 @@ int checkLearnFlags(const LearnFlags &f, int (*usage)(const char *message)) {
                     flag.substr(slash + 1) + " (the optimizer is " + optimizer + ")")
                        .c_str());
   }
+  if (f.learnText && !f.sample.empty())
+    return usage("give either --learn IDS or --learn-text SENTENCE");
   bool learnOnly = f.options.set || f.options.steps || f.options.learn_partitions ||
                    f.optimizerGiven || f.report || f.dumpGradients;
   if (learnOnly && !f.learn)
     return usage("--steps, --lr, --optimizer, --momentum, --beta1, --beta2, --eps, "
                  "--weight-decay, --clip, --learn-partitions, --learn-report and "
-                 "--dump-gradients need --learn");
+                 "--dump-gradients need --learn or --learn-text");
   return 0;
 }
 
-int runLearning(yan_bundle_t *bundle, yan_session_t *session, const LearnFlags &f) {
+/// --learn-text: the sentence as one document, and the defaults for what
+/// was not given. Returns 0 or the exit code after printing the error.
+static int prepareTextSample(yan_bundle_t *bundle, const char *bundlePath, const LearnFlags &f,
+                      std::vector<int32_t> *sample, yan_learn_options_t *options) {
+  const yan_tokenizer_t *tokenizer = requireTokenizer("yan-run", bundle, bundlePath);
+  if (!tokenizer)
+    return 1;
+  if (yan_status_t status = encodeText(tokenizer, f.learnText, sample))
+    return reportStatus("yan-run", status);
+  int32_t eos = yan_tokenizer_eos_id(tokenizer);
+  if (eos < 0)
+    return fail("--learn-text needs a tokenizer with an end-of-document id");
+  sample->insert(sample->begin(), eos);
+  sample->push_back(eos);
+  if (!options->steps)
+    options->steps = TextLearnDefaults::kSteps;
+  if (!(options->set & YAN_LEARN_SET_LR)) {
+    options->lr = TextLearnDefaults::kLr;
+    options->set |= YAN_LEARN_SET_LR;
+  }
+  return 0;
+}
+
+int runLearning(yan_bundle_t *bundle, yan_session_t *session, const char *bundlePath,
+                const LearnFlags &f) {
   if (f.learn) {
     StepSink sink{&f, {}, {}};
     yan_learn_options_t options = f.options;
+    std::vector<int32_t> sample = f.sample;
+    if (f.learnText)
+      if (int code = prepareTextSample(bundle, bundlePath, f, &sample, &options))
+        return code;
     options.on_step = onStep;
     options.on_step_user = &sink;
     if (f.dumpGradients)
@@ -308,14 +358,14 @@ int runLearning(yan_bundle_t *bundle, yan_session_t *session, const LearnFlags &
     yan_learn_result_t result;
     double start = nowSeconds();
     yan_status_t status =
-        yan_session_learn(session, f.sample.data(), f.sample.size(), &options, &result);
+        yan_session_learn(session, sample.data(), sample.size(), &options, &result);
     double seconds = nowSeconds() - start;
     if (status)
       return reportStatus("yan-run", status);
     if (!sink.error.empty())
       return fail(sink.error);
     std::printf("learn: %u steps (%s) on %zu tokens in %.3f ms\n", result.steps,
-                f.options.optimizer == YAN_LEARN_ADAMW ? "adamw" : "sgd", f.sample.size(),
+                options.optimizer == YAN_LEARN_ADAMW ? "adamw" : "sgd", sample.size(),
                 seconds * 1e3);
     std::printf("loss before: %.6f\nloss after: %.6f\npartitions touched: %u\n",
                 result.loss_before, result.loss_after, result.partitions_touched);

@@ -16,9 +16,20 @@
 
 namespace yan::tools {
 
+/// --learn-text's defaults: what one call needs so that the model completes
+/// the sentence's beginning with its end (chosen on models/yan-mini with
+/// test/reference/fact_memory.py; docs/learning.md has the measurements).
+/// Flags given explicitly override them.
+struct TextLearnDefaults {
+  static constexpr uint32_t kOptimizer = YAN_LEARN_ADAMW;
+  static constexpr uint32_t kSteps = 30;
+  static constexpr double kLr = 3e-3;
+};
+
 struct LearnFlags {
-  std::vector<int32_t> sample; // --learn
+  std::vector<int32_t> sample; // --learn, or --learn-text's ids
   bool learn = false;
+  const char *learnText = nullptr; // --learn-text SENTENCE
   yan_learn_options_t options{};
   bool optimizerGiven = false;
   std::vector<std::string> optimizerOnly; // flags only one optimizer takes, as given
@@ -40,7 +51,11 @@ int checkLearnFlags(const LearnFlags &flags, int (*usage)(const char *message));
 /// Runs the learning the flags ask for on `session` (prints loss before /
 /// after and partitions touched), then --save-delta and --dump-partitions.
 /// Returns the exit code (0, or 1 after printing the error).
-int runLearning(yan_bundle_t *bundle, yan_session_t *session, const LearnFlags &flags);
+/// --learn-text's sentence becomes the sample [end-of-document, ids...,
+/// end-of-document] through the bundle's tokenizer (`bundlePath` names the
+/// bundle in errors).
+int runLearning(yan_bundle_t *bundle, yan_session_t *session, const char *bundlePath,
+                const LearnFlags &flags);
 
 } // namespace yan::tools
 

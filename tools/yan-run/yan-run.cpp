@@ -5,6 +5,8 @@
 //   yan-run BUNDLE --learn 5,6,7,... [--steps N] [--lr X] [--optimizer sgd|adamw]
 //           [...] [--save-delta PATH] [--prompt ...]      (Learning.h)
 //   yan-run BUNDLE --delta PATH --prompt 1,2,3 ...
+//   yan-run BUNDLE --text "PROMPT" | --chat    (TextGeneration.h)
+//   yan-run BUNDLE --learn-text "SENTENCE" [--delta D] --save-delta D
 //   yan-run BUNDLE --selftest [--skip-data-hashes]
 //
 // Learning runs first, on the same session, so a --prompt in the same
@@ -25,6 +27,8 @@
 //
 //===----------------------------------------------------------------------===//
 #include "Learning.h"
+#include "Sampling.h"
+#include "TextGeneration.h"
 #include "ToolSupport.h"
 #include "yan/runtime.h"
 
@@ -47,10 +51,9 @@ struct Options {
   const char *bundle = nullptr;
   std::vector<int32_t> prompt;
   bool havePrompt = false;
-  long long maxTokens = 16;
-  double temperature = 0.0; // 0 = greedy
-  long long topK = 0;       // 0 = whole vocabulary
-  unsigned long long seed = 0;
+  const char *text = nullptr; // --text PROMPT
+  bool chat = false;          // --chat
+  yan::tools::SamplingFlags sampling; // --max-tokens --temperature --top-k --seed
   const char *dumpLogits = nullptr;
   bool selftest = false;
   bool skipDataHashes = false;
@@ -63,9 +66,11 @@ struct Options {
 };
 
 int usage(const char *message) {
+  // --help is an answer (stdout, exit 0); a usage error goes to stderr.
+  FILE *out = message ? stderr : stdout;
   if (message)
     std::fprintf(stderr, "yan-run: error: %s\n", message);
-  std::fprintf(stderr,
+  std::fprintf(out,
                "usage: yan-run BUNDLE --prompt IDS [--max-tokens N] [--temperature T]\n"
                "               [--top-k K] [--seed S] [--dump-logits FILE]\n"
                "       yan-run BUNDLE --learn IDS [--steps N] [--optimizer sgd|adamw] [--lr X]\n"
@@ -74,6 +79,9 @@ int usage(const char *message) {
                "               [--save-delta PATH] [--learn-report FILE.json]\n"
                "               [--dump-gradients PREFIX] [--dump-partitions FILE]\n"
                "               [--prompt IDS ...]\n"
+               "       yan-run BUNDLE --text \"PROMPT\" [--max-tokens N] [sampling flags]\n"
+               "       yan-run BUNDLE --chat [--max-tokens N] [sampling flags]\n"
+               "       yan-run BUNDLE --learn-text \"SENTENCE\" [--delta D] --save-delta D\n"
                "       yan-run BUNDLE --delta PATH --prompt IDS ...\n"
                "       yan-run BUNDLE --selftest\n"
                "       yan-run --cpu-info   (architecture and CPU features the runtime sees)\n"
@@ -120,29 +128,37 @@ int parseArgs(int argc, char **argv, Options *o) {
       if (!parseTokens(value, &o->prompt))
         return usage("--prompt takes comma-separated integer token ids");
       o->havePrompt = true;
+    } else if (arg == "--text") {
+      if (!needValue("--text"))
+        return 2;
+      if (o->text)
+        return usage("--text is given twice");
+      o->text = value;
+    } else if (arg == "--chat") {
+      o->chat = true;
     } else if (arg == "--max-tokens") {
       if (!needValue("--max-tokens"))
         return 2;
-      if (!parseInt(value, 0, INT32_MAX, &o->maxTokens))
+      if (!parseInt(value, 0, INT32_MAX, &o->sampling.maxTokens))
         return usage("--max-tokens takes an integer >= 0");
     } else if (arg == "--temperature") {
       if (!needValue("--temperature"))
         return 2;
       char *end = nullptr;
-      o->temperature = std::strtod(value, &end);
-      if (!*value || *end || !(o->temperature >= 0.0) || !std::isfinite(o->temperature))
+      o->sampling.temperature = std::strtod(value, &end);
+      if (!*value || *end || !(o->sampling.temperature >= 0.0) || !std::isfinite(o->sampling.temperature))
         return usage("--temperature takes a number >= 0");
     } else if (arg == "--top-k") {
       if (!needValue("--top-k"))
         return 2;
-      if (!parseInt(value, 0, INT32_MAX, &o->topK))
+      if (!parseInt(value, 0, INT32_MAX, &o->sampling.topK))
         return usage("--top-k takes an integer >= 0");
     } else if (arg == "--seed") {
       if (!needValue("--seed"))
         return 2;
       if (!parseInt(value, 0, INT64_MAX, &number))
         return usage("--seed takes an integer >= 0");
-      o->seed = static_cast<unsigned long long>(number);
+      o->sampling.seed = static_cast<unsigned long long>(number);
     } else if (arg == "--dump-logits") {
       if (!needValue("--dump-logits"))
         return 2;
@@ -190,72 +206,16 @@ int parseArgs(int argc, char **argv, Options *o) {
   if (o->selftest && (o->learn.learn || o->delta))
     return usage("--selftest replays the base model's test vectors: not with --learn or "
                  "--delta");
-  if (o->selftest && o->havePrompt)
-    return usage("give either --prompt or --selftest");
+  int modes = o->selftest + o->havePrompt + (o->text != nullptr) + o->chat;
+  if (modes > 1)
+    return usage("give one of --prompt, --text, --chat and --selftest");
+  if ((o->text || o->chat) && o->dumpLogits)
+    return usage("--dump-logits goes with --prompt");
   bool learning = o->learn.learn || o->learn.saveDelta || o->learn.dumpPartitions;
-  if (!o->selftest && !o->havePrompt && !learning)
-    return usage("give --prompt, --learn or --selftest");
+  if (!modes && !learning)
+    return usage("give --prompt, --text, --chat, --learn, --learn-text or --selftest");
   return 0;
 }
-
-// Argmax, ties to the lowest id; NaN never wins.
-int32_t greedy(const float *row, int64_t vocab) {
-  int32_t best = 0;
-  for (int64_t v = 1; v < vocab; ++v)
-    if (row[v] > row[best] || (std::isnan(row[best]) && !std::isnan(row[v])))
-      best = static_cast<int32_t>(v);
-  return best;
-}
-
-// splitmix64: small, seedable, the same sequence on every platform.
-struct Rng {
-  uint64_t state;
-  uint64_t next() {
-    uint64_t z = (state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-  }
-  double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
-};
-
-class Sampler {
-public:
-  Sampler(const Options &o, int64_t vocab)
-      : temperature_(o.temperature), rng_{o.seed}, vocab_(vocab),
-        k_(o.topK > 0 && o.topK < vocab ? o.topK : vocab), order_(static_cast<size_t>(vocab)),
-        weights_(static_cast<size_t>(vocab)) {}
-
-  int32_t pick(const float *row) {
-    if (temperature_ == 0.0)
-      return greedy(row, vocab_);
-    for (int64_t v = 0; v < vocab_; ++v)
-      order_[v] = static_cast<int32_t>(v);
-    auto better = [row](int32_t a, int32_t b) {
-      return row[a] > row[b] || (row[a] == row[b] && a < b);
-    };
-    std::partial_sort(order_.begin(), order_.begin() + k_, order_.end(), better);
-    double top = row[order_[0]], total = 0.0;
-    for (int64_t i = 0; i < k_; ++i) {
-      weights_[i] = std::exp((row[order_[i]] - top) / temperature_);
-      total += weights_[i];
-    }
-    double r = rng_.uniform() * total;
-    for (int64_t i = 0; i < k_; ++i) {
-      r -= weights_[i];
-      if (r < 0.0)
-        return order_[i];
-    }
-    return order_[k_ - 1];
-  }
-
-private:
-  double temperature_;
-  Rng rng_;
-  int64_t vocab_, k_;
-  std::vector<int32_t> order_;
-  std::vector<double> weights_;
-};
 
 struct BundleHandle {
   yan_bundle_t *bundle = nullptr;
@@ -349,11 +309,11 @@ int generate(const Options &o, const BundleHandle &h) {
   }
   bool ok = writeRows(logits.data(), n);
 
-  Sampler sampler(o, vocab);
+  yan::tools::Sampler sampler(o.sampling, vocab);
   std::vector<float> row(logits.end() - vocab, logits.end());
   std::vector<int32_t> generated;
   double decodeSeconds = 0.0;
-  for (long long step = 0; step < o.maxTokens && ok; ++step) {
+  for (long long step = 0; step < o.sampling.maxTokens && ok; ++step) {
     int32_t token = sampler.pick(row.data());
     generated.push_back(token);
     start = yan::tools::nowSeconds();
@@ -422,7 +382,7 @@ bool selftestVector(const BundleHandle &h, const yan_test_vector_t &t, int64_t v
     stateError = relativeError(yan_session_state_floats(h.session), t.prefill_state, stateFloats);
   const float *last = logits.data() + (t.prompt_length - 1) * v;
   for (size_t i = 0; i < t.generated_length; ++i) {
-    int32_t token = greedy(last, vocab);
+    int32_t token = yan::tools::greedyToken(last, vocab);
     if (token != t.generated[i]) {
       std::printf("selftest %s: FAILED: greedy token %zu is %d, expected %d\n", name, i,
                   token, t.generated[i]);
@@ -437,9 +397,9 @@ bool selftestVector(const BundleHandle &h, const yan_test_vector_t &t, int64_t v
     last = row;
   }
   double worst = relativeError(logits.data(), t.expected_logits, logits.size());
-  if (t.next_token >= 0 && greedy(last, vocab) != t.next_token) {
+  if (t.next_token >= 0 && yan::tools::greedyToken(last, vocab) != t.next_token) {
     std::printf("selftest %s: FAILED: next token %d, expected %d\n", name,
-                greedy(last, vocab), t.next_token);
+                yan::tools::greedyToken(last, vocab), t.next_token);
     return false;
   }
   if (t.final_state)
@@ -491,7 +451,12 @@ int main(int argc, char **argv) {
   BundleHandle h;
   if (yan_status_t status = openSession(options, &h))
     return fail(status);
-  if (int code = yan::tools::runLearning(h.bundle, h.session, options.learn))
+  if (int code = yan::tools::runLearning(h.bundle, h.session, options.bundle, options.learn))
     return code;
+  if (options.text)
+    return yan::tools::runText(h.bundle, h.session, options.bundle, options.text,
+                               options.sampling);
+  if (options.chat)
+    return yan::tools::runChat(h.bundle, h.session, options.bundle, stdin, options.sampling);
   return options.havePrompt ? generate(options, h) : 0;
 }
