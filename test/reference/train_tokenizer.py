@@ -19,9 +19,24 @@ import sentencepiece as spm
 VOCAB_SIZE = 4096
 
 
-def train(sentences: str, out_prefix: str, vocab_size: int = VOCAB_SIZE) -> str:
+def train(sentences: str, out: str, vocab_size: int = VOCAB_SIZE) -> None:
+    """Writes `out`. The model file records the trainer's input and output
+    names, so training runs in the sentences' directory with fixed relative
+    names: the same sentences give the same bytes wherever they are."""
+    cwd = os.getcwd()
+    out = os.path.abspath(out)
+    os.chdir(os.path.dirname(os.path.abspath(sentences)))
+    try:
+        _train(os.path.basename(sentences), vocab_size)
+        os.replace("tokenizer-spm.model", out)
+        os.remove("tokenizer-spm.vocab")
+    finally:
+        os.chdir(cwd)
+
+
+def _train(sentences: str, vocab_size: int) -> None:
     spm.SentencePieceTrainer.train(
-        input=sentences, model_prefix=out_prefix, vocab_size=vocab_size,
+        input=sentences, model_prefix="tokenizer-spm", vocab_size=vocab_size,
         model_type="unigram", byte_fallback=True, character_coverage=0.9995,
         normalization_rule_name="identity", remove_extra_whitespaces=False,
         add_dummy_prefix=True, split_digits=True,
@@ -29,7 +44,6 @@ def train(sentences: str, out_prefix: str, vocab_size: int = VOCAB_SIZE) -> str:
         input_sentence_size=0, shuffle_input_sentence=False,
         num_threads=1, seed_sentencepiece_size=1000000,
         minloglevel=2)
-    return out_prefix + ".model"
 
 
 def main() -> None:
@@ -38,10 +52,7 @@ def main() -> None:
     ap.add_argument("out", help="where to write tokenizer.model")
     ap.add_argument("--vocab-size", type=int, default=VOCAB_SIZE)
     args = ap.parse_args()
-    prefix = os.path.splitext(args.out)[0] + ".spm-tmp"
-    model = train(args.sentences, prefix, args.vocab_size)
-    os.replace(model, args.out)
-    os.remove(prefix + ".vocab")
+    train(args.sentences, args.out, args.vocab_size)
     print(f"wrote {args.out}")
 
 
