@@ -1,6 +1,8 @@
 #!/usr/bin/python3
 """The loss curve of a training run (train.py's training-log.json) as
 OUT_DIR/loss-curve.png and OUT_DIR/training-summary.json (for the model card).
+OUT_DIR holds the model's tokenizer.model and heldout.txt: their bytes per
+token convert nats per token into bits per byte on the right axis.
 
     model_card_figures.py TRAINING_LOG OUT_DIR
 """
@@ -26,9 +28,12 @@ def main() -> None:
     with open(args.log) as f:
         log = json.load(f)
     steps = log["steps"]
-    # Nats per token -> bits per byte needs the corpus' bytes per token:
-    # the held-out part's, recorded by train.py.
-    bpt = log.get("heldout_bytes_per_token")
+    import sentencepiece as spm
+    sp = spm.SentencePieceProcessor(model_file=os.path.join(args.out_dir, "tokenizer.model"))
+    with open(os.path.join(args.out_dir, "heldout.txt"), encoding="utf-8") as f:
+        heldout = f.read()
+    # Every held-out token is scored after the end-of-document start token.
+    bpt = len(heldout.encode("utf-8")) / len(sp.encode(heldout))
     fig, ax = plt.subplots(figsize=(7, 4), dpi=110)
     window = 25
     xs = [s["step"] for s in steps]
@@ -53,7 +58,7 @@ def main() -> None:
     fig.tight_layout()
     fig.savefig(os.path.join(args.out_dir, "loss-curve.png"))
     summary = {"steps": len(steps), "seconds": steps[-1]["seconds"],
-               "final_train_loss_mean25": smooth[-1],
+               "final_train_loss_mean25": smooth[-1], "heldout_bytes_per_token": bpt,
                "heldout_loss": held[-1][1] if held else None,
                "train_tokens": log["train_tokens"], "heldout_tokens": log["heldout_tokens"]}
     with open(os.path.join(args.out_dir, "training-summary.json"), "w") as f:
