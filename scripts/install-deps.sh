@@ -21,6 +21,8 @@ PACKAGES=(
   gcc-riscv64-linux-gnu g++-riscv64-linux-gnu
   # The numerical oracle (run with /usr/bin/python3).
   python3 python3-numpy python3-torch
+  # The tokenizer oracle (models/yan-mini/tokenizer.model is SentencePiece).
+  python3-sentencepiece
 )
 
 missing=()

@@ -45,9 +45,10 @@ struct Options {
 };
 
 int usage(const char *message) {
+  // --help is an answer (stdout, exit 0); a usage error goes to stderr.
   if (message)
     std::fprintf(stderr, "yan-bench: error: %s\n", message);
-  std::fprintf(stderr,
+  std::fprintf(message ? stderr : stdout,
                "usage: yan-bench BUNDLE [--json] [--decode-tokens N] [--prefill-tokens N]\n"
                "                 [--warmup N] [--bandwidth-mib M] [--threads N]\n"
                "                 [--trust KEY.pub]... [--learn [--learn-tokens N]]\n");
@@ -69,6 +70,10 @@ int parseArgs(int argc, char **argv, Options *o) {
   };
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
+    if (arg == "-h" || arg == "--help") {
+      usage(nullptr);
+      std::exit(0);
+    }
     if (arg == "--json") {
       o->json = true;
       continue;

@@ -280,6 +280,10 @@ int parseLearnFlag(int argc, char **argv, int &i, LearnFlags *f,
   } else if (arg == "--save-delta") {
     if (!needValue())
       return 2;
+    if (f->saveDelta) {
+      usage("--save-delta is given twice");
+      return 2;
+    }
     f->saveDelta = value;
   } else if (arg == "--learn-report") {
     if (!needValue())

@@ -55,6 +55,7 @@ struct Options {
   bool chat = false;          // --chat
   yan::tools::SamplingFlags sampling; // --max-tokens --temperature --top-k --seed
   const char *dumpLogits = nullptr;
+  bool samplingOnly = false; // --top-k or --seed given: they need --temperature
   bool selftest = false;
   bool skipDataHashes = false;
   bool cpuInfo = false;
@@ -125,6 +126,8 @@ int parseArgs(int argc, char **argv, Options *o) {
     if (arg == "--prompt") {
       if (!needValue("--prompt"))
         return 2;
+      if (o->havePrompt)
+        return usage("--prompt is given twice");
       if (!parseTokens(value, &o->prompt))
         return usage("--prompt takes comma-separated integer token ids");
       o->havePrompt = true;
@@ -153,19 +156,25 @@ int parseArgs(int argc, char **argv, Options *o) {
         return 2;
       if (!parseInt(value, 0, INT32_MAX, &o->sampling.topK))
         return usage("--top-k takes an integer >= 0");
+      o->samplingOnly = true;
     } else if (arg == "--seed") {
       if (!needValue("--seed"))
         return 2;
       if (!parseInt(value, 0, INT64_MAX, &number))
         return usage("--seed takes an integer >= 0");
       o->sampling.seed = static_cast<unsigned long long>(number);
+      o->samplingOnly = true;
     } else if (arg == "--dump-logits") {
       if (!needValue("--dump-logits"))
         return 2;
+      if (o->dumpLogits)
+        return usage("--dump-logits is given twice");
       o->dumpLogits = value;
     } else if (arg == "--delta") {
       if (!needValue("--delta"))
         return 2;
+      if (o->delta)
+        return usage("--delta is given twice");
       o->delta = value;
     } else if (arg == "--selftest") {
       o->selftest = true;
@@ -206,6 +215,9 @@ int parseArgs(int argc, char **argv, Options *o) {
   if (o->selftest && (o->learn.learn || o->delta))
     return usage("--selftest replays the base model's test vectors: not with --learn or "
                  "--delta");
+  if (o->samplingOnly && o->sampling.temperature == 0.0)
+    return usage("--top-k and --seed shape sampling: give --temperature > 0 "
+                 "(greedy decoding uses neither)");
   int modes = o->selftest + o->havePrompt + (o->text != nullptr) + o->chat;
   if (modes > 1)
     return usage("give one of --prompt, --text, --chat and --selftest");
