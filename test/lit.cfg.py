@@ -22,6 +22,7 @@ llvm_config.use_default_substitutions()
 
 tool_dirs = [config.yan_tools_dir, config.llvm_tools_dir]
 llvm_config.add_tool_substitutions(
-    ["yan-opt", "yanc", "yan-model-gen", "yan-run", "yan-dump", "yan-bench", "yan-keygen"], tool_dirs)
+    ["yan-opt", "yanc", "yan-model-gen", "yan-run", "yan-dump", "yan-bench", "yan-keygen",
+     "yan-tokenize"], tool_dirs)
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.yan_tools_dir, append_path=True)

@@ -160,6 +160,13 @@ Error checkContents(const BundleContents &c) {
   }
   if (Error error = checkWeights(c))
     return error;
+  if (c.tokenizer) {
+    if (static_cast<int64_t>(c.tokenizer->pieces.size()) != c.config.vocabSize)
+      return bundleError("the tokenizer has " + Twine(c.tokenizer->pieces.size()) +
+                         " pieces, the config's vocab_size is " + Twine(c.config.vocabSize));
+    if (Error error = checkSentencePieceModel(*c.tokenizer, "tokenizer"))
+      return error;
+  }
   if (c.state.layers.size() != static_cast<size_t>(c.config.numLayers))
     return bundleError("state layout has " + Twine(c.state.layers.size()) +
                        " layers, the config " + Twine(c.config.numLayers));
@@ -238,6 +245,24 @@ fb::DType toFb(DType dtype) {
 
 // The table of contents. Segment indices: code images 0..n-1, then weights,
 // then test data.
+flatbuffers::Offset<fb::Tokenizer> buildTokenizer(flatbuffers::FlatBufferBuilder &b,
+                                                  const SentencePieceModel &t) {
+  std::vector<flatbuffers::Offset<flatbuffers::String>> pieces;
+  std::vector<float> scores;
+  std::vector<uint8_t> types;
+  for (const SentencePiece &p : t.pieces) {
+    pieces.push_back(b.CreateString(p.piece));
+    scores.push_back(p.score);
+    types.push_back(static_cast<uint8_t>(p.type));
+  }
+  // Not the *Direct helper: it takes C strings, and unk_surface may hold NUL.
+  auto surface = b.CreateString(t.unkSurface);
+  return fb::CreateTokenizer(b, fb::TokenizerKind::sentencepiece_unigram,
+                             b.CreateVector(pieces), b.CreateVector(scores),
+                             b.CreateVector(types), t.unkId, t.bosId, t.eosId, t.padId,
+                             t.addDummyPrefix, t.byteFallback, surface);
+}
+
 flatbuffers::DetachedBuffer buildToc(const BundleContents &c,
                                      ArrayRef<SegmentPlan> segments,
                                      ArrayRef<TestSlices> slices) {
@@ -299,13 +324,16 @@ flatbuffers::DetachedBuffer buildToc(const BundleContents &c,
                                                t.nextToken, logits, prefill, final));
   }
 
+  auto tokenizer = c.tokenizer ? buildTokenizer(b, *c.tokenizer)
+                               : flatbuffers::Offset<fb::Tokenizer>();
   auto root = fb::CreateBundleDirect(b, c.schemaVersion, c.compilerVersion.c_str(), config,
                                      &segmentTable, &images, weightSegment, &weights, state,
                                      tests.empty() ? nullptr : &tests,
                                      c.weightBytesPerToken,
                                      c.learnPartitions > 0
                                          ? fb::CreateLearnInfo(b, c.learnPartitions)
-                                         : 0);
+                                         : 0,
+                                     tokenizer);
   fb::FinishBundleBuffer(b, root);
   return b.Release();
 }

@@ -16,6 +16,7 @@
 #include "compiler/bundle/WeightLayout.h"
 #include "compiler/import/ModelConfig.h"
 #include "compiler/import/SafeTensors.h"
+#include "compiler/import/SentencePieceModel.h"
 #include "yan/bundle_format.h"
 #include "yan/executable_abi.h"
 
@@ -95,6 +96,9 @@ struct BundleContents {
   /// M of the learn entries (yanc --learn-partitions); 0 when the code
   /// images have no learn entries (--learn=off).
   int64_t learnPartitions = 0;
+  /// The tokenizer (MODEL_DIR/tokenizer.model), if any; its piece count must
+  /// equal config.vocabSize.
+  std::optional<SentencePieceModel> tokenizer;
   /// Only tests change this (to check that readers refuse other versions).
   uint32_t schemaVersion = YAN_BUNDLE_SCHEMA_VERSION;
   /// When set, the bundle is signed with this Ed25519 secret seed (header

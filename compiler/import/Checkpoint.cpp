@@ -154,7 +154,12 @@ Expected<Checkpoint> loadCheckpoint(StringRef modelDir) {
     return weights.takeError();
   if (Error err = checkTensors(*config, **weights))
     return std::move(err);
+  Expected<std::optional<SentencePieceModel>> tokenizer =
+      readModelDirTokenizer(modelDir, config->vocabSize);
+  if (!tokenizer)
+    return tokenizer.takeError();
   Checkpoint checkpoint;
+  checkpoint.tokenizer = std::move(*tokenizer);
   checkpoint.config = std::move(*config);
   checkpoint.weights = std::move(*weights);
   return std::move(checkpoint);

@@ -1,6 +1,7 @@
 //===- Checkpoint.h - A Yan checkpoint: config + weights ---------*- C++ -*-===//
 //
-// A model directory holds config.json and model.safetensors. Loading checks
+// A model directory holds config.json and model.safetensors, and optionally
+// tokenizer.model (a SentencePiece model, SentencePieceModel.h). Loading checks
 // that the file holds exactly the tensors the config implies, with the right
 // shapes and a supported dtype; each defect is one error naming the tensor.
 //
@@ -10,6 +11,9 @@
 
 #include "compiler/import/ModelConfig.h"
 #include "compiler/import/SafeTensors.h"
+#include "compiler/import/SentencePieceModel.h"
+
+#include <optional>
 
 namespace yan {
 
@@ -25,13 +29,16 @@ std::vector<ExpectedTensor> expectedTensors(const ModelConfig &config);
 struct Checkpoint {
   ModelConfig config;
   std::unique_ptr<SafeTensorsFile> weights;
+  /// MODEL_DIR/tokenizer.model when present (bundles embed it).
+  std::optional<SentencePieceModel> tokenizer;
 
   const TensorView &tensor(llvm::StringRef name) const {
     return *weights->find(name);
   }
 };
 
-/// Loads MODEL_DIR/config.json and MODEL_DIR/model.safetensors.
+/// Loads MODEL_DIR/config.json, MODEL_DIR/model.safetensors and, when
+/// present, MODEL_DIR/tokenizer.model (whose defects are errors too).
 llvm::Expected<Checkpoint> loadCheckpoint(llvm::StringRef modelDir);
 
 /// Checks `weights` against `config` (missing, extra, shape, dtype; all

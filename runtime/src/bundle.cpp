@@ -1,15 +1,16 @@
 //===- bundle.cpp - Opening and releasing bundles -------------------------===//
 //
-// open = map (or borrow) -> verifyBundle -> load the selected code image ->
-// resolve entry points -> apply a delta, if given. Everything the bundle owns
-// hangs off one allocation from the caller's allocator plus the file
-// mapping, the code region and, once it learns, its learn state
-// (learn_state.h).
+// open = map (or borrow) -> verifyBundle -> verify and build the tokenizer,
+// if any -> load the selected code image -> resolve entry points -> apply a
+// delta, if given. Everything the bundle owns hangs off one allocation from
+// the caller's allocator plus the file mapping, the code region, the
+// tokenizer's tables and, once it learns, its learn state (learn_state.h).
 //
 //===----------------------------------------------------------------------===//
 #include "bundle_internal.h"
 #include "learn_state.h"
 #include "status.h"
+#include "tokenizer_internal.h"
 
 #include <new>
 
@@ -22,6 +23,7 @@ bool validAllocator(const yan_allocator_t &allocator) {
 }
 
 void destroy(yan_bundle_t *bundle) {
+  destroyTokenizer(bundle->tokenizer);
   destroyLearnState(bundle);
   unloadElfImage(&bundle->image);
   unmapFile(&bundle->mapping);
@@ -54,6 +56,10 @@ yan_status_t open(const uint8_t *data, size_t size, FileMapping mapping,
   }
   yan_status_t status =
       verifyBundle(data, size, flags, detectHostCpu(), &bundle->verified, trust);
+  // The tokenizer table is verified (and its lookup tables built) before any
+  // code is loaded, like the rest of the FlatBuffer.
+  if (!status)
+    status = createTokenizer(*bundle->verified.root, allocator, &bundle->tokenizer);
   bool loadCode = !(flags & YAN_BUNDLE_OPEN_NO_CODE);
   if (!status && loadCode) {
     const fb::Bundle &root = *bundle->verified.root;

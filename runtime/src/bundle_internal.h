@@ -81,6 +81,8 @@ struct yan_bundle {
   // 1 while a learn or delta call runs. A word, not a bool: RV64 has no
   // byte-wide compare-and-swap, and the runtime links no libatomic.
   std::atomic<uint32_t> learnBusy{0};
+  // The tokenizer (tokenizer_internal.h), built at open; NULL without one.
+  struct yan_tokenizer *tokenizer = nullptr;
 };
 
 #endif // YAN_RUNTIME_BUNDLE_INTERNAL_H

@@ -4,7 +4,7 @@
 //
 // Prints the bundle's segments (kind, file range, sha256), code images
 // (target, ABI, entry points), model config, state size, weight/partition
-// table and test vectors. The bundle is fully verified but no code is loaded
+// table, test vectors and the tokenizer. The bundle is fully verified but no code is loaded
 // (YAN_BUNDLE_OPEN_NO_CODE), so bundles for other architectures can be
 // inspected. Only the runtime's C API is used, so the tool cross-compiles.
 // Exit status: 0 ok, 1 invalid bundle, 2 usage error.
@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 #include "ToolSupport.h"
 #include "yan/runtime.h"
+#include "yan/tokenizer.h"
 
 #include <cinttypes>
 #include <cstdio>
@@ -95,6 +96,38 @@ std::string signatureText(const yan_bundle_t *b) {
          (s.verified ? ": verified" : ": not verified (development mode: no --trust key)");
 }
 
+// "sentencepiece-unigram, 4096 pieces, unk 0, bos 1, eos 2, pad -1, byte
+// fallback, dummy prefix" or "none".
+std::string tokenizerText(const yan_bundle_t *b) {
+  const yan_tokenizer_t *t = yan_bundle_tokenizer(b);
+  if (!t)
+    return "none";
+  yan_tokenizer_info_t info;
+  yan_tokenizer_info(t, &info);
+  char text[256];
+  std::snprintf(text, sizeof(text), "%s, %d pieces, unk %d, bos %d, eos %d, pad %d%s%s",
+                info.kind, info.vocab_size, info.unk_id, info.bos_id, info.eos_id,
+                info.pad_id, info.byte_fallback ? ", byte fallback" : "",
+                info.add_dummy_prefix ? ", dummy prefix" : "");
+  return text;
+}
+
+std::string tokenizerJson(const yan_bundle_t *b) {
+  const yan_tokenizer_t *t = yan_bundle_tokenizer(b);
+  if (!t)
+    return "null";
+  yan_tokenizer_info_t info;
+  yan_tokenizer_info(t, &info);
+  char text[320];
+  std::snprintf(text, sizeof(text),
+                "{\"kind\": \"%s\", \"vocab_size\": %d, \"unk_id\": %d, \"bos_id\": %d, "
+                "\"eos_id\": %d, \"pad_id\": %d, \"byte_fallback\": %s, "
+                "\"add_dummy_prefix\": %s}",
+                info.kind, info.vocab_size, info.unk_id, info.bos_id, info.eos_id, info.pad_id,
+                info.byte_fallback ? "true" : "false", info.add_dummy_prefix ? "true" : "false");
+  return text;
+}
+
 void printText(yan_bundle_t *b, const char *path) {
   yan_model_config_t c;
   yan_bundle_config(b, &c);
@@ -117,6 +150,7 @@ void printText(yan_bundle_t *b, const char *path) {
   std::printf("  decays: %s\n  slopes: %s\n", floats(c.decays, c.num_channels).c_str(),
               floats(c.slopes, c.num_channels).c_str());
   std::printf("state: %" PRIu64 " floats\n", yan_bundle_state_floats(b));
+  std::printf("tokenizer: %s\n", tokenizerText(b).c_str());
 
   std::printf("segments:\n");
   for (size_t i = 0; i < yan_bundle_segment_count(b); ++i) {
@@ -186,6 +220,7 @@ void printJson(yan_bundle_t *b, const char *path) {
               c.num_partitions, c.active_partitions, c.partition_size,
               static_cast<double>(c.norm_eps), floats(c.decays, c.num_channels).c_str(),
               floats(c.slopes, c.num_channels).c_str());
+  std::printf("  \"tokenizer\": %s,\n", tokenizerJson(b).c_str());
   std::printf("  \"state_floats\": %" PRIu64 ",\n  \"segments\": [", yan_bundle_state_floats(b));
   for (size_t i = 0; i < yan_bundle_segment_count(b); ++i) {
     yan_segment_info_t s;

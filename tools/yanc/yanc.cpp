@@ -372,6 +372,7 @@ bundleContents(const yan::Checkpoint &checkpoint,
       return vector.takeError();
     contents.testVectors.push_back(std::move(*vector));
   }
+  contents.tokenizer = checkpoint.tokenizer; // MODEL_DIR/tokenizer.model, if any
   return contents;
 }
 } // namespace
