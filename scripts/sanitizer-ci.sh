@@ -75,7 +75,7 @@ fi
 
 if [[ " $what " == *" fuzz "* ]]; then
   total=0
-  for fuzzer in fuzz-bundle fuzz-elf fuzz-checkpoint fuzz-delta; do
+  for fuzzer in fuzz-bundle fuzz-elf fuzz-checkpoint fuzz-delta fuzz-tokenizer; do
     name=${fuzzer#fuzz-}
     work=build-asan/test/fuzz/work/$name
     rm -rf "$work" && mkdir -p "$work/corpus" "$work/artifacts"

@@ -17,6 +17,7 @@
 //===----------------------------------------------------------------------===//
 #include "signature.h"
 #include "yan/runtime.h"
+#include "yan/tokenizer.h"
 
 #include <cstdint>
 #include <cstdlib>
@@ -80,6 +81,19 @@ void exercise(yan_bundle_t *b) {
       sink = sink + t.final_state[0] + t.final_state[state - 1];
     for (size_t k = 0; k < t.prompt_length; ++k)
       sink = sink + static_cast<float>(t.prompt[k]);
+  }
+  // A tokenizer that passed verification must encode and decode anything.
+  if (const yan_tokenizer_t *tok = yan_bundle_tokenizer(b)) {
+    static const char kText[] = "the a \xff\xe2\x96\x81\xf0\x9f\x98\x80";
+    int32_t ids[64];
+    size_t count = 0;
+    yan_status_free(yan_tokenizer_encode(tok, kText, sizeof(kText) - 1, ids, 64, &count));
+    char text[256];
+    size_t size = 0;
+    yan_status_free(yan_tokenizer_decode(tok, ids, count <= 64 ? count : 0, text,
+                                         sizeof(text), &size));
+    for (int32_t id = 0; id < yan_tokenizer_vocab_size(tok); ++id)
+      yan_status_free(yan_tokenizer_decode(tok, &id, 1, text, sizeof(text), &size));
   }
 }
 

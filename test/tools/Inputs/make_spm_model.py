@@ -53,11 +53,13 @@ def main():
     ap.add_argument("--missing-byte", action="store_true")
     ap.add_argument("--duplicate", action="store_true")
     ap.add_argument("--empty-piece", action="store_true")
+    ap.add_argument("--no-byte-fallback", action="store_true",
+                    help="no byte pieces, byte_fallback false (vocabularies under 259)")
     ap.add_argument("--truncate", type=int, default=0, help="drop this many final bytes")
     args = ap.parse_args()
 
     pieces = [piece("<unk>", 0, 2), piece("<s>", 0, 3), piece("</s>", 0, 3)]
-    for b in range(256):
+    for b in range(0 if args.no_byte_fallback else 256):
         if args.missing_byte and b == 0x41:
             pieces.append(piece("A", -1, 1))
         else:
@@ -74,7 +76,7 @@ def main():
         i += 1
 
     trainer = field_varint(3, args.model_type) + field_varint(4, args.vocab)
-    trainer += field_varint(35, 1)  # byte_fallback
+    trainer += field_varint(35, 0 if args.no_byte_fallback else 1)  # byte_fallback
     trainer += field_varint(24, 1 if args.whitespace_suffix else 0)
     normalizer = field_bytes(1, "identity")
     if args.charsmap:
