@@ -12,7 +12,9 @@ tokenizer; either way every output is checked against the reference:
     equal test/reference/perplexity.py's to 1e-4 (relative);
   * --learn-text: the sentence's loss falls, two calls accumulate in one
     delta, and a fresh process with the delta has the lower loss;
-  * clear errors: a bundle without a tokenizer, a FIFO as the text file.
+  * clear errors: a bundle without a tokenizer, a FIFO as the text file;
+  * 10,000 random byte strings through --chat (tokenizer, runtime and
+    streaming decoder) without a failure.
 
 Run by ctest with YAN_BIN (the build's bin/) and YAN_WORK (a scratch dir)."""
 
@@ -139,6 +141,21 @@ class TextTest(unittest.TestCase):
         taught = self.yan_run("--delta", delta, *measure).stdout.decode()
         loss = lambda out: float(out.split("loss before:")[1].split()[0])  # noqa: E731
         self.assertLess(loss(taught), loss(base) * 0.7, (base, taught))
+
+    def test_hostile_prompts(self):
+        """10,000 random byte strings (invalid UTF-8, NUL and control bytes,
+        lone continuation bytes) as chat turns of one session: the tokenizer,
+        the runtime and the streaming decoder take every one (exit 0, nothing
+        on stderr)."""
+        import random
+        rng = random.Random(1234)
+        lines = []
+        for _ in range(10000):
+            n = rng.randrange(0, 120)
+            lines.append(bytes(rng.choice([b for b in range(256) if b != 10])
+                               for _ in range(n)))
+        result = self.yan_run("--chat", "--max-tokens", "1", stdin=b"\n".join(lines) + b"\n")
+        self.assertEqual(result.stderr, b"")
 
     def test_clear_errors(self):
         plain = os.path.join(WORK, "plain")

@@ -22,12 +22,18 @@ const yan_tokenizer_t *requireTokenizer(const char *tool, const yan_bundle_t *bu
 
 yan_status_t encodeText(const yan_tokenizer_t *tokenizer, const std::string &text,
                         std::vector<int32_t> *ids) {
+  // Usually fewer ids than bytes; when not (invalid UTF-8 becomes U+FFFD,
+  // three byte pieces per byte), the first call says how many.
   size_t count = 0;
-  // A unigram piece covers at least one byte (the dummy prefix adds three),
-  // so size + 3 ids always suffice: one call.
-  ids->resize(text.size() + 3);
+  ids->resize(text.size() + 4);
   yan_status_t status =
       yan_tokenizer_encode(tokenizer, text.data(), text.size(), ids->data(), ids->size(), &count);
+  if (status && yan_status_code(status) == YAN_STATUS_RESOURCE_EXHAUSTED && count > ids->size()) {
+    yan_status_free(status);
+    ids->resize(count);
+    status = yan_tokenizer_encode(tokenizer, text.data(), text.size(), ids->data(), ids->size(),
+                                  &count);
+  }
   if (!status)
     ids->resize(count);
   return status;
