@@ -17,6 +17,7 @@
 #include "compiler/codegen/ObjectEmitter.h"
 #include "compiler/codegen/RequiredFeatures.h"
 #include "compiler/codegen/StaticLibrary.h"
+#include "compiler/import/ConvertWeights.h"
 #include "compiler/import/Importer.h"
 #include "compiler/codegen/CompileReport.h"
 #include "compiler/transforms/ModelStats.h"
@@ -135,6 +136,12 @@ cl::opt<int64_t> learnPartitions(
     cl::desc("Most partitions trained per layer and step, M (the runtime may "
              "ask for fewer); 0: the model's active_partitions k"),
     cl::init(0), cl::cat(yancCategory));
+cl::opt<std::string> weightFormat(
+    "weights",
+    cl::desc("Store the weights as f32, f16 or bf16 (default: the "
+             "checkpoint's dtype); e.g. an f16 checkpoint with --weights f32 "
+             "gives a bundle that can learn"),
+    cl::value_desc("format"), cl::cat(yancCategory));
 cl::opt<int64_t> prefillMaxTokens(
     "prefill-max-tokens",
     cl::desc("Most tokens one prefill call handles (the runtime splits "
@@ -416,6 +423,14 @@ int main(int argc, char **argv) {
   llvm::Expected<yan::Checkpoint> checkpoint = yan::loadCheckpoint(modelDir);
   if (!checkpoint)
     return fail(checkpoint.takeError());
+  if (weightFormat.getNumOccurrences()) {
+    auto format = yan::parseWeightFormat(weightFormat);
+    if (!format)
+      return fail(format.takeError());
+    checkpoint = yan::convertWeights(std::move(*checkpoint), *format);
+    if (!checkpoint)
+      return fail(checkpoint.takeError());
+  }
   if (emit != EmitKind::Bundle)
     return emitStage(*checkpoint, targets->front());
 
