@@ -12,13 +12,17 @@ underline) are reduced to the printed character; trailing spaces are dropped;
 each document ends with exactly one newline. Identical documents are kept once.
 A document is held out when the first byte of its SHA-256 is below
 HELDOUT_BYTE (about 5%), so the split does not depend on file order or on the
-package version's other entries.
+package version's other entries; the next VALID_BYTES (about 3%) are the
+validation part, which the training run uses to pick its checkpoint (the
+held-out part is never looked at while training).
 
 Outputs (OUT_DIR):
   train.txt    training documents, each followed by a line `%` (fortune format)
+  valid.txt    validation documents, the same format
   heldout.txt  held-out documents separated by one blank line (the file
                yan-perplexity and the reference measure)
-  sentences.txt one line per training sentence, for the tokenizer trainer
+  sentences.txt one line per sentence of the training and validation parts,
+               for the tokenizer trainer
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from typing import Dict, List
 FORTUNE_DIR = "/usr/share/games/fortunes"
 EXCLUDED = {"art", "ascii-art"}          # pictures, not language
 HELDOUT_BYTE = 13                        # 13/256 = 5.1% of documents
+VALID_BYTES = 8                          # the next 8/256 = 3.1%
 
 _OVERSTRIKE = re.compile(r"(.)\x08(.)", re.S)
 
@@ -67,26 +72,37 @@ def read_documents(fortune_dir: str = FORTUNE_DIR) -> List[str]:
     return docs
 
 
-def is_heldout(doc: str) -> bool:
-    return hashlib.sha256(doc.encode("utf-8")).digest()[0] < HELDOUT_BYTE
+def part_of(doc: str) -> str:
+    first = hashlib.sha256(doc.encode("utf-8")).digest()[0]
+    if first < HELDOUT_BYTE:
+        return "heldout"
+    return "valid" if first < HELDOUT_BYTE + VALID_BYTES else "train"
 
 
 def split(docs: List[str]) -> Dict[str, List[str]]:
-    out: Dict[str, List[str]] = {"train": [], "heldout": []}
+    out: Dict[str, List[str]] = {"train": [], "valid": [], "heldout": []}
     for doc in docs:
-        out["heldout" if is_heldout(doc) else "train"].append(doc)
+        out[part_of(doc)].append(doc)
     return out
+
+
+def docs_in_order(parts: Dict[str, List[str]]) -> List[str]:
+    """Training and validation documents in corpus order (the tokenizer's
+    input: the validation part only picks a checkpoint)."""
+    keep = set(parts["train"]) | set(parts["valid"])
+    return [d for d in read_documents() if d in keep]
 
 
 def write_corpus(out_dir: str) -> Dict[str, List[str]]:
     parts = split(read_documents())
     os.makedirs(out_dir, exist_ok=True)
-    with open(os.path.join(out_dir, "train.txt"), "w", encoding="utf-8") as f:
-        f.write("".join(doc + "%\n" for doc in parts["train"]))
+    for name in ("train", "valid"):
+        with open(os.path.join(out_dir, name + ".txt"), "w", encoding="utf-8") as f:
+            f.write("".join(doc + "%\n" for doc in parts[name]))
     with open(os.path.join(out_dir, "heldout.txt"), "w", encoding="utf-8") as f:
         f.write("\n".join(parts["heldout"]))
     with open(os.path.join(out_dir, "sentences.txt"), "w", encoding="utf-8") as f:
-        for doc in parts["train"]:
+        for doc in docs_in_order(parts):
             f.write("".join(line + "\n" for line in doc.split("\n") if line.strip()))
     return parts
 

@@ -12,7 +12,10 @@ decay, fixed seed, one thread count: the run is deterministic.
     train.py CORPUS_DIR TOKENIZER OUT_DIR [--steps N] [--threads T] ...
 
 CORPUS_DIR is text_corpus.py's output. Writes OUT_DIR/config.json,
-model.safetensors (--dtype) and training-log.json (loss curve, held-out loss).
+model.safetensors (--dtype; the weights of the evaluation with the lowest
+validation loss) and training-log.json (loss curve, validation and held-out
+losses, the step kept). One process uses one core well: torch's threads on
+top of OpenBLAS's were 3x slower on 2 cores, so use OPENBLAS_NUM_THREADS=1.
 """
 
 from __future__ import annotations
@@ -86,14 +89,17 @@ class Trainer(torch.nn.Module):
         lower = (idx[:, None] >= idx[None, :]).float()
         return self.decay[:, None, None] ** diff * lower                        # [C, T, T]
 
-    def forward(self, tokens: Tensor, targets: Tensor, balance: float):
+    def forward(self, tokens: Tensor, targets: Tensor, balance: float, dropout: float = 0.0):
+        """(cross-entropy, training loss). `dropout` (training only; the
+        model's equations have none) drops embedding and branch outputs."""
         cfg = self.cfg
         B, T = tokens.shape
         D, C, K, P, k = (cfg.hidden_size, cfg.num_channels, cfg.slope_window,
                          cfg.num_partitions, cfg.active_partitions)
         eps = cfg.norm_eps
         kernel = self._decay_kernel(T)
-        x = F.embedding(tokens, self.w("embed.weight"))                       # [B, T, D]
+        drop = lambda t: F.dropout(t, dropout, training=dropout > 0)  # noqa: E731
+        x = drop(F.embedding(tokens, self.w("embed.weight")))                 # [B, T, D]
         aux = x.new_zeros(())
         for l in range(cfg.num_layers):
             pre = f"layers.{l}."
@@ -106,7 +112,7 @@ class Trainer(torch.nn.Module):
                 s = s + self.slope_coef[j] * F.pad(u, (0, 0, j, 0))[:, :T]
             bv = (self.one_minus_decay * v).view(B, T, C, D // C)
             h = torch.einsum("cij,bjcg->bicg", kernel, bv).reshape(B, T, D)
-            x = x + F.linear(s * h * F.silu(q), self.w(pre + "mix.o.weight"))
+            x = x + drop(F.linear(s * h * F.silu(q), self.w(pre + "mix.o.weight")))
             b = rmsnorm(x, self.w(pre + "ffn_norm.weight"), eps).reshape(B * T, D)
             r = F.linear(b, self.w(pre + "router.weight"))                    # [BT, P]
             sel = torch.topk(r.detach(), k, dim=-1).indices                    # [BT, k]
@@ -125,7 +131,7 @@ class Trainer(torch.nn.Module):
                 all_rows.append(rows)
                 all_out.append(alpha[rows, slots, None] * yp)
             y = torch.zeros_like(b).index_add(0, torch.cat(all_rows), torch.cat(all_out))
-            x = x + y.view(B, T, D)
+            x = x + drop(y.view(B, T, D))
             # Switch-transformer balance: P * sum_p (share of picks) * (mean prob).
             picks = torch.zeros(P).index_add_(0, sel.reshape(-1),
                                               torch.ones(sel.numel())) / sel.numel()
@@ -169,17 +175,18 @@ def main() -> None:
     ap.add_argument("corpus_dir")
     ap.add_argument("tokenizer")
     ap.add_argument("out_dir")
-    ap.add_argument("--steps", type=int, default=2000)
+    ap.add_argument("--steps", type=int, default=1600)
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--seq", type=int, default=128)
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--warmup", type=int, default=100)
     ap.add_argument("--weight-decay", type=float, default=0.1)
     ap.add_argument("--balance", type=float, default=0.01)
+    ap.add_argument("--dropout", type=float, default=0.1)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--dtype", choices=["f32", "f16", "bf16"], default="f16")
-    ap.add_argument("--eval-every", type=int, default=250)
+    ap.add_argument("--eval-every", type=int, default=200)
     ap.add_argument("--time-steps", type=int, default=0,
                     help="only time this many steps and exit (sizing)")
     args = ap.parse_args()
@@ -190,6 +197,8 @@ def main() -> None:
     sp = spm.SentencePieceProcessor(model_file=args.tokenizer)
     cfg = YanConfig(**{**MINI, "vocab_size": sp.get_piece_size()})
     train = token_stream(read_train_documents(os.path.join(args.corpus_dir, "train.txt")),
+                         sp, sp.eos_id())
+    valid = token_stream(read_train_documents(os.path.join(args.corpus_dir, "valid.txt")),
                          sp, sp.eos_id())
     with open(os.path.join(args.corpus_dir, "heldout.txt"), encoding="utf-8") as f:
         held = np.array(sp.encode(f.read()), dtype=np.int64)
@@ -206,13 +215,14 @@ def main() -> None:
            "heldout_tokens": int(len(held)), "steps": []}
     start = time.time()
     steps = args.time_steps or args.steps
+    best = None   # (validation loss, step, weights)
     for step in range(steps):
         for group in opt.param_groups:
             group["lr"] = lr_at(step, args.steps, args.lr, args.warmup, args.lr * 0.05)
         offs = rng.integers(0, len(train) - T - 1, size=B)
         idx = offs[:, None] + np.arange(T)[None, :]
         ce, loss = model(torch.from_numpy(train[idx]), torch.from_numpy(train[idx + 1]),
-                         args.balance)
+                         args.balance, args.dropout)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -220,7 +230,12 @@ def main() -> None:
         entry = {"step": step + 1, "loss": round(ce.item(), 4),
                  "seconds": round(time.time() - start, 1)}
         if (step + 1) % args.eval_every == 0 or step + 1 == args.steps:
+            # The checkpoint kept is the one with the best validation loss;
+            # the held-out loss is only recorded (for the model card).
+            entry["valid_loss"] = round(heldout_loss(model, valid, T), 4)
             entry["heldout_loss"] = round(heldout_loss(model, held, T), 4)
+            if best is None or entry["valid_loss"] < best[0]:
+                best = (entry["valid_loss"], step + 1, model.weights())
         log["steps"].append(entry)
         if (step + 1) % 50 == 0 or "heldout_loss" in entry:
             print(json.dumps(entry), flush=True)
@@ -228,7 +243,8 @@ def main() -> None:
         print(f"{(time.time() - start) / steps:.3f} s/step")
         return
     os.makedirs(args.out_dir, exist_ok=True)
-    out = YanModel(cfg, model.weights())
+    log["kept_step"] = best[1]
+    out = YanModel(cfg, best[2])
     out.save(args.out_dir, {"f32": "F32", "f16": "F16", "bf16": "BF16"}[args.dtype])
     with open(os.path.join(args.out_dir, "training-log.json"), "w") as f:
         json.dump(log, f)
