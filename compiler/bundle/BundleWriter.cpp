@@ -10,6 +10,7 @@
 
 #include "sha256.h"
 #include "signature.h"
+#include "toc_hash.h"
 
 #include "bundle_generated.h"
 #include "yan/executable_abi.h"
@@ -403,30 +404,32 @@ Error writeBundle(raw_ostream &os, const BundleContents &c) {
   flatbuffers::DetachedBuffer toc = buildToc(c, segments, slices);
   yan_bundle_header header{};
   std::memcpy(header.magic, YAN_BUNDLE_MAGIC, sizeof(header.magic));
-  // Unsigned bundles stay version 1, readable by runtimes that predate
-  // signatures; signed ones are version 2.
-  header.header_version =
-      c.signingSeed ? YAN_BUNDLE_HEADER_VERSION : YAN_BUNDLE_HEADER_VERSION_UNSIGNED;
+  // Version 3, signed or not: the TOC hash lets development mode refuse a
+  // damaged table of contents (bundle_format.h).
+  header.header_version = YAN_BUNDLE_HEADER_VERSION;
+  header.flags = YAN_BUNDLE_FLAG_TOC_HASH;
   header.header_size = YAN_BUNDLE_HEADER_SIZE;
   header.flatbuffer_offset = YAN_BUNDLE_HEADER_SIZE;
   header.flatbuffer_size = toc.size();
   header.segment_base_offset =
-      alignTo(YAN_BUNDLE_HEADER_SIZE + toc.size(), YAN_BUNDLE_SEGMENT_ALIGNMENT);
+      alignTo(YAN_BUNDLE_HEADER_SIZE + toc.size() + YAN_BUNDLE_TOC_HASH_SIZE,
+              YAN_BUNDLE_SEGMENT_ALIGNMENT);
   header.file_size = header.segment_base_offset + offset;
   header.segment_alignment = YAN_BUNDLE_SEGMENT_ALIGNMENT;
 
-  // Everything before the segments: header, FlatBuffer, zero padding. The
-  // signature covers exactly these bytes (and through the FlatBuffer's
-  // hashes, every segment).
+  // Everything before the segments: header, FlatBuffer, zero padding, TOC
+  // hash. The signature covers exactly these bytes (and through the
+  // FlatBuffer's hashes, every segment).
   std::vector<uint8_t> prefix(header.segment_base_offset, 0);
   yan_signature_block block{};
   if (c.signingSeed) {
-    header.flags = YAN_BUNDLE_FLAG_SIGNED;
+    header.flags |= YAN_BUNDLE_FLAG_SIGNED;
     header.signature_offset = alignTo(header.file_size, YAN_SIGNATURE_ALIGNMENT);
     header.file_size = header.signature_offset + YAN_SIGNATURE_BLOCK_SIZE;
   }
   std::memcpy(prefix.data(), &header, sizeof(header));
   std::memcpy(prefix.data() + header.flatbuffer_offset, toc.data(), toc.size());
+  rt::sealToc(prefix.data());
   if (c.signingSeed) {
     std::memcpy(block.magic, YAN_SIGNATURE_MAGIC, sizeof(block.magic));
     block.version = YAN_SIGNATURE_VERSION;

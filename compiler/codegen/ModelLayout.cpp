@@ -18,7 +18,18 @@ llvm::Error takeLayout(ModuleOp module, ModelLayout &layout) {
   if (!weightBytes || !config || !config.getAs<IntegerAttr>("vocab_size"))
     return llvm::createStringError("module lacks yan.weight_bytes or yan.model");
   layout.weights.segmentSize = weightBytes.getInt();
-  layout.vocabSize = config.getAs<IntegerAttr>("vocab_size").getInt();
+  // The dimensions the code image's plan states (executable_abi.h).
+  for (auto [name, field] :
+       {std::pair<llvm::StringRef, int64_t *>{"vocab_size", &layout.vocabSize},
+        {"hidden_size", &layout.hiddenSize},
+        {"num_layers", &layout.numLayers},
+        {"num_partitions", &layout.numPartitions},
+        {"partition_size", &layout.partitionSize}}) {
+    auto value = config.getAs<IntegerAttr>(name);
+    if (!value)
+      return llvm::createStringError("module attribute yan.model lacks " + name);
+    *field = value.getInt();
+  }
 
   SmallVector<Operation *> weights;
   for (auto weight : module.getOps<mlir::yan::WeightOp>()) {

@@ -28,6 +28,7 @@ struct EntryPointInfo {
 
 struct ModelLayout {
   int64_t vocabSize = 0;
+  int64_t hiddenSize = 0, numLayers = 0, numPartitions = 0, partitionSize = 0;
   int64_t stateFloats = 0;
   int64_t statsCounters = 0; // 2 * L * P (executable_abi.h)
   WeightLayout weights;

@@ -98,6 +98,43 @@ llvm::Function *buildEntryWrapper(llvm::Module &module,
   return wrapper;
 }
 
+/// yan_executable_plan_v4: the sizes this code was compiled for, from the
+/// same ModelLayout the bundle writer records, so the runtime can refuse a
+/// table of contents that disagrees with the code (executable_abi.h).
+llvm::GlobalVariable *buildPlan(llvm::Module &module, const ModelLayout &layout) {
+  llvm::LLVMContext &context = module.getContext();
+  llvm::Type *i64 = llvm::Type::getInt64Ty(context);
+  auto constant = [&](int64_t value) { return llvm::ConstantInt::get(i64, value); };
+  llvm::SmallVector<llvm::Constant *> maxTokens, arenas;
+  for (uint32_t i = 0; i < YAN_ENTRY_COUNT; ++i) {
+    // Entries the image lacks (--learn=off) plan nothing: 0.
+    bool present = i < layout.entries.size();
+    maxTokens.push_back(constant(present ? layout.entries[i].maxTokens : 0));
+    arenas.push_back(constant(present ? layout.entries[i].arenaBytes : 0));
+  }
+  auto *perEntry = llvm::ArrayType::get(i64, YAN_ENTRY_COUNT);
+  llvm::SmallVector<llvm::Type *> fields(9, i64);
+  fields.append({perEntry, perEntry});
+  auto *planType = llvm::StructType::get(context, fields);
+  static_assert(sizeof(yan_executable_plan_v4) == (9 + 2 * YAN_ENTRY_COUNT) * 8,
+                "the plan is 9 int64 fields and two int64[YAN_ENTRY_COUNT] arrays");
+  llvm::Constant *values[] = {
+      constant(layout.vocabSize),
+      constant(layout.hiddenSize),
+      constant(layout.numLayers),
+      constant(layout.numPartitions),
+      constant(layout.partitionSize),
+      constant(layout.stateFloats),
+      constant(layout.statsCounters),
+      constant(static_cast<int64_t>(layout.weights.segmentSize)),
+      constant(layout.learnPartitions),
+      llvm::ConstantArray::get(perEntry, maxTokens),
+      llvm::ConstantArray::get(perEntry, arenas)};
+  return new llvm::GlobalVariable(module, planType, /*isConstant=*/true,
+                                  llvm::GlobalValue::InternalLinkage,
+                                  llvm::ConstantStruct::get(planType, values), "yan_plan");
+}
+
 llvm::Error addAbiSurface(llvm::Module &module, const ModelLayout &layout) {
   llvm::LLVMContext &context = module.getContext();
   for (llvm::Function &function : module)
@@ -117,17 +154,19 @@ llvm::Error addAbiSurface(llvm::Module &module, const ModelLayout &layout) {
     wrappers[entry.index] = wrapper;
   }
   llvm::Type *i32 = llvm::Type::getInt32Ty(context);
+  llvm::GlobalVariable *plan = buildPlan(module, layout);
   auto *tableType = llvm::ArrayType::get(ptr, wrappers.size());
   auto *entries = new llvm::GlobalVariable(
       module, tableType, /*isConstant=*/true, llvm::GlobalValue::InternalLinkage,
       llvm::ConstantArray::get(tableType, wrappers), "yan_entries");
-  auto *executableType = llvm::StructType::get(context, {i32, i32, ptr});
+  // yan_executable_v4.
+  auto *executableType = llvm::StructType::get(context, {i32, i32, ptr, ptr});
   auto *executable = new llvm::GlobalVariable(
       module, executableType, true, llvm::GlobalValue::InternalLinkage,
       llvm::ConstantStruct::get(
           executableType,
           {llvm::ConstantInt::get(i32, YAN_EXECUTABLE_ABI_VERSION),
-           llvm::ConstantInt::get(i32, wrappers.size()), entries}),
+           llvm::ConstantInt::get(i32, wrappers.size()), entries, plan}),
       "yan_executable");
 
   auto *query = llvm::Function::Create(

@@ -81,7 +81,7 @@ int main(int argc, char **argv) {
     perror(argv[3]);
     return 1;
   }
-  const yan_executable_v3 *model = yan_model_query(YAN_EXECUTABLE_ABI_VERSION);
+  const yan_executable_v4 *model = yan_model_query(YAN_EXECUTABLE_ABI_VERSION);
   if (!model || model->entry_count != YAN_ENTRY_COUNT) {
     fprintf(stderr, "model library does not implement ABI version %u\n",
             YAN_EXECUTABLE_ABI_VERSION);

@@ -70,6 +70,8 @@ yan_status_t open(const uint8_t *data, size_t size, FileMapping mapping,
                                    hostElfMachine(), &bundle->image),
                       "loading the code image");
   }
+  if (!status && loadCode)
+    status = checkPlan(bundle->verified, *bundle->image.executable->plan);
   for (uint32_t i = 0; !status && loadCode && i < YAN_ENTRY_COUNT; ++i) {
     bundle->entries[i] = bundle->image.executable->entries[i];
     // The loader lets the learn slots be NULL (--learn=off); a bundle with

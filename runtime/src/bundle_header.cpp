@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 #include "bundle_internal.h"
 #include "status.h"
+#include "toc_hash.h"
 
 #include <cstring>
 
@@ -26,9 +27,10 @@ yan_status_t checkHeader(const uint8_t *data, size_t size, yan_bundle_header *ou
                       "not a yan bundle: the file does not start with \"%s\"",
                       YAN_BUNDLE_MAGIC);
   if (h.header_version != YAN_BUNDLE_HEADER_VERSION_UNSIGNED &&
+      h.header_version != YAN_BUNDLE_HEADER_VERSION_SIGNED &&
       h.header_version != YAN_BUNDLE_HEADER_VERSION)
     return makeStatus(YAN_STATUS_UNSUPPORTED_HEADER_VERSION,
-                      "bundle header version %u, this runtime reads versions %u and %u",
+                      "bundle header version %u, this runtime reads versions %u to %u",
                       h.header_version, YAN_BUNDLE_HEADER_VERSION_UNSIGNED,
                       YAN_BUNDLE_HEADER_VERSION);
   auto ull = [](uint64_t v) { return static_cast<unsigned long long>(v); };
@@ -46,29 +48,39 @@ yan_status_t checkHeader(const uint8_t *data, size_t size, yan_bundle_header *ou
     return makeStatus(YAN_STATUS_BAD_HEADER, "bundle header: size %u, expected %u",
                       h.header_size, YAN_BUNDLE_HEADER_SIZE);
   // Version 1: no signature fields. Version 2: signed, the signature block
-  // exactly at the end of the file.
-  bool isSigned = h.header_version == YAN_BUNDLE_HEADER_VERSION;
-  if (!isSigned && (h.flags != 0 || h.signature_offset != 0))
+  // exactly at the end of the file. Version 3: the TOC hash flag, and
+  // optionally signed. Exact flag values, so that no single flipped bit
+  // turns a version 3 header into a valid older one.
+  bool isSigned = headerIsSigned(h);
+  uint32_t expectedFlags =
+      h.header_version == YAN_BUNDLE_HEADER_VERSION_UNSIGNED ? 0u
+      : h.header_version == YAN_BUNDLE_HEADER_VERSION_SIGNED
+          ? YAN_BUNDLE_FLAG_SIGNED
+          : YAN_BUNDLE_FLAG_TOC_HASH | (isSigned ? YAN_BUNDLE_FLAG_SIGNED : 0u);
+  if (h.flags != expectedFlags || (!isSigned && h.signature_offset != 0))
     return makeStatus(YAN_STATUS_BAD_HEADER,
-                      "bundle header version %u: flags and signature_offset must be 0",
-                      h.header_version);
-  if (isSigned && (h.flags != YAN_BUNDLE_FLAG_SIGNED ||
-                   h.signature_offset % YAN_SIGNATURE_ALIGNMENT != 0 ||
+                      "bundle header version %u: flags 0x%x and signature_offset %llu "
+                      "(expected flags 0x%x%s)",
+                      h.header_version, h.flags, ull(h.signature_offset), expectedFlags,
+                      isSigned ? "" : " and signature_offset 0");
+  if (isSigned && (h.signature_offset % YAN_SIGNATURE_ALIGNMENT != 0 ||
                    h.file_size < YAN_SIGNATURE_BLOCK_SIZE ||
                    h.signature_offset != h.file_size - YAN_SIGNATURE_BLOCK_SIZE))
     return makeStatus(YAN_STATUS_BAD_HEADER,
-                      "bundle header: flags 0x%x / signature block at %llu of a %llu-byte "
-                      "file (expected flag 0x%x and a %u-aligned %u-byte block at the end)",
-                      h.flags, ull(h.signature_offset), ull(h.file_size),
-                      YAN_BUNDLE_FLAG_SIGNED, YAN_SIGNATURE_ALIGNMENT,
+                      "bundle header: signature block at %llu of a %llu-byte file "
+                      "(expected a %u-aligned %u-byte block at the end)",
+                      ull(h.signature_offset), ull(h.file_size), YAN_SIGNATURE_ALIGNMENT,
                       YAN_SIGNATURE_BLOCK_SIZE);
   if (h.segment_alignment != YAN_BUNDLE_SEGMENT_ALIGNMENT)
     return makeStatus(YAN_STATUS_BAD_HEADER,
                       "bundle header: segment alignment %u, expected %u",
                       h.segment_alignment, YAN_BUNDLE_SEGMENT_ALIGNMENT);
+  // The FlatBuffer ends before the segments, and before the TOC hash that
+  // precedes them in version 3.
+  uint64_t tocEnd = tocHashedBytes(h);
   if (h.flatbuffer_offset < YAN_BUNDLE_HEADER_SIZE || h.flatbuffer_offset % 8 != 0 ||
-      h.flatbuffer_size < 8 || h.flatbuffer_offset > h.segment_base_offset ||
-      h.flatbuffer_size > h.segment_base_offset - h.flatbuffer_offset)
+      h.flatbuffer_size < 8 || h.segment_base_offset < YAN_BUNDLE_SEGMENT_ALIGNMENT ||
+      h.flatbuffer_offset > tocEnd || h.flatbuffer_size > tocEnd - h.flatbuffer_offset)
     return makeStatus(YAN_STATUS_BAD_HEADER,
                       "bundle header: FlatBuffer [%llu, +%llu) is not between the "
                       "header and the segments at %llu",
@@ -82,6 +94,29 @@ yan_status_t checkHeader(const uint8_t *data, size_t size, yan_bundle_header *ou
                       ull(h.segment_base_offset), YAN_BUNDLE_SEGMENT_ALIGNMENT);
   *out = h;
   return nullptr;
+}
+
+bool headerIsSigned(const yan_bundle_header &h) {
+  return h.header_version == YAN_BUNDLE_HEADER_VERSION_SIGNED ||
+         (h.header_version == YAN_BUNDLE_HEADER_VERSION &&
+          (h.flags & YAN_BUNDLE_FLAG_SIGNED) != 0);
+}
+
+yan_status_t checkTocHash(const uint8_t *data, const yan_bundle_header &h) {
+  if (h.header_version != YAN_BUNDLE_HEADER_VERSION)
+    return nullptr; // older bundles have none (bundle_format.h)
+  uint64_t hashed = tocHashedBytes(h);
+  Sha256Digest actual = tocHash(data, hashed);
+  const uint8_t *expected = data + hashed;
+  if (std::memcmp(actual.data(), expected, actual.size()) == 0)
+    return nullptr;
+  char want[65], got[65];
+  sha256Hex(expected, want);
+  sha256Hex(actual.data(), got);
+  return makeStatus(YAN_STATUS_HASH_MISMATCH,
+                    "the bundle's header and table of contents (the first %llu bytes) are "
+                    "corrupt: sha256 %s, expected %s",
+                    static_cast<unsigned long long>(hashed), got, want);
 }
 
 } // namespace yan::rt

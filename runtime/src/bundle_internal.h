@@ -57,8 +57,25 @@ yan_status_t verifyBundle(const uint8_t *data, size_t size, uint32_t flags, cons
 yan_status_t checkHeader(const uint8_t *data, size_t size,
                          yan_bundle_header *out);
 
+/// Whether a checked header declares a signature block (v2, or v3 with the
+/// SIGNED flag).
+bool headerIsSigned(const yan_bundle_header &header);
+
+/// Version 3: the stored TOC hash against the header + FlatBuffer + padding
+/// (HASH_MISMATCH); older versions have none.
+/// (toc_hash.h has the computation.)
+yan_status_t checkTocHash(const uint8_t *data, const yan_bundle_header &header);
+
+/// The verified table of contents against the loaded image's plan
+/// (plan_check.cpp): BAD_LAYOUT naming the first field that differs.
+yan_status_t checkPlan(const VerifiedBundle &verified, const yan_executable_plan_v4 &plan);
+
 /// Model config sanity (dimensions, decays, slopes) and the state layout.
 yan_status_t checkConfig(const fb::Bundle &root, uint64_t *stateFloats);
+
+/// The config against the verified weight table: embed.weight and
+/// lm_head.weight are [V, D].
+yan_status_t checkModelWeights(const fb::Bundle &root);
 
 } // namespace yan::rt
 

@@ -16,6 +16,8 @@
 #include "sha256.h"
 #include "signature.h"
 #include "status.h"
+#include "toc_hash.h"
+#include "yan/limits.h"
 
 #include <cstdio>
 #include <cstring>
@@ -160,12 +162,12 @@ yan_status_t checkEntries(const fb::CodeImage &image, uint32_t imageIndex, bool 
                         "learn table", imageIndex, name, index);
     // LEARN's sample has at least 2 tokens (one input, one target).
     if (entry->max_tokens() < (index == YAN_ENTRY_LEARN ? 2 : 1) ||
-        entry->max_tokens() > (int64_t(1) << 24) ||
+        entry->max_tokens() > YAN_LIMIT_MAX_TOKENS ||
         (index == YAN_ENTRY_DECODE && entry->max_tokens() != 1))
       return makeStatus(YAN_STATUS_BAD_LAYOUT,
                         "code image %u: entry '%s': max_tokens = %lld is out of range",
                         imageIndex, name, static_cast<long long>(entry->max_tokens()));
-    if (entry->arena_bytes() > (uint64_t(1) << 40))
+    if (entry->arena_bytes() > YAN_LIMIT_MAX_ARENA_BYTES)
       return makeStatus(YAN_STATUS_BAD_LAYOUT,
                         "code image %u: entry '%s': arena of %llu bytes is too large",
                         imageIndex, name, ull(entry->arena_bytes()));
@@ -354,8 +356,9 @@ yan_status_t checkZero(const uint8_t *begin, uint64_t length, uint64_t fileOffse
 
 yan_status_t checkPadding(const fb::Bundle &root, const uint8_t *data,
                           const yan_bundle_header &header, uint64_t dataBytes) {
+  // Up to the TOC hash (version 3) or the segments (older versions).
   uint64_t fbEnd = header.flatbuffer_offset + header.flatbuffer_size;
-  YAN_RETURN_IF_ERROR(checkZero(data + fbEnd, header.segment_base_offset - fbEnd, fbEnd,
+  YAN_RETURN_IF_ERROR(checkZero(data + fbEnd, tocHashedBytes(header) - fbEnd, fbEnd,
                                 "after the table of contents"));
   const uint8_t *base = data + header.segment_base_offset;
   uint64_t end = 0;
@@ -380,8 +383,7 @@ yan_status_t checkPadding(const fb::Bundle &root, const uint8_t *data,
 // beyond the header's ranges).
 yan_status_t checkSignature(const uint8_t *data, const yan_bundle_header &header,
                             const TrustedKeys &trust, VerifiedBundle *out) {
-  bool isSigned = header.header_version == YAN_BUNDLE_HEADER_VERSION;
-  if (!isSigned) {
+  if (!headerIsSigned(header)) {
     if (trust.count)
       return makeStatus(YAN_STATUS_UNSIGNED,
                         "bundle is not signed, and %u trusted key%s given: only bundles "
@@ -430,19 +432,13 @@ yan_status_t checkSignature(const uint8_t *data, const yan_bundle_header &header
 
 // What a session will allocate (state, the largest arena of any image,
 // routing counters) and what a caller allocates per token (a logits row of
-// V floats) must be justified by the file: at most
-// max(64 MiB, 64 x the bundle's size) each. Real bundles stay far below
-// (a 4096-token prefill arena of the tiny model is 7x its file); a hostile
+// V floats) must be justified by the file: yan_session_budget_bytes
+// (yan/limits.h, which yanc checks too). Real bundles stay far below (a
+// 4096-token prefill arena of the tiny model is 7x its file); a hostile
 // 1 MiB file cannot make the runtime ask for terabytes.
-uint64_t sessionBudget(uint64_t fileSize) {
-  constexpr uint64_t kFloor = uint64_t(64) << 20;
-  uint64_t scaled = fileSize > (UINT64_MAX >> 6) ? UINT64_MAX : fileSize << 6;
-  return scaled > kFloor ? scaled : kFloor;
-}
-
 yan_status_t checkSessionBudget(const fb::Bundle &root, uint64_t fileSize,
                                 uint64_t stateFloats) {
-  uint64_t budget = sessionBudget(fileSize);
+  uint64_t budget = yan_session_budget_bytes(fileSize);
   const fb::ModelConfig &c = *root.config();
   auto tooLarge = [&](yan_status_code_t code, const char *what, uint64_t bytes) {
     return makeStatus(code,
@@ -492,6 +488,12 @@ yan_status_t verifyBundle(const uint8_t *data, size_t size, uint32_t flags, cons
   // Authenticity first: in trusted mode nothing past the header is
   // interpreted before the signature over it has verified.
   YAN_RETURN_IF_ERROR(checkSignature(data, header, trust, out));
+  // Integrity in every mode: development mode has no signature, so without
+  // this one flipped bit in the FlatBuffer could change what the runtime
+  // allocates or how many tokens it hands the code (issue 14). Checked
+  // before the FlatBuffer is interpreted; the semantic checks below do not
+  // rely on it (older bundles have no TOC hash).
+  YAN_RETURN_IF_ERROR(checkTocHash(data, header));
 
   const uint8_t *fbData = data + header.flatbuffer_offset;
   size_t fbSize = static_cast<size_t>(header.flatbuffer_size);
@@ -528,6 +530,7 @@ yan_status_t verifyBundle(const uint8_t *data, size_t size, uint32_t flags, cons
   YAN_RETURN_IF_ERROR(checkSegments(root, dataEnd - header.segment_base_offset));
   YAN_RETURN_IF_ERROR(checkPadding(root, data, header, dataEnd - header.segment_base_offset));
   YAN_RETURN_IF_ERROR(checkWeights(root));
+  YAN_RETURN_IF_ERROR(checkModelWeights(root));
   YAN_RETURN_IF_ERROR(checkLearn(root));
   YAN_RETURN_IF_ERROR(selectImage(root, host, !(flags & YAN_BUNDLE_OPEN_NO_CODE), out));
   YAN_RETURN_IF_ERROR(checkTestVectors(root, stateFloats));

@@ -3,11 +3,13 @@
 // The runtime sizes buffers from these numbers (logits rows of V, state of
 // state_floats), so they are checked as strictly as the compiler's
 // ModelConfig::validate, plus limits that keep every size product far from
-// overflow.
+// overflow, and against the shapes of the weights that depend on them.
 //
 //===----------------------------------------------------------------------===//
 #include "bundle_internal.h"
+#include "learn_layout.h"
 #include "status.h"
+#include "yan/limits.h"
 
 #include <cmath>
 #include <cstdint>
@@ -15,9 +17,9 @@
 namespace yan::rt {
 namespace {
 
-// No dimension needs more; products of three stay below 2^62.
-constexpr int64_t kMaxDim = int64_t(1) << 20;
-constexpr int64_t kMaxLayers = int64_t(1) << 16;
+// yan/limits.h: products of three dimensions stay below 2^62.
+constexpr int64_t kMaxDim = YAN_LIMIT_MAX_DIM;
+constexpr int64_t kMaxLayers = YAN_LIMIT_MAX_LAYERS;
 
 yan_status_t badConfig(const char *field, long long value, const char *rule) {
   return makeStatus(YAN_STATUS_BAD_CONFIG, "bundle config: %s = %lld, %s", field,
@@ -81,7 +83,7 @@ yan_status_t checkConfig(const fb::Bundle &root, uint64_t *stateFloats) {
     const char *name;
     int64_t value, max;
   } dims[] = {
-      {"vocab_size", c->vocab_size(), INT32_MAX}, // token ids are int32
+      {"vocab_size", c->vocab_size(), YAN_LIMIT_MAX_VOCAB}, // token ids are int32
       {"hidden_size", c->hidden_size(), kMaxDim},
       {"num_layers", c->num_layers(), kMaxLayers},
       {"num_channels", c->num_channels(), kMaxDim},
@@ -123,6 +125,25 @@ yan_status_t checkConfig(const fb::Bundle &root, uint64_t *stateFloats) {
                         "1 - (K-1)*slope > 0", i, static_cast<double>(slope));
   }
   return checkState(root, *c, stateFloats);
+}
+
+yan_status_t checkModelWeights(const fb::Bundle &root) {
+  // The embedding and the vocabulary projection are [V, D]: V bounds the
+  // token ids the runtime accepts, so a damaged vocab_size must not outgrow
+  // the embedding's real rows (the code image's plan is checked too, but
+  // only when code is loaded: yan-dump loads none).
+  const fb::ModelConfig &c = *root.config();
+  for (const char *name : {"embed.weight", "lm_head.weight"}) {
+    const fb::Weight *w = findWeight(root, name);
+    if (!w)
+      return makeStatus(YAN_STATUS_BAD_LAYOUT, "the weight table has no '%s'", name);
+    if (!shapeIs(w->shape(), c.vocab_size(), c.hidden_size()))
+      return makeStatus(YAN_STATUS_BAD_LAYOUT,
+                        "weight '%s' is not [vocab_size, hidden_size] = [%lld, %lld]",
+                        name, static_cast<long long>(c.vocab_size()),
+                        static_cast<long long>(c.hidden_size()));
+  }
+  return nullptr;
 }
 
 } // namespace yan::rt

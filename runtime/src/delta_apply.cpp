@@ -16,8 +16,11 @@
 #include "sha256.h"
 #include "status.h"
 
+#include "yan/limits.h"
+
 #include <cerrno>
 #include <climits>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <fcntl.h>
@@ -188,6 +191,64 @@ yan_status_t walkRecords(const LearnState &s, const DeltaHeader &h, const uint8_
   return nullptr;
 }
 
+// Whether the element at `p` (of `dtype`) is finite: its exponent is not
+// all ones (inf and NaN), read bytewise (records are not aligned).
+bool finiteAt(const uint8_t *p, fb::DType dtype) {
+  switch (dtype) {
+  case fb::DType::f32: {
+    uint32_t bits;
+    std::memcpy(&bits, p, 4);
+    return (bits & 0x7f800000u) != 0x7f800000u;
+  }
+  case fb::DType::f16: {
+    uint16_t bits;
+    std::memcpy(&bits, p, 2);
+    return (bits & 0x7c00u) != 0x7c00u;
+  }
+  case fb::DType::bf16: {
+    uint16_t bits;
+    std::memcpy(&bits, p, 2);
+    return (bits & 0x7f80u) != 0x7f80u;
+  }
+  }
+  return false;
+}
+
+// The values a record would install (the checksum proves only that the
+// file is what was written): finite weights and optimizer state, AdamW's
+// second moments >= 0 (sqrt of a negative is NaN), and a step count the
+// next step can add to without wrapping (AdamW divides by 1 - beta^step,
+// which is 0 at a wrapped step 0). Learning refuses non-finite results
+// (session_learn.cpp), so a delta holding one did not come from it.
+yan_status_t checkRecordValues(const LearnState &s, const RecordView &v) {
+  const DeltaRecordHeader &r = v.header;
+  if (r.steps >= YAN_LIMIT_OPTIMIZER_STEPS)
+    return makeStatus(YAN_STATUS_BAD_LAYOUT,
+                      "delta record for partition %d of layer %d: %llu optimizer steps, "
+                      "more than %llu", r.partition, r.layer, ull(r.steps),
+                      ull(YAN_LIMIT_OPTIMIZER_STEPS - 1));
+  uint64_t elementBytes = dtypeBytes(s.dtype);
+  for (uint64_t i = 0; i < r.weightBytes / elementBytes; ++i)
+    if (!finiteAt(v.weights + i * elementBytes, s.dtype))
+      return makeStatus(YAN_STATUS_NON_FINITE,
+                        "delta record for partition %d of layer %d: weight element %llu "
+                        "(of w1, w3, w2 in order) is not finite", r.partition, r.layer,
+                        ull(i));
+  uint64_t secondMoments = r.optimizer == YAN_OPTIMIZER_ADAMW ? 3 * s.sliceFloats : UINT64_MAX;
+  for (uint64_t i = 0; i < r.stateFloats; ++i) {
+    float value;
+    std::memcpy(&value, v.state + i * sizeof(float), sizeof value);
+    if (!std::isfinite(value) || (i >= secondMoments && value < 0))
+      return makeStatus(YAN_STATUS_NON_FINITE,
+                        "delta record for partition %d of layer %d: optimizer state float "
+                        "%llu is %g (%s)", r.partition, r.layer, ull(i),
+                        static_cast<double>(value),
+                        i >= secondMoments ? "AdamW's exp_avg_sq must be finite and >= 0"
+                                           : "must be finite");
+  }
+  return nullptr;
+}
+
 yan_status_t applyDelta(yan_bundle_t *bundle, const uint8_t *data, size_t size) {
   LearnState *s = nullptr;
   YAN_RETURN_IF_ERROR(learnState(bundle, &s));
@@ -197,8 +258,8 @@ yan_status_t applyDelta(yan_bundle_t *bundle, const uint8_t *data, size_t size) 
                       "applied only to a fresh bundle", ull(s->trained));
   DeltaHeader h{};
   YAN_RETURN_IF_ERROR(checkHeader(bundle, *s, data, size, &h));
-  YAN_RETURN_IF_ERROR(walkRecords(*s, h, data, [](const RecordView &) -> yan_status_t {
-    return nullptr;
+  YAN_RETURN_IF_ERROR(walkRecords(*s, h, data, [&](const RecordView &v) {
+    return checkRecordValues(*s, v);
   }));
   // Everything a write needs, before any write.
   yan_status_t status = walkRecords(*s, h, data, [&](const RecordView &v) {

@@ -456,7 +456,7 @@ private:
 
   yan_status_t query(uint64_t queryAddress, LoadedImage *out) {
     auto fn = reinterpret_cast<yan_executable_query_fn>(at(queryAddress));
-    const yan_executable_v3 *table = fn(YAN_EXECUTABLE_ABI_VERSION);
+    const yan_executable_v4 *table = fn(YAN_EXECUTABLE_ABI_VERSION);
     if (!table)
       return makeStatus(YAN_STATUS_UNSUPPORTED_ABI_VERSION,
                         "code image refuses executable ABI version %u",
@@ -478,6 +478,11 @@ private:
     if (entriesAddr == UINT64_MAX ||
         !loaded(entriesAddr, uint64_t(table->entry_count) * sizeof(yan_entry_fn_v3), PF_R))
       return badElf("entry table lies outside the image");
+    // The plan (what the code was compiled for) is read by the runtime
+    // (plan_check.cpp): it must lie in a readable segment of the image.
+    uint64_t planAddr = vaddrOf(table->plan);
+    if (planAddr == UINT64_MAX || !loaded(planAddr, sizeof(*table->plan), PF_R))
+      return badElf("the code image's plan lies outside the image");
     for (uint32_t i = 0; i < table->entry_count; ++i) {
       // The learn entries (and any later ones) are optional: NULL when the
       // image was compiled without them (bundle.cpp checks that a bundle

@@ -21,7 +21,7 @@ namespace yan::rt {
 struct LoadedImage {
   uint8_t *region = nullptr;  // the anonymous mapping holding all segments
   size_t regionSize = 0;
-  const yan_executable_v3 *executable = nullptr;
+  const yan_executable_v4 *executable = nullptr; // plan checked in range
 };
 
 /// The e_machine this runtime can execute (EM_X86_64, ...), 0 if none.

@@ -11,14 +11,14 @@ namespace {
 
 const char *const kFfnNames[kFfnTensors] = {"w1", "w3", "w2"};
 
+} // namespace
+
 const fb::Weight *findWeight(const fb::Bundle &root, const char *name) {
   for (const fb::Weight *w : *root.weights())
     if (w->name() && std::strcmp(w->name()->c_str(), name) == 0)
       return w;
   return nullptr;
 }
-
-} // namespace
 
 yan_status_t findFfnWeights(const fb::Bundle &root, int64_t layer, FfnWeight out[kFfnTensors],
                             fb::DType *dtype) {

@@ -27,6 +27,9 @@ struct FfnWeight {
   uint64_t bytes = 0;
 };
 
+/// The weight table's entry named `name`, or NULL.
+const ::yan::fb::Weight *findWeight(const ::yan::fb::Bundle &root, const char *name);
+
 /// Finds layers.<layer>.ffn.{w1,w3,w2} (in that order) and checks their
 /// shapes, partitions and dtype (the first layer's dtype is the reference:
 /// *dtype is set by layer 0 and compared for the others). BAD_LAYOUT

@@ -58,6 +58,33 @@ void runEntryOnThread(void *context, uint32_t index) {
     job->result.store(result, std::memory_order_relaxed);
 }
 
+// Non-finite logits are an error, not something to take an argmax of (a
+// NaN compares false, so greedy decoding would silently pick token 0): they
+// come from non-finite weights or state, which the recurrent state then
+// carries on, so the session is poisoned like after a failed entry. Here,
+// in the runtime, so every caller gets it; V floats per token are noise
+// next to the V x D vocabulary projection that produced them.
+yan_status_t checkFinite(yan_session_t *session, uint32_t entry, const float *logits,
+                         int64_t count) {
+  size_t total = static_cast<size_t>(count) * static_cast<size_t>(session->vocabSize);
+  for (size_t i = 0; i < total; ++i) {
+    uint32_t bits;
+    std::memcpy(&bits, logits + i, sizeof bits);
+    if ((bits & 0x7f800000u) != 0x7f800000u)
+      continue;
+    session->poisoned = true;
+    return makeStatus(YAN_STATUS_NON_FINITE,
+                      "the %s entry produced a non-finite logit (%g for id %lld of row "
+                      "%lld): the weights or the state are not finite; the session state is "
+                      "undefined until yan_session_reset or yan_session_set_state",
+                      entry == YAN_ENTRY_PREFILL ? "prefill" : "decode",
+                      static_cast<double>(logits[i]),
+                      static_cast<long long>(i % static_cast<size_t>(session->vocabSize)),
+                      static_cast<long long>(i / static_cast<size_t>(session->vocabSize)));
+  }
+  return nullptr;
+}
+
 yan_status_t run(yan_session_t *session, uint32_t entry, const int32_t *tokens,
                  int64_t count, float *logits) {
   yan_entry_args_v3 args{};
@@ -72,7 +99,7 @@ yan_status_t run(yan_session_t *session, uint32_t entry, const int32_t *tokens,
   (entry == YAN_ENTRY_PREFILL ? session->prefillTokens : session->decodeTokens) +=
       static_cast<uint64_t>(count);
   if (result == 0)
-    return nullptr;
+    return checkFinite(session, entry, logits, count);
   session->poisoned = true;
   return makeStatus(YAN_STATUS_ENTRY_FAILED,
                     "the %s entry returned error %d; the session state is undefined "

@@ -18,6 +18,7 @@
 #include "learn_state.h"
 #include "session_internal.h"
 #include "status.h"
+#include "yan/limits.h"
 
 #include <cmath>
 #include <cstring>
@@ -32,7 +33,7 @@ static_assert(YAN_LEARN_SGD == static_cast<int>(YAN_OPTIMIZER_SGD) &&
 namespace {
 
 constexpr size_t kAlign = 64;
-constexpr uint32_t kMaxSteps = 1u << 20;
+constexpr uint32_t kMaxSteps = YAN_LIMIT_LEARN_STEPS_PER_CALL;
 
 const char *optimizerName(uint32_t optimizer) {
   return optimizer == YAN_OPTIMIZER_ADAMW ? "AdamW" : "SGD";
@@ -288,6 +289,14 @@ yan_status_t prepareSlots(yan_bundle_t *bundle, LearnState &state, const StepHea
                           "continue with %s (optimizer state is per partition); nothing was "
                           "updated in this step", step + 1, p, static_cast<long long>(l),
                           optimizerName(record.optimizer), optimizerName(o.optimizer));
+      // The step count must stay exact as the double LEARN_APPLY receives
+      // and never wrap (yan/limits.h).
+      if (record.steps + 1 >= YAN_LIMIT_OPTIMIZER_STEPS)
+        return makeStatus(YAN_STATUS_FAILED_PRECONDITION,
+                          "step %u: partition %d of layer %lld has %llu optimizer steps, the "
+                          "most one partition may have; nothing was updated in this step",
+                          step + 1, p, static_cast<long long>(l),
+                          static_cast<unsigned long long>(record.steps));
     }
   uint64_t floats = optimizerStateFloats(state, o.optimizer, o.momentum != 0);
   for (int64_t l = 0; l < state.layers; ++l)

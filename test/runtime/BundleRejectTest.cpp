@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "Fixture.h"
+#include "toc_hash.h"
 
 #include "yan/bundle_format.h"
 
@@ -136,7 +137,31 @@ TEST(BundleReject, BadMagicAndHeaderVersion) {
 TEST(BundleReject, WrongFileIdentifier) {
   std::vector<uint8_t> bytes = validBytes();
   std::memcpy(bytes.data() + headerOf(bytes).flatbuffer_offset + 4, "NOPE", 4);
+  EXPECT_STATUS(openBytes(bytes), YAN_STATUS_HASH_MISMATCH, "table of contents");
+  rt::sealToc(bytes.data()); // the identifier check does not rely on the hash
   EXPECT_STATUS(openBytes(bytes), YAN_STATUS_BAD_IDENTIFIER, "\"NOPE\"");
+}
+
+// Development mode: one flipped bit anywhere before the segments (TOC hash
+// included) is HASH_MISMATCH, before the FlatBuffer is interpreted.
+TEST(BundleReject, TocHashCoversHeaderFlatBufferAndPadding) {
+  std::vector<uint8_t> bytes = validBytes();
+  yan_bundle_header h = headerOf(bytes);
+  ASSERT_EQ(h.header_version, YAN_BUNDLE_HEADER_VERSION);
+  ASSERT_EQ(h.flags, YAN_BUNDLE_FLAG_TOC_HASH);
+  // Header fields no structural check constrains, the FlatBuffer, padding
+  // and the hash itself.
+  for (uint64_t offset : {uint64_t(40), h.flatbuffer_offset + 12,
+                          h.flatbuffer_offset + h.flatbuffer_size - 1,
+                          h.flatbuffer_offset + h.flatbuffer_size + 1,
+                          h.segment_base_offset - 32, h.segment_base_offset - 1}) {
+    std::vector<uint8_t> flipped = bytes;
+    flipped[offset] ^= 0x80;
+    Status status = openBytes(flipped);
+    EXPECT_FALSE(status.ok()) << "offset " << offset;
+    if (offset >= h.flatbuffer_offset)
+      EXPECT_EQ(status.code(), YAN_STATUS_HASH_MISMATCH) << offset << ": " << status.text();
+  }
 }
 
 TEST(BundleReject, UnknownSchemaVersion) {

@@ -15,6 +15,8 @@
 
 #include <cstdio>
 #include <cstring>
+#include <functional>
+#include <limits>
 #include <dirent.h>
 #include <sys/stat.h>
 
@@ -366,6 +368,47 @@ TEST(Delta, StructuralDefectsAreRefused) {
   std::vector<uint8_t> notDelta(200, 'x');
   expectRefused(notDelta, YAN_STATUS_BAD_MAGIC, "not a yan delta", "garbage");
   (void)record1;
+}
+
+// Values a checksum vouches for but learning never produces (issue 14): a
+// NaN/inf weight or optimizer state, a negative AdamW second moment, and a
+// step count the next step would wrap to 0 (AdamW then divides by zero).
+TEST(Delta, NonFiniteValuesAndImpossibleStepCountsAreRefused) {
+  BundlePtr bundle = openBundle();
+  DeltaModel m = DeltaModel::of(bundle.get());
+  ASSERT_EQ(m.dtype, uint32_t(YAN_DTYPE_F32));
+  const std::vector<DeltaRecord> records = someRecords(m);
+  auto with = [&](const std::function<void(DeltaRecord &sgd, DeltaRecord &adamw)> &change) {
+    std::vector<DeltaRecord> rs = records;
+    change(rs[0], rs[1]);
+    return buildDelta(m, rs);
+  };
+  auto setFloat = [](std::vector<uint8_t> &bytes, size_t index, float value) {
+    std::memcpy(&bytes[index * 4], &value, 4);
+  };
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const float inf = std::numeric_limits<float>::infinity();
+  size_t slice = static_cast<size_t>(m.sliceFloats());
+  expectRefused(with([&](DeltaRecord &r, DeltaRecord &) { setFloat(r.weights, 5, nan); }),
+                YAN_STATUS_NON_FINITE, "weight element 5", "NaN weight");
+  expectRefused(with([&](DeltaRecord &r, DeltaRecord &) {
+                  setFloat(r.weights, 3 * slice - 1, -inf); }),
+                YAN_STATUS_NON_FINITE, "is not finite", "-inf in the last w2 element");
+  expectRefused(with([&](DeltaRecord &, DeltaRecord &a) { a.state[7] = inf; }),
+                YAN_STATUS_NON_FINITE, "optimizer state float 7", "inf exp_avg");
+  expectRefused(with([&](DeltaRecord &, DeltaRecord &a) { a.state[3 * slice] = -1.0f; }),
+                YAN_STATUS_NON_FINITE, "exp_avg_sq", "negative exp_avg_sq");
+  expectRefused(with([&](DeltaRecord &, DeltaRecord &a) { a.steps = UINT64_MAX; }),
+                YAN_STATUS_BAD_LAYOUT, "optimizer steps", "2^64-1 steps");
+  expectRefused(with([&](DeltaRecord &, DeltaRecord &a) { a.steps = uint64_t(1) << 53; }),
+                YAN_STATUS_BAD_LAYOUT, "optimizer steps", "2^53 steps");
+  // The largest step count is fine (negative first moments too).
+  std::vector<uint8_t> largest = with([&](DeltaRecord &, DeltaRecord &a) {
+    a.steps = (uint64_t(1) << 53) - 1;
+    a.state[0] = -1.0f;
+  });
+  Status status = yan_bundle_apply_delta_memory(bundle.get(), largest.data(), largest.size());
+  EXPECT_TRUE(status.ok()) << status.text();
 }
 
 TEST(Delta, AnotherModelsDeltaIsRefused) {

@@ -16,6 +16,7 @@
 #include "Fixture.h"
 
 #include "bundle_generated.h"
+#include "toc_hash.h"
 #include "yan/bundle_format.h"
 
 #include "gmock/gmock.h"
@@ -165,11 +166,14 @@ std::vector<uint8_t> withToc(std::vector<uint8_t> bytes, const Toc &t) {
 
   yan_bundle_header h;
   std::memcpy(&h, bytes.data(), sizeof h);
-  EXPECT_LE(h.flatbuffer_offset + b.GetSize(), h.segment_base_offset) << "TOC grew too much";
+  EXPECT_LE(h.flatbuffer_offset + b.GetSize(), rt::tocHashedBytes(h)) << "TOC grew too much";
   std::fill(bytes.begin() + h.flatbuffer_offset, bytes.begin() + h.segment_base_offset, 0);
   std::memcpy(bytes.data() + h.flatbuffer_offset, b.GetBufferPointer(), b.GetSize());
   h.flatbuffer_size = b.GetSize();
   std::memcpy(bytes.data(), &h, sizeof h);
+  // As a deliberate writer would: these tests are about the checks behind
+  // the TOC hash, which must hold without it (older bundles have none).
+  rt::sealToc(bytes.data());
   return bytes;
 }
 
@@ -243,9 +247,13 @@ TEST(HostileValues, ConfigDimensionsAtIntegerLimits) {
 
 // V = INT32_MAX is a valid token range, but a logits row of 8 GiB is not
 // something a 100 KiB bundle can justify.
+// A V the embedding's rows do not back is refused by the shape check
+// (embed.weight and lm_head.weight must be [V, D]) before the session
+// budget would be asked about its logits row.
 TEST(HostileValues, VocabularyTheFileCannotJustify) {
-  expectRefused("V = INT32_MAX", [](Toc &t) { t.dims[0] = std::numeric_limits<int32_t>::max(); },
-                YAN_STATUS_BAD_CONFIG);
+  for (int64_t vocab : {int64_t(std::numeric_limits<int32_t>::max()), kFixtureVocab + 1,
+                        kFixtureVocab - 1})
+    expectRefused("V", [&](Toc &t) { t.dims[0] = vocab; }, YAN_STATUS_BAD_LAYOUT);
 }
 
 TEST(HostileValues, SegmentsHugeOverlappingOrOutside) {

@@ -10,6 +10,8 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
+#include <cstring>
+#include <limits>
 #include <thread>
 
 using namespace yan;
@@ -174,6 +176,44 @@ TEST_F(SessionTest, SessionsOnOneBundleRunConcurrently) {
     thread.join();
   for (int t = 0; t < kThreads; ++t)
     EXPECT_EQ(failures[t], 0) << "thread " << t;
+}
+
+// A NaN weight (the fixture adds weights[0] to every logit; opened without
+// hashing the weights, as --skip-data-hashes would) gives NaN logits: an
+// error that poisons the session, not an argmax of 0 (issue 14).
+TEST(SessionNonFinite, NonFiniteLogitsAreAnErrorAndPoisonTheSession) {
+  std::vector<uint8_t> bytes = bundleBytes(fixtureBundle(hostFixtureImage()).contents);
+  uint64_t weightsAt = 0;
+  {
+    AlignedBytes aligned(bytes);
+    BundlePtr bundle;
+    ASSERT_TRUE(openMemory(aligned, bundle).ok());
+    for (size_t i = 0; i < yan_bundle_segment_count(bundle.get()); ++i) {
+      yan_segment_info_t info;
+      Status(yan_bundle_segment_info(bundle.get(), i, &info));
+      if (info.kind == YAN_SEGMENT_WEIGHTS)
+        weightsAt = info.file_offset;
+    }
+  }
+  ASSERT_NE(weightsAt, 0u);
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  std::memcpy(&bytes[weightsAt], &nan, sizeof nan);
+  AlignedBytes aligned(bytes);
+  BundlePtr bundle;
+  ASSERT_TRUE(openMemory(aligned, bundle, YAN_BUNDLE_OPEN_SKIP_DATA_HASHES).ok());
+  yan_session_t *raw = nullptr;
+  ASSERT_TRUE(Status(yan_session_create(bundle.get(), nullptr, &raw)).ok());
+  SessionPtr session(raw);
+  std::vector<float> logits(3 * kFixtureVocab);
+  int32_t prompt[3] = {1, 2, 3};
+  Status status = yan_session_prefill(session.get(), prompt, 3, logits.data());
+  EXPECT_EQ(status.code(), YAN_STATUS_NON_FINITE) << status.text();
+  EXPECT_THAT(status.message(), ::testing::HasSubstr("non-finite logit"));
+  status = yan_session_decode(session.get(), 1, logits.data());
+  EXPECT_EQ(status.code(), YAN_STATUS_FAILED_PRECONDITION) << status.text();
+  yan_session_reset(session.get());
+  status = yan_session_decode(session.get(), 1, logits.data());
+  EXPECT_EQ(status.code(), YAN_STATUS_NON_FINITE) << status.text();
 }
 
 } // namespace

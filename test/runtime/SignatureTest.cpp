@@ -10,6 +10,7 @@
 #include "Fixture.h"
 #include "sha256.h"
 #include "signature.h"
+#include "toc_hash.h"
 
 #include "yan/bundle_format.h"
 
@@ -99,7 +100,7 @@ TEST(Signature, SignedBundleOpensWithItsKey) {
   std::vector<uint8_t> bytes = signedBytes();
   yan_bundle_header h = headerOf(bytes);
   EXPECT_EQ(h.header_version, YAN_BUNDLE_HEADER_VERSION);
-  EXPECT_EQ(h.flags, YAN_BUNDLE_FLAG_SIGNED);
+  EXPECT_EQ(h.flags, YAN_BUNDLE_FLAG_SIGNED | YAN_BUNDLE_FLAG_TOC_HASH);
   EXPECT_EQ(h.signature_offset + YAN_SIGNATURE_BLOCK_SIZE, bytes.size());
   EXPECT_EQ(h.signature_offset % YAN_SIGNATURE_ALIGNMENT, 0u);
   BundlePtr bundle;
@@ -124,18 +125,21 @@ TEST(Signature, SignedBundleOpensWithItsKey) {
   EXPECT_TRUE(Status(yan_session_decode(session.get(), 1, logits.data())).ok());
 }
 
-TEST(Signature, SigningIsDeterministicAndKeepsUnsignedBundlesVersion1) {
+TEST(Signature, SigningIsDeterministicAndUnsignedBundlesHaveNoBlock) {
   EXPECT_EQ(signedBytes(), signedBytes());
   std::vector<uint8_t> plain = unsignedBytes();
   yan_bundle_header h = headerOf(plain);
-  EXPECT_EQ(h.header_version, YAN_BUNDLE_HEADER_VERSION_UNSIGNED);
-  EXPECT_EQ(h.flags, 0u);
+  EXPECT_EQ(h.header_version, YAN_BUNDLE_HEADER_VERSION);
+  EXPECT_EQ(h.flags, YAN_BUNDLE_FLAG_TOC_HASH);
   EXPECT_EQ(h.signature_offset, 0u);
   // Signing appends: everything before the segments differs only in the
-  // header, the segments are byte-identical.
+  // header and the TOC hash over it, the segments are byte-identical.
   std::vector<uint8_t> signedOnes = signedBytes();
   ASSERT_GT(signedOnes.size(), plain.size());
-  EXPECT_TRUE(std::equal(plain.begin() + 64, plain.end(), signedOnes.begin() + 64));
+  uint64_t hashAt = rt::tocHashedBytes(h);
+  EXPECT_TRUE(std::equal(plain.begin() + 64, plain.begin() + hashAt, signedOnes.begin() + 64));
+  EXPECT_TRUE(std::equal(plain.begin() + h.segment_base_offset, plain.end(),
+                         signedOnes.begin() + h.segment_base_offset));
 }
 
 TEST(Signature, DevelopmentModeOpensUnsignedAndSignedBundles) {
@@ -185,17 +189,17 @@ TEST(Signature, SkipDataHashesIsRefusedInTrustedMode) {
   EXPECT_EQ(bad.code(), YAN_STATUS_INVALID_ARGUMENT);
 }
 
-// Stripping the signature (header back to version 1, block cut off) leaves
+// Stripping the signature (SIGNED flag cleared, block cut off) leaves
 // an unsigned bundle: fine for development mode, refused with keys.
 TEST(Signature, StrippedSignatureIsUnsigned) {
   std::vector<uint8_t> bytes = signedBytes();
   yan_bundle_header h = headerOf(bytes);
   uint64_t dataEnd = h.signature_offset;
-  h.header_version = YAN_BUNDLE_HEADER_VERSION_UNSIGNED;
-  h.flags = 0;
+  h.flags = YAN_BUNDLE_FLAG_TOC_HASH;
   h.signature_offset = 0;
   h.file_size = dataEnd;
   std::memcpy(bytes.data(), &h, sizeof h);
+  rt::sealToc(bytes.data()); // whoever strips it can recompute the TOC hash
   bytes.resize(dataEnd);
   EXPECT_TRUE(open(bytes, {}).ok());
   EXPECT_EQ(open(bytes, {key().pub}).code(), YAN_STATUS_UNSIGNED);
@@ -335,7 +339,9 @@ TEST(SignatureTamper, RecomputedHashesDoNotHelp) {
                         std::begin(weights.sha256), std::end(weights.sha256));
   ASSERT_NE(at, bytes.begin() + headerOf(bytes).segment_base_offset);
   std::copy(digest.begin(), digest.end(), at);
-  EXPECT_TRUE(open(bytes, {}).ok()); // development mode: hashes match
+  EXPECT_EQ(open(bytes, {}).code(), YAN_STATUS_HASH_MISMATCH); // the TOC hash
+  rt::sealToc(bytes.data());
+  EXPECT_TRUE(open(bytes, {}).ok()); // development mode: all hashes match
   EXPECT_EQ(open(bytes, {key().pub}).code(), YAN_STATUS_BAD_SIGNATURE);
 }
 

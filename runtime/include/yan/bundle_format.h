@@ -5,6 +5,8 @@
  *   [0, 64)                      header (below), little-endian
  *   [fb_offset, +fb_size)        FlatBuffer, root yan.fb.Bundle, id "YANB"
  *                                (runtime/schema/bundle.fbs)
+ *   [segment_base - 32, segment_base)  version 3: the table-of-contents hash,
+ *                                SHA-256 of file[0, segment_base - 32)
  *   [segment_base, data_end)     segments; segment i starts at
  *                                segment_base + segments[i].offset, every start
  *                                a multiple of segment_alignment (16 KiB);
@@ -29,12 +31,24 @@ extern "C" {
 
 #define YAN_BUNDLE_MAGIC "YANBNDL" /* 8 bytes with the terminating NUL */
 /* Version 2 = version 1 plus the signature fields (flags bit
- * YAN_BUNDLE_FLAG_SIGNED, signature_offset). Writers emit version 1 for
- * unsigned bundles (readable by older runtimes) and version 2 for signed
- * ones; readers accept both. */
-#define YAN_BUNDLE_HEADER_VERSION 2u
+ * YAN_BUNDLE_FLAG_SIGNED, signature_offset). Version 3 = version 2 plus the
+ * table-of-contents hash (flags bit YAN_BUNDLE_FLAG_TOC_HASH, always set):
+ * the last 32 bytes before the segments hold SHA-256 of everything before
+ * them (header, FlatBuffer, padding), so development mode, which has no
+ * signature to rely on, still refuses a flipped bit there before it
+ * interprets the FlatBuffer. It lives in the padding rather than in the
+ * header (all 64 bytes are taken) and is covered by the signature, which
+ * hashes [0, segment_base). Writers emit version 3, signed or not; readers
+ * accept versions 1 and 2 (bundles of earlier writers: their FlatBuffer is
+ * covered only by the semantic checks in development mode). The flag makes
+ * a one-bit downgrade impossible: version 3 with a bit flipped reads as 1
+ * or 2, whose flags must be 0 or exactly SIGNED. */
+#define YAN_BUNDLE_HEADER_VERSION 3u
+#define YAN_BUNDLE_HEADER_VERSION_SIGNED 2u
 #define YAN_BUNDLE_HEADER_VERSION_UNSIGNED 1u
 #define YAN_BUNDLE_FLAG_SIGNED 1u
+#define YAN_BUNDLE_FLAG_TOC_HASH 2u
+#define YAN_BUNDLE_TOC_HASH_SIZE 32u
 #define YAN_BUNDLE_HEADER_SIZE 64u
 #define YAN_BUNDLE_SEGMENT_ALIGNMENT 16384u
 /* yan.fb.Bundle.schema_version this runtime/writer understands. */
@@ -47,15 +61,17 @@ extern "C" {
  * bytes on little-endian hosts, which are the only ones we support). */
 typedef struct yan_bundle_header {
   char magic[8];                /* YAN_BUNDLE_MAGIC including its NUL */
-  uint32_t header_version;      /* YAN_BUNDLE_HEADER_VERSION */
+  uint32_t header_version;      /* YAN_BUNDLE_HEADER_VERSION (1 and 2: older) */
   uint32_t header_size;         /* YAN_BUNDLE_HEADER_SIZE */
   uint64_t flatbuffer_offset;   /* >= header_size, multiple of 8 */
   uint64_t flatbuffer_size;
-  uint64_t segment_base_offset; /* multiple of segment_alignment, >= FB end */
+  uint64_t segment_base_offset; /* multiple of segment_alignment, >= FB end
+                                   (+ YAN_BUNDLE_TOC_HASH_SIZE in v3) */
   uint64_t file_size;           /* exact size of the whole file */
   uint32_t segment_alignment;   /* YAN_BUNDLE_SEGMENT_ALIGNMENT */
-  uint32_t flags;               /* v1: 0; v2: YAN_BUNDLE_FLAG_SIGNED */
-  uint64_t signature_offset;    /* v1: 0; v2: the signature block's offset,
+  uint32_t flags;               /* v1: 0; v2: YAN_BUNDLE_FLAG_SIGNED; v3:
+                                   TOC_HASH, optionally | SIGNED */
+  uint64_t signature_offset;    /* 0 unless signed; signed: the block's offset,
                                    a multiple of YAN_SIGNATURE_ALIGNMENT,
                                    file_size - YAN_SIGNATURE_BLOCK_SIZE */
 } yan_bundle_header;

@@ -22,7 +22,8 @@
 extern "C" {
 #endif
 
-#define YAN_EXECUTABLE_ABI_VERSION 3u
+/* 4: the table points at the image's plan (yan_executable_plan_v4). */
+#define YAN_EXECUTABLE_ABI_VERSION 4u
 
 /* Name of the one exported symbol of a code image. */
 #define YAN_EXECUTABLE_QUERY_SYMBOL "yan_executable_query"
@@ -167,15 +168,39 @@ enum yan_optimizer_kind {
 #define YAN_LEARN_POSITIONS_OFFSET 12
 #define YAN_LEARN_CHOSEN_OFFSET 64
 
-typedef struct yan_executable_v3 {
+/* What the code was compiled for: the sizes baked into its loops. The
+ * bundle's table of contents states the same numbers for the runtime,
+ * which sizes buffers and splits prompts by them; the runtime refuses a
+ * bundle whose table disagrees with the plan of the image it loads
+ * (a damaged or edited table of contents would otherwise make it allocate
+ * a smaller arena, hand a prefill more tokens than its arena was planned
+ * for, or accept token ids past the embedding's rows). The compiler fills
+ * it from the same facts it writes into the bundle (compiler/codegen). */
+typedef struct yan_executable_plan_v4 {
+  int64_t vocab_size;           /* V: logits row length, token ids < V */
+  int64_t hidden_size;          /* D */
+  int64_t num_layers;           /* L */
+  int64_t num_partitions;       /* P */
+  int64_t partition_size;       /* F */
+  int64_t state_floats;         /* the session state */
+  int64_t stats_counters;       /* 2 * L * P */
+  int64_t weight_segment_bytes; /* the weight segment the code indexes */
+  int64_t learn_partitions;     /* M of the learn entries; 0 without them */
+  /* Per yan_entry_index; 0 for an entry the image does not have. */
+  int64_t max_tokens[YAN_ENTRY_COUNT];
+  int64_t arena_bytes[YAN_ENTRY_COUNT];
+} yan_executable_plan_v4;
+
+typedef struct yan_executable_v4 {
   uint32_t abi_version;  /* == YAN_EXECUTABLE_ABI_VERSION */
   uint32_t entry_count;  /* == YAN_ENTRY_COUNT */
   const yan_entry_fn_v3 *entries; /* indexed by yan_entry_index */
-} yan_executable_v3;
+  const yan_executable_plan_v4 *plan;
+} yan_executable_v4;
 
 /* The exported query: returns the table for `abi_version`, or NULL when the
  * image was built for another version. */
-typedef const yan_executable_v3 *(*yan_executable_query_fn)(uint32_t abi_version);
+typedef const yan_executable_v4 *(*yan_executable_query_fn)(uint32_t abi_version);
 
 #ifdef __cplusplus
 } /* extern "C" */

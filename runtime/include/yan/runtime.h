@@ -61,7 +61,10 @@ typedef enum yan_status_code_t {
   /* Learning (docs/learning.md). */
   YAN_STATUS_NON_FINITE = 26,        /* a learn step's loss or gradients are not
                                         finite: the step was rejected and
-                                        changed nothing */
+                                        changed nothing; a prefill/decode's
+                                        logits are not finite (the session
+                                        is poisoned); a delta holds a
+                                        non-finite value */
   YAN_STATUS_DELTA_MISMATCH = 27,    /* a delta file was saved from another
                                         base model (weights or config differ) */
 } yan_status_code_t;
@@ -357,7 +360,9 @@ void yan_session_destroy(yan_session_t *session);
 yan_status_t yan_session_prefill(yan_session_t *session, const int32_t *tokens,
                                  size_t num_tokens, float *logits);
 
-/* Feeds one token; writes V logits. */
+/* Feeds one token; writes V logits. Both: a non-finite logit is
+ * YAN_STATUS_NON_FINITE and poisons the session (the weights or the state
+ * are not finite) until reset or set_state. */
 yan_status_t yan_session_decode(yan_session_t *session, int32_t token,
                                 float *logits);
 

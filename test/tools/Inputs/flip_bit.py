@@ -10,7 +10,9 @@ path, prefix, regions = sys.argv[1], sys.argv[2], sys.argv[3:]
 data = open(path, "rb").read()
 (magic, version, size, fb_off, fb_size, seg_base, file_size, align, flags,
  sig_off) = struct.unpack("<8sIIQQQQIIQ", data[:64])
-assert magic == b"YANBNDL\0" and flags == 1 and file_size == len(data), "not a signed bundle"
+# Version 3 signed: the SIGNED flag (1) with the TOC-hash flag (2); an
+# older signed bundle (version 2) has flags exactly 1.
+assert magic == b"YANBNDL\0" and flags & 1 and file_size == len(data), "not a signed bundle"
 where = {
     "toc": fb_off + fb_size // 2,
     "code": seg_base + 100,
