@@ -39,11 +39,13 @@ set(CPACK_DEBIAN_TOOLS_PACKAGE_NAME yanc)
 set(CPACK_COMPONENT_TOOLS_DESCRIPTION
     "Yan compiler and tools: yanc, yan-opt, yan-model-gen, yan-run, yan-bench, yan-dump, yan-keygen, yan-tokenize, yan-perplexity")
 # dpkg-shlibdeps reads the tools' shared libraries (through their RUNPATH to
-# /usr/lib/llvm-19/lib) and names Debian's packages: libmlir-19, libllvm19,
-# libsodium23, libc6, libstdc++6. yanc also runs ld.lld-19 as a program
-# (compiler/codegen/ImageLinker.cpp), which no library scan can see.
+# /usr/lib/llvm-19/lib) and names Debian's packages: libmlir-19, libsodium23,
+# libc6, libstdc++6, libgcc-s1. It misses libllvm19: through that RUNPATH,
+# libLLVM.so.19.1 is a symlink no package's shlibs describe (CPack passes
+# --ignore-missing-info), so it is named here. yanc also runs ld.lld-19 as a
+# program (compiler/codegen/ImageLinker.cpp), which no library scan can see.
 set(CPACK_DEBIAN_TOOLS_PACKAGE_SHLIBDEPS ON)
-set(CPACK_DEBIAN_TOOLS_PACKAGE_DEPENDS "lld-19")
+set(CPACK_DEBIAN_TOOLS_PACKAGE_DEPENDS "libllvm19 (>= 1:19.1), lld-19")
 
 set(CPACK_DEBIAN_RUNTIME-DEV_PACKAGE_NAME libyan-runtime-dev)
 set(CPACK_DEBIAN_RUNTIME-DEV_PACKAGE_SECTION libdevel)
