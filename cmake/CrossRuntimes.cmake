@@ -4,6 +4,11 @@
 # host's yanc compiles for every target; cross builds are runtime-only and
 # take about a minute each). Each is an ordinary cross build with
 # cmake/toolchains/<arch>-linux-gnu.cmake in ${CMAKE_BINARY_DIR}/cross/<arch>.
+# Like any build of this tree, each installs (component runtime-dev: the
+# runtime, headers, CMake package, .pc; packaging/) into a sysroot with
+# `DESTDIR=<sysroot> cmake --install build/cross/<arch> --prefix /usr`, and
+# `cpack --config build/cross/<arch>/CPackConfig.cmake` makes its
+# libyan-runtime-dev .deb (docs/packaging.md).
 #
 # Sets YAN_CROSS_ARCHS (the architectures built) and, per arch,
 # YAN_CROSS_<arch>_DIR and YAN_QEMU_<arch>.

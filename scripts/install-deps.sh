@@ -14,8 +14,9 @@ PACKAGES=(
   libsodium-dev dpkg-dev
   # Fuzzing and sanitizer runtimes for clang-19 (libFuzzer, ASan, UBSan, TSan).
   libclang-rt-19-dev
-  # Build.
-  cmake ninja-build ccache
+  # Build. (make and pkgconf: the packages test builds consumers with
+  # Makefiles and pkg-config too; docs/packaging.md.)
+  cmake ninja-build ccache make pkgconf
   # Cross targets and their emulators.
   qemu-user gcc-aarch64-linux-gnu g++-aarch64-linux-gnu
   gcc-riscv64-linux-gnu g++-riscv64-linux-gnu

@@ -8,7 +8,8 @@
 #     environment with only /usr on its paths, with Ninja and with Makefiles:
 #     yan_add_bundle's rule reruns when the checkpoint changes and only
 #     then; the program's tokens equal the installed yan-run's;
-#  4. the same program compiled with `pkg-config --cflags --libs yan-runtime`;
+#  4. the same program compiled with `pkg-config --cflags --libs yan-runtime`
+#     (natively, and for arm64 with the sysroot's .pc);
 #  5. the arm64 package unpacked into a sysroot, found with find_package from
 #     a BSP-style toolchain file: examples/firmware (yan_add_static_model)
 #     and the consumer (the package's libyan-runtime.a) for arm64, the
@@ -228,6 +229,17 @@ for pair in arm64:aarch64 riscv64:riscv64; do
   got=$(grep -o 'generated:.*' "$dir.ctest.log" || true)
   [ "$got" = "$expected" ] || fail "$arch consumer: '$got', yan-run: '$expected'"
 done
+
+step "pkg-config from the arm64 sysroot"
+arm64_pc=(env PKG_CONFIG_SYSROOT_DIR="$work/sysroot-arm64"
+          PKG_CONFIG_LIBDIR="$work/sysroot-arm64/usr/lib/aarch64-linux-gnu/pkgconfig")
+# shellcheck disable=SC2046  # pkg-config's flags are words
+clean aarch64-linux-gnu-gcc -static -O2 -o "$work/consumer-pc-arm64" \
+  "$work/src/cmake-consumer/main.c" $(clean "${arm64_pc[@]}" pkg-config --cflags --libs yan-runtime) ||
+  fail "aarch64-linux-gnu-gcc with pkg-config's flags from the sysroot"
+got=$(clean qemu-aarch64 "$work/consumer-pc-arm64" "$work/consumer-arm64/model.yanb" 1,2,3 8) ||
+  fail "consumer-pc-arm64: $got"
+[ "$(generated <<<"$got")" = "$expected" ] || fail "consumer-pc-arm64: '$got'"
 
 echo "packages test: OK (yanc and libyan-runtime-dev $version; amd64 installed and used," \
      "arm64 and riscv64 from sysroots under qemu)"
