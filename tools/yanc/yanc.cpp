@@ -10,6 +10,7 @@
 // with a message on stderr). docs/cli.md is the contract.
 //
 //===----------------------------------------------------------------------===//
+#include "BundleOutput.h"
 #include "compiler/bundle/BundleWriter.h"
 #include "compiler/bundle/TestVectors.h"
 #include "compiler/codegen/CodegenDriver.h"
@@ -32,6 +33,7 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/Process.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/WithColor.h"
 
@@ -236,8 +238,8 @@ llvm::Expected<yan::LearnOptions> learnOptionsFor(const yan::Checkpoint &checkpo
         yan::dtypeName(checkpoint.tensor("layers.0.ffn.w1").dtype) +
         " (compile with --learn=off)");
   options.enabled = learn.getNumOccurrences() ? learn == LearnKind::Partitions : f32;
-  if (learnMaxTokens < 2)
-    return llvm::createStringError("--learn-max-tokens must be >= 2");
+  if (llvm::Error error = yan::checkTokenLimit("learn-max-tokens", learnMaxTokens, 2))
+    return std::move(error);
   if (learnPartitions < 0 || learnPartitions > checkpoint.config.numPartitions)
     return llvm::createStringError(
         "--learn-partitions must be in [0, " +
@@ -391,8 +393,15 @@ int main(int argc, char **argv) {
   cl::HideUnrelatedOptions({&yancCategory});
   cl::ParseCommandLineOptions(argc, argv, "yanc: Yan ahead-of-time compiler\n");
 
-  if (prefillMaxTokens < 1)
-    return fail(llvm::createStringError("--prefill-max-tokens must be >= 1"));
+  if (llvm::Error error = yan::checkTokenLimit("prefill-max-tokens", prefillMaxTokens, 1))
+    return fail(std::move(error));
+  // As LLVM's tools do: binary output is never dumped into a terminal (a
+  // forgotten -o would print a bundle's bytes as garbage).
+  bool binary = emit == EmitKind::Obj || emit == EmitKind::Image || emit == EmitKind::Bundle;
+  if (binary && (outputPath == "-" || outputPath.empty()) &&
+      llvm::sys::Process::StandardOutIsDisplayed())
+    return fail(llvm::createStringError(
+        "refusing to write binary output to a terminal: give -o FILE (or redirect stdout)"));
   auto targets = resolveTargets();
   if (!targets)
     return fail(targets.takeError());
@@ -468,10 +477,7 @@ int main(int argc, char **argv) {
   if (maxMemory >= 0)
     if (llvm::Error err = yan::checkMemoryBudget(compileReport, maxMemory))
       return fail(std::move(err));
-  llvm::Error written =
-      outputPath == "-" ? yan::writeBundle(llvm::outs(), *contents)
-                        : yan::writeBundle(outputPath, *contents);
-  if (written)
+  if (llvm::Error written = yan::writeVerifiedBundle(outputPath, *contents))
     return fail(std::move(written));
   if (report != ReportKind::None) {
     uint64_t size = 0;

@@ -1,0 +1,32 @@
+//===- BundleOutput.h - Writing only bundles the runtime accepts -*- C++ -*-===//
+//
+// yanc writes a bundle, then opens it with the runtime's own verifier
+// (every check but loading code and hashing the weights, which were just
+// hashed while writing) before it takes the output's name. So a bundle
+// yanc writes is never one the runtime refuses (issue 14: a
+// --prefill-max-tokens whose arena the runtime's session budget refuses
+// used to compile with exit 0): one implementation of every rule, not a
+// second copy of them in the compiler. The flags whose limits are known
+// before compiling are also checked up front (yan/limits.h), so an absurd
+// one fails in milliseconds rather than after a long compile.
+//
+//===----------------------------------------------------------------------===//
+#ifndef YAN_TOOLS_YANC_BUNDLEOUTPUT_H
+#define YAN_TOOLS_YANC_BUNDLEOUTPUT_H
+
+#include "compiler/bundle/BundleWriter.h"
+
+#include "llvm/Support/Error.h"
+
+namespace yan {
+
+/// Writes `contents` to `path` ("-": stdout) atomically, after the runtime
+/// has verified the bytes; an error (and no output) otherwise.
+llvm::Error writeVerifiedBundle(llvm::StringRef path, const BundleContents &contents);
+
+/// `--NAME VALUE` against the runtime's token limit (1 or 2 .. limit).
+llvm::Error checkTokenLimit(llvm::StringRef name, int64_t value, int64_t minimum);
+
+} // namespace yan
+
+#endif // YAN_TOOLS_YANC_BUNDLEOUTPUT_H
