@@ -7,6 +7,9 @@
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/Path.h"
 
+#include <algorithm>
+#include <cstring>
+
 using namespace llvm;
 
 namespace yan {
@@ -141,6 +144,39 @@ Error checkTensors(const ModelConfig &config, const SafeTensorsFile &weights) {
   return Error::success();
 }
 
+Error checkFiniteWeights(const SafeTensorsFile &weights) {
+  for (const TensorView &view : weights.tensors()) {
+    size_t width = dtypeSize(view.dtype);
+    uint64_t count = view.bytes.size() / width;
+    uint32_t exponent = 0, mantissa = 0;
+    switch (view.dtype) {
+    case DType::F32: exponent = 0x7f800000u; mantissa = 0x007fffffu; break;
+    case DType::F16: exponent = 0x7c00u; mantissa = 0x03ffu; break;
+    case DType::BF16: exponent = 0x7f80u; mantissa = 0x007fu; break;
+    }
+    for (uint64_t i = 0; i < count; ++i) {
+      // All ones in the exponent: inf (mantissa 0) or NaN.
+      uint32_t bits = 0;
+      std::memcpy(&bits, view.bytes.data() + i * width, width); // little-endian
+      if ((bits & exponent) != exponent)
+        continue;
+      // The element's multi-index, row-major.
+      std::vector<int64_t> index(view.shape.size());
+      uint64_t rest = i;
+      for (size_t d = view.shape.size(); d-- > 0;) {
+        uint64_t dim = static_cast<uint64_t>(std::max<int64_t>(view.shape[d], 1));
+        index[d] = static_cast<int64_t>(rest % dim);
+        rest /= dim;
+      }
+      return checkpointError(weights.path(),
+                             "tensor '" + view.name + "' element " + formatShape(index) +
+                                 " is " + ((bits & mantissa) ? "NaN" : "infinite") +
+                                 ": weights must be finite");
+    }
+  }
+  return Error::success();
+}
+
 Expected<Checkpoint> loadCheckpoint(StringRef modelDir) {
   SmallString<256> configPath(modelDir), weightsPath(modelDir);
   sys::path::append(configPath, "config.json");
@@ -153,6 +189,8 @@ Expected<Checkpoint> loadCheckpoint(StringRef modelDir) {
   if (!weights)
     return weights.takeError();
   if (Error err = checkTensors(*config, **weights))
+    return std::move(err);
+  if (Error err = checkFiniteWeights(**weights))
     return std::move(err);
   Expected<std::optional<SentencePieceModel>> tokenizer =
       readModelDirTokenizer(modelDir, config->vocabSize);

@@ -46,6 +46,11 @@ llvm::Expected<Checkpoint> loadCheckpoint(llvm::StringRef modelDir);
 llvm::Error checkTensors(const ModelConfig &config,
                          const SafeTensorsFile &weights);
 
+/// Every element of every tensor is finite (loadCheckpoint runs it after
+/// checkTensors): a NaN or inf weight compiles into a bundle whose logits
+/// are all NaN. The error names the tensor and the element's index.
+llvm::Error checkFiniteWeights(const SafeTensorsFile &weights);
+
 } // namespace yan
 
 #endif // YAN_COMPILER_IMPORT_CHECKPOINT_H
