@@ -20,6 +20,10 @@ struct LearnMemory {
   // materialized by LEARN_APPLY (YAN_OPTIMIZER_GRADIENT); allocated on that
   // call only (learning itself never stores a dense gradient).
   float *gradients = nullptr;
+  // The current step's chosen partitions as they were before it, for a
+  // rollback (learn_snapshot.h).
+  uint8_t *snapshot = nullptr;
+  uint64_t snapshotCapacity = 0, snapshotSlotBytes = 0, snapshotSlots = 0;
   double params[YAN_LEARN_PARAM_COUNT] = {};
 };
 

@@ -13,8 +13,14 @@
 //      (clipping + optimizer step) in place, on the same arena.
 // After the last step a forward-only LEARN (PARTITIONS = 0) gives the loss
 // after. The session's recurrent state is only read.
+// A step is accepted only if what it produced is finite: its partitions'
+// weights and optimizer state right after LEARN_APPLY, and the loss after
+// it (the next step's LEARN or the loss-after evaluation); otherwise it is
+// rolled back from the copy taken before it (learn_snapshot.h) and the call
+// fails with NON_FINITE.
 //
 //===----------------------------------------------------------------------===//
+#include "learn_snapshot.h"
 #include "learn_state.h"
 #include "session_internal.h"
 #include "status.h"
@@ -182,7 +188,9 @@ yan_status_t learnMemory(yan_session_t *session, LearnMemory **out) {
                         static_cast<size_t>(session->vocabSize);
   size_t chosenOffset = logitsOffset + alignUp(logitsFloats * sizeof(float));
   size_t touchedOffset = chosenOffset + alignUp(L * M * sizeof(int32_t));
-  size_t total = touchedOffset + alignUp(L * P);
+  size_t snapshotOffset = touchedOffset + alignUp(L * P);
+  size_t snapshotBytes = static_cast<size_t>(stepSnapshotBytes(c, v.learnPartitions));
+  size_t total = snapshotOffset + snapshotBytes;
   auto *bytes = static_cast<uint8_t *>(
       session->allocator.allocate(session->allocator.self, total, kAlign));
   if (!bytes)
@@ -195,6 +203,8 @@ yan_status_t learnMemory(yan_session_t *session, LearnMemory **out) {
   memory->logits = reinterpret_cast<float *>(bytes + logitsOffset);
   memory->lastChosen = reinterpret_cast<int32_t *>(bytes + chosenOffset);
   memory->touched = bytes + touchedOffset;
+  memory->snapshot = bytes + snapshotOffset;
+  memory->snapshotCapacity = snapshotBytes;
   for (size_t i = 0; i < L * M; ++i)
     memory->lastChosen[i] = -1;
   session->learn = memory;
@@ -476,8 +486,16 @@ yan_status_t yan_session_learn(yan_session_t *session, const int32_t *tokens, si
         return makeStatus(YAN_STATUS_NON_FINITE,
                           "step 1 rejected: non-finite loss or gradient (loss %g); weights "
                           "unchanged", static_cast<double>(h.loss));
+      // A finite step s made the loss non-finite: it goes too.
+      if (!std::isfinite(h.loss)) {
+        restoreStep(session, *memory, *state);
+        return makeStatus(YAN_STATUS_NON_FINITE,
+                          "step %u made the loss non-finite (%g): rolled back (the %u "
+                          "step(s) of this call before it stay applied)",
+                          s, static_cast<double>(h.loss), s - 1);
+      }
       return makeStatus(YAN_STATUS_NON_FINITE,
-                        "step %u rejected: non-finite loss or gradient (loss %g); weights "
+                        "step %u rejected: non-finite gradient (loss %g); weights "
                         "unchanged by it (steps 1 to %u of this call stay applied)",
                         s + 1, static_cast<double>(h.loss), s);
     }
@@ -494,8 +512,18 @@ yan_status_t yan_session_learn(yan_session_t *session, const int32_t *tokens, si
         step.gradients = memory->gradients;
       o.onStep(o.user, &step);
     }
+    uint64_t stateFloats = optimizerStateFloats(*state, o.optimizer, o.momentum != 0);
+    YAN_RETURN_IF_ERROR(saveStep(session, *memory, *state, h.chosen, M, stateFloats));
     std::memcpy(memory->lastChosen, h.chosen, static_cast<size_t>(L * M) * sizeof(int32_t));
     YAN_RETURN_IF_ERROR(applySlots(session, *memory, *state, h, M, o, tokens));
+    if (!savedPartitionsFinite(session, *memory, *state)) {
+      restoreStep(session, *memory, *state);
+      return makeStatus(YAN_STATUS_NON_FINITE,
+                        "step %u produced non-finite weights or optimizer state (loss before "
+                        "it %g, gradient norm %g): rolled back (the %u step(s) of this call "
+                        "before it stay applied)",
+                        s + 1, static_cast<double>(h.loss), static_cast<double>(h.gradNorm), s);
+    }
     if (s == 0)
       result.loss_before = h.loss;
     result.grad_norm = h.gradNorm;
@@ -505,6 +533,13 @@ yan_status_t yan_session_learn(yan_session_t *session, const int32_t *tokens, si
   if (o.lossAfter) {
     StepHeader after;
     YAN_RETURN_IF_ERROR(runLearn(session, *memory, tokens, n, 0, &after));
+    if (!std::isfinite(after.loss)) {
+      restoreStep(session, *memory, *state);
+      return makeStatus(YAN_STATUS_NON_FINITE,
+                        "step %u made the loss non-finite (%g): rolled back (the %u step(s) "
+                        "of this call before it stay applied)",
+                        o.steps, static_cast<double>(after.loss), o.steps - 1);
+    }
     result.loss_after = after.loss;
   }
   for (int64_t i = 0; i < L * P; ++i)

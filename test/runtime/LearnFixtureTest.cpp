@@ -313,6 +313,61 @@ TEST(LearnFixture, AtMostMPartitionsPerLayerAndCallbacks) {
 
 // A NaN in the start state makes LEARN report finite = 0: the step is
 // rejected and changes nothing at all.
+// A step that diverges (issue 14: --lr 1e20 printed "loss after: nan" and
+// saved the broken weights) is rolled back whole: non-finite weights right
+// after it, or a non-finite loss after it (the next step's or the
+// loss-after evaluation), leave weights, optimizer state and step counts
+// as they were before the step.
+TEST(LearnFixture, DivergingStepIsRolledBack) {
+  BundlePtr bundle = openLearn();
+  SessionPtr s = session(bundle.get());
+  std::vector<int32_t> tokens = {3, 1, 2};
+  yan_learn_options_t momentum{};
+  momentum.set = YAN_LEARN_SET_MOMENTUM;
+  momentum.momentum = 0.9;
+  ASSERT_TRUE(learn(s.get(), tokens, &momentum, nullptr).ok());
+  auto snapshot = [&] {
+    std::vector<uint64_t> steps;
+    for (int64_t l = 0; l < 2; ++l)
+      for (int64_t p = 0; p < 4; ++p) {
+        yan_partition_learn_state_t state;
+        EXPECT_TRUE(Status(yan_bundle_partition_learn_state(bundle.get(), l, p, &state)).ok());
+        steps.push_back(state.steps);
+      }
+    yan_bundle_learn_info_t info;
+    yan_bundle_learn_info(bundle.get(), &info);
+    steps.push_back(info.trained_partitions);
+    steps.push_back(info.optimizer_state_bytes);
+    return std::make_pair(weightSegment(bundle.get()), steps);
+  };
+  auto before = snapshot();
+  struct Case {
+    double lr;
+    uint32_t steps;
+    const char *message;
+  } cases[] = {
+      {1e300, 1, "step 1 produced non-finite weights"},   // w * lr overflows
+      {1e25, 1, "step 1 made the loss non-finite"},       // w finite, 0.5 w^2 not
+      {1e25, 3, "step 1 made the loss non-finite"},       // seen by step 2's LEARN
+  };
+  // {3, 2, 2} also chooses partitions never trained before: their state is
+  // reserved for the step and must go again.
+  for (const std::vector<int32_t> &sample : {tokens, std::vector<int32_t>{3, 2, 2}})
+    for (const Case &c : cases) {
+      yan_learn_options_t options = momentum;
+      options.set |= YAN_LEARN_SET_LR;
+      options.lr = c.lr;
+      options.steps = c.steps;
+      Status status = learn(s.get(), sample, &options, nullptr);
+      EXPECT_EQ(status.code(), YAN_STATUS_NON_FINITE) << c.lr << ": " << status.text();
+      EXPECT_NE(status.message().find(c.message), std::string::npos) << status.text();
+      EXPECT_NE(status.message().find("rolled back"), std::string::npos) << status.text();
+      EXPECT_TRUE(snapshot() == before) << "lr " << c.lr << " steps " << c.steps;
+    }
+  // And learning goes on from there as if nothing happened.
+  EXPECT_TRUE(learn(s.get(), tokens, &momentum, nullptr).ok());
+}
+
 TEST(LearnFixture, NonFiniteStepChangesNothing) {
   BundlePtr bundle = openLearn();
   SessionPtr s = session(bundle.get());

@@ -524,14 +524,21 @@ typedef struct yan_learn_result_t {
  * changes nothing (weights, optimizer state and step counts; steps before it
  * in the same call stay applied); otherwise every chosen partition gets its
  * optimizer state (created zeroed when first trained) and LEARN_APPLY
- * updates it in place. A partition keeps the optimizer it was first trained
+ * updates it in place. A step whose updated weights or optimizer state, or
+ * the loss after it (the next step's, or the loss-after evaluation), are
+ * not finite is rolled back exactly (YAN_STATUS_NON_FINITE; the learn
+ * memory keeps a copy of the step's partitions for this: L x M partitions
+ * of weights and AdamW-sized optimizer state). With
+ * YAN_LEARN_FLAG_NO_LOSS_AFTER the last step's loss after is not checked.
+ * A partition keeps the optimizer it was first trained
  * with: continuing it with the other one is FAILED_PRECONDITION (before the
  * step changes anything).
  * Errors: FAILED_PRECONDITION when the bundle has no learn entries
  * (compiled with --learn=off) or the session is poisoned; OUT_OF_RANGE for
  * a token outside [0, V); INVALID_ARGUMENT for n outside [2, the learn
  * entry's max_tokens] or options out of range. The learn arena (the learn
- * entries' arena_bytes plus (max_tokens - 1) * V logits) is allocated from
+ * entries' arena_bytes plus (max_tokens - 1) * V logits plus the rollback
+ * copy) is allocated from
  * the session's allocator on the first learn call and kept. */
 yan_status_t yan_session_learn(yan_session_t *session, const int32_t *tokens, size_t n,
                                const yan_learn_options_t *options,

@@ -1,0 +1,154 @@
+//===- learn_snapshot.cpp - Undoing one learn step ------------------------===//
+#include "learn_snapshot.h"
+
+#include "status.h"
+
+#include <cstring>
+
+namespace yan::rt {
+namespace {
+
+constexpr size_t kAlign = 64;
+
+// Per saved slot, before its bytes.
+struct SlotRecord {
+  int64_t layer = 0, partition = 0;
+  uint64_t steps = 0;
+  uint32_t optimizer = 0;
+  uint32_t reserved = 0;
+  uint64_t stateFloats = 0; // of optimizer state copied
+};
+
+uint64_t slotBytes(uint64_t weightBytes, uint64_t stateFloats) {
+  uint64_t bytes = sizeof(SlotRecord) + weightBytes + stateFloats * sizeof(float);
+  return (bytes + kAlign - 1) / kAlign * kAlign;
+}
+
+uint64_t weightBytesPerSlot(const LearnState &state) {
+  uint64_t bytes = 0;
+  for (int t = 0; t < kFfnTensors; ++t)
+    bytes += state.weight(0, t).bytes;
+  return bytes;
+}
+
+uint8_t *partitionAt(yan_bundle_t *bundle, const LearnState &state, int64_t layer, int tensor,
+                     int64_t partition) {
+  const FfnWeight &w = state.weight(layer, tensor);
+  return writableWeights(bundle) + w.offset + static_cast<uint64_t>(partition) * w.stride;
+}
+
+bool allFinite(const uint8_t *bytes, uint64_t count, fb::DType dtype) {
+  uint32_t exponent = dtype == fb::DType::f32   ? 0x7f800000u
+                      : dtype == fb::DType::f16 ? 0x7c00u
+                                                : 0x7f80u;
+  uint64_t width = dtypeBytes(dtype);
+  for (uint64_t i = 0; i < count; ++i) {
+    uint32_t bits = 0;
+    std::memcpy(&bits, bytes + i * width, width);
+    if ((bits & exponent) == exponent)
+      return false;
+  }
+  return true;
+}
+
+} // namespace
+
+uint64_t stepSnapshotBytes(const fb::ModelConfig &c, int64_t slotsPerLayer) {
+  // Dimensions were bounded at verification: no overflow.
+  uint64_t slice = static_cast<uint64_t>(c.partition_size()) *
+                   static_cast<uint64_t>(c.hidden_size());
+  return static_cast<uint64_t>(c.num_layers()) * static_cast<uint64_t>(slotsPerLayer) *
+         slotBytes(3 * slice * sizeof(float), 6 * slice);
+}
+
+yan_status_t saveStep(yan_session_t *session, LearnMemory &memory, const LearnState &state,
+                      const int32_t *chosen, int64_t slotsPerLayer, uint64_t stateFloats) {
+  uint64_t perSlot = slotBytes(weightBytesPerSlot(state), stateFloats);
+  uint64_t slots = static_cast<uint64_t>(state.layers * slotsPerLayer);
+  if (slots * perSlot > memory.snapshotCapacity)
+    return makeStatus(YAN_STATUS_INTERNAL,
+                      "a step's rollback copy needs %llu bytes, the learn memory has %llu; "
+                      "nothing was updated",
+                      static_cast<unsigned long long>(slots * perSlot),
+                      static_cast<unsigned long long>(memory.snapshotCapacity));
+  yan_bundle_t *bundle = session->bundle;
+  uint8_t *out = memory.snapshot;
+  memory.snapshotSlots = 0;
+  for (int64_t l = 0; l < state.layers; ++l)
+    for (int64_t j = 0; j < slotsPerLayer; ++j) {
+      int32_t p = chosen[l * slotsPerLayer + j];
+      if (p < 0)
+        continue;
+      const PartitionRecord &r = state.records[l * state.partitions + p];
+      SlotRecord slot;
+      slot.layer = l;
+      slot.partition = p;
+      slot.steps = r.steps;
+      slot.optimizer = r.optimizer;
+      // Only state this step's optimizer updates (prepareSlots reserved
+      // exactly stateFloats; SGD without momentum leaves a momentum buffer
+      // alone, so it needs no copy).
+      slot.stateFloats = stateFloats && r.optimizerState && r.stateFloats <= stateFloats
+                             ? r.stateFloats
+                             : 0;
+      std::memcpy(out, &slot, sizeof slot);
+      uint8_t *bytes = out + sizeof slot;
+      for (int t = 0; t < kFfnTensors; ++t) {
+        uint64_t n = state.weight(l, t).bytes;
+        std::memcpy(bytes, partitionAt(bundle, state, l, t, p), n);
+        bytes += n;
+      }
+      if (slot.stateFloats)
+        std::memcpy(bytes, r.optimizerState, slot.stateFloats * sizeof(float));
+      out += perSlot;
+      ++memory.snapshotSlots;
+    }
+  memory.snapshotSlotBytes = perSlot;
+  return nullptr;
+}
+
+void restoreStep(yan_session_t *session, LearnMemory &memory, LearnState &state) {
+  yan_bundle_t *bundle = session->bundle;
+  const uint8_t *in = memory.snapshot;
+  for (uint64_t s = 0; s < memory.snapshotSlots; ++s, in += memory.snapshotSlotBytes) {
+    SlotRecord slot;
+    std::memcpy(&slot, in, sizeof slot);
+    const uint8_t *bytes = in + sizeof slot;
+    for (int t = 0; t < kFfnTensors; ++t) {
+      uint64_t n = state.weight(slot.layer, t).bytes;
+      std::memcpy(partitionAt(bundle, state, slot.layer, t, slot.partition), bytes, n);
+      bytes += n;
+    }
+    PartitionRecord &r = state.record(slot.layer, slot.partition);
+    if (r.optimizerState && slot.stateFloats == r.stateFloats)
+      std::memcpy(r.optimizerState, bytes, slot.stateFloats * sizeof(float));
+    if (r.steps > 0 && slot.steps == 0)
+      --state.trained;
+    r.steps = slot.steps;
+    r.optimizer = slot.optimizer;
+  }
+  memory.snapshotSlots = 0;
+  releaseUntrainedState(bundle, state);
+}
+
+bool savedPartitionsFinite(yan_session_t *session, const LearnMemory &memory,
+                           const LearnState &state) {
+  yan_bundle_t *bundle = session->bundle;
+  const uint8_t *in = memory.snapshot;
+  for (uint64_t s = 0; s < memory.snapshotSlots; ++s, in += memory.snapshotSlotBytes) {
+    SlotRecord slot;
+    std::memcpy(&slot, in, sizeof slot);
+    for (int t = 0; t < kFfnTensors; ++t)
+      if (!allFinite(partitionAt(bundle, state, slot.layer, t, slot.partition),
+                     state.sliceFloats, state.dtype))
+        return false;
+    const PartitionRecord &r = state.records[slot.layer * state.partitions + slot.partition];
+    if (r.optimizerState &&
+        !allFinite(reinterpret_cast<const uint8_t *>(r.optimizerState), r.stateFloats,
+                   fb::DType::f32))
+      return false;
+  }
+  return true;
+}
+
+} // namespace yan::rt
