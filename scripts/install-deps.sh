@@ -24,6 +24,10 @@ PACKAGES=(
   python3 python3-numpy python3-torch
   # The tokenizer oracle (models/yan-mini/tokenizer.model is SentencePiece).
   python3-sentencepiece
+  # Python bindings (bindings/python, docs/python.md): pybind11's headers and
+  # CMake config, Python's headers, pip + setuptools for `pip install
+  # bindings/python` (no network), pytest for their tests.
+  pybind11-dev python3-dev python3-pip python3-setuptools python3-pytest
 )
 
 missing=()
