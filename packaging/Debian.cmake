@@ -58,4 +58,16 @@ if(NOT YAN_RUNTIME_BUNDLES_SODIUM)
   set(CPACK_DEBIAN_RUNTIME-DEV_PACKAGE_DEPENDS "libsodium-dev")
 endif()
 
+# python3-yan: the Python bindings (bindings/python, component `python`),
+# built for one Python ABI (YAN_PYTHON's minor version, which sets the
+# Depends range in bindings/python/CMakeLists.txt).
+if(TARGET yan_python)
+  list(APPEND CPACK_COMPONENTS_ALL python)
+  set(CPACK_DEBIAN_PYTHON_PACKAGE_NAME python3-yan)
+  set(CPACK_DEBIAN_PYTHON_PACKAGE_SECTION python)
+  set(CPACK_COMPONENT_PYTHON_DESCRIPTION "Python bindings for the Yan runtime (import yan)")
+  set(CPACK_DEBIAN_PYTHON_PACKAGE_SHLIBDEPS ON)
+  set(CPACK_DEBIAN_PYTHON_PACKAGE_DEPENDS "${YAN_PYTHON_DEB_DEPENDS}")
+endif()
+
 include(CPack)

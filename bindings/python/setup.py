@@ -1,11 +1,12 @@
 """Builds the extension yan._native with the project's own CMake build, so
 pip and CMake compile one thing one way (bindings/python/CMakeLists.txt).
 
-Without YAN_CMAKE_BUILD_DIR it configures a runtime-only build (no LLVM:
-YAN_BUILD_COMPILER=OFF) under setuptools' build directory for the python
-running pip; with it, it builds the target `yan_python` in that existing
-build directory (a no-op when it is up to date) and takes the module from
-there. docs/python.md."""
+The CMake build directory is YAN_CMAKE_BUILD_DIR if set, else one under
+setuptools' build directory. When it is not configured yet, setup.py
+configures a runtime-only build there (no LLVM: YAN_BUILD_COMPILER=OFF) for
+the python running pip; an existing build (e.g. the project's own build/)
+is reused as it is. Either way it builds the target `yan_python` and takes
+the module from <build>/python/yan. Nothing is downloaded. docs/python.md."""
 
 import os
 import re
@@ -30,9 +31,9 @@ def project_version():
 
 class CMakeBuild(build_ext):
     def build_extension(self, ext):
-        build_dir = os.environ.get("YAN_CMAKE_BUILD_DIR")
-        if not build_dir:
-            build_dir = os.path.join(os.path.abspath(self.build_temp), "cmake")
+        build_dir = os.environ.get("YAN_CMAKE_BUILD_DIR") or os.path.join(
+            os.path.abspath(self.build_temp), "cmake")
+        if not os.path.exists(os.path.join(build_dir, "CMakeCache.txt")):
             generator = ["-G", "Ninja"] if shutil.which("ninja") else []
             subprocess.check_call(
                 ["cmake", "-S", SOURCE, "-B", build_dir, *generator,
