@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/bundle/BundleWriter.h"
+#include "compiler/import/RegularFile.h"
 
 #include "sha256.h"
 #include "signature.h"
@@ -462,10 +463,11 @@ Error writeBundle(raw_ostream &os, const BundleContents &c) {
 }
 
 Expected<std::array<uint8_t, 32>> readSigningKey(StringRef path) {
-  ErrorOr<std::unique_ptr<MemoryBuffer>> buffer = MemoryBuffer::getFile(path);
+  // A key file is one line (a few comment lines at most).
+  Expected<std::unique_ptr<MemoryBuffer>> buffer = readRegularFile(path, 4096, /*text=*/true);
   if (!buffer)
-    return createStringError(buffer.getError(), "cannot read signing key " + path + ": " +
-                                                    buffer.getError().message());
+    return createStringError(inconvertibleErrorCode(), "cannot read signing key: " +
+                                                           toString(buffer.takeError()));
   std::array<uint8_t, 32> seed;
   char why[128];
   StringRef text = (*buffer)->getBuffer();

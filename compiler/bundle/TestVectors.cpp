@@ -1,5 +1,6 @@
 //===- TestVectors.cpp - Reference results to embed in a bundle -----------===//
 #include "compiler/bundle/TestVectors.h"
+#include "compiler/import/RegularFile.h"
 
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -37,10 +38,9 @@ llvm::Expected<std::vector<float>> floatFile(llvm::StringRef jsonPath,
                                              uint64_t count) {
   llvm::SmallString<256> path = llvm::sys::path::parent_path(jsonPath);
   llvm::sys::path::append(path, name);
-  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
-                                            /*RequiresNullTerminator=*/false);
+  auto buffer = readRegularFile(path, count * sizeof(float));
   if (!buffer)
-    return error(path, "cannot read: " + buffer.getError().message());
+    return buffer.takeError();
   llvm::StringRef bytes = (*buffer)->getBuffer();
   if (bytes.size() != count * sizeof(float))
     return error(path, "holds " + llvm::Twine(bytes.size()) +
@@ -54,9 +54,9 @@ llvm::Expected<std::vector<float>> floatFile(llvm::StringRef jsonPath,
 llvm::Expected<BundleTestVector> readTestVector(llvm::StringRef jsonPath,
                                                 int64_t vocabSize,
                                                 int64_t stateFloats) {
-  auto buffer = llvm::MemoryBuffer::getFile(jsonPath);
+  auto buffer = readRegularFile(jsonPath, kMaxTextFileBytes, /*text=*/true);
   if (!buffer)
-    return error(jsonPath, "cannot read: " + buffer.getError().message());
+    return buffer.takeError();
   llvm::Expected<llvm::json::Value> parsed =
       llvm::json::parse((*buffer)->getBuffer());
   if (!parsed)

@@ -1,6 +1,7 @@
 //===- ModelConfig.cpp - Yan config.json ----------------------------------===//
 
 #include "compiler/import/ModelConfig.h"
+#include "compiler/import/RegularFile.h"
 #include "compiler/import/JsonMembers.h"
 
 #include "llvm/ADT/STLExtras.h"
@@ -388,10 +389,10 @@ Expected<ModelConfig> parseModelConfig(StringRef json, StringRef fileName) {
 }
 
 Expected<ModelConfig> readModelConfig(StringRef path) {
-  ErrorOr<std::unique_ptr<MemoryBuffer>> buffer =
-      MemoryBuffer::getFile(path, /*IsText=*/true);
+  Expected<std::unique_ptr<MemoryBuffer>> buffer =
+      readRegularFile(path, kMaxTextFileBytes, /*text=*/true);
   if (!buffer)
-    return configError(path + ": cannot read: " + buffer.getError().message());
+    return configError(toString(buffer.takeError()));
   return parseModelConfig((*buffer)->getBuffer(), path);
 }
 

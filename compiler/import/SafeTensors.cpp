@@ -1,6 +1,7 @@
 //===- SafeTensors.cpp - Memory-mapped safetensors reader and writer ------===//
 
 #include "compiler/import/SafeTensors.h"
+#include "compiler/import/RegularFile.h"
 #include "compiler/import/JsonMembers.h"
 
 #include "llvm/ADT/STLExtras.h"
@@ -214,14 +215,11 @@ Error checkNoOverlap(ArrayRef<HeaderEntry> entries) {
 
 Expected<std::unique_ptr<SafeTensorsFile>>
 SafeTensorsFile::open(StringRef path) {
-  // Not volatile, no null terminator: lets LLVM mmap the file instead of
-  // reading it.
-  ErrorOr<std::unique_ptr<MemoryBuffer>> buffer =
-      MemoryBuffer::getFile(path, /*IsText=*/false,
-                            /*RequiresNullTerminator=*/false,
-                            /*IsVolatile=*/false);
+  // Mapped, not read; a regular file only (/dev/zero as a checkpoint would
+  // otherwise be read until memory runs out, a FIFO block forever).
+  Expected<std::unique_ptr<MemoryBuffer>> buffer = readRegularFile(path, kAnyFileSize);
   if (!buffer)
-    return formatError(path + ": cannot read: " + buffer.getError().message());
+    return formatError(toString(buffer.takeError()));
   return fromBuffer(std::move(*buffer));
 }
 

@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/import/SentencePieceModel.h"
+#include "compiler/import/RegularFile.h"
 
 #include "compiler/import/ProtoWire.h"
 
@@ -370,10 +371,10 @@ Expected<SentencePieceModel> parseSentencePieceModel(ArrayRef<uint8_t> bytes,
 }
 
 Expected<SentencePieceModel> readSentencePieceModel(StringRef path, int64_t vocabSize) {
-  ErrorOr<std::unique_ptr<MemoryBuffer>> buffer =
-      MemoryBuffer::getFile(path, /*IsText=*/false, /*RequiresNullTerminator=*/false);
+  // A regular file only (RegularFile.h: no FIFO, no device), mapped.
+  Expected<std::unique_ptr<MemoryBuffer>> buffer = readRegularFile(path, kAnyFileSize);
   if (!buffer)
-    return modelError(path, "cannot read: " + buffer.getError().message());
+    return createStringError(inconvertibleErrorCode(), toString(buffer.takeError()));
   StringRef data = (*buffer)->getBuffer();
   return parseSentencePieceModel(arrayRefFromStringRef(data), path, vocabSize);
 }

@@ -12,6 +12,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "delta_format.h"
+#include "file_mapping.h"
 #include "learn_state.h"
 #include "sha256.h"
 #include "status.h"
@@ -295,17 +296,11 @@ yan_status_t applyDelta(yan_bundle_t *bundle, const uint8_t *data, size_t size) 
 // delta is verified from this copy: a file changed while we read it cannot
 // slip unverified bytes in).
 yan_status_t readFile(yan_bundle_t *bundle, const char *path, uint8_t **out, size_t *outSize) {
-  int fd = ::open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return makeStatus(YAN_STATUS_IO_ERROR, "cannot open: %s", std::strerror(errno));
-  struct stat info;
-  if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
-    ::close(fd);
-    return makeStatus(YAN_STATUS_IO_ERROR, "not a readable regular file");
-  }
+  int fd = -1;
+  uint64_t size = 0;
+  YAN_RETURN_IF_ERROR(openRegularFile(path, "delta", &fd, &size));
   LearnState *s = nullptr;
   yan_status_t status = learnState(bundle, &s);
-  uint64_t size = static_cast<uint64_t>(info.st_size);
   if (!status && size > maxDeltaBytes(*s, weightBytesPerRecord(*s))) {
     char magic[sizeof kDeltaMagic] = {};
     bool isDelta = ::pread(fd, magic, sizeof magic, 0) == sizeof magic &&

@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 #include "atomic_file.h"
 #include "delta_format.h"
+#include "file_mapping.h"
 #include "learn_state.h"
 #include "sha256.h"
 #include "status.h"
@@ -102,6 +103,11 @@ yan_status_t saveDelta(yan_bundle_t *bundle, const char *path) {
 extern "C" yan_status_t yan_bundle_save_delta(yan_bundle_t *bundle, const char *path) {
   if (!bundle || !path)
     return makeStatus(YAN_STATUS_INVALID_ARGUMENT, "yan_bundle_save_delta: NULL argument");
+  // The rename would replace the bundle in use by a delta (issue 14).
+  if (isMappedFile(bundle->mapping, path))
+    return makeStatus(YAN_STATUS_INVALID_ARGUMENT,
+                      "saving delta '%s': that is the bundle file in use; refusing to "
+                      "replace it", path);
   LearnGuard guard(bundle);
   YAN_RETURN_IF_ERROR(guard.status("yan_bundle_save_delta"));
   char prefix[PATH_MAX + 32];

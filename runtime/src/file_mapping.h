@@ -12,7 +12,20 @@ namespace yan::rt {
 struct FileMapping {
   const uint8_t *data = nullptr;
   size_t size = 0;
+  // The mapped file's identity, so outputs never replace it (a delta saved
+  // over the bundle in use).
+  uint64_t device = 0, inode = 0;
 };
+
+/// Whether `path` names the file `mapping` maps (same device and inode,
+/// whatever the name: links, "./x", symlinks).
+bool isMappedFile(const FileMapping &mapping, const char *path);
+
+/// Opens `path` for reading: without blocking (a FIFO would wait for a
+/// writer forever), and only if it is a regular file (a device such as
+/// /dev/zero would be read without end); `what` names it in errors
+/// ("bundle", "delta", "public key"). Sets *fd and *size; IO_ERROR else.
+yan_status_t openRegularFile(const char *path, const char *what, int *fd, uint64_t *size);
 
 /// Maps `path` read-only. We verify the mapped bytes once at open and trust
 /// them afterwards, so bundles must not be modified in place while open; the

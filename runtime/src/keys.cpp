@@ -1,4 +1,5 @@
 //===- keys.cpp - Trusted public keys (C API) -----------------------------===//
+#include "file_mapping.h"
 #include "signature.h"
 #include "status.h"
 #include "yan/runtime.h"
@@ -6,6 +7,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <unistd.h>
 
 using namespace yan::rt;
 
@@ -25,20 +27,24 @@ yan_status_t yan_public_key_parse(const char *text, size_t size, yan_public_key_
 yan_status_t yan_public_key_read_file(const char *path, yan_public_key_t *out) {
   if (!path || !out)
     return makeStatus(YAN_STATUS_INVALID_ARGUMENT, "yan_public_key_read_file: NULL argument");
-  std::FILE *file = std::fopen(path, "rb");
-  if (!file)
-    return makeStatus(YAN_STATUS_IO_ERROR, "cannot open public key %s: %s", path,
-                      std::strerror(errno));
+  int fd = -1;
+  uint64_t fileSize = 0;
+  YAN_RETURN_IF_ERROR(openRegularFile(path, "public key", &fd, &fileSize));
   // A key file is one short line (plus comments): 4 KiB is plenty.
   char text[4096];
-  size_t size = std::fread(text, 1, sizeof text, file);
-  bool tooLong = size == sizeof text;
-  bool failed = std::ferror(file);
-  std::fclose(file);
-  if (failed)
-    return makeStatus(YAN_STATUS_IO_ERROR, "cannot read public key %s", path);
-  if (tooLong)
+  if (fileSize >= sizeof text) {
+    ::close(fd);
     return makeStatus(YAN_STATUS_INVALID_ARGUMENT, "public key %s: file is too large", path);
+  }
+  ssize_t got;
+  do
+    got = ::read(fd, text, sizeof text);
+  while (got < 0 && errno == EINTR);
+  ::close(fd);
+  if (got < 0)
+    return makeStatus(YAN_STATUS_IO_ERROR, "cannot read public key %s: %s", path,
+                      std::strerror(errno));
+  size_t size = static_cast<size_t>(got);
   char why[128];
   yan_public_key_t key;
   if (!parseKeyText(text, size, kPublicKeyLabel, key.bytes, why, sizeof why)) {

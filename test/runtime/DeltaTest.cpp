@@ -19,6 +19,7 @@
 #include <limits>
 #include <dirent.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 using namespace yan::test;
 
@@ -373,6 +374,25 @@ TEST(Delta, StructuralDefectsAreRefused) {
 // Values a checksum vouches for but learning never produces (issue 14): a
 // NaN/inf weight or optimizer state, a negative AdamW second moment, and a
 // step count the next step would wrap to 0 (AdamW then divides by zero).
+// Saving a delta over the bundle in use would replace it (issue 14): the
+// runtime compares the file, not the name (a hard link is the same file).
+TEST(Delta, SavingOverTheBundleInUseIsRefused) {
+  std::string path = temporaryPath(".yanb");
+  writeFileBytes(path, readFileBytes(bundlePath()));
+  std::string link = path + ".link";
+  ASSERT_EQ(::link(path.c_str(), link.c_str()), 0);
+  BundlePtr bundle = openBundle(path);
+  for (const std::string &target : {path, link}) {
+    Status status = yan_bundle_save_delta(bundle.get(), target.c_str());
+    EXPECT_EQ(status.code(), YAN_STATUS_INVALID_ARGUMENT) << status.text();
+    EXPECT_NE(status.message().find("the bundle file in use"), std::string::npos);
+  }
+  EXPECT_EQ(readFileBytes(path), readFileBytes(bundlePath()));
+  expectWorks(bundle.get());
+  std::remove(link.c_str());
+  std::remove(path.c_str());
+}
+
 TEST(Delta, NonFiniteValuesAndImpossibleStepCountsAreRefused) {
   BundlePtr bundle = openBundle();
   DeltaModel m = DeltaModel::of(bundle.get());

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <sys/stat.h>
 
 namespace yan::tools {
 
@@ -81,6 +82,30 @@ double nowSeconds() {
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+bool outputsAreDistinct(const std::vector<NamedPath> &outputs,
+                        const std::vector<NamedPath> &inputs, std::string *message) {
+  struct stat a, b;
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    if (!outputs[i].path || ::stat(outputs[i].path, &a) != 0)
+      continue;
+    auto clash = [&](const NamedPath &other, const char *role) {
+      if (!other.path || ::stat(other.path, &b) != 0 || a.st_dev != b.st_dev ||
+          a.st_ino != b.st_ino)
+        return false;
+      *message = std::string(outputs[i].flag) + " " + outputs[i].path + " is the same file as " +
+                 other.flag + " " + other.path + ": refusing to overwrite " + role;
+      return true;
+    };
+    for (const NamedPath &input : inputs)
+      if (clash(input, "an input"))
+        return false;
+    for (size_t j = i + 1; j < outputs.size(); ++j)
+      if (clash(outputs[j], "another output"))
+        return false;
+  }
+  return true;
 }
 
 } // namespace yan::tools

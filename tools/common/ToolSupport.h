@@ -10,6 +10,7 @@
 
 #include "yan/runtime.h"
 
+#include <string>
 #include <vector>
 
 namespace yan::tools {
@@ -34,6 +35,20 @@ bool addTrustedKey(const char *tool, const char *path, std::vector<yan_public_ke
 /// Open options with `flags` and the trusted keys (none: development mode).
 yan_bundle_open_options_t openOptions(uint32_t flags,
                                       const std::vector<yan_public_key_t> &keys);
+
+/// One file a tool writes (`flag` PATH) or reads.
+struct NamedPath {
+  const char *flag; // "--dump-logits", "the bundle"
+  const char *path; // NULL: not given
+};
+
+/// The first output that is the same file as an input or as another output
+/// (device and inode, not names: links and "./x" are caught; outputs that
+/// do not exist yet alias nothing): "FLAG PATH is also FLAG2 PATH2: ..." in
+/// `message`, and false. Writing a bundle in use truncates its mapping
+/// (SIGBUS), and an output over an input destroys it (issue 14).
+bool outputsAreDistinct(const std::vector<NamedPath> &outputs,
+                        const std::vector<NamedPath> &inputs, std::string *message);
 
 /// A monotonic clock in seconds.
 double nowSeconds();

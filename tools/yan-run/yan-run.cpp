@@ -226,6 +226,17 @@ int parseArgs(int argc, char **argv, Options *o) {
   bool learning = o->learn.learn || o->learn.saveDelta || o->learn.dumpPartitions;
   if (!modes && !learning)
     return usage("give --prompt, --text, --chat, --learn, --learn-text or --selftest");
+  // Outputs never replace the bundle in use or the delta read (--save-delta
+  // D with --delta D is the one exception: it saves what D became).
+  std::vector<yan::tools::NamedPath> dumps = {{"--dump-logits", o->dumpLogits},
+                                               {"--learn-report", o->learn.report},
+                                               {"--dump-partitions", o->learn.dumpPartitions}};
+  std::vector<yan::tools::NamedPath> outputs = dumps;
+  outputs.push_back({"--save-delta", o->learn.saveDelta});
+  std::string clash;
+  if (!yan::tools::outputsAreDistinct(outputs, {{"the bundle", o->bundle}}, &clash) ||
+      !yan::tools::outputsAreDistinct(dumps, {{"--delta", o->delta}}, &clash))
+    return usage(clash.c_str());
   return 0;
 }
 

@@ -96,6 +96,20 @@ llvm::Error writeVerifiedBundle(llvm::StringRef path, const BundleContents &cont
   return llvm::Error::success();
 }
 
+llvm::Error checkOutputIsNotAnInput(llvm::StringRef flag, llvm::StringRef output,
+                                    llvm::ArrayRef<std::string> inputs) {
+  if (output.empty() || output == "-")
+    return llvm::Error::success();
+  for (const std::string &input : inputs) {
+    bool same = false;
+    // An error (e.g. either does not exist yet) means: not the same file.
+    if (!llvm::sys::fs::equivalent(output, input, same) && same)
+      return llvm::createStringError(flag + " " + output + " is the input file " + input +
+                                     ": refusing to overwrite what yanc reads");
+  }
+  return llvm::Error::success();
+}
+
 llvm::Error checkTokenLimit(llvm::StringRef name, int64_t value, int64_t minimum) {
   if (value >= minimum && value <= YAN_LIMIT_MAX_TOKENS)
     return llvm::Error::success();

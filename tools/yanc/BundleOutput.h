@@ -24,6 +24,12 @@ namespace yan {
 /// has verified the bytes; an error (and no output) otherwise.
 llvm::Error writeVerifiedBundle(llvm::StringRef path, const BundleContents &contents);
 
+/// An error when the existing file `output` (given as `flag`) is one of
+/// `inputs` (same device and inode, whatever the names): yanc must never
+/// overwrite what it reads (issue 14: -o MODEL_DIR/model.safetensors).
+llvm::Error checkOutputIsNotAnInput(llvm::StringRef flag, llvm::StringRef output,
+                                    llvm::ArrayRef<std::string> inputs);
+
 /// `--NAME VALUE` against the runtime's token limit (1 or 2 .. limit).
 llvm::Error checkTokenLimit(llvm::StringRef name, int64_t value, int64_t minimum);
 

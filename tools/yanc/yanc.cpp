@@ -418,6 +418,21 @@ int main(int argc, char **argv) {
                           "' is not a C identifier (letters, digits and '_', not "
                           "starting with a digit)"));
 
+  // Outputs never replace inputs (compared as files, not names).
+  std::vector<std::string> inputs;
+  for (const char *name : {"config.json", "model.safetensors", "tokenizer.model"}) {
+    llvm::SmallString<256> path(modelDir);
+    llvm::sys::path::append(path, name);
+    inputs.push_back(std::string(path));
+  }
+  inputs.insert(inputs.end(), testVectorFiles.begin(), testVectorFiles.end());
+  if (signKey.getNumOccurrences())
+    inputs.push_back(signKey);
+  if (llvm::Error error = yan::checkOutputIsNotAnInput("-o", outputPath, inputs))
+    return fail(std::move(error));
+  if (llvm::Error error = yan::checkOutputIsNotAnInput("--header", headerPath, inputs))
+    return fail(std::move(error));
+
   // The key is read (and its permissions checked) before the long compile.
   std::optional<std::array<uint8_t, 32>> signingSeed;
   if (signKey.getNumOccurrences()) {
