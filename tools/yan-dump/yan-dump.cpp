@@ -1,6 +1,7 @@
 //===- yan-dump.cpp - Describe a Yan bundle -------------------------------===//
 //
 //   yan-dump BUNDLE [--json] [--skip-data-hashes]
+//   yan-dump BUNDLE --svg FILE [--bench FILE.json] [--peak-gflops G]   (SvgReport.h)
 //
 // Prints the bundle's segments (kind, file range, sha256), code images
 // (target, ABI, entry points), model config, state size, weight/partition
@@ -10,12 +11,14 @@
 // Exit status: 0 ok, 1 invalid bundle, 2 usage error.
 //
 //===----------------------------------------------------------------------===//
+#include "SvgReport.h"
 #include "ToolSupport.h"
 #include "yan/runtime.h"
 #include "yan/tokenizer.h"
 
 #include <cinttypes>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -277,7 +280,8 @@ void printJson(yan_bundle_t *b, const char *path) {
 int usage(const char *message) {
   if (message)
     std::fprintf(stderr, "yan-dump: error: %s\n", message);
-  std::fprintf(stderr, "usage: yan-dump BUNDLE [--json] [--skip-data-hashes] [--trust KEY.pub]...\n");
+  std::fprintf(stderr, "usage: yan-dump BUNDLE [--json] [--skip-data-hashes] [--trust KEY.pub]...\n"
+                       "       yan-dump BUNDLE --svg FILE [--bench FILE.json] [--peak-gflops G]\n");
   return 2;
 }
 
@@ -288,6 +292,8 @@ int main(int argc, char **argv) {
   bool json = false;
   uint32_t flags = YAN_BUNDLE_OPEN_NO_CODE;
   std::vector<yan_public_key_t> keys;
+  const char *svgPath = nullptr;
+  yan::tools::SvgOptions svg;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--json"))
       json = true;
@@ -296,6 +302,21 @@ int main(int argc, char **argv) {
         return usage("--trust needs a public key file");
       if (!yan::tools::addTrustedKey("yan-dump", argv[++i], &keys))
         return 1;
+    }
+    else if (!std::strcmp(argv[i], "--svg")) {
+      if (i + 1 >= argc)
+        return usage("--svg needs an output file");
+      svgPath = argv[++i];
+    } else if (!std::strcmp(argv[i], "--bench")) {
+      if (i + 1 >= argc)
+        return usage("--bench needs a yan-bench --json file");
+      svg.benchJson = argv[++i];
+    } else if (!std::strcmp(argv[i], "--peak-gflops")) {
+      char *end = nullptr;
+      svg.peakGflops = i + 1 < argc ? std::strtod(argv[i + 1], &end) : 0;
+      if (i + 1 >= argc || *end || !(svg.peakGflops > 0 && svg.peakGflops < 1e12))
+        return usage("--peak-gflops takes a number of GFLOP/s > 0");
+      ++i;
     }
     else if (!std::strcmp(argv[i], "--skip-data-hashes"))
       flags |= YAN_BUNDLE_OPEN_SKIP_DATA_HASHES;
@@ -310,6 +331,10 @@ int main(int argc, char **argv) {
   }
   if (!path)
     return usage("no bundle given");
+  if (!svgPath && (svg.benchJson || svg.peakGflops > 0))
+    return usage("--bench and --peak-gflops go with --svg");
+  if (svgPath && json)
+    return usage("give --json or --svg, not both");
   yan_bundle_open_options_t options = yan::tools::openOptions(flags, keys);
   yan_bundle_t *bundle = nullptr;
   if (yan_status_t status = yan_bundle_open_file(path, &options, yan_allocator_system(), &bundle)) {
@@ -318,9 +343,15 @@ int main(int argc, char **argv) {
     yan_status_free(status);
     return 1;
   }
-  if (json)
+  std::string error;
+  if (svgPath && !yan::tools::writeSvgReport(bundle, path, svgPath, svg, &error)) {
+    std::fprintf(stderr, "yan-dump: error: %s\n", error.c_str());
+    yan_bundle_release(bundle);
+    return 1;
+  }
+  if (!svgPath && json)
     printJson(bundle, path);
-  else
+  else if (!svgPath)
     printText(bundle, path);
   yan_bundle_release(bundle);
   return 0;
