@@ -1,6 +1,7 @@
 //===- BenchFigures.cpp - The figures of a `yan-bench --json` file --------===//
 #include "BenchFigures.h"
 
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
