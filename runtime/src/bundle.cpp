@@ -32,6 +32,21 @@ void destroy(yan_bundle_t *bundle) {
   allocator.free(allocator.self, bundle);
 }
 
+// Deltas must be signed by a delta key in trusted mode and whenever delta
+// keys are given (delta_signature.cpp); the keys are copied.
+yan_status_t setDeltaTrust(const yan_bundle_open_options_t &options, DeltaTrust *out) {
+  if (options.trusted_delta_key_count > YAN_MAX_TRUSTED_DELTA_KEYS ||
+      (options.trusted_delta_key_count && !options.trusted_delta_keys))
+    return makeStatus(YAN_STATUS_INVALID_ARGUMENT,
+                      "trusted_delta_key_count = %u: at most %u keys, and not NULL",
+                      options.trusted_delta_key_count, YAN_MAX_TRUSTED_DELTA_KEYS);
+  out->required = options.trusted_key_count > 0 || options.trusted_delta_key_count > 0;
+  out->count = options.trusted_delta_key_count;
+  for (uint32_t i = 0; i < out->count; ++i)
+    out->keys[i] = options.trusted_delta_keys[i];
+  return nullptr;
+}
+
 // Takes ownership of `mapping` (unmapped on failure).
 yan_status_t open(const uint8_t *data, size_t size, FileMapping mapping,
                   const yan_bundle_open_options_t *options,
@@ -56,6 +71,8 @@ yan_status_t open(const uint8_t *data, size_t size, FileMapping mapping,
   }
   yan_status_t status =
       verifyBundle(data, size, flags, detectHostCpu(), &bundle->verified, trust);
+  if (!status && options)
+    status = setDeltaTrust(*options, &bundle->deltaTrust);
   // The tokenizer table is verified (and its lookup tables built) before any
   // code is loaded, like the rest of the FlatBuffer.
   if (!status)

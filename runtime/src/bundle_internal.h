@@ -38,6 +38,15 @@ struct VerifiedBundle {
   bool signatureVerified = false; // against a trusted key (trusted mode)
 };
 
+/// Which deltas a bundle accepts (delta_signature.cpp): with `required`
+/// (trusted mode, or delta keys given), only deltas signed by one of `keys`
+/// (copied at open).
+struct DeltaTrust {
+  bool required = false;
+  uint32_t count = 0;
+  yan_public_key_t keys[YAN_MAX_TRUSTED_DELTA_KEYS] = {};
+};
+
 /// The keys of trusted mode (none: development mode).
 struct TrustedKeys {
   const yan_public_key_t *keys = nullptr;
@@ -98,6 +107,7 @@ struct yan_bundle {
   // 1 while a learn or delta call runs. A word, not a bool: RV64 has no
   // byte-wide compare-and-swap, and the runtime links no libatomic.
   std::atomic<uint32_t> learnBusy{0};
+  yan::rt::DeltaTrust deltaTrust;
   // The tokenizer (tokenizer_internal.h), built at open; NULL without one.
   struct yan_tokenizer *tokenizer = nullptr;
 };

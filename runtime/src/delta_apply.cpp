@@ -12,6 +12,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "delta_format.h"
+#include "delta_signature.h"
 #include "file_mapping.h"
 #include "learn_state.h"
 #include "sha256.h"
@@ -46,7 +47,7 @@ uint64_t addSat(uint64_t a, uint64_t b) { return a > UINT64_MAX - b ? UINT64_MAX
 uint64_t maxDeltaBytes(const LearnState &s, uint64_t weightBytes) {
   uint64_t record = addSat(addSat(sizeof(DeltaRecordHeader), weightBytes),
                            mulSat(6 * sizeof(float), s.sliceFloats));
-  return addSat(sizeof(DeltaHeader) + kDeltaChecksumBytes,
+  return addSat(sizeof(DeltaHeader) + kDeltaChecksumBytes + kDeltaSignatureBlockBytes,
                 mulSat(mulSat(static_cast<uint64_t>(s.layers),
                               static_cast<uint64_t>(s.partitions)),
                        record));
@@ -69,10 +70,10 @@ yan_status_t checkHeader(const yan_bundle_t *bundle, const LearnState &s, const 
                       sizeof(DeltaHeader) + kDeltaChecksumBytes);
   DeltaHeader h;
   std::memcpy(&h, data, sizeof h);
-  if (h.version != kDeltaVersion)
+  if (h.version != kDeltaVersion && h.version != kDeltaVersionSigned)
     return makeStatus(YAN_STATUS_UNSUPPORTED_HEADER_VERSION,
-                      "delta format version %u, this runtime reads version %u", h.version,
-                      kDeltaVersion);
+                      "delta format version %u, this runtime reads versions %u and %u",
+                      h.version, kDeltaVersion, kDeltaVersionSigned);
   if (h.headerSize != sizeof(DeltaHeader))
     return makeStatus(YAN_STATUS_BAD_HEADER, "delta header_size %u, expected %zu",
                       h.headerSize, sizeof(DeltaHeader));
@@ -84,10 +85,19 @@ yan_status_t checkHeader(const yan_bundle_t *bundle, const LearnState &s, const 
     return makeStatus(YAN_STATUS_BAD_HEADER,
                       "delta has %zu bytes, its header says %llu: trailing bytes", size,
                       ull(h.fileSize));
+  bool isSigned = h.version == kDeltaVersionSigned;
+  if (h.flags != (isSigned ? kDeltaFlagSigned : 0u))
+    return makeStatus(YAN_STATUS_BAD_HEADER, "delta version %u: flags 0x%x, expected 0x%x",
+                      h.version, h.flags, isSigned ? kDeltaFlagSigned : 0u);
+  if (isSigned && size < sizeof(DeltaHeader) + kDeltaChecksumBytes + kDeltaSignatureBlockBytes)
+    return makeStatus(YAN_STATUS_TRUNCATED, "signed delta is truncated: %zu bytes", size);
+  uint64_t end = deltaChecksumEnd(h);
+  // Authenticity before anything past the header is interpreted.
+  YAN_RETURN_IF_ERROR(checkDeltaSignature(*bundle, data, isSigned, end));
   // Everything below is covered by the checksum: a flipped bit anywhere is
   // a checksum error, not a misleading "wrong model" or "bad record".
-  Sha256Digest actual = Sha256::hash(data, size - kDeltaChecksumBytes);
-  if (std::memcmp(actual.data(), data + size - kDeltaChecksumBytes, actual.size()) != 0)
+  Sha256Digest actual = Sha256::hash(data, end - kDeltaChecksumBytes);
+  if (std::memcmp(actual.data(), data + end - kDeltaChecksumBytes, actual.size()) != 0)
     return makeStatus(YAN_STATUS_HASH_MISMATCH,
                       "delta is corrupt: its SHA-256 checksum does not match its contents");
   const fb::Bundle &root = *bundle->verified.root;
@@ -111,8 +121,6 @@ yan_status_t checkHeader(const yan_bundle_t *bundle, const LearnState &s, const 
       return makeStatus(YAN_STATUS_DELTA_MISMATCH,
                         "the delta's %s is %lld, the bundle's %lld", d.name,
                         static_cast<long long>(d.delta), static_cast<long long>(d.bundle));
-  if (h.reserved != 0)
-    return makeStatus(YAN_STATUS_BAD_HEADER, "delta header: reserved field is not zero");
   if (h.recordCount > static_cast<uint64_t>(s.layers) * static_cast<uint64_t>(s.partitions))
     return makeStatus(YAN_STATUS_BAD_HEADER,
                       "delta lists %u partitions; the model has %lld", h.recordCount,
@@ -169,7 +177,7 @@ yan_status_t walkRecords(const LearnState &s, const DeltaHeader &h, const uint8_
                          Visit visit) {
   uint64_t weightBytes = weightBytesPerRecord(s);
   uint64_t offset = sizeof(DeltaHeader);
-  uint64_t end = h.fileSize - kDeltaChecksumBytes;
+  uint64_t end = deltaChecksumEnd(h) - kDeltaChecksumBytes;
   int64_t previous = -1;
   for (uint32_t i = 0; i < h.recordCount; ++i) {
     if (end - offset < sizeof(DeltaRecordHeader))

@@ -13,7 +13,15 @@
 //                         state_floats * 4: optimizer state (f32): SGD
 //                           momentum buffer w1, w3, w2; AdamW exp_avg (w1,
 //                           w3, w2) then exp_avg_sq (w1, w3, w2)
-//   [file_size-32, file_size)  SHA-256 of bytes [0, file_size - 32)
+//   [end-32, end)       SHA-256 of bytes [0, end - 32), end = file_size
+//                       (version 1) or file_size - 96 (version 2)
+//   [end, file_size)    version 2 only: a yan_signature_block
+//                       (bundle_format.h), Ed25519 over the message
+//                       "yan-delta-sig-v1" 0 || u64le(end) || SHA-256([0, end))
+//
+// Version 1 is unsigned (flags 0); version 2 is signed (flags exactly
+// kDeltaFlagSigned). Writers emit version 1 for unsigned deltas, so older
+// runtimes keep reading them; they refuse version 2 as a newer format.
 //
 //===----------------------------------------------------------------------===//
 #ifndef YAN_RUNTIME_DELTA_FORMAT_H
@@ -25,7 +33,11 @@
 namespace yan::rt {
 
 constexpr char kDeltaMagic[4] = {'Y', 'A', 'N', 'D'};
-constexpr uint32_t kDeltaVersion = 1;
+constexpr uint32_t kDeltaVersion = 1;       // unsigned
+constexpr uint32_t kDeltaVersionSigned = 2; // + signature block
+constexpr uint32_t kDeltaFlagSigned = 1;
+constexpr const char *kDeltaSignatureDomain = "yan-delta-sig-v1";
+constexpr uint64_t kDeltaSignatureBlockBytes = 96; // YAN_SIGNATURE_BLOCK_SIZE
 constexpr size_t kDeltaChecksumBytes = 32;
 
 struct DeltaHeader {
@@ -41,7 +53,7 @@ struct DeltaHeader {
   int64_t partitionSize;       // F
   int64_t hiddenSize;          // D
   uint32_t weightDtype;        // yan_dtype_t of the FFN weights
-  uint32_t reserved;           // 0
+  uint32_t flags;              // version 1: 0; version 2: kDeltaFlagSigned
 };
 static_assert(sizeof(DeltaHeader) == 96, "delta header is 96 bytes");
 
@@ -55,6 +67,11 @@ struct DeltaRecordHeader {
   uint64_t stateFloats; // SGD: 0 or 3*F*D; AdamW: 6*F*D
 };
 static_assert(sizeof(DeltaRecordHeader) == 40, "delta record header is 40 bytes");
+
+/// Where the checksum ends: the file's end, or the signature block's start.
+inline uint64_t deltaChecksumEnd(const DeltaHeader &h) {
+  return h.version == kDeltaVersionSigned ? h.fileSize - kDeltaSignatureBlockBytes : h.fileSize;
+}
 
 } // namespace yan::rt
 

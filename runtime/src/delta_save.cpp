@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 #include "atomic_file.h"
 #include "delta_format.h"
+#include "delta_signature.h"
 #include "file_mapping.h"
 #include "learn_state.h"
 #include "sha256.h"
@@ -21,22 +22,31 @@ using namespace yan::rt;
 
 namespace {
 
-// Writes and hashes.
+// Writes and hashes: the checksum covers what was written before it, a
+// signature everything up to and including the checksum.
 class HashingWriter {
 public:
   explicit HashingWriter(AtomicFileWriter &file) : file_(file) {}
   yan_status_t write(const void *data, size_t size) {
     sha_.update(data, size);
+    signed_.update(data, size);
     return file_.write(data, size);
   }
-  Sha256Digest finish() { return sha_.finish(); }
+  // The checksum, written and added to the signed hash.
+  yan_status_t writeChecksum() {
+    Sha256Digest checksum = sha_.finish();
+    signed_.update(checksum.data(), checksum.size());
+    return file_.write(checksum.data(), checksum.size());
+  }
+  Sha256Digest signedDigest() { return signed_.finish(); }
 
 private:
   AtomicFileWriter &file_;
-  Sha256 sha_;
+  Sha256 sha_, signed_;
 };
 
-yan_status_t saveDelta(yan_bundle_t *bundle, const char *path) {
+// `seed`: sign with it (version 2), or NULL (version 1, unsigned).
+yan_status_t saveDelta(yan_bundle_t *bundle, const char *path, const uint8_t *seed) {
   LearnState *state = nullptr;
   YAN_RETURN_IF_ERROR(learnState(bundle, &state));
   const fb::Bundle &root = *bundle->verified.root;
@@ -47,9 +57,11 @@ yan_status_t saveDelta(yan_bundle_t *bundle, const char *path) {
 
   DeltaHeader header{};
   std::memcpy(header.magic, kDeltaMagic, sizeof header.magic);
-  header.version = kDeltaVersion;
+  header.version = seed ? kDeltaVersionSigned : kDeltaVersion;
+  header.flags = seed ? kDeltaFlagSigned : 0;
   header.headerSize = sizeof(DeltaHeader);
-  uint64_t fileSize = sizeof(DeltaHeader) + kDeltaChecksumBytes;
+  uint64_t fileSize = sizeof(DeltaHeader) + kDeltaChecksumBytes +
+                      (seed ? kDeltaSignatureBlockBytes : 0);
   for (int64_t i = 0; i < state->layers * state->partitions; ++i) {
     const PartitionRecord &r = state->records[i];
     if (r.steps == 0)
@@ -93,24 +105,42 @@ yan_status_t saveDelta(yan_bundle_t *bundle, const char *path) {
         YAN_RETURN_IF_ERROR(
             out.write(r.optimizerState, static_cast<size_t>(r.stateFloats * sizeof(float))));
     }
-  Sha256Digest checksum = out.finish();
-  YAN_RETURN_IF_ERROR(file.write(checksum.data(), checksum.size()));
+  YAN_RETURN_IF_ERROR(out.writeChecksum());
+  if (seed) {
+    Sha256Digest digest = out.signedDigest();
+    yan_signature_block block;
+    if (!signDeltaBlock(seed, fileSize - kDeltaSignatureBlockBytes, digest.data(), &block))
+      return makeStatus(YAN_STATUS_INTERNAL, "signing failed (libsodium could not initialize)");
+    YAN_RETURN_IF_ERROR(file.write(&block, sizeof block));
+  }
   return file.commit();
 }
 
-} // namespace
-
-extern "C" yan_status_t yan_bundle_save_delta(yan_bundle_t *bundle, const char *path) {
+yan_status_t save(yan_bundle_t *bundle, const char *path, const uint8_t *seed,
+                  const char *function) {
   if (!bundle || !path)
-    return makeStatus(YAN_STATUS_INVALID_ARGUMENT, "yan_bundle_save_delta: NULL argument");
+    return makeStatus(YAN_STATUS_INVALID_ARGUMENT, "%s: NULL argument", function);
   // The rename would replace the bundle in use by a delta (issue 14).
   if (isMappedFile(bundle->mapping, path))
     return makeStatus(YAN_STATUS_INVALID_ARGUMENT,
                       "saving delta '%s': that is the bundle file in use; refusing to "
                       "replace it", path);
   LearnGuard guard(bundle);
-  YAN_RETURN_IF_ERROR(guard.status("yan_bundle_save_delta"));
+  YAN_RETURN_IF_ERROR(guard.status(function));
   char prefix[PATH_MAX + 32];
   std::snprintf(prefix, sizeof prefix, "saving delta '%s'", path);
-  return annotate(saveDelta(bundle, path), prefix);
+  return annotate(saveDelta(bundle, path, seed), prefix);
+}
+
+} // namespace
+
+extern "C" yan_status_t yan_bundle_save_delta(yan_bundle_t *bundle, const char *path) {
+  return save(bundle, path, nullptr, "yan_bundle_save_delta");
+}
+
+extern "C" yan_status_t yan_bundle_save_delta_signed(yan_bundle_t *bundle, const char *path,
+                                                     const yan_secret_key_t *key) {
+  if (!key)
+    return makeStatus(YAN_STATUS_INVALID_ARGUMENT, "yan_bundle_save_delta_signed: NULL key");
+  return save(bundle, path, key->seed, "yan_bundle_save_delta_signed");
 }

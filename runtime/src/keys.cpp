@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <sys/stat.h>
 #include <unistd.h>
 
 using namespace yan::rt;
@@ -58,6 +59,51 @@ yan_status_t yan_public_key_read_file(const char *path, yan_public_key_t *out) {
   }
   *out = key;
   return nullptr;
+}
+
+yan_status_t yan_secret_key_read_file(const char *path, yan_secret_key_t *out) {
+  if (!path || !out)
+    return makeStatus(YAN_STATUS_INVALID_ARGUMENT, "yan_secret_key_read_file: NULL argument");
+  int fd = -1;
+  uint64_t fileSize = 0;
+  YAN_RETURN_IF_ERROR(openRegularFile(path, "secret key", &fd, &fileSize));
+  struct stat info;
+  bool shared = ::fstat(fd, &info) != 0 || (info.st_mode & (S_IRWXG | S_IRWXO));
+  char text[4096];
+  if (fileSize >= sizeof text) {
+    ::close(fd);
+    return makeStatus(YAN_STATUS_INVALID_ARGUMENT, "secret key %s: file is too large", path);
+  }
+  ssize_t got;
+  do
+    got = ::read(fd, text, sizeof text);
+  while (got < 0 && errno == EINTR);
+  ::close(fd);
+  if (got < 0)
+    return makeStatus(YAN_STATUS_IO_ERROR, "cannot read secret key %s: %s", path,
+                      std::strerror(errno));
+  size_t size = static_cast<size_t>(got);
+  char why[128];
+  yan_secret_key_t key;
+  uint8_t ignored[32];
+  yan_status_t status = nullptr;
+  // The most useful message first: a public key given by mistake (whose
+  // mode is 0644) is named as such, not as a permission problem.
+  if (parseKeyText(text, size, kPublicKeyLabel, ignored, why, sizeof why))
+    status = makeStatus(YAN_STATUS_INVALID_ARGUMENT,
+                        "%s is a public key: signing needs the secret key (yan-keygen "
+                        "writes KEY and KEY.pub)", path);
+  else if (shared)
+    status = makeStatus(YAN_STATUS_INVALID_ARGUMENT,
+                        "secret key %s is accessible by group or others: chmod 600 it (a "
+                        "secret key must be readable by its owner only)", path);
+  else if (!parseKeyText(text, size, kSecretKeyLabel, key.seed, why, sizeof why))
+    status = makeStatus(YAN_STATUS_INVALID_ARGUMENT, "%s is not a secret key: %s", path, why);
+  else
+    *out = key;
+  secureZero(&key, sizeof key);
+  secureZero(text, sizeof text);
+  return status;
 }
 
 void yan_public_key_id(const yan_public_key_t *key, char out[17]) {

@@ -30,6 +30,12 @@ bool isSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
 SignatureMessage signatureMessage(const char *domain, const uint8_t *prefix,
                                   uint64_t prefixSize) {
+  Sha256Digest digest = Sha256::hash(prefix, static_cast<size_t>(prefixSize));
+  return signatureMessageForDigest(domain, prefixSize, digest.data());
+}
+
+SignatureMessage signatureMessageForDigest(const char *domain, uint64_t prefixSize,
+                                           const uint8_t digest[32]) {
   SignatureMessage m;
   size_t length = std::strlen(domain);
   if (length > 47)
@@ -39,9 +45,8 @@ SignatureMessage signatureMessage(const char *domain, const uint8_t *prefix,
   size_t at = length + 1;
   for (int i = 0; i < 8; ++i)
     m.bytes[at++] = static_cast<uint8_t>(prefixSize >> (8 * i));
-  Sha256Digest digest = Sha256::hash(prefix, static_cast<size_t>(prefixSize));
-  std::memcpy(m.bytes + at, digest.data(), digest.size());
-  m.size = at + digest.size();
+  std::memcpy(m.bytes + at, digest, 32);
+  m.size = at + 32;
   return m;
 }
 

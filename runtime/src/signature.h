@@ -28,6 +28,9 @@ struct SignatureMessage {
 /// `domain` is at most 47 characters (e.g. YAN_BUNDLE_SIGNATURE_DOMAIN).
 SignatureMessage signatureMessage(const char *domain, const uint8_t *prefix,
                                   uint64_t prefixSize);
+/// The same message from the prefix's digest (files written as streams).
+SignatureMessage signatureMessageForDigest(const char *domain, uint64_t prefixSize,
+                                           const uint8_t digest[32]);
 
 /// First 8 bytes of SHA-256(publicKey).
 void keyId(const uint8_t publicKey[kPublicKeyBytes], uint8_t out[kKeyIdBytes]);
@@ -40,7 +43,8 @@ bool ed25519Verify(const uint8_t signature[kSignatureBytes], const uint8_t *mess
 /// The public key of a secret seed; false if libsodium fails to initialize.
 bool ed25519PublicKey(const uint8_t seed[kSecretSeedBytes],
                       uint8_t publicKey[kPublicKeyBytes]);
-/// Signs with the key pair of `seed` (host tools only).
+/// Signs with the key pair of `seed` (yanc, and the runtime for deltas
+/// saved with the device's key).
 bool ed25519Sign(const uint8_t seed[kSecretSeedBytes], const uint8_t *message, size_t size,
                  uint8_t signature[kSignatureBytes]);
 /// A fresh random seed from the OS (libsodium's randombytes).

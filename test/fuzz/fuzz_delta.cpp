@@ -134,8 +134,14 @@ void attempt(const uint8_t *data, size_t size) {
     check(status == nullptr, "an applied delta saves");
     std::ifstream in(b.savePath, std::ios::binary);
     std::vector<uint8_t> saved(std::istreambuf_iterator<char>(in), {});
-    check(saved.size() == size && std::memcmp(saved.data(), data, size) == 0,
-          "saving an applied delta gives back its bytes");
+    // A signed delta (version 2) accepted here (development mode checks its
+    // block's shape only) saves back unsigned: byte equality holds for
+    // unsigned ones.
+    uint32_t version = 0;
+    std::memcpy(&version, data + 4, sizeof version);
+    if (version == 1)
+      check(saved.size() == size && std::memcmp(saved.data(), data, size) == 0,
+            "saving an applied delta gives back its bytes");
     unlink(b.savePath.c_str());
     yan_bundle_release(bundle);
     freshBundle() = nullptr;
@@ -149,8 +155,13 @@ void fixUp(std::vector<uint8_t> &d) {
   std::memcpy(&d[16], &size, 8);
   std::memcpy(&d[24], b.weightsSha256, 32);
   std::memcpy(&d[56], b.dims, sizeof b.dims);
-  yan::rt::Sha256Digest digest = yan::rt::Sha256::hash(d.data(), d.size() - 32);
-  std::memcpy(d.data() + d.size() - 32, digest.data(), 32);
+  // A signed delta (version 2) ends with a 96-byte signature block after
+  // its checksum (development mode checks only the block's shape).
+  uint32_t version = 0;
+  std::memcpy(&version, &d[4], sizeof version);
+  uint64_t end = version == 2 && size >= 96 + 128 ? size - 96 : size;
+  yan::rt::Sha256Digest digest = yan::rt::Sha256::hash(d.data(), end - 32);
+  std::memcpy(d.data() + end - 32, digest.data(), 32);
 }
 
 } // namespace

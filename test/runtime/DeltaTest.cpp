@@ -252,6 +252,8 @@ TEST(Delta, EveryDamagedByteIsRefused) {
       return YAN_STATUS_BAD_HEADER; // header_size
     if (i >= 16 && i < 24)
       return YAN_STATUS_TRUNCATED; // file_size (either way: shorter or longer)
+    if (i >= 92 && i < 96)
+      return YAN_STATUS_BAD_HEADER; // flags (before the signature and checksum)
     return YAN_STATUS_HASH_MISMATCH;
   };
   BundlePtr target = openBundle();
@@ -354,15 +356,17 @@ TEST(Delta, StructuralDefectsAreRefused) {
                 "count too high");
   expectRefused(patched(12, le32(1000)), YAN_STATUS_BAD_HEADER, "the model has",
                 "count beyond the model");
-  expectRefused(patched(92, le32(1)), YAN_STATUS_BAD_HEADER, "reserved", "header reserved");
+  expectRefused(patched(92, le32(1)), YAN_STATUS_BAD_HEADER, "flags 0x1", "flags of an unsigned delta");
   // Bound to another model.
   expectRefused(patched(24, {uint8_t(good[24] ^ 1)}), YAN_STATUS_DELTA_MISMATCH,
                 "another base model", "other weights");
   expectRefused(patched(64, le32(5)), YAN_STATUS_DELTA_MISMATCH, "num_partitions",
                 "other config");
   expectRefused(patched(88, le32(2)), YAN_STATUS_DELTA_MISMATCH, "dtype", "other dtype");
-  expectRefused(patched(4, le32(2)), YAN_STATUS_UNSUPPORTED_HEADER_VERSION, "version 2",
+  expectRefused(patched(4, le32(3)), YAN_STATUS_UNSUPPORTED_HEADER_VERSION, "version 3",
                 "newer version");
+  expectRefused(patched(4, le32(2)), YAN_STATUS_BAD_HEADER, "flags 0x0, expected 0x1",
+                "version 2 without its signature flag");
   std::vector<uint8_t> longer = good;
   longer.push_back(0);
   expectRefused(longer, YAN_STATUS_BAD_HEADER, "trailing", "trailing byte");

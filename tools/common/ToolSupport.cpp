@@ -70,11 +70,14 @@ bool addTrustedKey(const char *tool, const char *path, std::vector<yan_public_ke
 }
 
 yan_bundle_open_options_t openOptions(uint32_t flags,
-                                      const std::vector<yan_public_key_t> &keys) {
+                                      const std::vector<yan_public_key_t> &keys,
+                                      const std::vector<yan_public_key_t> &deltaKeys) {
   yan_bundle_open_options_t options = {};
   options.flags = flags;
   options.trusted_key_count = static_cast<uint32_t>(keys.size());
   options.trusted_keys = keys.empty() ? nullptr : keys.data();
+  options.trusted_delta_key_count = static_cast<uint32_t>(deltaKeys.size());
+  options.trusted_delta_keys = deltaKeys.empty() ? nullptr : deltaKeys.data();
   return options;
 }
 

@@ -32,9 +32,12 @@ int reportStatus(const char *tool, yan_status_t status);
 /// "TOOL: error: ..." and returns false (exit 1).
 bool addTrustedKey(const char *tool, const char *path, std::vector<yan_public_key_t> *keys);
 
-/// Open options with `flags` and the trusted keys (none: development mode).
+/// Open options with `flags`, the trusted keys (none: development mode) and
+/// the keys deltas must be signed by (--trust-delta; in trusted mode, a
+/// delta needs one of them).
 yan_bundle_open_options_t openOptions(uint32_t flags,
-                                      const std::vector<yan_public_key_t> &keys);
+                                      const std::vector<yan_public_key_t> &keys,
+                                      const std::vector<yan_public_key_t> &deltaKeys = {});
 
 /// One file a tool writes (`flag` PATH) or reads.
 struct NamedPath {

@@ -39,6 +39,7 @@ struct Options {
   long long threads = 0;
   long long chunk = 256;
   std::vector<yan_public_key_t> trustedKeys;
+  std::vector<yan_public_key_t> trustedDeltaKeys; // --trust-delta (repeatable)
 };
 
 const char kUsage[] =
@@ -68,7 +69,7 @@ int parseArgs(int argc, char **argv, Options *o) {
     std::string arg = argv[i];
     const char *value = i + 1 < argc ? argv[i + 1] : nullptr;
     bool takesValue = arg == "--delta" || arg == "--threads" || arg == "--chunk" ||
-                      arg == "--trust";
+                      arg == "--trust" || arg == "--trust-delta";
     if (takesValue && !value)
       return usage((arg + " needs a value").c_str());
     if (arg == "-h" || arg == "--help") {
@@ -88,6 +89,9 @@ int parseArgs(int argc, char **argv, Options *o) {
         return usage("--chunk takes an integer in [1, 1048576]");
     } else if (arg == "--trust") {
       if (!yan::tools::addTrustedKey("yan-perplexity", argv[++i], &o->trustedKeys))
+        return 1;
+    } else if (arg == "--trust-delta") {
+      if (!yan::tools::addTrustedKey("yan-perplexity", argv[++i], &o->trustedDeltaKeys))
         return 1;
     } else if (arg.size() > 1 && arg[0] == '-') {
       return usage(("unknown option " + arg).c_str());
@@ -176,7 +180,8 @@ int main(int argc, char **argv) {
     std::fprintf(stderr, "yan-perplexity: error: '%s' is empty: nothing to score\n", o.file);
     return 1;
   }
-  yan_bundle_open_options_t options = yan::tools::openOptions(0, o.trustedKeys);
+  yan_bundle_open_options_t options =
+      yan::tools::openOptions(0, o.trustedKeys, o.trustedDeltaKeys);
   options.delta_path = o.delta;
   yan_bundle_t *bundle = nullptr;
   if (yan_status_t status = yan_bundle_open_file(o.bundle, &options, yan_allocator_system(), &bundle))

@@ -285,6 +285,14 @@ int parseLearnFlag(int argc, char **argv, int &i, LearnFlags *f,
       return 2;
     }
     f->saveDelta = value;
+  } else if (arg == "--sign-key") {
+    if (!needValue())
+      return 2;
+    if (f->signKey) {
+      usage("--sign-key is given twice");
+      return 2;
+    }
+    f->signKey = value;
   } else if (arg == "--learn-report") {
     if (!needValue())
       return 2;
@@ -316,6 +324,8 @@ int checkLearnFlags(const LearnFlags &f, int (*usage)(const char *message)) {
     return usage("give either --learn IDS or --learn-text SENTENCE");
   bool learnOnly = f.options.set || f.options.steps || f.options.learn_partitions ||
                    f.optimizerGiven || f.report || f.dumpGradients;
+  if (f.signKey && !f.saveDelta)
+    return usage("--sign-key signs the delta --save-delta writes: give --save-delta");
   if (learnOnly && !f.learn)
     return usage("--steps, --lr, --optimizer, --momentum, --beta1, --beta2, --eps, "
                  "--weight-decay, --clip, --learn-partitions, --learn-report and "
@@ -377,7 +387,13 @@ int runLearning(yan_bundle_t *bundle, yan_session_t *session, const char *bundle
       return fail(std::string("cannot write '") + f.report + "': " + std::strerror(errno));
   }
   if (f.saveDelta) {
-    if (yan_status_t status = yan_bundle_save_delta(bundle, f.saveDelta))
+    yan_secret_key_t key;
+    yan_status_t status = f.signKey ? yan_secret_key_read_file(f.signKey, &key) : nullptr;
+    if (!status)
+      status = f.signKey ? yan_bundle_save_delta_signed(bundle, f.saveDelta, &key)
+                         : yan_bundle_save_delta(bundle, f.saveDelta);
+    std::memset(&key, 0, sizeof key);
+    if (status)
       return reportStatus("yan-run", status);
     std::printf("saved delta: %s\n", f.saveDelta);
   }

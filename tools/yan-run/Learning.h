@@ -34,6 +34,7 @@ struct LearnFlags {
   bool optimizerGiven = false;
   std::vector<std::string> optimizerOnly; // flags only one optimizer takes, as given
   const char *saveDelta = nullptr;
+  const char *signKey = nullptr;        // --sign-key KEY: --save-delta signed
   const char *report = nullptr;         // --learn-report FILE.json
   const char *dumpGradients = nullptr;  // --dump-gradients PREFIX
   const char *dumpPartitions = nullptr; // --dump-partitions FILE

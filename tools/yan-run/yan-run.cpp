@@ -62,6 +62,7 @@ struct Options {
   long long threads = 0; // 0 = online cores
   bool stats = false;
   std::vector<yan_public_key_t> trustedKeys; // --trust (repeatable)
+  std::vector<yan_public_key_t> trustedDeltaKeys; // --trust-delta (repeatable)
   const char *delta = nullptr;               // --delta PATH
   yan::tools::LearnFlags learn;
 };
@@ -77,7 +78,7 @@ int usage(const char *message) {
                "       yan-run BUNDLE --learn IDS [--steps N] [--optimizer sgd|adamw] [--lr X]\n"
                "               [--momentum M] [--beta1 B] [--beta2 B] [--eps E]\n"
                "               [--weight-decay W] [--clip C] [--learn-partitions M]\n"
-               "               [--save-delta PATH] [--learn-report FILE.json]\n"
+               "               [--save-delta PATH [--sign-key KEY]] [--learn-report FILE.json]\n"
                "               [--dump-gradients PREFIX] [--dump-partitions FILE]\n"
                "               [--prompt IDS ...]\n"
                "       yan-run BUNDLE --text \"PROMPT\" [--max-tokens N] [sampling flags]\n"
@@ -90,7 +91,9 @@ int usage(const char *message) {
                "  --skip-data-hashes: do not hash weights/test data at open\n"
                "  --threads N: threads per session (default 0 = online cores)\n"
                "  --stats: print routing statistics after generating\n"
-               "  --trust KEY.pub: accept only bundles signed by this key (repeatable)\n");
+               "  --trust KEY.pub: accept only bundles signed by this key (repeatable)\n"
+               "  --trust-delta KEY.pub: accept only deltas signed by this key (repeatable;\n"
+               "    with --trust, a delta needs one)\n");
   return 2;
 }
 
@@ -185,6 +188,11 @@ int parseArgs(int argc, char **argv, Options *o) {
         return 2;
       if (!yan::tools::addTrustedKey("yan-run", value, &o->trustedKeys))
         return 1;
+    } else if (arg == "--trust-delta") {
+      if (!needValue("--trust-delta"))
+        return 2;
+      if (!yan::tools::addTrustedKey("yan-run", value, &o->trustedDeltaKeys))
+        return 1;
     } else if (arg == "--stats") {
       o->stats = true;
     } else if (arg == "--threads") {
@@ -251,7 +259,8 @@ struct BundleHandle {
 
 yan_status_t openSession(const Options &o, BundleHandle *h) {
   yan_bundle_open_options_t options = yan::tools::openOptions(
-      o.skipDataHashes ? uint32_t(YAN_BUNDLE_OPEN_SKIP_DATA_HASHES) : 0u, o.trustedKeys);
+      o.skipDataHashes ? uint32_t(YAN_BUNDLE_OPEN_SKIP_DATA_HASHES) : 0u, o.trustedKeys,
+      o.trustedDeltaKeys);
   options.delta_path = o.delta;
   yan_status_t status =
       yan_bundle_open_file(o.bundle, &options, yan_allocator_system(), &h->bundle);

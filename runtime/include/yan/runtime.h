@@ -173,7 +173,29 @@ typedef struct yan_bundle_open_options_t {
    * delta that does not verify fails the open (the bundle itself is fine:
    * open it without the delta). */
   const char *delta_path;
+  /* Keys whose signatures make a delta acceptable (the device's own public
+   * key from yan-keygen; docs/security.md, "Deltas"), at most
+   * YAN_MAX_TRUSTED_DELTA_KEYS, copied. In trusted mode (trusted_key_count
+   * > 0), and whenever these are given, every delta must be signed by one
+   * of them (else UNSIGNED / UNTRUSTED_KEY / BAD_SIGNATURE): trusted mode
+   * without delta keys accepts no delta. Without either, a signed delta's
+   * signature block is checked for shape only. */
+  uint32_t trusted_delta_key_count;
+  const yan_public_key_t *trusted_delta_keys;
 } yan_bundle_open_options_t;
+
+#define YAN_MAX_TRUSTED_DELTA_KEYS 8u
+
+/* A secret key (the 32-byte Ed25519 seed) for signing deltas on the
+ * device. */
+typedef struct yan_secret_key_t {
+  uint8_t seed[32];
+} yan_secret_key_t;
+
+/* Reads a secret key file written by yan-keygen ("yan-ed25519-secret <64
+ * hex digits>"); refuses a file readable by group or others, a public key
+ * and anything but a regular file. */
+yan_status_t yan_secret_key_read_file(const char *path, yan_secret_key_t *out);
 
 /* Maps `path` read-only and opens it. `options` may be NULL (defaults:
  * verify every segment hash). */
@@ -596,6 +618,11 @@ yan_status_t yan_bundle_partition_learn_state(const yan_bundle_t *bundle, int64_
  * new one at `path` (and possibly a stale `PATH.tmp-XXXXXX`). Deterministic:
  * the same learned state gives the same bytes. */
 yan_status_t yan_bundle_save_delta(yan_bundle_t *bundle, const char *path);
+/* The same, signed with `key` (delta format version 2; docs/security.md,
+ * "Deltas"): bundles opened with the matching public key among their
+ * trusted_delta_keys accept it. */
+yan_status_t yan_bundle_save_delta_signed(yan_bundle_t *bundle, const char *path,
+                                          const yan_secret_key_t *key);
 
 /* Verifies a whole delta (size, magic, version, checksum, that it was saved
  * from this bundle's weights and config, every record) before writing
