@@ -95,3 +95,9 @@ def test_bundle_describes_itself(tiny):
     assert bundle.learn_info["has_learn"] and bundle.learn_info["trained_partitions"] == 0
     assert bundle.signature == {"signed": False, "key_id": "", "verified": False}
     assert bundle.tokenizer is None
+
+
+def test_session_keeps_its_bundle(tiny):
+    expected = yan.Bundle(tiny).session().prefill(PROMPT).tobytes()
+    session = yan.Session(yan.Bundle(tiny), threads=1)  # the Bundle object is gone
+    assert session.prefill(PROMPT).tobytes() == expected
