@@ -122,3 +122,32 @@ def test_learn_sample_checks(tiny):
     with pytest.raises(yan.Error) as error:
         session.learn([5, 6, 256])
     assert error.value.code == "OUT_OF_RANGE"
+
+
+def test_signed_delta_equals_yan_run(tiny, signed, work):
+    """save_delta(sign_key=...) writes yan-run --sign-key's bytes (Ed25519 is
+    deterministic); trusted_delta_keys accepts it and refuses others."""
+    _, device_pub, other_pub = signed
+    device = device_pub.with_suffix("")  # the secret key beside KEY.pub
+    case = CASES["adamw"]
+    tool_delta = work / "signed-tool.delta"
+    yan_run(tiny, "--learn", ids(SAMPLE), *case[1], "--save-delta", tool_delta,
+            "--sign-key", device)
+    bundle = yan.Bundle(tiny)
+    bundle.session().learn(SAMPLE, **case[0])
+    ours, unsigned = work / "signed-py.delta", work / "unsigned-py.delta"
+    bundle.save_delta(ours, sign_key=device)
+    bundle.save_delta(unsigned)
+    assert ours.read_bytes() == tool_delta.read_bytes()
+
+    trusted = yan.Bundle(tiny, trusted_delta_keys=[device_pub], delta=ours)
+    assert trusted.learn_info["trained_partitions"] == bundle.learn_info["trained_partitions"]
+    with pytest.raises(yan.Error) as error:
+        yan.Bundle(tiny, trusted_delta_keys=[other_pub], delta=ours)
+    assert error.value.code == "UNTRUSTED_KEY"
+    with pytest.raises(yan.Error) as error:
+        yan.Bundle(tiny, trusted_delta_keys=[device_pub]).apply_delta(unsigned.read_bytes())
+    assert error.value.code == "UNSIGNED"
+    with pytest.raises(yan.Error) as error:
+        bundle.save_delta(work / "x.delta", sign_key=device_pub)  # a public key
+    assert error.value.code != "OK"

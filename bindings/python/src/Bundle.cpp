@@ -16,6 +16,7 @@
 #include <pybind11/stl.h>
 #include <pybind11/stl/filesystem.h>
 
+#include <cstring>
 #include <filesystem>
 #include <optional>
 #include <vector>
@@ -27,17 +28,26 @@ namespace yan::python {
 
 namespace {
 
+std::vector<yan_public_key_t> readKeys(const std::vector<path> &files) {
+  std::vector<yan_public_key_t> keys(files.size());
+  for (size_t i = 0; i < keys.size(); ++i)
+    check(yan_public_key_read_file(files[i].c_str(), &keys[i]));
+  return keys;
+}
+
 std::shared_ptr<BundleHandle> open(const path &file, const std::vector<path> &trustedKeys,
+                                   const std::vector<path> &trustedDeltaKeys,
                                    const std::optional<path> &delta, bool skipDataHashes,
                                    bool noCode) {
-  std::vector<yan_public_key_t> keys(trustedKeys.size());
-  for (size_t i = 0; i < keys.size(); ++i)
-    check(yan_public_key_read_file(trustedKeys[i].c_str(), &keys[i]));
+  std::vector<yan_public_key_t> keys = readKeys(trustedKeys);
+  std::vector<yan_public_key_t> deltaKeys = readKeys(trustedDeltaKeys);
   yan_bundle_open_options_t options = {};
   options.flags = (skipDataHashes ? uint32_t(YAN_BUNDLE_OPEN_SKIP_DATA_HASHES) : 0u) |
                   (noCode ? uint32_t(YAN_BUNDLE_OPEN_NO_CODE) : 0u);
   options.trusted_key_count = static_cast<uint32_t>(keys.size());
   options.trusted_keys = keys.data();
+  options.trusted_delta_key_count = static_cast<uint32_t>(deltaKeys.size());
+  options.trusted_delta_keys = deltaKeys.data();
   options.delta_path = delta ? delta->c_str() : nullptr;
   yan_bundle_t *bundle = nullptr;
   yan_status_t status;
@@ -103,13 +113,18 @@ py::dict learnInfo(BundleHandle &handle) {
                   py::arg("optimizer_state_bytes") = info.optimizer_state_bytes);
 }
 
-void saveDelta(BundleHandle &handle, const path &file) {
+void saveDelta(BundleHandle &handle, const path &file, const std::optional<path> &signKey) {
+  yan_secret_key_t key;
+  if (signKey)
+    check(yan_secret_key_read_file(signKey->c_str(), &key));
   yan_status_t status;
   {
     py::gil_scoped_release release;
     std::unique_lock<std::shared_mutex> exclusive(handle.lock);
-    status = yan_bundle_save_delta(handle.bundle, file.c_str());
+    status = signKey ? yan_bundle_save_delta_signed(handle.bundle, file.c_str(), &key)
+                     : yan_bundle_save_delta(handle.bundle, file.c_str());
   }
+  explicit_bzero(&key, sizeof key); // the device's secret: not left on the stack
   check(status);
 }
 
@@ -142,11 +157,13 @@ void defineBundle(py::module_ &module) {
   py::class_<BundleHandle, std::shared_ptr<BundleHandle>>(
       module, "Bundle",
       "An open, verified .yanb bundle (yan_bundle_open_file). trusted_keys: paths of "
-      "KEY.pub files (then only bundles signed by one of them open); delta: a delta file "
-      "applied at open; skip_data_hashes: hash only the code segment; no_code: verify "
-      "without loading code (inspection only, no sessions).")
+      "KEY.pub files (then only bundles signed by one of them open); trusted_delta_keys: "
+      "KEY.pub files whose signed deltas apply (required for any delta in trusted mode); "
+      "delta: a delta file applied at open; skip_data_hashes: hash only the code segment; "
+      "no_code: verify without loading code (inspection only, no sessions).")
       .def(py::init(&open), py::arg("path"), py::kw_only(),
            py::arg("trusted_keys") = std::vector<path>{},
+           py::arg("trusted_delta_keys") = std::vector<path>{},
            py::arg("delta") = std::optional<path>{}, py::arg("skip_data_hashes") = false,
            py::arg("no_code") = false)
       .def_property_readonly("config", &config,
@@ -202,8 +219,10 @@ void defineBundle(py::module_ &module) {
       .def("session", &createSession, py::kw_only(), py::arg("threads") = 1,
            "A new session with zero state. threads: the caller plus threads-1 workers "
            "(0: one per online core); results are identical for any count.")
-      .def("save_delta", &saveDelta, py::arg("path"),
-           "Writes everything learned to a delta file, atomically (yan_bundle_save_delta).")
+      .def("save_delta", &saveDelta, py::arg("path"), py::kw_only(),
+           py::arg("sign_key") = std::optional<path>{},
+           "Writes everything learned to a delta file, atomically (yan_bundle_save_delta); "
+           "sign_key: a yan-keygen secret key file to sign it with.")
       .def("apply_delta", &applyDelta, py::arg("delta"),
            "Verifies and applies a delta: a path, or the file's bytes. The bundle must not "
            "have learned anything yet.");
