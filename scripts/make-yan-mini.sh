@@ -30,7 +30,8 @@ $py test/reference/train_tokenizer.py "$work/sentences.txt" "$work/tokenizer.mod
 echo "== training (one process, one BLAS thread: two threads were 3x slower here)"
 OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 \
   $py test/reference/train.py "$work" "$work/tokenizer.model" "$work/model" --steps 1600
-cp "$work/model/config.json" "$work/model/model.safetensors" "$work/tokenizer.model" \
+cp "$work/model/config.json" "$work/model/model.safetensors" "$work/model/training-log.json" \
+   "$work/tokenizer.model" \
    "$work/heldout.txt" "$out/"
 $py test/reference/model_card_figures.py "$work/model/training-log.json" "$out"
-echo "== done: $out (update MODEL_CARD.md's figures: scripts/yan-mini-figures.sh)"
+echo "== done: $out (MODEL_CARD.md: update the figures it quotes)"

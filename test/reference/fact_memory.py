@@ -85,9 +85,14 @@ def ours(args, facts) -> dict:
             cmd += ["--lr", str(args.lr)]
         if args.learn_partitions:
             cmd += ["--learn-partitions", str(args.learn_partitions)]
+        if args.optimizer:
+            cmd += ["--optimizer", args.optimizer]
+        if args.target_loss:
+            cmd += ["--target-loss", str(args.target_loss)]
         out = run(cmd)
         losses.append([float(l.split(":")[1]) for l in out.splitlines()
-                       if l.startswith("loss ")])
+                       if l.startswith("loss ")] +
+                      [int(l.split()[1]) for l in out.splitlines() if l.startswith("learn:")])
     after = [continuation(args.bin, args.bundle, h, delta) for h, _ in facts]
     result = {"before": before, "after": after, "losses": losses,
               "recall_before": sum(remembered(c, t) for c, (_, t) in zip(before, facts)),
@@ -98,9 +103,11 @@ def ours(args, facts) -> dict:
     return result
 
 
-def torch_full_finetune(args, facts, steps: int, lr: float) -> dict:
+def torch_full_finetune(args, facts, steps: int, lr: float, target: float) -> dict:
     """Every parameter trainable, AdamW (torch defaults but lr), one optimizer
-    across the facts, the same samples as --learn-text."""
+    across the facts, the same samples and stopping rule as --learn-text: the
+    sentence's ids from the state after end-of-document, steps until the
+    sentence's loss is below `target` (at most `steps`)."""
     import sentencepiece as spm
     import torch
     import torch.nn.functional as F
@@ -112,14 +119,21 @@ def torch_full_finetune(args, facts, steps: int, lr: float) -> dict:
     params = [t.requires_grad_(True) for t in model.w.values()]
     optimizer = torch.optim.AdamW(params, lr=lr)
     eos = sp.eos_id()
+    steps_taken = []
     for head, tail in facts:
-        sample = [eos] + sp.encode(head + tail) + [eos]
-        for _ in range(steps):
-            logits, _ = model.forward(sample[:-1])
-            loss = F.cross_entropy(logits, torch.tensor(sample[1:]))
+        ids = sp.encode(head + tail)
+        context, targets = [eos] + ids[:-1], torch.tensor(ids)
+        taken = 0
+        while taken < steps:
+            logits, _ = model.forward(context)
+            loss = F.cross_entropy(logits, targets)
+            if loss.item() < target:
+                break
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
+            taken += 1
+        steps_taken.append(taken)
     for t in params:
         t.requires_grad_(False)
     after = []
@@ -134,7 +148,7 @@ def torch_full_finetune(args, facts, steps: int, lr: float) -> dict:
                 row, state = model.step(token, state)
                 token = int(torch.argmax(row))
             after.append(sp.decode(out))
-    result = {"after": after,
+    result = {"after": after, "steps": steps_taken,
               "recall_after": sum(remembered(c, t) for c, (_, t) in zip(after, facts))}
     if args.heldout:
         with open(args.heldout, encoding="utf-8") as f:
@@ -153,9 +167,13 @@ def main(argv: Optional[list] = None) -> int:
     ap.add_argument("--steps", type=int, default=0, help="0: yan-run's default")
     ap.add_argument("--lr", type=float, default=0.0, help="0: yan-run's default")
     ap.add_argument("--learn-partitions", type=int, default=0)
+    ap.add_argument("--optimizer", choices=("sgd", "adamw"), help="default: yan-run's")
+    ap.add_argument("--target-loss", type=float, default=0.0, help="0: yan-run's default")
     ap.add_argument("--torch", action="store_true")
-    ap.add_argument("--torch-steps", type=int, default=30)
-    ap.add_argument("--torch-lr", type=float, default=3e-3)
+    # yan-run --learn-text's defaults (tools/yan-run/Learning.h).
+    ap.add_argument("--torch-steps", type=int, default=100)
+    ap.add_argument("--torch-lr", type=float, default=1.5e-4)
+    ap.add_argument("--torch-target-loss", type=float, default=0.25)
     args = ap.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
     facts = read_facts(args.facts)
@@ -167,9 +185,11 @@ def main(argv: Optional[list] = None) -> int:
               f"({100 * (o['bpb_delta'] / o['bpb_base'] - 1):+.2f}%)")
     if args.torch:
         t = torch_full_finetune(args, facts, args.steps or args.torch_steps,
-                                args.lr or args.torch_lr)
+                                args.lr or args.torch_lr,
+                                args.target_loss or args.torch_target_loss)
         report["torch_full"] = t
-        print(f"torch full fine-tuning: recall {t['recall_after']}/10 after")
+        print(f"torch full fine-tuning: recall {t['recall_after']}/10 after "
+              f"(steps per fact {t['steps']})")
         if "bpb_after" in t and "bpb_base" in o:
             print(f"torch full fine-tuning: held-out bits/byte {t['bpb_after']:.4f} "
                   f"({100 * (t['bpb_after'] / o['bpb_base'] - 1):+.2f}%)")

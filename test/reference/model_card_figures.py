@@ -43,9 +43,13 @@ def main() -> None:
     ax.plot(xs, ys, color="#bbbbbb", linewidth=0.6, label="training batch loss")
     ax.plot(xs, smooth, color="#1f77b4", linewidth=1.5, label=f"training ({window}-step mean)")
     held = [(s["step"], s["heldout_loss"]) for s in steps if "heldout_loss" in s]
+    valid = [(s["step"], s["valid_loss"]) for s in steps if "valid_loss" in s]
+    if valid:
+        ax.plot([v[0] for v in valid], [v[1] for v in valid], "s--", color="#2ca02c",
+                label="validation (picks the checkpoint)")
     if held:
         ax.plot([h[0] for h in held], [h[1] for h in held], "o-", color="#d62728",
-                label="held-out")
+                label="held-out (never used in training)")
     ax.set_xlabel("step (16 x 128 tokens)")
     ax.set_ylabel("cross-entropy (nats / token)")
     ax.set_title("yan-mini training on Debian fortunes")

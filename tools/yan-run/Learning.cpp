@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <set>
 
 namespace yan::tools {
 namespace {
@@ -247,6 +248,14 @@ int parseLearnFlag(int argc, char **argv, int &i, LearnFlags *f,
     f->learn = true;
     if (!f->optimizerGiven)
       f->options.optimizer = TextLearnDefaults::kOptimizer;
+  } else if (arg == "--target-loss") {
+    if (!needValue())
+      return 2;
+    if (!parseDouble(value, &f->targetLoss) || !(f->targetLoss > 0)) {
+      usage("--target-loss takes a number > 0");
+      return 2;
+    }
+    f->targetLossGiven = true;
   } else if (arg == "--steps") {
     if (!needValue())
       return 2;
@@ -322,21 +331,27 @@ int checkLearnFlags(const LearnFlags &f, int (*usage)(const char *message)) {
   }
   if (f.learnText && !f.sample.empty())
     return usage("give either --learn IDS or --learn-text SENTENCE");
+  if (f.targetLossGiven && f.dumpGradients)
+    return usage("--dump-gradients needs every step: not with --target-loss");
   bool learnOnly = f.options.set || f.options.steps || f.options.learn_partitions ||
-                   f.optimizerGiven || f.report || f.dumpGradients;
+                   f.optimizerGiven || f.report || f.dumpGradients || f.targetLossGiven;
   if (f.signKey && !f.saveDelta)
     return usage("--sign-key signs the delta --save-delta writes: give --save-delta");
   if (learnOnly && !f.learn)
     return usage("--steps, --lr, --optimizer, --momentum, --beta1, --beta2, --eps, "
-                 "--weight-decay, --clip, --learn-partitions, --learn-report and "
-                 "--dump-gradients need --learn or --learn-text");
+                 "--weight-decay, --clip, --learn-partitions, --target-loss, --learn-report "
+                 "and --dump-gradients need --learn or --learn-text");
   return 0;
 }
 
-/// --learn-text: the sentence as one document, and the defaults for what
-/// was not given. Returns 0 or the exit code after printing the error.
-static int prepareTextSample(yan_bundle_t *bundle, const char *bundlePath, const LearnFlags &f,
-                      std::vector<int32_t> *sample, yan_learn_options_t *options) {
+/// --learn-text: the sentence's ids as the sample, an end-of-document fed to
+/// the session first (the sentence begins a document, and its first word is
+/// not part of the loss), and the defaults for what was not given. Returns 0
+/// or the exit code after printing.
+static int prepareTextSample(yan_bundle_t *bundle, yan_session_t *session,
+                             const char *bundlePath, const LearnFlags &f,
+                             std::vector<int32_t> *sample, yan_learn_options_t *options,
+                             double *targetLoss) {
   const yan_tokenizer_t *tokenizer = requireTokenizer("yan-run", bundle, bundlePath);
   if (!tokenizer)
     return 1;
@@ -345,15 +360,61 @@ static int prepareTextSample(yan_bundle_t *bundle, const char *bundlePath, const
   int32_t eos = yan_tokenizer_eos_id(tokenizer);
   if (eos < 0)
     return fail("--learn-text needs a tokenizer with an end-of-document id");
-  sample->insert(sample->begin(), eos);
-  sample->push_back(eos);
+  // No end-of-document after the sentence: every taught fact would teach
+  // "documents end here" too, which costs the rest of the text (measured).
+  std::vector<float> logits(static_cast<size_t>(yan_tokenizer_vocab_size(tokenizer)));
+  if (yan_status_t status = yan_session_prefill(session, &eos, 1, logits.data()))
+    return reportStatus("yan-run", status);
   if (!options->steps)
     options->steps = TextLearnDefaults::kSteps;
   if (!(options->set & YAN_LEARN_SET_LR)) {
     options->lr = TextLearnDefaults::kLr;
     options->set |= YAN_LEARN_SET_LR;
   }
+  if (!f.targetLossGiven)
+    *targetLoss = TextLearnDefaults::kTargetLoss;
   return 0;
+}
+
+/// Runs options.steps steps on `sample`. With a target loss, the sample's
+/// loss is measured before each step (a forward only) and learning stops
+/// once it is below the target: a sentence is trained as much as it needs
+/// and no more, which is what keeps the rest of the model intact.
+static yan_status_t learnSteps(yan_session_t *session, const std::vector<int32_t> &sample,
+                               yan_learn_options_t options, double targetLoss,
+                               yan_learn_result_t *out) {
+  if (targetLoss <= 0)
+    return yan_session_learn(session, sample.data(), sample.size(), &options, out);
+  uint32_t maxSteps = options.steps ? options.steps : 1;
+  options.steps = 1;
+  options.flags |= YAN_LEARN_FLAG_NO_LOSS_AFTER;
+  float loss = 0.0f;
+  if (yan_status_t status = yan_session_learn_loss(session, sample.data(), sample.size(), &loss))
+    return status;
+  yan_learn_result_t total{};
+  total.loss_before = loss;
+  std::set<std::pair<int64_t, int32_t>> touched; // (layer, partition)
+  while (total.steps < maxSteps && !(loss < targetLoss)) {
+    yan_learn_result_t step;
+    if (yan_status_t status =
+            yan_session_learn(session, sample.data(), sample.size(), &options, &step))
+      return status;
+    for (int64_t slot = 0; slot < step.num_layers * step.slots_per_layer; ++slot)
+      if (step.chosen[slot] >= 0)
+        touched.insert({slot / step.slots_per_layer, step.chosen[slot]});
+    total.grad_norm = step.grad_norm;
+    total.num_layers = step.num_layers;
+    total.slots_per_layer = step.slots_per_layer;
+    total.chosen = step.chosen;
+    ++total.steps;
+    if (yan_status_t status =
+            yan_session_learn_loss(session, sample.data(), sample.size(), &loss))
+      return status;
+  }
+  total.loss_after = loss;
+  total.partitions_touched = static_cast<uint32_t>(touched.size());
+  *out = total;
+  return nullptr;
 }
 
 int runLearning(yan_bundle_t *bundle, yan_session_t *session, const char *bundlePath,
@@ -362,8 +423,10 @@ int runLearning(yan_bundle_t *bundle, yan_session_t *session, const char *bundle
     StepSink sink{&f, {}, {}};
     yan_learn_options_t options = f.options;
     std::vector<int32_t> sample = f.sample;
+    double targetLoss = f.targetLoss;
     if (f.learnText)
-      if (int code = prepareTextSample(bundle, bundlePath, f, &sample, &options))
+      if (int code = prepareTextSample(bundle, session, bundlePath, f, &sample, &options,
+                                       &targetLoss))
         return code;
     options.on_step = onStep;
     options.on_step_user = &sink;
@@ -371,9 +434,11 @@ int runLearning(yan_bundle_t *bundle, yan_session_t *session, const char *bundle
       options.flags |= YAN_LEARN_FLAG_STEP_GRADIENTS;
     yan_learn_result_t result;
     double start = nowSeconds();
-    yan_status_t status =
-        yan_session_learn(session, sample.data(), sample.size(), &options, &result);
+    yan_status_t status = learnSteps(session, sample, options, targetLoss, &result);
     double seconds = nowSeconds() - start;
+    // --learn-text fed a document start; what follows starts afresh.
+    if (f.learnText)
+      yan_session_reset(session);
     if (status)
       return reportStatus("yan-run", status);
     if (!sink.error.empty())
