@@ -5,6 +5,7 @@
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallString.h"
 #include "llvm/ADT/StringSet.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 
 #include <algorithm>
@@ -184,6 +185,13 @@ Expected<Checkpoint> loadCheckpoint(StringRef modelDir) {
   Expected<ModelConfig> config = readModelConfig(configPath);
   if (!config)
     return config.takeError();
+  // Hugging Face's sharded layout: say what it is rather than "no such file".
+  SmallString<256> shardIndex(modelDir);
+  sys::path::append(shardIndex, "model.safetensors.index.json");
+  if (!sys::fs::exists(weightsPath) && sys::fs::exists(shardIndex))
+    return checkpointError(shardIndex,
+                           "a sharded checkpoint: yanc reads one model.safetensors; merge "
+                           "the shards into it (e.g. safetensors' load_file + save_file)");
   Expected<std::unique_ptr<SafeTensorsFile>> weights =
       SafeTensorsFile::open(weightsPath);
   if (!weights)

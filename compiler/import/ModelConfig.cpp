@@ -1,6 +1,7 @@
 //===- ModelConfig.cpp - Yan config.json ----------------------------------===//
 
 #include "compiler/import/ModelConfig.h"
+#include "yan/limits.h"
 #include "compiler/import/RegularFile.h"
 #include "compiler/import/JsonMembers.h"
 
@@ -237,6 +238,10 @@ Error ModelConfig::validateDimensions() const {
       return configError("field '" + field.name + "': " + Twine(value) +
                          " exceeds the limit " + Twine(kMaxDim));
   }
+  if (slopeWindow > YAN_LIMIT_MAX_SLOPE_WINDOW)
+    return configError("field 'slope_window': " + Twine(slopeWindow) +
+                       " exceeds the limit " + Twine(YAN_LIMIT_MAX_SLOPE_WINDOW) +
+                       " (runtime/include/yan/limits.h)");
   if (activePartitions > numPartitions)
     return configError("field 'active_partitions': " + Twine(activePartitions) +
                        " exceeds num_partitions " + Twine(numPartitions));
@@ -274,10 +279,11 @@ Error ModelConfig::validate() const {
     if (!(slope >= 0.0f) || !std::isfinite(slope))
       return configError("field 'slopes': entry " + Twine(c) + " is " +
                          formatFloat(slope) + ", must be >= 0");
-    // The oldest of the K window taps keeps weight 1 - (K-1) slope.
-    double oldestWeight =
-        1.0 - static_cast<double>(slopeWindow - 1) * static_cast<double>(slope);
-    if (!(oldestWeight > 0.0))
+    // The oldest of the K window taps keeps weight 1 - (K-1) slope; in
+    // float, as the dialect's verifier and the runtime compute it, so a
+    // value at the edge is this field's error, not the verifier's.
+    float oldestWeight = 1.0f - static_cast<float>(slopeWindow - 1) * slope;
+    if (!(oldestWeight > 0.0f))
       return configError("field 'slopes': entry " + Twine(c) + " is " +
                          formatFloat(slope) +
                          ", but 1 - (slope_window - 1) * slope must be > 0 "

@@ -87,7 +87,7 @@ yan_status_t checkConfig(const fb::Bundle &root, uint64_t *stateFloats) {
       {"hidden_size", c->hidden_size(), kMaxDim},
       {"num_layers", c->num_layers(), kMaxLayers},
       {"num_channels", c->num_channels(), kMaxDim},
-      {"slope_window", c->slope_window(), kMaxDim},
+      {"slope_window", c->slope_window(), YAN_LIMIT_MAX_SLOPE_WINDOW},
       {"num_partitions", c->num_partitions(), kMaxDim},
       {"active_partitions", c->active_partitions(), kMaxDim},
       {"partition_size", c->partition_size(), kMaxDim},
@@ -118,8 +118,9 @@ yan_status_t checkConfig(const fb::Bundle &root, uint64_t *stateFloats) {
       return makeStatus(YAN_STATUS_BAD_CONFIG,
                         "bundle config: decays[%u] = %g, must be in (0, 1)", i,
                         static_cast<double>(decay));
+    // In float, as the compiler computes it (ModelConfig, the verifier).
     if (!(slope >= 0.0f) || !std::isfinite(slope) ||
-        !(1.0 - double(c->slope_window() - 1) * slope > 0.0))
+        !(1.0f - static_cast<float>(c->slope_window() - 1) * slope > 0.0f))
       return makeStatus(YAN_STATUS_BAD_CONFIG,
                         "bundle config: slopes[%u] = %g, must be >= 0 with "
                         "1 - (K-1)*slope > 0", i, static_cast<double>(slope));

@@ -49,7 +49,10 @@ yan_status_t yan_public_key_read_file(const char *path, yan_public_key_t *out) {
   char why[128];
   yan_public_key_t key;
   if (!parseKeyText(text, size, kPublicKeyLabel, key.bytes, why, sizeof why)) {
-    if (parseKeyText(text, size, kSecretKeyLabel, key.bytes, why, sizeof why)) {
+    // Its own reason buffer: a malformed public key must be described by
+    // the public-key parse, not as a failed secret key (issue 14).
+    char secretWhy[128];
+    if (parseKeyText(text, size, kSecretKeyLabel, key.bytes, secretWhy, sizeof secretWhy)) {
       secureZero(&key, sizeof key);
       secureZero(text, sizeof text);
       return makeStatus(YAN_STATUS_INVALID_ARGUMENT,

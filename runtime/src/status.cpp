@@ -44,10 +44,27 @@ yan_status_t makeStatus(yan_status_code_t code, const char *format, ...) {
   va_end(args);
   if (length < 0)
     length = 0;
-  if (static_cast<size_t>(length) >= sizeof(buffer))
+  bool cut = static_cast<size_t>(length) >= sizeof(buffer);
+  if (cut)
     length = sizeof(buffer) - 1; // messages are short; truncate, don't fail
-  return allocate(code == YAN_STATUS_OK ? YAN_STATUS_INTERNAL : code, buffer,
-                  static_cast<size_t>(length));
+  // Messages quote bytes from files (weight names, key text, pieces):
+  // control bytes are escaped as \xNN so a message stays one line and
+  // cannot drive a terminal, and an over-long message says it was cut.
+  char text[1024];
+  size_t out = 0;
+  constexpr size_t kRoom = sizeof(text) - 16; // for one escape and the mark
+  for (int i = 0; i < length && out < kRoom; ++i) {
+    auto byte = static_cast<unsigned char>(buffer[i]);
+    if (byte < 0x20 || byte == 0x7f)
+      out += static_cast<size_t>(std::snprintf(text + out, 5, "\\x%02x", byte));
+    else
+      text[out++] = static_cast<char>(byte);
+    if (out >= kRoom && i + 1 < length)
+      cut = true;
+  }
+  if (cut)
+    out += static_cast<size_t>(std::snprintf(text + out, sizeof(text) - out, " [...]"));
+  return allocate(code == YAN_STATUS_OK ? YAN_STATUS_INTERNAL : code, text, out);
 }
 
 yan_status_t annotate(yan_status_t status, const char *prefix) {

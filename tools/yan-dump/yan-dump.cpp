@@ -277,10 +277,11 @@ void printJson(yan_bundle_t *b, const char *path) {
   std::printf("\n  ]\n}\n");
 }
 
+// No message: --help, whose usage goes to stdout (exit 0).
 int usage(const char *message) {
   if (message)
     std::fprintf(stderr, "yan-dump: error: %s\n", message);
-  std::fprintf(stderr, "usage: yan-dump BUNDLE [--json] [--skip-data-hashes] [--trust KEY.pub]...\n"
+  std::fprintf(message ? stderr : stdout, "usage: yan-dump BUNDLE [--json] [--skip-data-hashes] [--trust KEY.pub]...\n"
                        "       yan-dump BUNDLE --svg FILE [--bench FILE.json] [--peak-gflops G]\n");
   return 2;
 }

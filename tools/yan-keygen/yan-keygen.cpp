@@ -23,10 +23,11 @@
 
 namespace {
 
+// No message: --help, whose usage goes to stdout (exit 0).
 int usage(const char *message) {
   if (message)
     std::fprintf(stderr, "yan-keygen: error: %s\n", message);
-  std::fprintf(stderr, "usage: yan-keygen KEY [--force]\n"
+  std::fprintf(message ? stderr : stdout, "usage: yan-keygen KEY [--force]\n"
                        "  writes KEY (secret, mode 0600) and KEY.pub (public)\n");
   return 2;
 }
@@ -82,9 +83,15 @@ int main(int argc, char **argv) {
   formatKeyText(kPublicKeyLabel, publicKey, publicText, sizeof publicText);
   secureZero(seed, sizeof seed);
   std::string pubPath = std::string(keyPath) + ".pub";
-  bool ok = writeFile(keyPath, secretText, 0600, force) &&
-            writeFile(pubPath, publicText, 0644, force);
+  bool ok = writeFile(keyPath, secretText, 0600, force);
   secureZero(secretText, sizeof secretText);
+  if (ok && !writeFile(pubPath, publicText, 0644, force)) {
+    // A secret key without its public half is a stray: remove the one just
+    // created (exclusively, so it is ours; with --force the old one is gone).
+    if (!force)
+      ::unlink(keyPath);
+    return 1;
+  }
   if (!ok)
     return 1;
   uint8_t id[kKeyIdBytes];

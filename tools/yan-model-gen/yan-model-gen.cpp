@@ -14,6 +14,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/import/RandomModel.h"
+#include "tools/common/LlvmToolSupport.h"
 
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
@@ -91,7 +92,7 @@ cl::list<double> slopes("slopes", cl::CommaSeparated,
 
 int fail(llvm::Error error) {
   llvm::WithColor::error(llvm::errs(), "yan-model-gen")
-      << llvm::toString(std::move(error)) << "\n";
+      << yan::printableMessage(llvm::toString(std::move(error))) << "\n";
   return 1;
 }
 
@@ -106,6 +107,8 @@ int main(int argc, char **argv) {
   cl::HideUnrelatedOptions({&category});
   cl::ParseCommandLineOptions(
       argc, argv, "yan-model-gen: writes a deterministic random Yan model\n");
+  if (llvm::Error error = yan::checkRepeatedOptions(category))
+    return fail(std::move(error));
 
   llvm::Expected<yan::ModelConfig> config = yan::presetConfig(preset);
   if (!config)

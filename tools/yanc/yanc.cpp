@@ -11,6 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "BundleOutput.h"
+#include "tools/common/LlvmToolSupport.h"
 #include "compiler/bundle/BundleWriter.h"
 #include "compiler/bundle/TestVectors.h"
 #include "compiler/codegen/CodegenDriver.h"
@@ -152,7 +153,7 @@ cl::opt<int64_t> prefillMaxTokens(
 
 int fail(llvm::Error error) {
   llvm::WithColor::error(llvm::errs(), "yanc")
-      << llvm::toString(std::move(error)) << "\n";
+      << yan::printableMessage(llvm::toString(std::move(error))) << "\n";
   return 1;
 }
 
@@ -392,6 +393,8 @@ int main(int argc, char **argv) {
   mlir::registerMLIRContextCLOptions();
   cl::HideUnrelatedOptions({&yancCategory});
   cl::ParseCommandLineOptions(argc, argv, "yanc: Yan ahead-of-time compiler\n");
+  if (llvm::Error error = yan::checkRepeatedOptions(yancCategory))
+    return fail(std::move(error));
 
   if (llvm::Error error = yan::checkTokenLimit("prefill-max-tokens", prefillMaxTokens, 1))
     return fail(std::move(error));

@@ -16,6 +16,11 @@
 #define YAN_LIMIT_MAX_LAYERS ((int64_t)1 << 16)
 #define YAN_LIMIT_MAX_VOCAB ((int64_t)INT32_MAX)
 
+/* K: the mixer's window. The lowering unrolls the K-1 history taps, so
+ * compile time grows fast with K (a tiny model: 4 s at K = 4, 6 s at 64,
+ * over 2 minutes at 1000); real models use single digits. */
+#define YAN_LIMIT_MAX_SLOPE_WINDOW ((int64_t)64)
+
 /* Tokens one call of any entry point takes (prefill chunk, learn sample). */
 #define YAN_LIMIT_MAX_TOKENS ((int64_t)1 << 24)
 
