@@ -11,6 +11,7 @@
 #include "yan/runtime.h"
 
 #include <atomic>
+#include <cstring>
 
 namespace yan::rt {
 
@@ -65,6 +66,16 @@ yan_status_t verifyBundle(const uint8_t *data, size_t size, uint32_t flags, cons
 /// The 64-byte header: magic, versions, and its fields against `size`.
 yan_status_t checkHeader(const uint8_t *data, size_t size,
                          yan_bundle_header *out);
+
+/// A signature block's shape (bundles and deltas share it): magic, version,
+/// algorithm and zero reserved bytes.
+inline bool signatureBlockWellFormed(const yan_signature_block &block) {
+  static const uint8_t kZero[sizeof block.reserved] = {};
+  return std::memcmp(block.magic, YAN_SIGNATURE_MAGIC, sizeof block.magic) == 0 &&
+         block.version == YAN_SIGNATURE_VERSION &&
+         block.algorithm == YAN_SIGNATURE_ALG_ED25519 &&
+         std::memcmp(block.reserved, kZero, sizeof kZero) == 0;
+}
 
 /// Whether a checked header declares a signature block (v2, or v3 with the
 /// SIGNED flag).

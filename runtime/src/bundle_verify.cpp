@@ -393,10 +393,7 @@ yan_status_t checkSignature(const uint8_t *data, const yan_bundle_header &header
   }
   yan_signature_block block;
   std::memcpy(&block, data + header.signature_offset, sizeof block);
-  static const uint8_t kZero[8] = {};
-  if (std::memcmp(block.magic, YAN_SIGNATURE_MAGIC, sizeof block.magic) != 0 ||
-      block.version != YAN_SIGNATURE_VERSION || block.algorithm != YAN_SIGNATURE_ALG_ED25519 ||
-      std::memcmp(block.reserved, kZero, sizeof kZero) != 0)
+  if (!signatureBlockWellFormed(block))
     return makeStatus(YAN_STATUS_BAD_SIGNATURE,
                       "signature block at %llu is malformed (magic, version %u, algorithm "
                       "%u or reserved bytes)",

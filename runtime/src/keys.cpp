@@ -12,6 +12,36 @@
 
 using namespace yan::rt;
 
+namespace {
+
+// Reads a key file (one short line plus comments: 4 KiB is plenty) into
+// `text`; `shared` says whether group or others may access it.
+yan_status_t readKeyFile(const char *path, const char *what, char (&text)[4096],
+                         size_t *size, bool *shared) {
+  int fd = -1;
+  uint64_t fileSize = 0;
+  YAN_RETURN_IF_ERROR(openRegularFile(path, what, &fd, &fileSize));
+  struct stat info;
+  *shared = ::fstat(fd, &info) != 0 || (info.st_mode & (S_IRWXG | S_IRWXO));
+  if (fileSize >= sizeof text) {
+    ::close(fd);
+    return makeStatus(YAN_STATUS_INVALID_ARGUMENT, "%s %s: file is too large", what, path);
+  }
+  ssize_t got;
+  do
+    got = ::read(fd, text, sizeof text);
+  while (got < 0 && errno == EINTR);
+  int error = errno;
+  ::close(fd);
+  if (got < 0)
+    return makeStatus(YAN_STATUS_IO_ERROR, "cannot read %s %s: %s", what, path,
+                      std::strerror(error));
+  *size = static_cast<size_t>(got);
+  return nullptr;
+}
+
+} // namespace
+
 extern "C" {
 
 yan_status_t yan_public_key_parse(const char *text, size_t size, yan_public_key_t *out) {
@@ -28,24 +58,10 @@ yan_status_t yan_public_key_parse(const char *text, size_t size, yan_public_key_
 yan_status_t yan_public_key_read_file(const char *path, yan_public_key_t *out) {
   if (!path || !out)
     return makeStatus(YAN_STATUS_INVALID_ARGUMENT, "yan_public_key_read_file: NULL argument");
-  int fd = -1;
-  uint64_t fileSize = 0;
-  YAN_RETURN_IF_ERROR(openRegularFile(path, "public key", &fd, &fileSize));
-  // A key file is one short line (plus comments): 4 KiB is plenty.
   char text[4096];
-  if (fileSize >= sizeof text) {
-    ::close(fd);
-    return makeStatus(YAN_STATUS_INVALID_ARGUMENT, "public key %s: file is too large", path);
-  }
-  ssize_t got;
-  do
-    got = ::read(fd, text, sizeof text);
-  while (got < 0 && errno == EINTR);
-  ::close(fd);
-  if (got < 0)
-    return makeStatus(YAN_STATUS_IO_ERROR, "cannot read public key %s: %s", path,
-                      std::strerror(errno));
-  size_t size = static_cast<size_t>(got);
+  size_t size = 0;
+  bool shared = false;
+  YAN_RETURN_IF_ERROR(readKeyFile(path, "public key", text, &size, &shared));
   char why[128];
   yan_public_key_t key;
   if (!parseKeyText(text, size, kPublicKeyLabel, key.bytes, why, sizeof why)) {
@@ -67,25 +83,10 @@ yan_status_t yan_public_key_read_file(const char *path, yan_public_key_t *out) {
 yan_status_t yan_secret_key_read_file(const char *path, yan_secret_key_t *out) {
   if (!path || !out)
     return makeStatus(YAN_STATUS_INVALID_ARGUMENT, "yan_secret_key_read_file: NULL argument");
-  int fd = -1;
-  uint64_t fileSize = 0;
-  YAN_RETURN_IF_ERROR(openRegularFile(path, "secret key", &fd, &fileSize));
-  struct stat info;
-  bool shared = ::fstat(fd, &info) != 0 || (info.st_mode & (S_IRWXG | S_IRWXO));
   char text[4096];
-  if (fileSize >= sizeof text) {
-    ::close(fd);
-    return makeStatus(YAN_STATUS_INVALID_ARGUMENT, "secret key %s: file is too large", path);
-  }
-  ssize_t got;
-  do
-    got = ::read(fd, text, sizeof text);
-  while (got < 0 && errno == EINTR);
-  ::close(fd);
-  if (got < 0)
-    return makeStatus(YAN_STATUS_IO_ERROR, "cannot read secret key %s: %s", path,
-                      std::strerror(errno));
-  size_t size = static_cast<size_t>(got);
+  size_t size = 0;
+  bool shared = false;
+  YAN_RETURN_IF_ERROR(readKeyFile(path, "secret key", text, &size, &shared));
   char why[128];
   yan_secret_key_t key;
   uint8_t ignored[32];
