@@ -11,7 +11,8 @@ tokenizer; either way every output is checked against the reference:
   * yan-perplexity: bits_per_byte, tokens and bytes on the held-out file
     equal test/reference/perplexity.py's to 1e-4 (relative);
   * --learn-text: the sentence's loss falls, two calls accumulate in one
-    delta, and a fresh process with the delta has the lower loss;
+    delta, and a fresh process with the delta has the lower loss; on the
+    trained model, a taught fact is recalled by a fresh process;
   * clear errors: a bundle without a tokenizer, a FIFO as the text file;
   * 10,000 random byte strings through --chat (tokenizer, runtime and
     streaming decoder) without a failure.
@@ -68,14 +69,21 @@ class TextTest(unittest.TestCase):
         shutil.rmtree(WORK, ignore_errors=True)
         os.makedirs(WORK)
         cls.model_dir = os.path.join(WORK, "model")
-        if os.path.exists(os.path.join(MINI, "model.safetensors")):
+        # A random tiny model with the committed tokenizer: cheap, for the
+        # tests that need any model (hostile input).
+        cls.random_dir = os.path.join(WORK, "random")
+        run(os.path.join(BIN, "yan-model-gen"), cls.random_dir, "--preset", "tiny",
+            "--vocab-size", "4096", "--seed", "11")
+        shutil.copy(os.path.join(MINI, "tokenizer.model"), cls.random_dir)
+        cls.random_bundle = os.path.join(WORK, "random.yanb")
+        run(os.path.join(BIN, "yanc"), cls.random_dir, "-o", cls.random_bundle)
+        cls.trained = os.path.exists(os.path.join(MINI, "model.safetensors"))
+        if cls.trained:
             shutil.copytree(MINI, cls.model_dir)
+            cls.bundle = os.path.join(WORK, "model.yanb")
+            run(os.path.join(BIN, "yanc"), cls.model_dir, "-o", cls.bundle, "--weights", "f32")
         else:
-            run(os.path.join(BIN, "yan-model-gen"), cls.model_dir, "--preset", "tiny",
-                "--vocab-size", "4096", "--seed", "11")
-            shutil.copy(os.path.join(MINI, "tokenizer.model"), cls.model_dir)
-        cls.bundle = os.path.join(WORK, "model.yanb")
-        run(os.path.join(BIN, "yanc"), cls.model_dir, "-o", cls.bundle, "--weights", "f32")
+            cls.model_dir, cls.bundle = cls.random_dir, cls.random_bundle
         cls.sp = spm.SentencePieceProcessor(
             model_file=os.path.join(cls.model_dir, "tokenizer.model"))
         torch.set_num_threads(1)
@@ -142,6 +150,20 @@ class TextTest(unittest.TestCase):
         loss = lambda out: float(out.split("loss before:")[1].split()[0])  # noqa: E731
         self.assertLess(loss(taught), loss(base) * 0.7, (base, taught))
 
+    def test_taught_fact_is_recalled(self):
+        """The product promise on the trained model: one --learn-text call,
+        then a fresh process completes the sentence's beginning with its
+        end (greedy), which the base model did not."""
+        if not self.trained:
+            self.skipTest("needs the trained models/yan-mini")
+        head, tail = "I take my coffee", " without sugar."
+        before = self.yan_run("--text", head, "--max-tokens", "8").stdout.decode()
+        self.assertFalse(before.lstrip().startswith(tail.strip()), before)
+        delta = os.path.join(WORK, "coffee.delta")
+        self.yan_run("--learn-text", head + tail, "--save-delta", delta)
+        after = self.yan_run("--delta", delta, "--text", head, "--max-tokens", "8").stdout.decode()
+        self.assertTrue(after.lstrip().startswith(tail.strip()), after)
+
     def test_hostile_prompts(self):
         """10,000 random byte strings (invalid UTF-8, NUL and control bytes,
         lone continuation bytes) as chat turns of one session: the tokenizer,
@@ -154,7 +176,8 @@ class TextTest(unittest.TestCase):
             n = rng.randrange(0, 120)
             lines.append(bytes(rng.choice([b for b in range(256) if b != 10])
                                for _ in range(n)))
-        result = self.yan_run("--chat", "--max-tokens", "1", stdin=b"\n".join(lines) + b"\n")
+        result = run(os.path.join(BIN, "yan-run"), self.random_bundle, "--threads", "1",
+                     "--chat", "--max-tokens", "1", stdin=b"\n".join(lines) + b"\n")
         self.assertEqual(result.stderr, b"")
 
     def test_clear_errors(self):
