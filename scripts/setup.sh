@@ -28,8 +28,8 @@ echo "== 2. Compiling $model for this machine (f32 weights, tokenizer inside): $
 echo "== 3. Self-test against the reference"
 "$bin/yan-run" "$bundle" --selftest
 echo "== 4. Text in, text out"
-echo "\$ yan-run yan-mini.yanb --text \"A computer is\""
-"$bin/yan-run" "$bundle" --text "A computer is" --max-tokens 40
+echo "\$ yan-run yan-mini.yanb --text \"The trouble with computers is\""
+"$bin/yan-run" "$bundle" --text "The trouble with computers is" --max-tokens 40
 echo "== 5. Held-out bits per byte (models/yan-mini/heldout.txt)"
 "$bin/yan-perplexity" "$bundle" "$model/heldout.txt" | sed -n '1,3p'
 echo "== 6. Before teaching: \"$fact_head\" ->"
