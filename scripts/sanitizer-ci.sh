@@ -38,6 +38,16 @@ configure() { # DIR SANITIZERS [extra cmake args]
 
 elapsed() { echo $(( $(date +%s) - $1 ))s; }
 
+# A build's output is kept out of the log unless it fails.
+quiet_ninja() { # DIR [targets...]
+  local dir=$1; shift
+  if ! ninja -C "$dir" -j "$jobs" "$@" > "$dir.ninja.log" 2>&1; then
+    tail -60 "$dir.ninja.log"
+    echo "sanitizer-ci: building $dir failed (whole log: $dir.ninja.log)" >&2
+    exit 1
+  fi
+}
+
 # UBSan: print a stack and fail; ASan: leaks are findings too.
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:strict_string_checks=1
@@ -46,7 +56,7 @@ export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
 if [[ " $what " == *" asan "* || " $what " == *" fuzz "* ]]; then
   t0=$(date +%s)
   configure build-asan address,undefined -DYAN_BUILD_FUZZERS=ON
-  ninja -C build-asan -j "$jobs" >/dev/null
+  quiet_ninja build-asan
   echo "sanitizer-ci: build-asan (ASan+UBSan) built in $(elapsed "$t0")"
 fi
 
@@ -64,8 +74,8 @@ fi
 if [[ " $what " == *" tsan "* ]]; then
   t0=$(date +%s)
   configure build-tsan thread
-  ninja -C build-tsan -j "$jobs" yan-compiled-bundle-tests yan-learn-compiled-tests yan-run \
-    yan-dump yan-keygen >/dev/null
+  quiet_ninja build-tsan yan-compiled-bundle-tests yan-learn-compiled-tests yan-run \
+    yan-dump yan-keygen
   # Sessions on threads, thread pools of 1..N threads, one bundle shared;
   # learn steps on thread pools.
   ctest --test-dir build-tsan --output-on-failure -j "$jobs" \
