@@ -307,12 +307,18 @@ int main(int argc, char **argv) {
     else if (!std::strcmp(argv[i], "--svg")) {
       if (i + 1 >= argc)
         return usage("--svg needs an output file");
+      if (svgPath)
+        return usage("--svg is given twice");
       svgPath = argv[++i];
     } else if (!std::strcmp(argv[i], "--bench")) {
       if (i + 1 >= argc)
         return usage("--bench needs a yan-bench --json file");
+      if (svg.benchJson)
+        return usage("--bench is given twice");
       svg.benchJson = argv[++i];
     } else if (!std::strcmp(argv[i], "--peak-gflops")) {
+      if (svg.peakGflops > 0)
+        return usage("--peak-gflops is given twice");
       char *end = nullptr;
       svg.peakGflops = i + 1 < argc ? std::strtod(argv[i + 1], &end) : 0;
       if (i + 1 >= argc || *end || !(svg.peakGflops > 0 && svg.peakGflops < 1e12))

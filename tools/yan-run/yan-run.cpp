@@ -239,6 +239,14 @@ int parseArgs(int argc, char **argv, Options *o) {
   std::vector<yan::tools::NamedPath> dumps = {{"--dump-logits", o->dumpLogits},
                                                {"--learn-report", o->learn.report},
                                                {"--dump-partitions", o->learn.dumpPartitions}};
+  // --dump-gradients PREFIX writes PREFIX.s.f32 for every step s.
+  std::vector<std::string> gradientFiles;
+  if (o->learn.dumpGradients)
+    for (uint32_t s = 0; s < std::max(o->learn.options.steps, 1u); ++s)
+      gradientFiles.push_back(std::string(o->learn.dumpGradients) + "." + std::to_string(s) +
+                              ".f32");
+  for (const std::string &file : gradientFiles)
+    dumps.push_back({"--dump-gradients", file.c_str()});
   std::vector<yan::tools::NamedPath> outputs = dumps;
   outputs.push_back({"--save-delta", o->learn.saveDelta});
   std::string clash;
