@@ -28,9 +28,10 @@ PACKAGES=(
   # CMake config, Python's headers, pip + setuptools for `pip install
   # bindings/python` (no network), pytest for their tests.
   pybind11-dev python3-dev python3-pip python3-setuptools python3-pytest
-  # yan-dump --svg's picture test renders the SVG with rsvg-convert (1.6 MB;
-  # a headless Chromium is ~64 MB more for the same plain SVG 1.1).
-  librsvg2-bin
+  # yan-dump --svg's picture test renders the SVG with rsvg-convert and as a
+  # browser shows it: a headless Chromium's screenshot (the shell without the
+  # desktop browser's UI; ~280 MB installed, needed only by that test).
+  librsvg2-bin chromium-headless-shell
 )
 
 missing=()

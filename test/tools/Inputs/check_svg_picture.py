@@ -1,6 +1,8 @@
 #!/usr/bin/python3
 """Looks at yan-dump --svg's picture as a person would: renders the SVG to
-PNG with rsvg-convert (librsvg, Debian's librsvg2-bin) and checks that each
+PNG, with rsvg-convert (librsvg, Debian's librsvg2-bin) or as a browser
+shows it (a headless Chromium's screenshot of the file, Debian's
+chromium-headless-shell), and checks that each
 named part is really drawn there: every memory bar's pixels carry its colour,
 the roofline's roofs are dark lines where the SVG puts them, the measured
 points are filled circles, each target's panel is not blank; and that the
@@ -8,16 +10,19 @@ SVG's text names the parts. The PNG is decoded here (zlib + numpy), so no
 imaging library is needed.
 
     check_svg_picture.py FILE.svg OUT.png --targets N [--measured T]...
-        [--compute-roof] [--triple TEXT]...
+        [--compute-roof] [--triple TEXT]... [--renderer rsvg|chromium]
 
 --measured T: the first target has yan-bench points (decode and prefill)
 for T threads and a memory roof; without any, no target may have points
 or roofs. --compute-roof: the first target has a compute roof."""
 
 import argparse
+import os
+import shutil
 import struct
 import subprocess
 import sys
+import tempfile
 import xml.etree.ElementTree as ET
 import zlib
 
@@ -35,7 +40,8 @@ def fail(message):
 
 
 def read_png(path):
-    """RGBA pixels [H, W, 4] of an 8-bit non-interlaced PNG (what rsvg-convert writes)."""
+    """RGB pixels [H, W, 3] over white of an 8-bit non-interlaced PNG (what
+    rsvg-convert and Chromium write)."""
     data = open(path, "rb").read()
     if data[:8] != b"\x89PNG\r\n\x1a\n":
         fail(f"{path} is not a PNG")
@@ -87,6 +93,31 @@ def read_png(path):
     return (pixels[..., :3] * alpha + 255 * (1 - alpha)).round().astype(np.int32)
 
 
+def render(renderer, svg, png, width, height):
+    """Writes the picture of `svg` to `png`, `width` x `height` pixels."""
+    if renderer == "rsvg":
+        command = ["rsvg-convert", "--background-color", "white", svg, "-o", png]
+    else:
+        # A window the SVG's size at one pixel per CSS pixel: the screenshot
+        # is then the page as a browser shows it. --no-sandbox: CI runs as
+        # root, where Chromium's sandbox refuses to start.
+        profile = tempfile.mkdtemp(prefix="yan-chromium-")
+        command = ["chromium-headless-shell", "--headless", "--no-sandbox", "--disable-gpu",
+                   "--hide-scrollbars", "--force-device-scale-factor=1",
+                   f"--user-data-dir={profile}", f"--window-size={width},{height}",
+                   f"--screenshot={os.path.abspath(png)}",
+                   "file://" + os.path.abspath(svg)]
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    except subprocess.TimeoutExpired:
+        fail(f"{renderer} did not render {svg} within 120 s")
+    finally:
+        if renderer == "chromium":
+            shutil.rmtree(profile, ignore_errors=True)
+    if result.returncode != 0 or not os.path.exists(png):
+        fail(f"{renderer} failed on {svg} ({result.returncode}): {result.stderr[-2000:]}")
+
+
 def hex_color(text):
     text = text.lstrip("#")
     return np.array([int(text[i:i + 2], 16) for i in (0, 2, 4)])
@@ -100,6 +131,7 @@ def main():
     parser.add_argument("--measured", action="append", default=[])
     parser.add_argument("--compute-roof", action="store_true")
     parser.add_argument("--triple", action="append", default=[])
+    parser.add_argument("--renderer", choices=["rsvg", "chromium"], default="rsvg")
     args = parser.parse_args()
 
     root = ET.parse(args.svg).getroot()
@@ -109,8 +141,10 @@ def main():
         if name not in text:
             fail(f"the SVG's text never names '{name}'")
 
-    subprocess.run(["rsvg-convert", "--background-color", "white", args.svg, "-o", args.png],
-                   check=True)
+    if os.path.exists(args.png):
+        os.remove(args.png)  # a stale picture must not pass for a new one
+    render(args.renderer, args.svg, args.png,
+           int(float(root.get("width"))), int(float(root.get("height"))))
     image = read_png(args.png)
     height, width, _ = image.shape
     if (width, height) != (int(float(root.get("width"))), int(float(root.get("height")))):
@@ -181,7 +215,7 @@ def main():
         if not points and stray:
             fail(f"target {t} has measured points or roofs but none were expected: {stray}")
     print(f"check_svg_picture: {args.targets} target(s) drawn as named "
-          f"({width}x{height} PNG)")
+          f"({width}x{height} PNG, {args.renderer})")
 
 
 if __name__ == "__main__":
