@@ -51,9 +51,10 @@ set(CPACK_DEBIAN_RUNTIME-DEV_PACKAGE_NAME libyan-runtime-dev)
 set(CPACK_DEBIAN_RUNTIME-DEV_PACKAGE_SECTION libdevel)
 set(CPACK_COMPONENT_RUNTIME-DEV_DESCRIPTION
     "Yan runtime: static library, headers, CMake package (find_package(yan)) and pkg-config file")
-# (Not marked Multi-Arch: CPack 3.25 cannot write the field. The files
-# would allow it, the library and config being under lib/<triplet>; until
-# then the arm64 and riscv64 packages are for sysroots, `dpkg-deb -x`.)
+# Multi-Arch: same (packaging/MultiArch.cmake adds the field, which CPack
+# 3.25 cannot write): the amd64, arm64 and riscv64 packages install side by
+# side on one build machine; or unpack one into a sysroot (`dpkg-deb -x`).
+set(CPACK_POST_BUILD_SCRIPTS ${CMAKE_CURRENT_LIST_DIR}/MultiArch.cmake)
 if(NOT YAN_RUNTIME_BUNDLES_SODIUM)
   set(CPACK_DEBIAN_RUNTIME-DEV_PACKAGE_DEPENDS "libsodium-dev")
 endif()

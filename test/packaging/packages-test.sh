@@ -14,7 +14,9 @@
 #     a BSP-style toolchain file: examples/firmware (yan_add_static_model)
 #     and the consumer (the package's libyan-runtime.a) for arm64, the
 #     consumer for riscv64 from its package, all run under qemu-user;
-#  6. dpkg -r, also when a step fails, so reruns start clean.
+#  6. Multi-Arch: the arm64 runtime package installed beside the amd64 one
+#     (dpkg --add-architecture arm64 for the test's duration);
+#  7. dpkg -r, also when a step fails, so reruns start clean.
 # Needs root for dpkg -i: anyone else gets a skip (exit 77). CI runs as root.
 #
 # The work happens in a fresh temporary directory outside both trees (kept,
@@ -36,19 +38,24 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 77
 fi
 
-packages=(yanc libyan-runtime-dev)
+# Every installed instance, arch-qualified (libyan-runtime-dev is Multi-Arch:
+# same, so amd64 and arm64 may both be there).
 remove_packages() {
-  local installed=()
-  for p in "${packages[@]}"; do
-    if [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" = "install ok installed" ]; then
-      installed+=("$p")
-    fi
-  done
-  if [ ${#installed[@]} -gt 0 ]; then
-    echo "removing ${installed[*]}"
-    dpkg -r "${installed[@]}" >/dev/null
+  local installed
+  # (dpkg-query fails when it knows none of them.)
+  installed=$({ dpkg-query -W -f='${db:Status-Abbrev} ${binary:Package}\n' \
+                  yanc 'libyan-runtime-dev:*' 2>/dev/null || true; } | awk '$1 == "ii" {print $2}')
+  if [ -n "$installed" ]; then
+    echo "removing" $installed
+    # shellcheck disable=SC2086  # one package a word
+    dpkg -r $installed >/dev/null
+  fi
+  if [ -n "$added_arm64" ]; then
+    dpkg --remove-architecture arm64
+    added_arm64=
   fi
 }
+added_arm64=
 fail() {
   echo "FAIL: $* (work directory kept: $work)" >&2
   keep_work=1
@@ -85,6 +92,17 @@ for arch in amd64 arm64 riscv64; do
   [ "$(dpkg-deb -f "$deb" Architecture)" = "$arch" ] || fail "$deb: Architecture is not $arch"
   if grep -q "/bin/" <<<"$(dpkg-deb -c "$deb")"; then
     fail "$deb ships programs; the runtime package is library, headers and CMake files only"
+  fi
+  [ "$(dpkg-deb -f "$deb" Multi-Arch)" = "same" ] || fail "$deb is not Multi-Arch: same"
+  # Multi-Arch: same needs every file outside lib/<triplet> to be the same
+  # bytes in each architecture's package.
+  dpkg-deb -x "$deb" "$work/contents-$arch"
+  if [ "$arch" != amd64 ]; then
+    diff -r "$work/contents-amd64/usr/include" "$work/contents-$arch/usr/include" >/dev/null ||
+      fail "the $arch package's headers differ from amd64's"
+    shared=$(cd "$work/contents-$arch" && find . -type f -not -path './usr/lib/*-linux-gnu/*' \
+               -not -path './usr/include/*')
+    [ -z "$shared" ] || fail "$deb has architecture-shared files outside include/: $shared"
   fi
 done
 [ -f "$tools_deb" ] || fail "missing $tools_deb"
@@ -241,5 +259,20 @@ got=$(clean qemu-aarch64 "$work/consumer-pc-arm64" "$work/consumer-arm64/model.y
   fail "consumer-pc-arm64: $got"
 [ "$(generated <<<"$got")" = "$expected" ] || fail "consumer-pc-arm64: '$got'"
 
+step "Multi-Arch: the arm64 runtime package beside the amd64 one"
+if ! grep -qx arm64 <<<"$(dpkg --print-foreign-architectures)"; then
+  dpkg --add-architecture arm64
+  added_arm64=1
+fi
+dpkg -i "$work/debs/libyan-runtime-dev_${version}_arm64.deb" >"$work/dpkg-arm64.log" 2>&1 ||
+  { cat "$work/dpkg-arm64.log"; fail "dpkg -i the arm64 package beside the amd64 one"; }
+for pair in amd64:x86_64 arm64:aarch64; do
+  IFS=: read -r arch triple_arch <<<"$pair"
+  [ "$(dpkg-query -W -f='${Status}' "libyan-runtime-dev:$arch")" = "install ok installed" ] ||
+    fail "libyan-runtime-dev:$arch is not installed"
+  [ -f "/usr/lib/$triple_arch-linux-gnu/libyan-runtime.a" ] ||
+    fail "no /usr/lib/$triple_arch-linux-gnu/libyan-runtime.a"
+done
+
 echo "packages test: OK (yanc and libyan-runtime-dev $version; amd64 installed and used," \
-     "arm64 and riscv64 from sysroots under qemu)"
+     "arm64 and riscv64 from sysroots under qemu, arm64 co-installed)"
