@@ -17,6 +17,8 @@ PREFIX.prefill_state.f32 / PREFIX.final_state.f32: the state after the prompt
 and after the last decode step, float32 in the flat layout (per layer: h[D],
 then u rows oldest first [(K-1)*D]), referenced by the JSON keys
 "prefill_state" / "final_state" with "state_shape" [L, K*D].
+--dequantize int8|int4 [--keep NAME=FMT,...] runs the model on its weights
+quantized and dequantized (docs/yan-model.md, "Quantized weight formats").
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from quant_formats import add_dequantize_arguments, apply_dequantize  # noqa: E402
 from yan_model import YanModel  # noqa: E402
 
 
@@ -78,11 +81,12 @@ def main(argv: Optional[list] = None) -> int:
     ap.add_argument("--logits", help="raw float32 logits output")
     ap.add_argument("--json", help="JSON output (default: stdout)")
     ap.add_argument("--test-vectors", metavar="PREFIX", help="write a test-vector set")
+    add_dequantize_arguments(ap)
     args = ap.parse_args(argv)
     if not args.logits and not args.test_vectors:
         ap.error("need --logits or --test-vectors")
 
-    model = YanModel.load(args.model_dir)
+    model = apply_dequantize(YanModel.load(args.model_dir), args)
     V = model.cfg.vocab_size
     if any(not 0 <= t < V for t in args.prompt):
         ap.error(f"prompt tokens must be in [0, {V})")

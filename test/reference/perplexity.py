@@ -2,6 +2,7 @@
 """Reference for yan-perplexity: the PyTorch oracle scores a text file.
 
     perplexity.py MODEL_DIR FILE [--tokenizer T] [--json] [--chunk N]
+                  [--dequantize int8|int4 [--keep NAME=FMT,...]]
 
 Same rules as tools/yan-perplexity: FILE is encoded with the SentencePiece
 tokenizer (MODEL_DIR/tokenizer.model by default); the context starts with
@@ -24,6 +25,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from quant_formats import add_dequantize_arguments, apply_dequantize  # noqa: E402
 from yan_model import YanModel  # noqa: E402
 
 
@@ -60,6 +62,7 @@ def main(argv: Optional[list] = None) -> int:
     ap.add_argument("--tokenizer")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--chunk", type=int, default=256)
+    add_dequantize_arguments(ap)
     args = ap.parse_args(argv)
     import sentencepiece as spm
     torch.set_num_threads(1)
@@ -67,7 +70,8 @@ def main(argv: Optional[list] = None) -> int:
         model_file=args.tokenizer or os.path.join(args.model_dir, "tokenizer.model"))
     with open(args.file, "rb") as f:
         text = f.read().decode("utf-8")
-    result = bits_per_byte(YanModel.load(args.model_dir), sp, text, args.chunk)
+    model = apply_dequantize(YanModel.load(args.model_dir), args)
+    result = bits_per_byte(model, sp, text, args.chunk)
     if args.json:
         print(json.dumps(result))
     else:
