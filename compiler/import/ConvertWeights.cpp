@@ -21,10 +21,9 @@ Expected<DType> parseWeightFormat(StringRef name) {
                            "' (expected f32, f16 or bf16)");
 }
 
-namespace {
-
-float readElement(const uint8_t *p, DType dtype) {
-  switch (dtype) {
+float tensorElement(const TensorView &tensor, int64_t index) {
+  const uint8_t *p = tensor.bytes.data() + index * dtypeSize(tensor.dtype);
+  switch (tensor.dtype) {
   case DType::F32:
     return bit_cast<float>(support::endian::read32le(p));
   case DType::F16:
@@ -35,10 +34,12 @@ float readElement(const uint8_t *p, DType dtype) {
   return 0.0f;
 }
 
+namespace {
+
 /// Element i of `tensor` as `dtype`, appended to `out`; false when a finite
 /// value became infinite.
 bool appendElement(const TensorView &tensor, int64_t i, DType dtype, raw_ostream &out) {
-  float value = readElement(tensor.bytes.data() + i * dtypeSize(tensor.dtype), tensor.dtype);
+  float value = tensorElement(tensor, i);
   char bytes[4];
   switch (dtype) {
   case DType::F32:

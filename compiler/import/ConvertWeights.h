@@ -15,6 +15,9 @@ namespace yan {
 /// "f32", "f16", "bf16" (yanc's spelling) -> DType.
 llvm::Expected<DType> parseWeightFormat(llvm::StringRef name);
 
+/// Element `index` (row-major) of `tensor`, widened exactly to float32.
+float tensorElement(const TensorView &tensor, int64_t index);
+
 /// `checkpoint` with every tensor stored as `dtype`: f16/bf16 -> f32 widens
 /// exactly; f32 -> f16/bf16 and f16 <-> bf16 round to nearest even, and a
 /// value that does not fit (finite before, infinite after) is an error

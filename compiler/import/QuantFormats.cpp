@@ -1,0 +1,180 @@
+//===- QuantFormats.cpp - int8 / int4 weight storage -----------------------===//
+//
+// Mirrors docs/yan-model.md, "Quantized weight formats", step for step (and
+// test/reference/quant_formats.py, down to the error messages).
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/import/QuantFormats.h"
+#include "compiler/import/FloatFormats.h"
+
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/Twine.h"
+#include "llvm/Support/Endian.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/MathExtras.h"
+#include "llvm/Support/raw_ostream.h"
+#include <algorithm>
+#include <cassert>
+#include <cmath>
+
+using namespace llvm;
+
+namespace yan {
+
+StringRef quantFormatName(QuantFormat format) {
+  return format == QuantFormat::Int8 ? "int8" : "int4";
+}
+
+int quantMin(QuantFormat format) { return format == QuantFormat::Int8 ? -127 : -8; }
+int quantMax(QuantFormat format) { return format == QuantFormat::Int8 ? 127 : 7; }
+
+namespace {
+
+/// Bytes of one group's q's: 32 int8, or 16 bytes of two nibbles.
+int64_t groupBytes(QuantFormat format) { return format == QuantFormat::Int8 ? 32 : 16; }
+
+/// A group's 32 q's (zeros past the row's end) into the q plane. int4 byte
+/// j holds element j in its low nibble and j + 16 in its high one, each as
+/// q + 8: an AND and a shift give two runs of 16 elements in order.
+void storeGroup(QuantFormat format, const int8_t (&q)[kQuantGroupSize], uint8_t *out) {
+  if (format == QuantFormat::Int8) {
+    for (int j = 0; j < kQuantGroupSize; ++j)
+      out[j] = static_cast<uint8_t>(q[j]);
+    return;
+  }
+  for (int j = 0; j < kQuantGroupSize / 2; ++j)
+    out[j] = static_cast<uint8_t>((q[j] + 8) | ((q[j + 16] + 8) << 4));
+}
+
+int loadQ(QuantFormat format, const uint8_t *group, int64_t j) {
+  if (format == QuantFormat::Int8)
+    return static_cast<int8_t>(group[j]);
+  uint8_t byte = group[j % 16];
+  return (j < 16 ? byte & 0x0F : byte >> 4) - 8;
+}
+
+Error nonFinite(StringRef where, int64_t row, int64_t col, float value) {
+  return createStringError(where + "[" + Twine(row) + "][" + Twine(col) + "] is " +
+                           (std::isnan(value) ? "nan" : value > 0 ? "inf" : "-inf") +
+                           ": only finite weights can be quantized");
+}
+
+/// One group of finite values: its f16 scale bits, and its q's into `q`.
+Expected<uint16_t> quantizeGroup(QuantFormat format, StringRef where, const float *row,
+                                 int64_t rowIndex, int64_t begin, int64_t end,
+                                 int8_t (&q)[kQuantGroupSize]) {
+  float amax = 0.0f;
+  for (int64_t c = begin; c < end; ++c)
+    amax = std::max(amax, std::fabs(row[c]));
+  float quotient = amax / static_cast<float>(quantMax(format)); // one f32 division
+  uint16_t bits = floatToHalfBits(quotient);                    // nearest even
+  float d = halfBitsToFloat(bits);
+  if (std::isinf(d)) {
+    std::string value;
+    raw_string_ostream(value) << llvm::format("%g", quotient);
+    return createStringError(where + "[" + Twine(rowIndex) + "][" + Twine(begin) + ":" +
+                             Twine(end) + "]: the " + quantFormatName(format) +
+                             " scale max|w|/" + Twine(quantMax(format)) + " = " + value +
+                             " does not fit in f16");
+  }
+  std::fill(std::begin(q), std::end(q), 0);
+  if (d == 0.0f) // an all-zero group, or one whose scale underflows f16
+    return bits;
+  for (int64_t c = begin; c < end; ++c) {
+    // The default rounding mode: to nearest, ties to even.
+    float rounded = std::nearbyint(row[c] / d);
+    rounded = std::clamp(rounded, float(quantMin(format)), float(quantMax(format)));
+    q[c - begin] = static_cast<int8_t>(rounded);
+  }
+  return bits;
+}
+
+} // namespace
+
+QuantSlabLayout quantSlabLayout(QuantFormat format, int64_t rows, int64_t cols) {
+  QuantSlabLayout layout;
+  layout.groups = divideCeil(cols, kQuantGroupSize);
+  layout.qRowBytes = layout.groups * groupBytes(format);
+  layout.scaleOffset = alignTo(rows * layout.qRowBytes, kQuantSlabAlignment);
+  layout.bytes = alignTo(layout.scaleOffset + rows * layout.groups * 2, kQuantSlabAlignment);
+  return layout;
+}
+
+Error quantizeSlab(QuantFormat format, StringRef where, ArrayRef<float> values, int64_t rows,
+                   int64_t cols, MutableArrayRef<uint8_t> slab) {
+  QuantSlabLayout layout = quantSlabLayout(format, rows, cols);
+  assert(int64_t(values.size()) == rows * cols && int64_t(slab.size()) == layout.bytes);
+  // Every element is checked first, so the first non-finite one is reported
+  // even after a group whose scale overflows (as the reference does).
+  for (int64_t i = 0; i < rows * cols; ++i)
+    if (!std::isfinite(values[i]))
+      return nonFinite(where, i / cols, i % cols, values[i]);
+  std::fill(slab.begin(), slab.end(), 0);
+  int8_t q[kQuantGroupSize];
+  for (int64_t r = 0; r < rows; ++r) {
+    const float *row = values.data() + r * cols;
+    for (int64_t g = 0; g < layout.groups; ++g) {
+      int64_t begin = g * kQuantGroupSize;
+      int64_t end = std::min(begin + kQuantGroupSize, cols);
+      Expected<uint16_t> scale = quantizeGroup(format, where, row, r, begin, end, q);
+      if (!scale)
+        return scale.takeError();
+      storeGroup(format, q, slab.data() + r * layout.qRowBytes + g * groupBytes(format));
+      support::endian::write16le(
+          slab.data() + layout.scaleOffset + 2 * (r * layout.groups + g), *scale);
+    }
+  }
+  return Error::success();
+}
+
+void dequantizeSlab(QuantFormat format, ArrayRef<uint8_t> slab, int64_t rows, int64_t cols,
+                    MutableArrayRef<float> values) {
+  QuantSlabLayout layout = quantSlabLayout(format, rows, cols);
+  assert(int64_t(values.size()) == rows * cols && int64_t(slab.size()) >= layout.bytes);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t g = 0; g < layout.groups; ++g) {
+      const uint8_t *group = slab.data() + r * layout.qRowBytes + g * groupBytes(format);
+      float d = halfBitsToFloat(support::endian::read16le(
+          slab.data() + layout.scaleOffset + 2 * (r * layout.groups + g)));
+      int64_t begin = g * kQuantGroupSize;
+      for (int64_t c = begin, end = std::min(begin + kQuantGroupSize, cols); c < end; ++c)
+        values[r * cols + c] = d * static_cast<float>(loadQ(format, group, c - begin));
+    }
+}
+
+Expected<std::vector<uint8_t>> quantizeTensor(QuantFormat format, StringRef name,
+                                              ArrayRef<float> values, ArrayRef<int64_t> shape) {
+  assert(shape.size() >= 2);
+  int64_t rows = shape[shape.size() - 2], cols = shape.back();
+  int64_t slabs = 1;
+  for (int64_t extent : shape.drop_back(2))
+    slabs *= extent;
+  assert(int64_t(values.size()) == slabs * rows * cols);
+  int64_t slabBytes = quantSlabLayout(format, rows, cols).bytes;
+  std::vector<uint8_t> bytes(slabs * slabBytes);
+  for (int64_t i = 0; i < slabs; ++i) {
+    std::string where = shape.size() > 2 ? (name + "[" + Twine(i) + "]").str() : name.str();
+    if (Error error = quantizeSlab(format, where, values.slice(i * rows * cols, rows * cols),
+                                   rows, cols,
+                                   MutableArrayRef(bytes).slice(i * slabBytes, slabBytes)))
+      return std::move(error);
+  }
+  return bytes;
+}
+
+std::vector<float> dequantizeTensor(QuantFormat format, ArrayRef<uint8_t> bytes,
+                                    ArrayRef<int64_t> shape) {
+  assert(shape.size() >= 2);
+  int64_t rows = shape[shape.size() - 2], cols = shape.back();
+  int64_t slabBytes = quantSlabLayout(format, rows, cols).bytes;
+  int64_t slabs = int64_t(bytes.size()) / slabBytes;
+  assert(int64_t(bytes.size()) == slabs * slabBytes);
+  std::vector<float> values(slabs * rows * cols);
+  for (int64_t i = 0; i < slabs; ++i)
+    dequantizeSlab(format, bytes.slice(i * slabBytes, slabBytes), rows, cols,
+                   MutableArrayRef(values).slice(i * rows * cols, rows * cols));
+  return values;
+}
+
+} // namespace yan
