@@ -8,7 +8,6 @@
 #include "compiler/import/QuantFormats.h"
 #include "compiler/import/FloatFormats.h"
 
-#include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/Twine.h"
 #include "llvm/Support/Endian.h"
 #include "llvm/Support/Format.h"

@@ -99,10 +99,10 @@ def quantize(w: torch.Tensor, fmt, name: str = "tensor") -> Tuple[torch.Tensor, 
 
 def dequantize(scales: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
     """w' = f32(d) * q (exact in float32: 11 by at most 8 significant bits)."""
-    rows, cols = q.shape
-    groups = scales.shape[1]
+    cols = q.shape[1]
+    if scales.shape != (q.shape[0], -(-cols // GROUP)):
+        raise ValueError(f"scales {tuple(scales.shape)} do not fit q {tuple(q.shape)}")
     d = scales.to(torch.float32).repeat_interleave(GROUP, dim=1)[:, :cols]
-    assert groups == -(-cols // GROUP)
     return d * q.to(torch.float32)
 
 
