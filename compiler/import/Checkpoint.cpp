@@ -1,6 +1,7 @@
 //===- Checkpoint.cpp - A Yan checkpoint: config + weights ----------------===//
 
 #include "compiler/import/Checkpoint.h"
+#include "compiler/import/ShardedCheckpoint.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallString.h"
@@ -117,7 +118,7 @@ Error checkTensors(const ModelConfig &config, const SafeTensorsFile &weights) {
     }
     if (view->shape != shape) {
       error =
-          checkpointError(path, "tensor '" + tensor.name + "' has shape " +
+          checkpointError(view->file, "tensor '" + tensor.name + "' has shape " +
                                     formatShape(view->shape) + ", expected " +
                                     formatShape(shape) + " from config " +
                                     formatLegend(tensor.dims));
@@ -132,14 +133,14 @@ Error checkTensors(const ModelConfig &config, const SafeTensorsFile &weights) {
 
   for (const TensorView &view : weights.tensors())
     if (!expectedNames.contains(view.name))
-      return checkpointError(path, "unexpected tensor '" + view.name +
+      return checkpointError(view.file, "unexpected tensor '" + view.name +
                                        "' (not part of a Yan model)");
   // One dtype throughout: the importer converts the whole model at once.
   const TensorView &first = *inOrder.front();
   for (const TensorView *view : inOrder)
     if (view->dtype != first.dtype)
       return checkpointError(
-          path, "tensor '" + view->name + "' is " + dtypeName(view->dtype) +
+          view->file, "tensor '" + view->name + "' is " + dtypeName(view->dtype) +
                     " but '" + first.name + "' is " + dtypeName(first.dtype) +
                     ": mixed dtypes are not supported");
   return Error::success();
@@ -169,7 +170,7 @@ Error checkFiniteWeights(const SafeTensorsFile &weights) {
         index[d] = static_cast<int64_t>(rest % dim);
         rest /= dim;
       }
-      return checkpointError(weights.path(),
+      return checkpointError(view.file,
                              "tensor '" + view.name + "' element " + formatShape(index) +
                                  " is " + ((bits & mantissa) ? "NaN" : "infinite") +
                                  ": weights must be finite");
@@ -185,15 +186,16 @@ Expected<Checkpoint> loadCheckpoint(StringRef modelDir) {
   Expected<ModelConfig> config = readModelConfig(configPath);
   if (!config)
     return config.takeError();
-  // Hugging Face's sharded layout: say what it is rather than "no such file".
+  // Hugging Face's sharded layout (ShardedCheckpoint.h), or one file.
   SmallString<256> shardIndex(modelDir);
-  sys::path::append(shardIndex, "model.safetensors.index.json");
-  if (!sys::fs::exists(weightsPath) && sys::fs::exists(shardIndex))
-    return checkpointError(shardIndex,
-                           "a sharded checkpoint: yanc reads one model.safetensors; merge "
-                           "the shards into it (e.g. safetensors' load_file + save_file)");
+  sys::path::append(shardIndex, kShardIndexName);
+  bool sharded = sys::fs::exists(shardIndex);
+  if (sharded && sys::fs::exists(weightsPath))
+    return checkpointError(modelDir, "holds both model.safetensors and " +
+                                         Twine(kShardIndexName) +
+                                         ": remove the one that is not the model");
   Expected<std::unique_ptr<SafeTensorsFile>> weights =
-      SafeTensorsFile::open(weightsPath);
+      sharded ? openShardedSafeTensors(shardIndex) : SafeTensorsFile::open(weightsPath);
   if (!weights)
     return weights.takeError();
   if (Error err = checkTensors(*config, **weights))

@@ -8,10 +8,13 @@
 
 #include "compiler/import/RandomModel.h"
 #include "compiler/import/Checkpoint.h"
+#include "compiler/import/ShardedCheckpoint.h"
 
 #include "llvm/ADT/SmallString.h"
 #include "llvm/ADT/bit.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/JSON.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 #include <cmath>
@@ -134,6 +137,36 @@ ModelConfig makePreset(int64_t v, int64_t d, int64_t l, int64_t c, int64_t k,
   return config;
 }
 
+uint64_t byteSize(const TensorHeaderSpec &spec) {
+  uint64_t count = dtypeSize(spec.dtype);
+  for (int64_t dim : spec.shape)
+    count *= static_cast<uint64_t>(dim);
+  return count;
+}
+
+/// Hugging Face's split: tensors in canonical order, a new shard once the
+/// current one holds its share of the bytes, none empty.
+std::vector<std::vector<TensorHeaderSpec>>
+splitIntoShards(const std::vector<TensorHeaderSpec> &specs, unsigned shards) {
+  uint64_t total = 0;
+  for (const TensorHeaderSpec &spec : specs)
+    total += byteSize(spec);
+  std::vector<std::vector<TensorHeaderSpec>> groups(shards);
+  uint64_t written = 0;
+  unsigned current = 0;
+  for (size_t i = 0; i < specs.size(); ++i) {
+    // Move on when this shard has its share, or when the tensors left are
+    // just enough to give every later shard one.
+    bool full = written * shards >= total * (current + 1);
+    bool needed = specs.size() - i <= shards - current - 1;
+    if (!groups[current].empty() && current + 1 < shards && (full || needed))
+      ++current;
+    groups[current].push_back(specs[i]);
+    written += byteSize(specs[i]);
+  }
+  return groups;
+}
+
 } // namespace
 
 // ---- The generator
@@ -144,8 +177,11 @@ Expected<ModelConfig> presetConfig(StringRef name) {
     return makePreset(256, 64, 2, 4, 4, 8, 2, 32);
   if (name == "small")
     return makePreset(4096, 512, 8, 8, 4, 32, 4, 512);
+  // The seeds' size: about 3.0B parameters, 12% of them read per token.
+  if (name == "3b")
+    return makePreset(32000, 1536, 24, 16, 4, 64, 2, 384);
   return generatorError("unknown preset '" + name +
-                        "' (expected 'tiny' or 'small')");
+                        "' (expected 'tiny', 'small' or '3b')");
 }
 
 float randomUniform(StringRef name, uint64_t seed, uint64_t index) {
@@ -158,11 +194,17 @@ float randomWeight(StringRef name, ArrayRef<int64_t> shape, uint64_t seed,
 }
 
 Error writeRandomModel(StringRef dir, const ModelConfig &config, uint64_t seed,
-                       DType dtype) {
+                       DType dtype, unsigned shards) {
   ModelConfig filled = config;
   filled.fillDefaults();
   if (Error err = filled.validate())
     return generatorError("invalid config: " + toString(std::move(err)));
+  std::vector<TensorHeaderSpec> specs;
+  for (ExpectedTensor &tensor : expectedTensors(filled))
+    specs.push_back({std::move(tensor.name), dtype, std::move(tensor.shape)});
+  if (shards == 0 || shards > specs.size())
+    return generatorError("--shards must be from 1 to the model's " +
+                          Twine(specs.size()) + " tensors");
   // Permissions as os.makedirs gives them (0777 less the umask).
   if (std::error_code ec = sys::fs::create_directories(
           dir, /*IgnoreExisting=*/true, sys::fs::all_all))
@@ -175,30 +217,55 @@ Error writeRandomModel(StringRef dir, const ModelConfig &config, uint64_t seed,
   if (Error err = writeFileAtomically(configPath, config.toJson()))
     return err;
 
-  std::vector<TensorHeaderSpec> specs;
-  for (ExpectedTensor &tensor : expectedTensors(filled))
-    specs.push_back({std::move(tensor.name), dtype, std::move(tensor.shape)});
   // Chunks bound memory (the small preset is ~0.8 GB in F32).
   constexpr uint64_t kChunkElements = 1 << 16;
   std::vector<uint8_t> chunk;
-  return writeSafeTensorsStreamed(
-      weightsPath, specs, {{"format", "pt"}, {"generator", "yan-model-gen"}},
-      [&](size_t i, raw_ostream &os) {
-        const TensorHeaderSpec &spec = specs[i];
-        uint64_t count = 1;
-        for (int64_t dim : spec.shape)
-          count *= static_cast<uint64_t>(dim);
-        uint64_t key = tensorKey(spec.name, seed);
-        WeightTransform transform = transformFor(spec.name, spec.shape);
-        for (uint64_t start = 0; start < count; start += kChunkElements) {
-          uint64_t end = std::min(count, start + kChunkElements);
-          chunk.clear();
-          for (uint64_t index = start; index < end; ++index)
-            appendLittleEndian(chunk, transform(uniformFromKey(key, index)),
-                               dtype);
-          os.write(reinterpret_cast<const char *>(chunk.data()), chunk.size());
-        }
-      });
+  auto writeData = [&](const TensorHeaderSpec &spec, raw_ostream &os) {
+    uint64_t count = 1;
+    for (int64_t dim : spec.shape)
+      count *= static_cast<uint64_t>(dim);
+    uint64_t key = tensorKey(spec.name, seed);
+    WeightTransform transform = transformFor(spec.name, spec.shape);
+    for (uint64_t start = 0; start < count; start += kChunkElements) {
+      uint64_t end = std::min(count, start + kChunkElements);
+      chunk.clear();
+      for (uint64_t index = start; index < end; ++index)
+        appendLittleEndian(chunk, transform(uniformFromKey(key, index)), dtype);
+      os.write(reinterpret_cast<const char *>(chunk.data()), chunk.size());
+    }
+  };
+  const std::vector<std::pair<std::string, std::string>> metadata = {
+      {"format", "pt"}, {"generator", "yan-model-gen"}};
+  // A directory holding both layouts is refused by the importer: replace
+  // the other layout's entry point (which this generator wrote before).
+  SmallString<256> indexPath(dir);
+  sys::path::append(indexPath, kShardIndexName);
+  sys::fs::remove(shards == 1 ? indexPath : weightsPath);
+  if (shards == 1)
+    return writeSafeTensorsStreamed(
+        weightsPath, specs, metadata,
+        [&](size_t i, raw_ostream &os) { writeData(specs[i], os); });
+  std::vector<std::vector<TensorHeaderSpec>> groups = splitIntoShards(specs, shards);
+  json::Object weightMap;
+  uint64_t totalBytes = 0;
+  for (unsigned s = 0; s < shards; ++s) {
+    std::string name = shardFileName(s + 1, shards);
+    SmallString<256> path(dir);
+    sys::path::append(path, name);
+    const std::vector<TensorHeaderSpec> &group = groups[s];
+    for (const TensorHeaderSpec &spec : group) {
+      weightMap[spec.name] = name;
+      totalBytes += byteSize(spec);
+    }
+    if (Error err = writeSafeTensorsStreamed(
+            path, group, metadata,
+            [&](size_t i, raw_ostream &os) { writeData(group[i], os); }))
+      return err;
+  }
+  json::Value index = json::Object{
+      {"metadata", json::Object{{"total_size", static_cast<int64_t>(totalBytes)}}},
+      {"weight_map", std::move(weightMap)}};
+  return writeFileAtomically(indexPath, formatv("{0:2}\n", index).str());
 }
 
 } // namespace yan

@@ -14,7 +14,7 @@
 
 namespace yan {
 
-/// Named presets: "tiny" and "small" (docs/yan-model.md).
+/// Named presets: "tiny", "small" and "3b" (docs/yan-model.md).
 llvm::Expected<ModelConfig> presetConfig(llvm::StringRef name);
 
 /// The uniform draw u in [-1, 1) for element `index` of tensor `name` and
@@ -28,9 +28,11 @@ float randomUniform(llvm::StringRef name, uint64_t seed, uint64_t index);
 float randomWeight(llvm::StringRef name, llvm::ArrayRef<int64_t> shape,
                    uint64_t seed, uint64_t index);
 
-/// Writes the model into `dir` (created if missing).
+/// Writes the model into `dir` (created if missing): model.safetensors, or
+/// with `shards` > 1 Hugging Face's sharded layout (ShardedCheckpoint.h),
+/// the same tensors split in canonical order.
 llvm::Error writeRandomModel(llvm::StringRef dir, const ModelConfig &config,
-                             uint64_t seed, DType dtype);
+                             uint64_t seed, DType dtype, unsigned shards = 1);
 
 } // namespace yan
 

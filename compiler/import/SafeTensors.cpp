@@ -293,11 +293,33 @@ SafeTensorsFile::fromBuffer(std::unique_ptr<MemoryBuffer> buffer) {
     view.shape = std::move(entry.shape);
     view.offset = dataStart + entry.begin;
     view.bytes = file.slice(view.offset, entry.end - entry.begin);
+    view.file = buffer->getBufferIdentifier();
     result->index_[view.name] = result->tensors_.size();
     result->tensors_.push_back(std::move(view));
   }
-  result->buffer_ = std::move(buffer);
+  result->path_ = std::move(fileName);
+  result->buffers_.push_back(std::move(buffer));
   return std::move(result);
+}
+
+std::unique_ptr<SafeTensorsFile>
+SafeTensorsFile::fromShards(std::string name,
+                            std::vector<std::unique_ptr<SafeTensorsFile>> shards) {
+  auto result = std::unique_ptr<SafeTensorsFile>(new SafeTensorsFile());
+  result->path_ = std::move(name);
+  for (std::unique_ptr<SafeTensorsFile> &shard : shards) {
+    if (result->buffers_.empty())
+      result->metadata_ = shard->metadata_;
+    // The views point into the mapped buffers, which move without moving
+    // their bytes.
+    for (TensorView &view : shard->tensors_) {
+      result->index_[view.name] = result->tensors_.size();
+      result->tensors_.push_back(std::move(view));
+    }
+    for (std::unique_ptr<MemoryBuffer> &buffer : shard->buffers_)
+      result->buffers_.push_back(std::move(buffer));
+  }
+  return result;
 }
 
 const TensorView *SafeTensorsFile::find(StringRef name) const {

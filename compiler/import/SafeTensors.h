@@ -32,12 +32,16 @@ struct TensorView {
   std::string name;
   DType dtype;
   std::vector<int64_t> shape;
-  uint64_t offset = 0; // from the start of the file
+  uint64_t offset = 0; // from the start of its file
   llvm::ArrayRef<uint8_t> bytes; // view into the mapping
+  /// The file holding it (one shard of a sharded checkpoint): what errors name.
+  llvm::StringRef file;
 
   int64_t numElements() const;
 };
 
+/// One .safetensors file, or the shards of one checkpoint read as a whole
+/// (fromShards): tensors by name across all of them.
 class SafeTensorsFile {
 public:
   /// Maps `path` read-only and parses its header.
@@ -46,6 +50,12 @@ public:
   /// Parses a file already in memory (tests, fuzzers); takes ownership.
   static llvm::Expected<std::unique_ptr<SafeTensorsFile>>
   fromBuffer(std::unique_ptr<llvm::MemoryBuffer> buffer);
+  /// The union of `shards`, named `name` (the index file): tensors in shard
+  /// order, then header order; the metadata of the first shard. The caller
+  /// has checked that no name occurs twice (ShardedCheckpoint.cpp).
+  static std::unique_ptr<SafeTensorsFile>
+  fromShards(std::string name,
+             std::vector<std::unique_ptr<SafeTensorsFile>> shards);
 
   /// Tensors in header order.
   llvm::ArrayRef<TensorView> tensors() const { return tensors_; }
@@ -53,10 +63,12 @@ public:
   const TensorView *find(llvm::StringRef name) const;
   /// The `__metadata__` string map (may be empty).
   const llvm::StringMap<std::string> &metadata() const { return metadata_; }
-  llvm::StringRef path() const { return buffer_->getBufferIdentifier(); }
+  /// The file, or the index of a sharded checkpoint.
+  llvm::StringRef path() const { return path_; }
 
 private:
-  std::unique_ptr<llvm::MemoryBuffer> buffer_;
+  std::string path_;
+  std::vector<std::unique_ptr<llvm::MemoryBuffer>> buffers_;
   std::vector<TensorView> tensors_;
   llvm::StringMap<size_t> index_;
   llvm::StringMap<std::string> metadata_;

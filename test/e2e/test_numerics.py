@@ -38,6 +38,10 @@ SHAPES = {
                   "--partition-size", "13", "--vocab-size", "101", "--seed", "3"],
     "tiny-f16": ["--preset", "tiny", "--dtype", "f16", "--seed", "4"],
     "tiny-bf16": ["--preset", "tiny", "--dtype", "bf16", "--seed", "5"],
+    # Hugging Face's layout: the reference reads the shards on its own
+    # (yan_model.read_checkpoint_weights).
+    "tiny-bf16-sharded": ["--preset", "tiny", "--dtype", "bf16", "--seed", "6",
+                          "--shards", "3"],
 }
 
 

@@ -31,6 +31,7 @@ Tensor = torch.Tensor
 
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
+SHARD_INDEX_FILE = "model.safetensors.index.json"
 
 
 # --------------------------------------------------------------------------
@@ -190,6 +191,30 @@ def read_safetensors(path: str) -> Tuple[Dict[str, np.ndarray], dict]:
     return out, meta
 
 
+def read_checkpoint_weights(model_dir: str) -> Tuple[Dict[str, np.ndarray], dict]:
+    """A model directory's weights: model.safetensors, or the shards a
+    Hugging Face index (model.safetensors.index.json) names, read
+    independently of the C++ importer (docs/yan-model.md, "Sharded
+    checkpoints"; ShardedCheckpoint.cpp checks the same rules)."""
+    index_path = os.path.join(model_dir, SHARD_INDEX_FILE)
+    if not os.path.exists(index_path):
+        return read_safetensors(os.path.join(model_dir, WEIGHTS_FILE))
+    with open(index_path, encoding="utf-8") as f:
+        weight_map = json.load(f)["weight_map"]
+    out, meta = {}, {}
+    for shard in sorted(set(weight_map.values())):
+        arrays, shard_meta = read_safetensors(os.path.join(model_dir, shard))
+        meta = meta or shard_meta
+        for name, array in arrays.items():
+            if name in out or weight_map.get(name) != shard:
+                raise ValueError(f"{shard}: tensor {name} is not the index's or is in two shards")
+            out[name] = array
+    missing = set(weight_map) - set(out)
+    if missing:
+        raise ValueError(f"{index_path}: tensors in no shard: {sorted(missing)}")
+    return out, meta
+
+
 def safetensors_header(entries: Sequence[Tuple[str, str, Tuple[int, ...]]],
                        metadata: Optional[dict]) -> bytes:
     """The 8-byte length + JSON header (space padded to a multiple of 8)."""
@@ -313,7 +338,7 @@ class YanModel:
     @classmethod
     def load(cls, model_dir: str, dtype: torch.dtype = torch.float32) -> "YanModel":
         cfg = YanConfig.load(os.path.join(model_dir, CONFIG_FILE))
-        arrays, _ = read_safetensors(os.path.join(model_dir, WEIGHTS_FILE))
+        arrays, _ = read_checkpoint_weights(model_dir)
         extra = set(arrays) - {name for name, _ in tensor_specs(cfg)}
         if extra:
             raise ValueError(f"unexpected tensors: {sorted(extra)}")

@@ -1,6 +1,6 @@
 //===- yan-model-gen.cpp - Writes a deterministic random Yan model --------===//
 //
-//   yan-model-gen OUT_DIR [--preset tiny|small] [--seed N]
+//   yan-model-gen OUT_DIR [--preset tiny|small|3b] [--seed N] [--shards N]
 //                 [--dtype f32|f16|bf16] [--vocab-size N] [--hidden-size N]
 //                 [--num-layers N] [--num-channels N] [--slope-window N]
 //                 [--num-partitions N] [--active-partitions N]
@@ -9,7 +9,8 @@
 //
 // Writes OUT_DIR/config.json and OUT_DIR/model.safetensors, byte-identical to
 // test/reference/gen_model.py with the same arguments, so the toolchain can be
-// tried without Python. Exit status: 0 on success, 1 on any error (with a
+// tried without Python; with --shards N, the same tensors as Hugging Face
+// shards (model-0000i-of-0000N.safetensors + model.safetensors.index.json). Exit status: 0 on success, 1 on any error (with a
 // message on stderr).
 //
 //===----------------------------------------------------------------------===//
@@ -29,10 +30,14 @@ cl::OptionCategory category("yan-model-gen options");
 cl::opt<std::string> outDir(cl::Positional, cl::Required,
                             cl::desc("<output dir>"), cl::cat(category));
 cl::opt<std::string> preset("preset",
-                            cl::desc("Base hyper-parameters: tiny or small"),
+                            cl::desc("Base hyper-parameters: tiny, small or 3b"),
                             cl::init("tiny"), cl::cat(category));
 cl::opt<uint64_t> seed("seed", cl::desc("Generator seed (uint64)"), cl::init(0),
                        cl::cat(category));
+cl::opt<unsigned> shards("shards",
+                        cl::desc("Write N Hugging Face shards and their index "
+                                 "instead of one model.safetensors"),
+                        cl::init(1), cl::cat(category));
 cl::opt<yan::DType>
     dtype("dtype", cl::desc("Weight dtype in the file"),
           cl::init(yan::DType::F32),
@@ -133,7 +138,7 @@ int main(int argc, char **argv) {
   if (llvm::Error err = config->validate())
     return fail(std::move(err));
 
-  if (llvm::Error err = yan::writeRandomModel(outDir, *config, seed, dtype))
+  if (llvm::Error err = yan::writeRandomModel(outDir, *config, seed, dtype, shards))
     return fail(std::move(err));
   return 0;
 }
