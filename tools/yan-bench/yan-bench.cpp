@@ -2,7 +2,7 @@
 //
 //   yan-bench BUNDLE [--json] [--decode-tokens N] [--prefill-tokens N]
 //             [--warmup N] [--bandwidth-mib M] [--threads N]
-//             [--learn [--learn-tokens N]]
+//             [--learn [--learn-tokens N]] [--context N]
 //
 // Reports, from one run, at 1 thread and at N threads (default: the online
 // cores): decode tokens/s (greedy, one token per step), prefill tokens/s (N
@@ -13,6 +13,8 @@
 // (prefill of its N-1 inputs), the learn entry's forward + loss, a learn
 // step (LEARN + applies, SGD) and their ratios, and the peak memory the
 // first learn step adds over the RSS after a forward pass (LearnBench.h).
+// With --context N, also decode tokens/s after an N-token prefill, next to
+// the fresh figure: the recurrent state is O(1), so the two should agree.
 // Numbers, not verdicts: nothing here passes or fails on speed.
 //
 //===----------------------------------------------------------------------===//
@@ -42,6 +44,7 @@ struct Options {
   std::vector<yan_public_key_t> trustedKeys; // --trust (repeatable)
   bool learn = false;
   long long learnTokens = 64;
+  long long context = 0; // --context: 0 = not measured
 };
 
 int usage(const char *message) {
@@ -51,7 +54,8 @@ int usage(const char *message) {
   std::fprintf(message ? stderr : stdout,
                "usage: yan-bench BUNDLE [--json] [--decode-tokens N] [--prefill-tokens N]\n"
                "                 [--warmup N] [--bandwidth-mib M] [--threads N]\n"
-               "                 [--trust KEY.pub]... [--learn [--learn-tokens N]]\n");
+               "                 [--trust KEY.pub]... [--learn [--learn-tokens N]]\n"
+               "                 [--context N]\n");
   return 2;
 }
 
@@ -67,6 +71,7 @@ int parseArgs(int argc, char **argv, Options *o) {
       {"--bandwidth-mib", &o->bandwidthMiB, 16, 1 << 16},
       {"--threads", &o->threads, 0, 1024},
       {"--learn-tokens", &o->learnTokens, 2, 1 << 20},
+      {"--context", &o->context, 1, 1 << 24},
   };
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
@@ -123,6 +128,7 @@ struct Result {
   unsigned threads = 1;
   double decodeTokensPerSecond = 0;
   double prefillTokensPerSecond = 0;
+  double decodeTokensPerSecondAtContext = 0; // --context
   uint64_t weightBytesPerToken = 0;
   double memoryReadBytesPerSecond = 0;
   yan::tools::LearnBenchResult learn;
@@ -135,37 +141,73 @@ struct Result {
   }
 };
 
-/// Times `tokens` greedy decode steps after `warmup` untimed ones.
-yan_status_t benchDecode(yan_session_t *session, int64_t vocab, const Options &o,
-                         std::vector<float> &logits, double *tokensPerSecond) {
-  int32_t prompt = 1 % static_cast<int32_t>(vocab);
-  if (yan_status_t s = yan_session_prefill(session, &prompt, 1, logits.data()))
-    return s;
-  int32_t token = argmax(logits.data(), vocab);
+/// The same pseudo-random tokens in every run (xorshift64).
+std::vector<int32_t> deterministicTokens(size_t count, int64_t vocab) {
+  std::vector<int32_t> tokens(count);
+  uint64_t x = 0x9E3779B97F4A7C15ull;
+  for (int32_t &t : tokens) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    t = static_cast<int32_t>(x % static_cast<uint64_t>(vocab));
+  }
+  return tokens;
+}
+
+/// From the session's state and the logits of its last token: times
+/// `decodeTokens` greedy decode steps after `warmup` untimed ones.
+yan_status_t timeDecode(yan_session_t *session, int64_t vocab, const Options &o,
+                        float *logits, double *tokensPerSecond) {
+  int32_t token = argmax(logits, vocab);
   for (long long i = 0; i < o.warmup; ++i) {
-    if (yan_status_t s = yan_session_decode(session, token, logits.data()))
+    if (yan_status_t s = yan_session_decode(session, token, logits))
       return s;
-    token = argmax(logits.data(), vocab);
+    token = argmax(logits, vocab);
   }
   double start = yan::tools::nowSeconds();
   for (long long i = 0; i < o.decodeTokens; ++i) {
-    if (yan_status_t s = yan_session_decode(session, token, logits.data()))
+    if (yan_status_t s = yan_session_decode(session, token, logits))
       return s;
-    token = argmax(logits.data(), vocab);
+    token = argmax(logits, vocab);
   }
   *tokensPerSecond = static_cast<double>(o.decodeTokens) / (yan::tools::nowSeconds() - start);
   return nullptr;
 }
 
+/// Decode from a fresh state (after a one-token prompt).
+yan_status_t benchDecode(yan_session_t *session, int64_t vocab, const Options &o,
+                         std::vector<float> &logits, double *tokensPerSecond) {
+  int32_t prompt = 1 % static_cast<int32_t>(vocab);
+  yan_session_reset(session);
+  if (yan_status_t s = yan_session_prefill(session, &prompt, 1, logits.data()))
+    return s;
+  return timeDecode(session, vocab, o, logits.data(), tokensPerSecond);
+}
+
+/// Decode after an o.context-token prefill, fed in chunks so the logits
+/// buffer stays small whatever the context (V = 32000 at 8192 tokens would
+/// be 1 GiB in one call).
+yan_status_t benchDecodeAtContext(yan_session_t *session, int64_t vocab, const Options &o,
+                                  std::vector<float> &logits, double *tokensPerSecond) {
+  constexpr size_t kChunk = 256;
+  std::vector<int32_t> context = deterministicTokens(static_cast<size_t>(o.context), vocab);
+  std::vector<float> chunkLogits(kChunk * static_cast<size_t>(vocab));
+  yan_session_reset(session);
+  size_t last = 0;
+  for (size_t at = 0; at < context.size(); at += kChunk) {
+    size_t n = std::min(kChunk, context.size() - at);
+    if (yan_status_t s = yan_session_prefill(session, context.data() + at, n, chunkLogits.data()))
+      return s;
+    last = n - 1;
+  }
+  std::copy_n(chunkLogits.begin() + static_cast<std::ptrdiff_t>(last * vocab), vocab,
+              logits.begin());
+  return timeDecode(session, vocab, o, logits.data(), tokensPerSecond);
+}
+
 /// Best of three prefills of the same deterministic prompt from a fresh state.
 yan_status_t benchPrefill(yan_session_t *session, int64_t vocab, const Options &o,
                           std::vector<float> &logits, double *tokensPerSecond) {
-  std::vector<int32_t> prompt(static_cast<size_t>(o.prefillTokens));
-  uint64_t x = 0x9E3779B97F4A7C15ull;
-  for (int32_t &t : prompt) {
-    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-    t = static_cast<int32_t>(x % static_cast<uint64_t>(vocab));
-  }
+  std::vector<int32_t> prompt =
+      deterministicTokens(static_cast<size_t>(o.prefillTokens), vocab);
   logits.resize(prompt.size() * static_cast<size_t>(vocab));
   double best = 0;
   for (int pass = 0; pass < 3; ++pass) {
@@ -204,6 +246,11 @@ void printJson(const Options &o, const std::vector<Result> &results) {
                 r.threads, r.decodeTokensPerSecond, r.prefillTokensPerSecond,
                 r.weightBytesPerToken, r.achievedBytesPerSecond(),
                 r.memoryReadBytesPerSecond, r.bandwidthRatio());
+    if (o.context > 0)
+      std::printf(", \"context_tokens\": %lld, \"decode_tokens_per_s_at_context\": %.3f, "
+                  "\"decode_at_context_over_fresh\": %.4f",
+                  o.context, r.decodeTokensPerSecondAtContext,
+                  ratio(r.decodeTokensPerSecondAtContext, r.decodeTokensPerSecond));
     if (r.learn.measured) {
       const yan::tools::LearnBenchResult &l = r.learn;
       std::printf(", \"learn_tokens\": %lld, \"forward_ms\": %.4f, \"forward_loss_ms\": %.4f, "
@@ -225,6 +272,10 @@ void printText(const Options &o, const std::vector<Result> &results) {
     std::printf("threads: %u\n", r.threads);
     std::printf("  decode:  %.1f tokens/s (%lld tokens after %lld warm-up)\n",
                 r.decodeTokensPerSecond, o.decodeTokens, o.warmup);
+    if (o.context > 0)
+      std::printf("  decode after a %lld-token context: %.1f tokens/s (%.3f of fresh)\n",
+                  o.context, r.decodeTokensPerSecondAtContext,
+                  ratio(r.decodeTokensPerSecondAtContext, r.decodeTokensPerSecond));
     std::printf("  prefill: %.1f tokens/s (%lld tokens, best of 3)\n",
                 r.prefillTokensPerSecond, o.prefillTokens);
     std::printf("  weight bytes per decode token: %" PRIu64 "\n", r.weightBytesPerToken);
@@ -272,6 +323,9 @@ yan_status_t measure(yan_bundle_t *bundle, const Options &o, unsigned threads,
                                     /*measureMemory=*/measureMemory, &r.learn);
   if (!status)
     status = benchDecode(session, config.vocab_size, o, logits, &r.decodeTokensPerSecond);
+  if (!status && o.context > 0)
+    status = benchDecodeAtContext(session, config.vocab_size, o, logits,
+                                  &r.decodeTokensPerSecondAtContext);
   if (!status)
     status = benchPrefill(session, config.vocab_size, o, logits, &r.prefillTokensPerSecond);
   yan_session_destroy(session);
