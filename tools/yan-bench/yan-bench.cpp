@@ -8,7 +8,9 @@
 // cores): decode tokens/s (greedy, one token per step), prefill tokens/s (N
 // tokens in one call, best of 3), the weight bytes one decode token reads
 // (recorded by the compiler), the achieved weight bytes/s and its ratio to
-// the memory read bandwidth measured with the same thread count.
+// the memory read bandwidth measured with the same thread count; and the
+// f32 FMA peak of as many threads at the vector width the loaded image may
+// use (FmaPeak.h), with prefill's and decode's FLOP/s and their ratio to it.
 // With --learn, also on one N-token sample (default 64): a forward pass
 // (prefill of its N-1 inputs), the learn entry's forward + loss, a learn
 // step (LEARN + applies, SGD) and their ratios, and the peak memory the
@@ -18,8 +20,10 @@
 // Numbers, not verdicts: nothing here passes or fails on speed.
 //
 //===----------------------------------------------------------------------===//
+#include "FmaPeak.h"
 #include "LearnBench.h"
 #include "MemoryBandwidth.h"
+#include "ModelCost.h"
 #include "ToolSupport.h"
 #include "yan/runtime.h"
 
@@ -131,10 +135,15 @@ struct Result {
   double decodeTokensPerSecondAtContext = 0; // --context
   uint64_t weightBytesPerToken = 0;
   double memoryReadBytesPerSecond = 0;
+  double flopsPerToken = 0; // matrix products (ModelCost.h)
+  double peakFlopsPerSecond = 0;
+  yan::tools::FmaProbe probe;
   yan::tools::LearnBenchResult learn;
   double achievedBytesPerSecond() const {
     return decodeTokensPerSecond * static_cast<double>(weightBytesPerToken);
   }
+  double prefillFlopsPerSecond() const { return prefillTokensPerSecond * flopsPerToken; }
+  double decodeFlopsPerSecond() const { return decodeTokensPerSecond * flopsPerToken; }
   double bandwidthRatio() const {
     return memoryReadBytesPerSecond > 0 ? achievedBytesPerSecond() / memoryReadBytesPerSecond
                                         : 0.0;
@@ -246,6 +255,12 @@ void printJson(const Options &o, const std::vector<Result> &results) {
                 r.threads, r.decodeTokensPerSecond, r.prefillTokensPerSecond,
                 r.weightBytesPerToken, r.achievedBytesPerSecond(),
                 r.memoryReadBytesPerSecond, r.bandwidthRatio());
+    std::printf(", \"flops_per_token\": %.0f, \"fma_probe\": \"%s\", \"vector_bits\": %u, "
+                "\"peak_flops_per_s\": %.0f, \"prefill_flops_per_s\": %.0f, "
+                "\"decode_flops_per_s\": %.0f, \"prefill_over_peak\": %.4f",
+                r.flopsPerToken, r.probe.isa.c_str(), r.probe.vectorBits, r.peakFlopsPerSecond,
+                r.prefillFlopsPerSecond(), r.decodeFlopsPerSecond(),
+                ratio(r.prefillFlopsPerSecond(), r.peakFlopsPerSecond));
     if (o.context > 0)
       std::printf(", \"context_tokens\": %lld, \"decode_tokens_per_s_at_context\": %.3f, "
                   "\"decode_at_context_over_fresh\": %.4f",
@@ -283,6 +298,11 @@ void printText(const Options &o, const std::vector<Result> &results) {
                 "%.2f GB/s; ratio %.3f\n",
                 r.achievedBytesPerSecond() / 1e9, r.memoryReadBytesPerSecond / 1e9,
                 r.bandwidthRatio());
+    std::printf("  compute: prefill %.2f GFLOP/s, decode %.2f GFLOP/s (%.0f FLOP per token); "
+                "measured f32 FMA peak %.2f GFLOP/s (%s, %u-bit); prefill / peak %.3f\n",
+                r.prefillFlopsPerSecond() / 1e9, r.decodeFlopsPerSecond() / 1e9,
+                r.flopsPerToken, r.peakFlopsPerSecond / 1e9, r.probe.isa.c_str(),
+                r.probe.vectorBits, ratio(r.prefillFlopsPerSecond(), r.peakFlopsPerSecond));
     if (r.learn.measured) {
       const yan::tools::LearnBenchResult &l = r.learn;
       std::printf("  learn (%lld-token sample): forward %.3f ms (prefill of %lld), forward + "
@@ -332,6 +352,11 @@ yan_status_t measure(yan_bundle_t *bundle, const Options &o, unsigned threads,
   // Measured right after the model, with as many threads.
   r.memoryReadBytesPerSecond = yan::tools::measureReadBandwidth(
       static_cast<size_t>(o.bandwidthMiB) << 20, 3, r.threads);
+  r.flopsPerToken = yan::tools::modelCost(bundle).flopsPerToken;
+  yan_code_image_info_t image;
+  if (!yan_bundle_code_image_info(bundle, yan_bundle_selected_image(bundle), &image))
+    r.probe = yan::tools::fmaProbeForImage(image.arch, image.required_features);
+  r.peakFlopsPerSecond = yan::tools::measureFmaPeak(&r.probe, r.threads);
   return status;
 }
 

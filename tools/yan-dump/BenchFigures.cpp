@@ -64,6 +64,8 @@ bool readBenchFigures(const char *path, std::vector<BenchRun> *runs, std::string
                                    "prefill_tokens_per_s or memory_read_bytes_per_s";
       return false;
     }
+    // Optional: files from a yan-bench before the FMA probe lack it.
+    number(object, "peak_flops_per_s", &run.peakFlopsPerS);
     runs->push_back(run);
   }
   if (runs->empty()) {

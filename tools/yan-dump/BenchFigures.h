@@ -13,6 +13,7 @@ struct BenchRun {
   double decodeTokensPerS = 0;
   double prefillTokensPerS = 0;
   double memoryReadBytesPerS = 0; // read bandwidth measured in the same run
+  double peakFlopsPerS = 0;       // f32 FMA peak measured in the same run (0: none)
 };
 
 /// Reads the runs of a yan-bench --json file (the only writer of this

@@ -211,7 +211,7 @@ void drawRoofline(Svg &svg, size_t t, double x0, double y0, const ModelCost &cos
 
 /// What the roofline rests on, under the memory bars.
 void drawNotes(Svg &svg, double x0, double y0, const TargetCost &target,
-               const std::vector<BenchRun> &runs, double peakFlops) {
+               const std::vector<BenchRun> &runs, double peakFlops, bool peakGiven) {
   std::vector<std::string> lines;
   for (const BenchRun &r : runs)
     lines.push_back(format("yan-bench, %.0f thread(s): decode ", r.threads) +
@@ -223,7 +223,11 @@ void drawNotes(Svg &svg, double x0, double y0, const TargetCost &target,
                         ? "no yan-bench figures: give --bench FILE.json (yan-bench --json)"
                         : "no figures for this target: run yan-bench --json and yan-dump --svg on it");
   if (peakFlops <= 0)
-    lines.push_back("no FLOP peak given (--peak-gflops): no compute roof");
+    lines.push_back("no FLOP peak (yan-bench --json measures one; or --peak-gflops): no "
+                    "compute roof");
+  else
+    lines.push_back(peakGiven ? "compute roof: --peak-gflops"
+                              : "compute roof: f32 FMA peak measured by yan-bench");
   lines.push_back(format("prefill: chunks of %.0f tokens, each weight read once per chunk",
                          double(target.prefillChunk)));
   for (size_t i = 0; i < lines.size(); ++i)
@@ -268,9 +272,17 @@ bool writeSvgReport(const yan_bundle_t *bundle, const char *bundlePath, const ch
     // that machine's: both belong to the image this host would load, when
     // yan-dump runs where yan-bench ran.
     std::vector<BenchRun> figures = target.thisHost ? runs : std::vector<BenchRun>{};
-    double peak = target.thisHost ? options.peakGflops * 1e9 : 0;
+    // The roof: --peak-gflops when given, else the highest FMA peak
+    // yan-bench measured (its thread counts, like the memory roof's).
+    bool peakGiven = options.peakGflops > 0;
+    double peak = peakGiven ? options.peakGflops * 1e9 : 0;
+    for (const BenchRun &r : figures)
+      if (!peakGiven)
+        peak = std::max(peak, r.peakFlopsPerS);
+    if (!target.thisHost)
+      peak = 0;
     drawRoofline(svg, t, 480, y0 + 56, cost, target, figures, peak);
-    drawNotes(svg, 25, y0 + 340, target, figures, peak);
+    drawNotes(svg, 25, y0 + 340, target, figures, peak, peakGiven);
     svg.out += "</g>\n";
   }
   svg.out += "</svg>\n";

@@ -3,11 +3,12 @@
 // From the bundle's table of contents alone (no code loaded), so yan-dump
 // can draw bundles for any target: FLOPs per token, weight bytes mapped and
 // read, arithmetic intensity of decode and prefill, and per code image the
-// memory a session takes.
+// memory a session takes. yan-bench turns tokens/s into FLOP/s with the same
+// count.
 //
 //===----------------------------------------------------------------------===//
-#ifndef YAN_TOOLS_YAN_DUMP_MODEL_COST_H
-#define YAN_TOOLS_YAN_DUMP_MODEL_COST_H
+#ifndef YAN_TOOLS_COMMON_MODEL_COST_H
+#define YAN_TOOLS_COMMON_MODEL_COST_H
 
 #include "yan/runtime.h"
 
