@@ -106,7 +106,10 @@ if [[ " $what " == *" fuzz "* ]]; then
       tail -60 "$log"
       echo "sanitizer-ci: $fuzzer found a problem; reproducers in $work/artifacts:" >&2
       ls -l "$work/artifacts" >&2 || true
-      echo "(copy them to test/fuzz/regressions/$fuzzer/ and fix)" >&2
+      # Regressions live beside the harness (runtime-internal ones: runtime/test).
+      regressions=test/fuzz/regressions
+      [ -f "runtime/test/$(echo "$fuzzer" | tr - _).cpp" ] && regressions=runtime/test/regressions
+      echo "(copy them to $regressions/$fuzzer/ and fix)" >&2
       exit 1
     fi
     total=$((total + runs))

@@ -9,9 +9,9 @@
 #include "compiler/bundle/BundleWriter.h"
 #include "compiler/import/RegularFile.h"
 
-#include "sha256.h"
-#include "signature.h"
-#include "toc_hash.h"
+#include "yan/crypto/sha256.h"
+#include "yan/crypto/signature.h"
+#include "yan/crypto/toc_hash.h"
 
 #include "bundle_generated.h"
 #include "yan/executable_abi.h"

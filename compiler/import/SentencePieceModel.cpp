@@ -10,6 +10,7 @@
 #include "compiler/import/RegularFile.h"
 
 #include "compiler/import/ProtoWire.h"
+#include "yan/text/utf8.h" // the runtime tokenizer's own rules
 
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/StringExtras.h"
@@ -227,35 +228,10 @@ int32_t specialId(const SentencePieceModel &m, StringRef name, StringRef fallbac
   return -1;
 }
 
-/// SentencePiece's DecodeUTF8: the length of the valid character at `s`, or
-/// 0 if the bytes there are not one (overlong forms, surrogates and values
-/// above U+10FFFF are invalid).
-size_t validCharLength(StringRef s) {
-  auto byte = [&](size_t i) { return static_cast<uint8_t>(s[i]); };
-  auto trail = [&](size_t i) { return (byte(i) & 0xc0) == 0x80; };
-  uint8_t b = byte(0);
-  uint32_t cp;
-  if (b < 0x80)
-    return 1;
-  if (s.size() >= 2 && (b & 0xe0) == 0xc0) {
-    cp = ((b & 0x1fu) << 6) | (byte(1) & 0x3fu);
-    return trail(1) && cp >= 0x80 ? 2 : 0;
-  }
-  if (s.size() >= 3 && (b & 0xf0) == 0xe0) {
-    cp = ((b & 0x0fu) << 12) | ((byte(1) & 0x3fu) << 6) | (byte(2) & 0x3fu);
-    return trail(1) && trail(2) && cp >= 0x800 && (cp < 0xd800 || cp >= 0xe000) ? 3 : 0;
-  }
-  if (s.size() >= 4 && (b & 0xf8) == 0xf0) {
-    cp = ((b & 0x07u) << 18) | ((byte(1) & 0x3fu) << 12) | ((byte(2) & 0x3fu) << 6) |
-         (byte(3) & 0x3fu);
-    return trail(1) && trail(2) && trail(3) && cp >= 0x10000 && cp <= 0x10ffff ? 4 : 0;
-  }
-  return 0;
-}
-
 bool isValidUtf8(StringRef s) {
   while (!s.empty()) {
-    size_t length = validCharLength(s);
+    size_t length =
+        rt::utf8ValidLength(reinterpret_cast<const uint8_t *>(s.data()), s.size());
     if (!length)
       return false;
     s = s.drop_front(length);

@@ -6,7 +6,7 @@
 //===----------------------------------------------------------------------===//
 #include "bundle_internal.h"
 #include "status.h"
-#include "toc_hash.h"
+#include "yan/crypto/toc_hash.h"
 
 #include <cstring>
 

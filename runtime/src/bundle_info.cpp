@@ -6,8 +6,8 @@
 //===----------------------------------------------------------------------===//
 #include "bundle_internal.h"
 #include "learn_state.h"
-#include "signature.h"
 #include "status.h"
+#include "yan/crypto/signature.h"
 
 #include <cstring>
 

@@ -13,10 +13,10 @@
 //===----------------------------------------------------------------------===//
 #include "bundle_internal.h"
 #include "learn_layout.h"
-#include "sha256.h"
-#include "signature.h"
 #include "status.h"
-#include "toc_hash.h"
+#include "yan/crypto/sha256.h"
+#include "yan/crypto/signature.h"
+#include "yan/crypto/toc_hash.h"
 #include "yan/limits.h"
 
 #include <cstdio>

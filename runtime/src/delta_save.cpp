@@ -11,8 +11,8 @@
 #include "delta_signature.h"
 #include "file_mapping.h"
 #include "learn_state.h"
-#include "sha256.h"
 #include "status.h"
+#include "yan/crypto/sha256.h"
 
 #include <climits>
 #include <cstdio>

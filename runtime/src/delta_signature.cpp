@@ -13,8 +13,8 @@
 #include "delta_signature.h"
 
 #include "delta_format.h"
-#include "signature.h"
 #include "status.h"
+#include "yan/crypto/signature.h"
 
 #include <cstring>
 

@@ -1,7 +1,7 @@
 //===- keys.cpp - Trusted public keys (C API) -----------------------------===//
 #include "file_mapping.h"
-#include "signature.h"
 #include "status.h"
+#include "yan/crypto/signature.h"
 #include "yan/runtime.h"
 
 #include <cerrno>

@@ -11,7 +11,7 @@
 //===----------------------------------------------------------------------===//
 #include "status.h"
 #include "tokenizer_internal.h"
-#include "utf8.h"
+#include "yan/text/utf8.h"
 
 #include <cmath>
 

@@ -19,8 +19,8 @@
 // The ELF loader on arbitrary images is fuzz_elf.cpp.
 //
 //===----------------------------------------------------------------------===//
-#include "signature.h"
-#include "toc_hash.h"
+#include "yan/crypto/signature.h"
+#include "yan/crypto/toc_hash.h"
 #include "yan/runtime.h"
 #include "yan/tokenizer.h"
 

@@ -13,7 +13,7 @@
 // back exactly the bytes applied (the format is canonical).
 //
 //===----------------------------------------------------------------------===//
-#include "sha256.h"
+#include "yan/crypto/sha256.h"
 #include "yan/runtime.h"
 
 #include <cstdint>

@@ -12,8 +12,8 @@
 // tables are fuzz-bundle's: its seeds include a bundle with a tokenizer.)
 //
 //===----------------------------------------------------------------------===//
-#include "utf8.h"
 #include "yan/runtime.h"
+#include "yan/text/utf8.h"
 #include "yan/tokenizer.h"
 
 #include <cstdio>

@@ -6,7 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "Fixture.h"
-#include "toc_hash.h"
+#include "yan/crypto/toc_hash.h"
 
 #include "yan/bundle_format.h"
 

@@ -6,8 +6,8 @@
 //===----------------------------------------------------------------------===//
 #include "Fixture.h"
 
-#include "compiler/bundle/StateLayout.h"
-#include "compiler/bundle/WeightLayout.h"
+#include "compiler/layout/StateLayout.h"
+#include "compiler/layout/WeightLayout.h"
 #include "yan/bundle_format.h"
 
 #include "llvm/Support/FileSystem.h"

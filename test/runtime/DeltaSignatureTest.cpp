@@ -9,8 +9,8 @@
 //===----------------------------------------------------------------------===//
 #include "DeltaSupport.h"
 #include "Fixture.h"
-#include "sha256.h"
-#include "signature.h"
+#include "yan/crypto/sha256.h"
+#include "yan/crypto/signature.h"
 
 #include "gtest/gtest.h"
 

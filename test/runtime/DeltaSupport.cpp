@@ -1,7 +1,7 @@
 //===- DeltaSupport.cpp - Deltas written by the tests themselves ----------===//
 #include "DeltaSupport.h"
 
-#include "sha256.h"
+#include "yan/crypto/sha256.h"
 
 #include <cstdio>
 #include <cstdlib>

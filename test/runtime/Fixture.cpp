@@ -1,7 +1,7 @@
 //===- Fixture.cpp - Bundles around the FAKE fixture code image -----------===//
 #include "Fixture.h"
 
-#include "compiler/bundle/StateLayout.h"
+#include "compiler/layout/StateLayout.h"
 #include "compiler/import/RandomModel.h"
 
 #include "llvm/ADT/SmallString.h"

@@ -16,9 +16,8 @@
 #include "Fixture.h"
 
 #include "bundle_generated.h"
-#include "status.h"
-#include "toc_hash.h"
 #include "yan/bundle_format.h"
+#include "yan/crypto/toc_hash.h"
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -430,21 +429,6 @@ TEST(HostileValues, HeaderFieldsAtTheirLimits) {
         << c.what << ": " << status.text();
     EXPECT_LE(largest, size_t(1) << 20) << c.what;
   }
-}
-
-// Messages quote bytes from files (weight names, key text): control bytes
-// come out escaped, so a message is one line that cannot drive a terminal,
-// and an over-long one is cut with a mark (issue 14).
-TEST(HostileValues, StatusMessagesAreOneBoundedLine) {
-  Status status = rt::makeStatus(YAN_STATUS_BAD_LAYOUT, "weight '%s'", "a\x1b[2J\nb\x7f");
-  EXPECT_EQ(status.message(), "weight 'a\\x1b[2J\\x0ab\\x7f'");
-  std::string huge(100000, 'x');
-  status = rt::makeStatus(YAN_STATUS_BAD_LAYOUT, "shape %s", huge.c_str());
-  EXPECT_LT(status.message().size(), 1024u);
-  EXPECT_EQ(status.message().substr(status.message().size() - 6), " [...]");
-  // Annotating keeps it escaped once, not twice.
-  status = rt::annotate(rt::makeStatus(YAN_STATUS_BAD_LAYOUT, "x\ty"), "file");
-  EXPECT_EQ(status.message(), "file: x\\x09y");
 }
 
 } // namespace

@@ -4,7 +4,7 @@
 // LLVM's implementation (which the bundle writer uses) on many lengths.
 //
 //===----------------------------------------------------------------------===//
-#include "sha256.h"
+#include "yan/crypto/sha256.h"
 
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/Support/SHA256.h"

@@ -8,9 +8,9 @@
 //
 //===----------------------------------------------------------------------===//
 #include "Fixture.h"
-#include "sha256.h"
-#include "signature.h"
-#include "toc_hash.h"
+#include "yan/crypto/sha256.h"
+#include "yan/crypto/signature.h"
+#include "yan/crypto/toc_hash.h"
 
 #include "yan/bundle_format.h"
 

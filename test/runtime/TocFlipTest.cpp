@@ -17,8 +17,8 @@
 //===----------------------------------------------------------------------===//
 #include "Fixture.h"
 #include "bundle_generated.h"
-#include "toc_hash.h"
 #include "yan/bundle_format.h"
+#include "yan/crypto/toc_hash.h"
 #include "yan/runtime.h"
 
 #include "gtest/gtest.h"

@@ -9,8 +9,8 @@
 //
 //===----------------------------------------------------------------------===//
 #include "Fixture.h"
-#include "toc_hash.h"
-#include "utf8.h"
+#include "yan/crypto/toc_hash.h"
+#include "yan/text/utf8.h"
 #include "yan/tokenizer.h"
 
 #include <gmock/gmock.h>

@@ -10,7 +10,7 @@
 // Exit status: 0 ok, 1 error, 2 usage error.
 //
 //===----------------------------------------------------------------------===//
-#include "signature.h"
+#include "yan/crypto/signature.h"
 
 #include <cerrno>
 #include <cstdio>

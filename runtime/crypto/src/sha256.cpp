@@ -1,5 +1,5 @@
 //===- sha256.cpp - SHA-256 (FIPS 180-4) ----------------------------------===//
-#include "sha256.h"
+#include "yan/crypto/sha256.h"
 
 #include <cstring>
 

@@ -1,7 +1,7 @@
 //===- signature.cpp - Ed25519 signatures of bundles (libsodium) ----------===//
-#include "signature.h"
+#include "yan/crypto/signature.h"
 
-#include "sha256.h"
+#include "yan/crypto/sha256.h"
 
 #include <sodium.h>
 

@@ -6,8 +6,8 @@
 // why); this file is the only one that includes <sodium.h>.
 //
 //===----------------------------------------------------------------------===//
-#ifndef YAN_RUNTIME_SIGNATURE_H
-#define YAN_RUNTIME_SIGNATURE_H
+#ifndef YAN_CRYPTO_SIGNATURE_H
+#define YAN_CRYPTO_SIGNATURE_H
 
 #include <cstddef>
 #include <cstdint>
@@ -66,4 +66,4 @@ void secureZero(void *data, size_t size);
 
 } // namespace yan::rt
 
-#endif // YAN_RUNTIME_SIGNATURE_H
+#endif // YAN_CRYPTO_SIGNATURE_H

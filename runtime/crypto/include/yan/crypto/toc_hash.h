@@ -7,11 +7,11 @@
 // patch a table of contents and the fuzzers that reseal one, like sha256.h.
 //
 //===----------------------------------------------------------------------===//
-#ifndef YAN_RUNTIME_TOC_HASH_H
-#define YAN_RUNTIME_TOC_HASH_H
+#ifndef YAN_CRYPTO_TOC_HASH_H
+#define YAN_CRYPTO_TOC_HASH_H
 
-#include "sha256.h"
 #include "yan/bundle_format.h"
+#include "yan/crypto/sha256.h"
 
 #include <cstring>
 
@@ -48,4 +48,4 @@ inline void sealToc(uint8_t *bundle) {
 
 } // namespace yan::rt
 
-#endif // YAN_RUNTIME_TOC_HASH_H
+#endif // YAN_CRYPTO_TOC_HASH_H

@@ -5,8 +5,8 @@
 // large weight segments are hashed straight from the mapping.
 //
 //===----------------------------------------------------------------------===//
-#ifndef YAN_RUNTIME_SHA256_H
-#define YAN_RUNTIME_SHA256_H
+#ifndef YAN_CRYPTO_SHA256_H
+#define YAN_CRYPTO_SHA256_H
 
 #include <array>
 #include <cstddef>
@@ -43,4 +43,4 @@ void sha256Hex(const uint8_t *digest, char out[65]);
 
 } // namespace yan::rt
 
-#endif // YAN_RUNTIME_SHA256_H
+#endif // YAN_CRYPTO_SHA256_H

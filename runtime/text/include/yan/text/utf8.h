@@ -6,8 +6,8 @@
 // rather than a general-purpose decoder's.
 //
 //===----------------------------------------------------------------------===//
-#ifndef YAN_RUNTIME_UTF8_H
-#define YAN_RUNTIME_UTF8_H
+#ifndef YAN_TEXT_UTF8_H
+#define YAN_TEXT_UTF8_H
 
 #include <cstddef>
 #include <cstdint>
@@ -54,4 +54,4 @@ constexpr uint8_t kReplacement[3] = {0xef, 0xbf, 0xbd};
 
 } // namespace yan::rt
 
-#endif // YAN_RUNTIME_UTF8_H
+#endif // YAN_TEXT_UTF8_H
