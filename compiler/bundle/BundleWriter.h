@@ -12,8 +12,9 @@
 #ifndef YAN_COMPILER_BUNDLE_BUNDLEWRITER_H
 #define YAN_COMPILER_BUNDLE_BUNDLEWRITER_H
 
-#include "compiler/bundle/StateLayout.h"
-#include "compiler/bundle/WeightLayout.h"
+#include "compiler/layout/StateLayout.h"
+#include "compiler/layout/WeightLayout.h"
+#include "compiler/layout/WeightSegment.h"
 #include "compiler/import/ModelConfig.h"
 #include "compiler/import/SafeTensors.h"
 #include "compiler/import/SentencePieceModel.h"
@@ -36,23 +37,6 @@ enum class BundleArch : uint8_t { X86_64 = 1, AArch64 = 2, RISCV64 = 3 };
 
 /// The architecture of an LLVM target triple ("x86_64-unknown-linux-gnu").
 llvm::Expected<BundleArch> bundleArchForTriple(llvm::StringRef triple);
-
-struct BundleWeight {
-  std::string name;
-  DType dtype = DType::F32;
-  std::vector<int64_t> shape;
-  uint64_t offset = 0;          // in the weight segment, 64-byte aligned
-  int64_t numPartitions = 1;
-  uint64_t partitionStride = 0; // bytes; >= bytes.size() / numPartitions
-  /// The tensor's bytes, unpadded; partition p (bytes.size() / numPartitions
-  /// bytes) is written at offset + p * partitionStride.
-  llvm::ArrayRef<uint8_t> bytes;
-};
-
-/// The weights of `checkpoint` placed per `layout` (views into the mapped
-/// checkpoint: keep it alive until the bundle is written).
-std::vector<BundleWeight> bundleWeights(const WeightLayout &layout,
-                                        const Checkpoint &checkpoint);
 
 struct BundleEntryPoint {
   std::string name;       // "prefill", "decode"

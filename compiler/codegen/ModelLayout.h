@@ -9,7 +9,7 @@
 #ifndef YAN_COMPILER_CODEGEN_MODELLAYOUT_H
 #define YAN_COMPILER_CODEGEN_MODELLAYOUT_H
 
-#include "compiler/bundle/WeightLayout.h"
+#include "compiler/layout/WeightLayout.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/Support/Error.h"

@@ -12,8 +12,8 @@
 //===----------------------------------------------------------------------===//
 #include "compiler/codegen/StaticLibrary.h"
 
-#include "compiler/bundle/BundleWriter.h"
 #include "compiler/codegen/ObjectEmitter.h"
+#include "compiler/layout/WeightSegment.h"
 #include "yan/executable_abi.h"
 
 #include "llvm/ADT/StringExtras.h"

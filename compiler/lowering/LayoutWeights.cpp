@@ -5,7 +5,7 @@
 // where generated code and the bundle writer both read them.
 //
 //===----------------------------------------------------------------------===//
-#include "compiler/bundle/WeightLayout.h"
+#include "compiler/layout/WeightLayout.h"
 #include "compiler/lowering/Passes.h"
 
 #include "mlir/IR/BuiltinOps.h"

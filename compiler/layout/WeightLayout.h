@@ -6,8 +6,8 @@
 // them. Tensors appear in the canonical order of yan::expectedTensors.
 //
 //===----------------------------------------------------------------------===//
-#ifndef YAN_COMPILER_BUNDLE_WEIGHTLAYOUT_H
-#define YAN_COMPILER_BUNDLE_WEIGHTLAYOUT_H
+#ifndef YAN_COMPILER_LAYOUT_WEIGHTLAYOUT_H
+#define YAN_COMPILER_LAYOUT_WEIGHTLAYOUT_H
 
 #include "compiler/import/Checkpoint.h"
 
@@ -74,4 +74,4 @@ computeWeightLayout(const Checkpoint &checkpoint, const WeightLayoutOptions &opt
 
 } // namespace yan
 
-#endif // YAN_COMPILER_BUNDLE_WEIGHTLAYOUT_H
+#endif // YAN_COMPILER_LAYOUT_WEIGHTLAYOUT_H

@@ -1,5 +1,5 @@
 //===- StateLayout.cpp - Where each layer's state lives -------------------===//
-#include "compiler/bundle/StateLayout.h"
+#include "compiler/layout/StateLayout.h"
 
 namespace yan {
 

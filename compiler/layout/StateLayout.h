@@ -6,8 +6,8 @@
 // records them so the runtime can check and expose them.
 //
 //===----------------------------------------------------------------------===//
-#ifndef YAN_COMPILER_BUNDLE_STATELAYOUT_H
-#define YAN_COMPILER_BUNDLE_STATELAYOUT_H
+#ifndef YAN_COMPILER_LAYOUT_STATELAYOUT_H
+#define YAN_COMPILER_LAYOUT_STATELAYOUT_H
 
 #include "compiler/import/ModelConfig.h"
 
@@ -33,4 +33,4 @@ StateLayout computeStateLayout(const ModelConfig &config);
 
 } // namespace yan
 
-#endif // YAN_COMPILER_BUNDLE_STATELAYOUT_H
+#endif // YAN_COMPILER_LAYOUT_STATELAYOUT_H

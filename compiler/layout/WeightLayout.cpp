@@ -1,5 +1,5 @@
 //===- WeightLayout.cpp - Where each weight lives in the bundle -----------===//
-#include "compiler/bundle/WeightLayout.h"
+#include "compiler/layout/WeightLayout.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
