@@ -12,7 +12,7 @@
 #ifndef YAN_BINDINGS_PYTHON_ERRORS_H
 #define YAN_BINDINGS_PYTHON_ERRORS_H
 
-#include "yan/runtime.h"
+#include "yan/status.h"
 
 #include <pybind11/pybind11.h>
 

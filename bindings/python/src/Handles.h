@@ -1,6 +1,6 @@
 //===- Handles.h - Shared ownership and locking of runtime objects --------===//
 //
-// The C API's thread rules (runtime.h): a bundle may be shared by any number
+// The C API's thread rules (yan/runtime.h): a bundle may be shared by any number
 // of threads, a session is used by one thread at a time, and learning or
 // deltas must not run concurrently with any other call on the bundle or its
 // sessions. Python code cannot be trusted to follow them (threads, and the
@@ -19,7 +19,9 @@
 #ifndef YAN_BINDINGS_PYTHON_HANDLES_H
 #define YAN_BINDINGS_PYTHON_HANDLES_H
 
-#include "yan/runtime.h"
+#include "yan/bundle.h"
+#include "yan/learn.h"
+#include "yan/session.h"
 #include "yan/tokenizer.h"
 
 #include <memory>

@@ -1,9 +1,10 @@
 //===- Module.cpp - The native module yan._native -------------------------===//
 //
-// Python bindings for the runtime's C API (runtime.h, tokenizer.h), with
-// pybind11 (Debian's pybind11-dev): its numpy arrays, keyword arguments and
-// exception translation replace what a hand-written extension would spell
-// out in reference counting. The package `yan` (yan/__init__.py) re-exports
+// Python bindings for the runtime's C API (yan/runtime.h's parts bundle.h,
+// session.h and learn.h, and yan/tokenizer.h), with pybind11 (Debian's
+// pybind11-dev): its numpy arrays, keyword arguments and exception
+// translation replace what a hand-written extension would spell out in
+// reference counting. The package `yan` (yan/__init__.py) re-exports
 // this module's names.
 //
 //===----------------------------------------------------------------------===//
