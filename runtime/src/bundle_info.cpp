@@ -17,9 +17,18 @@ namespace {
 
 const fb::Bundle &root(const yan_bundle_t *bundle) { return *bundle->verified.root; }
 
-yan_status_t outOfRange(const char *what, size_t index, size_t count) {
-  return makeStatus(YAN_STATUS_OUT_OF_RANGE, "%s index %zu out of range (bundle has %zu)",
-                    what, index, count);
+/// Element `index` of a vector of the table of contents (an absent vector
+/// is empty), or OUT_OF_RANGE naming `what`: every indexed accessor below
+/// checks its index this one way.
+template <typename T>
+yan_status_t element(const flatbuffers::Vector<flatbuffers::Offset<T>> *items, size_t index,
+                     const char *what, const T **out) {
+  size_t count = items ? items->size() : 0;
+  if (index >= count)
+    return makeStatus(YAN_STATUS_OUT_OF_RANGE, "%s index %zu out of range (bundle has %zu)",
+                      what, index, count);
+  *out = items->Get(static_cast<uint32_t>(index));
+  return nullptr;
 }
 
 const char *str(const flatbuffers::String *s) { return s ? s->c_str() : ""; }
@@ -80,10 +89,8 @@ size_t yan_bundle_code_image_count(const yan_bundle_t *bundle) {
 
 yan_status_t yan_bundle_code_image_info(const yan_bundle_t *bundle, size_t image,
                                         yan_code_image_info_t *out) {
-  size_t count = yan_bundle_code_image_count(bundle);
-  if (image >= count)
-    return outOfRange("code image", image, count);
-  const fb::CodeImage *i = root(bundle).code_images()->Get(static_cast<uint32_t>(image));
+  const fb::CodeImage *i = nullptr;
+  YAN_RETURN_IF_ERROR(element(root(bundle).code_images(), image, "code image", &i));
   out->triple = str(i->triple());
   out->cpu = str(i->cpu());
   out->features = str(i->features());
@@ -98,13 +105,11 @@ yan_status_t yan_bundle_code_image_info(const yan_bundle_t *bundle, size_t image
 
 yan_status_t yan_bundle_code_image_entry(const yan_bundle_t *bundle, size_t image,
                                          size_t entry, yan_entry_info_t *out) {
-  size_t count = yan_bundle_code_image_count(bundle);
-  if (image >= count)
-    return outOfRange("code image", image, count);
-  const auto *entries = root(bundle).code_images()->Get(static_cast<uint32_t>(image))->entries();
-  if (entry >= entries->size())
-    return outOfRange("entry", entry, entries->size());
-  fillEntry(entries->Get(static_cast<uint32_t>(entry)), out);
+  const fb::CodeImage *i = nullptr;
+  YAN_RETURN_IF_ERROR(element(root(bundle).code_images(), image, "code image", &i));
+  const fb::EntryPoint *e = nullptr;
+  YAN_RETURN_IF_ERROR(element(i->entries(), entry, "entry", &e));
+  fillEntry(e, out);
   return nullptr;
 }
 
@@ -141,10 +146,8 @@ size_t yan_bundle_segment_count(const yan_bundle_t *bundle) {
 
 yan_status_t yan_bundle_segment_info(const yan_bundle_t *bundle, size_t segment,
                                      yan_segment_info_t *out) {
-  size_t count = yan_bundle_segment_count(bundle);
-  if (segment >= count)
-    return outOfRange("segment", segment, count);
-  const fb::Segment *s = root(bundle).segments()->Get(static_cast<uint32_t>(segment));
+  const fb::Segment *s = nullptr;
+  YAN_RETURN_IF_ERROR(element(root(bundle).segments(), segment, "segment", &s));
   out->kind = static_cast<yan_segment_kind_t>(s->kind());
   out->file_offset = static_cast<uint64_t>(bundle->verified.segmentBase - bundle->data) +
                      s->offset();
@@ -163,10 +166,8 @@ size_t yan_bundle_weight_count(const yan_bundle_t *bundle) {
 
 yan_status_t yan_bundle_weight_info(const yan_bundle_t *bundle, size_t weight,
                                     yan_weight_info_t *out) {
-  size_t count = yan_bundle_weight_count(bundle);
-  if (weight >= count)
-    return outOfRange("weight", weight, count);
-  const fb::Weight *w = root(bundle).weights()->Get(static_cast<uint32_t>(weight));
+  const fb::Weight *w = nullptr;
+  YAN_RETURN_IF_ERROR(element(root(bundle).weights(), weight, "weight", &w));
   out->name = str(w->name());
   out->dtype = static_cast<yan_dtype_t>(w->dtype());
   out->rank = w->shape()->size();
@@ -237,10 +238,8 @@ size_t yan_bundle_test_vector_count(const yan_bundle_t *bundle) {
 
 yan_status_t yan_bundle_test_vector(const yan_bundle_t *bundle, size_t index,
                                     yan_test_vector_t *out) {
-  size_t count = yan_bundle_test_vector_count(bundle);
-  if (index >= count)
-    return outOfRange("test vector", index, count);
-  const fb::TestVector *t = root(bundle).test_vectors()->Get(static_cast<uint32_t>(index));
+  const fb::TestVector *t = nullptr;
+  YAN_RETURN_IF_ERROR(element(root(bundle).test_vectors(), index, "test vector", &t));
   out->name = str(t->name());
   out->prompt = t->prompt()->data();
   out->prompt_length = t->prompt()->size();
