@@ -8,6 +8,8 @@
 #include "status.h"
 #include "yan/crypto/toc_hash.h"
 
+#include <cstdarg>
+#include <cstdio>
 #include <cstring>
 
 namespace yan::rt {
@@ -107,16 +109,25 @@ yan_status_t checkTocHash(const uint8_t *data, const yan_bundle_header &h) {
     return nullptr; // older bundles have none (bundle_format.h)
   uint64_t hashed = tocHashedBytes(h);
   Sha256Digest actual = tocHash(data, hashed);
-  const uint8_t *expected = data + hashed;
-  if (std::memcmp(actual.data(), expected, actual.size()) == 0)
+  return checkSha256(actual.data(), data + hashed,
+                     "the bundle's header and table of contents (the first %llu bytes) are "
+                     "corrupt",
+                     static_cast<unsigned long long>(hashed));
+}
+
+yan_status_t checkSha256(const uint8_t *actual, const uint8_t *expected, const char *what,
+                         ...) {
+  if (std::memcmp(actual, expected, 32) == 0)
     return nullptr;
+  char subject[256];
+  va_list args;
+  va_start(args, what);
+  std::vsnprintf(subject, sizeof subject, what, args);
+  va_end(args);
   char want[65], got[65];
   sha256Hex(expected, want);
-  sha256Hex(actual.data(), got);
-  return makeStatus(YAN_STATUS_HASH_MISMATCH,
-                    "the bundle's header and table of contents (the first %llu bytes) are "
-                    "corrupt: sha256 %s, expected %s",
-                    static_cast<unsigned long long>(hashed), got, want);
+  sha256Hex(actual, got);
+  return makeStatus(YAN_STATUS_HASH_MISMATCH, "%s: sha256 %s, expected %s", subject, got, want);
 }
 
 } // namespace yan::rt

@@ -81,6 +81,12 @@ inline bool signatureBlockWellFormed(const yan_signature_block &block) {
 /// SIGNED flag).
 bool headerIsSigned(const yan_bundle_header &header);
 
+/// NULL when `actual` equals the 32 bytes at `expected`; else HASH_MISMATCH
+/// "<what, printf-formatted>: sha256 <actual>, expected <expected>" (hex).
+/// Every stored hash of a bundle (TOC, segments) is checked this one way.
+yan_status_t checkSha256(const uint8_t *actual, const uint8_t *expected, const char *what,
+                         ...) __attribute__((format(printf, 3, 4)));
+
 /// Version 3: the stored TOC hash against the header + FlatBuffer + padding
 /// (HASH_MISMATCH); older versions have none.
 /// (toc_hash.h has the computation.)

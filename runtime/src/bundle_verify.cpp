@@ -330,15 +330,9 @@ yan_status_t checkHash(const fb::Bundle &root, const uint8_t *segmentBase,
                        uint32_t index) {
   const fb::Segment *s = root.segments()->Get(index);
   Sha256Digest actual = Sha256::hash(segmentBase + s->offset(), s->size());
-  const uint8_t *expected = s->sha256()->bytes()->data();
-  if (std::memcmp(actual.data(), expected, actual.size()) == 0)
-    return nullptr;
-  char want[65], got[65];
-  sha256Hex(expected, want);
-  sha256Hex(actual.data(), got);
-  return makeStatus(YAN_STATUS_HASH_MISMATCH,
-                    "segment %u (%s, %llu bytes) is corrupt: sha256 %s, expected %s",
-                    index, kindName(s->kind()), ull(s->size()), got, want);
+  return checkSha256(actual.data(), s->sha256()->bytes()->data(),
+                     "segment %u (%s, %llu bytes) is corrupt", index, kindName(s->kind()),
+                     ull(s->size()));
 }
 
 // Bytes no hash covers must be zero: between the FlatBuffer and the first
