@@ -4,7 +4,16 @@
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/TargetParser/Triple.h"
 
+#include <algorithm>
+
 namespace yan {
+
+TargetDescription describeTarget(TargetFacts facts, llvm::ArrayRef<CpuPreset> presets) {
+  TargetDescription description;
+  static_cast<TargetFacts &>(description) = std::move(facts);
+  description.presets.assign(presets.begin(), presets.end());
+  return description;
+}
 
 const std::vector<TargetDescription> &allTargets() {
   static const std::vector<TargetDescription> targets{
@@ -12,15 +21,36 @@ const std::vector<TargetDescription> &allTargets() {
   return targets;
 }
 
+namespace {
+
+/// The description whose default triple has `triple`'s architecture.
+const TargetDescription *describe(const llvm::Triple &triple) {
+  for (const TargetDescription &candidate : allTargets())
+    if (llvm::Triple(candidate.triple).getArch() == triple.getArch())
+      return &candidate;
+  return nullptr;
+}
+
+llvm::Error checkFeatureList(llvm::StringRef features) {
+  if (features.empty())
+    return llvm::Error::success();
+  for (llvm::StringRef feature : llvm::split(features, ','))
+    if (feature.size() < 2 || (feature[0] != '+' && feature[0] != '-'))
+      return llvm::createStringError(
+          llvm::inconvertibleErrorCode(),
+          "feature '%s' must start with '+' or '-' (e.g. +avx512f)",
+          feature.str().c_str());
+  return llvm::Error::success();
+}
+
+} // namespace
+
 llvm::Expected<ResolvedTarget> resolveTarget(llvm::StringRef tripleName,
                                              llvm::StringRef cpu,
                                              llvm::StringRef features) {
-  const TargetDescription *description = nullptr;
   llvm::Triple triple(tripleName.empty() ? allTargets().front().triple
                                          : tripleName.str());
-  for (const TargetDescription &candidate : allTargets())
-    if (llvm::Triple(candidate.triple).getArch() == triple.getArch())
-      description = &candidate;
+  const TargetDescription *description = describe(triple);
   if (!description) {
     std::string known;
     for (const TargetDescription &candidate : allTargets())
@@ -30,33 +60,74 @@ llvm::Expected<ResolvedTarget> resolveTarget(llvm::StringRef tripleName,
                                    tripleName.str().c_str(), known.c_str());
   }
   llvm::StringRef presetName = cpu.empty() ? llvm::StringRef(description->defaultCpu) : cpu;
-  ResolvedTarget resolved{description->arch, triple.str(), "", "", 0,
-                          description->weightAlignment};
-  for (const CpuPreset &preset : description->presets)
-    if (preset.name == presetName) {
-      resolved.cpu = preset.llvmCpu;
-      resolved.features = preset.features;
-      resolved.f32Lanes = preset.f32Lanes;
-    }
-  if (resolved.cpu.empty()) {
+  auto preset = llvm::find_if(description->presets,
+                              [&](const CpuPreset &p) { return p.name == presetName; });
+  if (preset == description->presets.end()) {
     std::string known;
-    for (const CpuPreset &preset : description->presets)
-      known += (known.empty() ? "" : ", ") + preset.name;
+    for (const CpuPreset &candidate : description->presets)
+      known += (known.empty() ? "" : ", ") + candidate.name;
     return llvm::createStringError(
         llvm::inconvertibleErrorCode(),
         "unknown CPU '%s' for %s (presets: %s)", presetName.str().c_str(),
-        description->arch.c_str(), known.c_str());
+        archName(description->arch), known.c_str());
   }
-  if (!features.empty()) {
-    for (llvm::StringRef feature : llvm::split(features, ','))
-      if (feature.size() < 2 || (feature[0] != '+' && feature[0] != '-'))
-        return llvm::createStringError(
-            llvm::inconvertibleErrorCode(),
-            "feature '%s' must start with '+' or '-' (e.g. +avx512f)",
-            feature.str().c_str());
+  if (llvm::Error error = checkFeatureList(features))
+    return std::move(error);
+  ResolvedTarget resolved{description->arch, triple.str(), preset->llvmCpu,
+                          preset->features, preset->tiles, description->pageSize,
+                          description->abiName};
+  if (!features.empty())
     resolved.features += (resolved.features.empty() ? "" : ",") + features.str();
+  return resolved;
+}
+
+llvm::Expected<std::vector<ResolvedTarget>>
+resolveTargets(llvm::ArrayRef<std::string> tripleList, llvm::ArrayRef<std::string> cpus,
+               llvm::ArrayRef<std::string> featureLists) {
+  std::vector<std::string> triples(tripleList.begin(), tripleList.end());
+  if (triples.empty())
+    triples.push_back("");
+  auto pick = [&](llvm::ArrayRef<std::string> values, size_t i,
+                  llvm::StringRef flag) -> llvm::Expected<std::string> {
+    if (values.empty())
+      return "";
+    if (values.size() == 1)
+      return values.front();
+    if (values.size() != triples.size())
+      return llvm::createStringError(flag + " is given " + llvm::Twine(values.size()) +
+                                     " times for " + llvm::Twine(triples.size()) +
+                                     " targets; give it once or once per --target");
+    return values[i];
+  };
+  std::vector<ResolvedTarget> resolved;
+  for (size_t i = 0; i < triples.size(); ++i) {
+    auto cpu = pick(cpus, i, "--cpu");
+    if (!cpu)
+      return cpu.takeError();
+    auto features = pick(featureLists, i, "--features");
+    if (!features)
+      return features.takeError();
+    auto target = resolveTarget(triples[i], *cpu, *features);
+    if (!target)
+      return target.takeError();
+    // Two identical images would only make the bundle bigger.
+    for (const ResolvedTarget &other : resolved)
+      if (other.arch == target->arch && other.cpu == target->cpu &&
+          other.features == target->features)
+        return llvm::createStringError(
+            "--target " + triples[i] + " is given twice with cpu '" + target->cpu +
+            "' and features '" + target->features +
+            "': the bundle would hold the same code image twice");
+    resolved.push_back(std::move(*target));
   }
   return resolved;
+}
+
+int64_t largestPageSize(llvm::ArrayRef<ResolvedTarget> targets) {
+  int64_t page = 0;
+  for (const ResolvedTarget &target : targets)
+    page = std::max(page, target.pageSize);
+  return page;
 }
 
 } // namespace yan

@@ -1,56 +1,101 @@
 //===- TargetDescription.h - What the compiler knows about a target -*- C++ -*-===//
 //
-// A target is data the passes consult (triple, CPU presets, vector width,
-// page size), not `if (arch == ...)` spread through the compiler. Each
-// targets/<arch>/ directory contributes one description.
+// A target is data the compiler consults (triple, ABI, CPU presets, vector
+// width, kernel tiles, page size), not `if (arch == ...)` spread through
+// the compiler. Each targets/<arch>/ directory contributes one description
+// (a table of presets and facts, built by describeTarget) and the CPU
+// feature table the runtime checks (CpuFeatures.def,
+// yan/targets/cpu_feature_table.h). A triple is mapped to its description,
+// and so to its Arch, once: by resolveTarget.
 //
 //===----------------------------------------------------------------------===//
 #ifndef YAN_TARGETS_TARGETDESCRIPTION_H
 #define YAN_TARGETS_TARGETDESCRIPTION_H
 
+#include "yan/targets/arch.h"
+
+#include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
+#include <cstdint>
 #include <string>
 #include <vector>
 
 namespace yan {
 
-/// A named CPU: what LLVM calls it, the features we add, and the f32 vector
-/// lanes our kernels use on it.
+/// The shapes the generated kernels use on a CPU. The lowering
+/// (compiler/lowering/KernelEmitter) receives f32Lanes as its vector width
+/// (LowerToLoops' vector-width option) and today fixes rowBlock itself
+/// (KernelEmitter::rowBlock); both are recorded here so a target's tiles
+/// are read in one place.
+struct KernelTiles {
+  unsigned f32Lanes;     // f32 lanes per vector (also the dot products' width)
+  unsigned rowBlock = 4; // matrix rows per block, one accumulator each
+};
+
+/// A named CPU: what LLVM calls it, the features we add, and the kernel
+/// shapes our code uses on it.
 struct CpuPreset {
   std::string name;     // what users pass to --cpu
   std::string llvmCpu;  // LLVM's CPU name
   std::string features; // "+a,+b"
-  unsigned f32Lanes;
+  KernelTiles tiles;
 };
 
-struct TargetDescription {
-  std::string arch;        // "x86_64": the runtime's name for it
-  std::string triple;      // default triple
-  std::string defaultCpu;  // a preset name
-  int64_t weightAlignment; // page size for weight segments
+/// The facts of an architecture that do not depend on the CPU.
+struct TargetFacts {
+  Arch arch;
+  std::string triple;     // default triple
+  std::string defaultCpu; // a preset name
+  /// The largest memory page the target's systems use. Weight partitions
+  /// are aligned to it (the default --partition-alignment is the largest
+  /// page size of a bundle's targets), so a token never touches the pages
+  /// of partitions it did not route to.
+  int64_t pageSize;
+  /// LLVM's target ABI name (TargetOptions::MCOptions::ABIName); empty:
+  /// LLVM's default for the triple.
+  std::string abiName;
+};
+
+struct TargetDescription : TargetFacts {
   std::vector<CpuPreset> presets;
 };
 
+/// The shared builder of targets/<arch>/: facts plus a table of presets.
+TargetDescription describeTarget(TargetFacts facts, llvm::ArrayRef<CpuPreset> presets);
+
 /// The target a compilation uses, after applying --cpu and --features.
 struct ResolvedTarget {
-  std::string arch;
+  Arch arch;
   std::string triple;
   std::string cpu;      // LLVM CPU name
   std::string features; // LLVM feature string
-  unsigned f32Lanes;
-  int64_t pageSize;      // weight partitions are aligned to it
+  KernelTiles tiles;
+  int64_t pageSize;
+  std::string abiName;
 };
 
 /// Descriptions of every target we know.
 const std::vector<TargetDescription> &allTargets();
 
 /// Resolves `triple` (empty: the x86-64 default), `cpu` (empty: the target's
-/// default preset; a preset name or any CPU LLVM knows) and extra
+/// default preset; otherwise a preset name) and extra
 /// `features` ("+a,-b", appended to the preset's).
 llvm::Expected<ResolvedTarget> resolveTarget(llvm::StringRef triple,
                                              llvm::StringRef cpu,
                                              llvm::StringRef features);
+
+/// yanc's --target/--cpu/--features: one target per triple (no triple: the
+/// default); `cpus` and `features` apply to every target when given once,
+/// or pair with the triples in order. The same target twice is an error
+/// (several per architecture are fine: rv64gc next to rv64gcv).
+llvm::Expected<std::vector<ResolvedTarget>>
+resolveTargets(llvm::ArrayRef<std::string> triples, llvm::ArrayRef<std::string> cpus,
+               llvm::ArrayRef<std::string> features);
+
+/// The largest page size of `targets` (0 for none): the default alignment
+/// of weight partitions in a bundle shared by all of them.
+int64_t largestPageSize(llvm::ArrayRef<ResolvedTarget> targets);
 
 // One per targets/<arch>/.
 TargetDescription describeX86Target();

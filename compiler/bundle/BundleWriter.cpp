@@ -21,7 +21,6 @@
 #include "llvm/Support/MathExtras.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/SwapByteOrder.h"
-#include "llvm/TargetParser/Triple.h"
 
 #include <array>
 #include <cstring>
@@ -143,6 +142,9 @@ Error checkContents(const BundleContents &c) {
   for (auto [i, image] : enumerate(c.codeImages)) {
     if (image.bytes.empty())
       return bundleError("code image " + Twine(i) + " (" + image.triple + ") is empty");
+    if (image.arch == Arch::unknown)
+      return bundleError("code image " + Twine(i) + " (" + image.triple +
+                         ") names no architecture");
     bool learns = false;
     for (const BundleEntryPoint &entry : image.entries)
       learns |= entry.index == YAN_ENTRY_LEARN;
@@ -288,7 +290,7 @@ flatbuffers::DetachedBuffer buildToc(const BundleContents &c,
       entries.push_back(fb::CreateEntryPointDirect(b, e.name.c_str(), e.index, e.maxTokens,
                                                    e.arenaBytes));
     images.push_back(fb::CreateCodeImageDirect(
-        b, image.triple.c_str(), static_cast<fb::Arch>(image.arch), image.cpu.c_str(),
+        b, image.triple.c_str(), image.arch, image.cpu.c_str(),
         image.features.c_str(), image.abiVersion, static_cast<uint32_t>(i), &entries,
         image.requiredFeatures.c_str()));
   }
@@ -341,18 +343,6 @@ flatbuffers::DetachedBuffer buildToc(const BundleContents &c,
 }
 
 } // namespace
-
-Expected<BundleArch> bundleArchForTriple(StringRef tripleText) {
-  Triple triple(tripleText);
-  switch (triple.getArch()) {
-  case Triple::x86_64: return BundleArch::X86_64;
-  case Triple::aarch64: return BundleArch::AArch64;
-  case Triple::riscv64: return BundleArch::RISCV64;
-  default:
-    return bundleError("target triple '" + tripleText +
-                       "' is not x86_64, aarch64 or riscv64");
-  }
-}
 
 Error writeBundle(raw_ostream &os, const BundleContents &c) {
   if (Error error = checkContents(c))

@@ -20,6 +20,7 @@
 #include "compiler/import/SentencePieceModel.h"
 #include "yan/bundle_format.h"
 #include "yan/executable_abi.h"
+#include "yan/targets/arch.h"
 
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/Support/Error.h"
@@ -32,12 +33,6 @@
 
 namespace yan {
 
-/// Values match yan.fb.Arch.
-enum class BundleArch : uint8_t { X86_64 = 1, AArch64 = 2, RISCV64 = 3 };
-
-/// The architecture of an LLVM target triple ("x86_64-unknown-linux-gnu").
-llvm::Expected<BundleArch> bundleArchForTriple(llvm::StringRef triple);
-
 struct BundleEntryPoint {
   std::string name;       // "prefill", "decode"
   uint32_t index = 0;     // yan_entry_index
@@ -47,7 +42,7 @@ struct BundleEntryPoint {
 
 struct BundleCodeImage {
   std::string triple;
-  BundleArch arch = BundleArch::X86_64;
+  Arch arch = Arch::x86_64; // the target description's (ResolvedTarget::arch)
   std::string cpu;
   std::string features;
   std::string requiredFeatures; // CPU features the runtime checks first

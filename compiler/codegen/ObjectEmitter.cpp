@@ -13,7 +13,6 @@
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Target/TargetMachine.h"
-#include "llvm/TargetParser/Triple.h"
 
 namespace yan {
 namespace {
@@ -35,9 +34,7 @@ createTargetMachine(const ResolvedTarget &target) {
   if (!llvmTarget)
     return llvm::createStringError("no LLVM backend for '" + target.triple + "': " + message);
   llvm::TargetOptions options;
-  llvm::Triple triple(target.triple);
-  if (triple.isRISCV64())
-    options.MCOptions.ABIName = "lp64d"; // Debian's riscv64 ABI
+  options.MCOptions.ABIName = target.abiName; // the target description's
   std::unique_ptr<llvm::TargetMachine> machine(llvmTarget->createTargetMachine(
       target.triple, target.cpu, target.features, options, llvm::Reloc::PIC_,
       llvm::CodeModel::Small, llvm::CodeGenOptLevel::Aggressive));

@@ -1,7 +1,7 @@
 //===- RequiredFeatures.cpp - What a code image asks of the CPU -----------===//
 #include "compiler/codegen/RequiredFeatures.h"
 
-#include "yan/runtime.h"
+#include "yan/targets/cpu_feature_table.h"
 
 #include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
@@ -11,13 +11,6 @@
 
 namespace yan {
 namespace {
-
-llvm::Expected<yan_arch_t> runtimeArch(const ResolvedTarget &target) {
-  for (yan_arch_t arch : {YAN_ARCH_X86_64, YAN_ARCH_AARCH64, YAN_ARCH_RISCV64})
-    if (target.arch == yan_arch_name(arch))
-      return arch;
-  return llvm::createStringError("the runtime has no architecture named '" + target.arch + "'");
-}
 
 llvm::Expected<std::unique_ptr<llvm::MCSubtargetInfo>>
 subtargetInfo(const ResolvedTarget &target) {
@@ -50,34 +43,27 @@ const llvm::SubtargetFeatureKV *findFeature(const llvm::MCSubtargetInfo &info,
 } // namespace
 
 llvm::Expected<std::string> requiredCpuFeatures(const ResolvedTarget &target) {
-  auto arch = runtimeArch(target);
-  if (!arch)
-    return arch.takeError();
   auto info = subtargetInfo(target);
   if (!info)
     return info.takeError();
   std::string required;
-  for (size_t i = 0, e = yan_cpu_feature_count(*arch); i < e; ++i) {
-    const char *name = yan_cpu_feature_name(*arch, i);
-    const llvm::SubtargetFeatureKV *kv = findFeature(**info, name);
+  for (const cpu::Feature &feature : cpu::featureTable(target.arch)) {
+    const llvm::SubtargetFeatureKV *kv = findFeature(**info, feature.name);
     if (kv && (*info)->getFeatureBits().test(kv->Value))
-      required += (required.empty() ? "" : ",") + std::string(name);
+      required += (required.empty() ? "" : ",") + std::string(feature.name);
   }
   return required;
 }
 
 llvm::Expected<std::vector<std::string>>
-runtimeFeaturesUnknownToLLVM(const ResolvedTarget &target) {
-  auto arch = runtimeArch(target);
-  if (!arch)
-    return arch.takeError();
+tableFeaturesUnknownToLLVM(const ResolvedTarget &target) {
   auto info = subtargetInfo(target);
   if (!info)
     return info.takeError();
   std::vector<std::string> unknown;
-  for (size_t i = 0, e = yan_cpu_feature_count(*arch); i < e; ++i)
-    if (!findFeature(**info, yan_cpu_feature_name(*arch, i)))
-      unknown.push_back(yan_cpu_feature_name(*arch, i));
+  for (const cpu::Feature &feature : cpu::featureTable(target.arch))
+    if (!findFeature(**info, feature.name))
+      unknown.push_back(feature.name);
   return unknown;
 }
 

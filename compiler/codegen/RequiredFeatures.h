@@ -2,8 +2,9 @@
 //
 // The runtime refuses to load a code image on a CPU that lacks a feature
 // the image's code may use (instead of dying with SIGILL later). The image
-// records those features; this computes them from LLVM's own view of the
-// target, so implied features count too (cortex-a76 implies dotprod and
+// records those features, named from the table the runtime checks
+// (targets/<arch>/CpuFeatures.def); this computes them from LLVM's own view
+// of the target, so implied features count too (cortex-a76 implies dotprod and
 // lse; spacemit-x60 implies zba, zbb and zvl256b).
 //
 //===----------------------------------------------------------------------===//
@@ -18,16 +19,17 @@
 
 namespace yan {
 
-/// Every feature of the runtime's table for `target.arch`
-/// (yan_cpu_feature_name) that LLVM enables for the target's CPU and
-/// features, comma-separated in table order ("cmov,cx8,...,avx2,fma").
+/// Every feature of the CPU feature table for `target.arch` (the one the
+/// runtime checks: yan/targets/cpu_feature_table.h) that LLVM enables for
+/// the target's CPU and features, comma-separated in table order
+/// ("cmov,cx8,...,avx2,fma").
 llvm::Expected<std::string> requiredCpuFeatures(const ResolvedTarget &target);
 
-/// Names in the runtime's table for `target.arch` that LLVM does not know
+/// Names in the CPU feature table for `target.arch` that LLVM does not know
 /// for that target (a typo there would silently never be required); for
 /// tests.
 llvm::Expected<std::vector<std::string>>
-runtimeFeaturesUnknownToLLVM(const ResolvedTarget &target);
+tableFeaturesUnknownToLLVM(const ResolvedTarget &target);
 
 } // namespace yan
 

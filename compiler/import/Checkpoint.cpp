@@ -4,6 +4,7 @@
 #include "compiler/import/ShardedCheckpoint.h"
 
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/SmallString.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/FileSystem.h"
@@ -177,6 +178,21 @@ Error checkFiniteWeights(const SafeTensorsFile &weights) {
     }
   }
   return Error::success();
+}
+
+bool isPartitionedWeight(StringRef name) {
+  if (!name.consume_front("layers."))
+    return false;
+  auto [layer, rest] = name.split('.');
+  return !layer.empty() && llvm::all_of(layer, [](char c) { return llvm::isDigit(c); }) &&
+         (rest == "ffn.w1" || rest == "ffn.w3" || rest == "ffn.w2");
+}
+
+std::optional<DType> Checkpoint::partitionWeightFormat() const {
+  for (const TensorView &tensor : weights->tensors())
+    if (isPartitionedWeight(tensor.name))
+      return tensor.dtype;
+  return std::nullopt;
 }
 
 Expected<Checkpoint> loadCheckpoint(StringRef modelDir) {

@@ -35,7 +35,15 @@ struct Checkpoint {
   const TensorView &tensor(llvm::StringRef name) const {
     return *weights->find(name);
   }
+
+  /// The storage format of the routed partitions' weights
+  /// (isPartitionedWeight), the ones on-device learning updates; none for a
+  /// model without layers.
+  std::optional<DType> partitionWeightFormat() const;
 };
+
+/// True for the weights stored as routed partitions: layers.<l>.ffn.{w1,w3,w2}.
+bool isPartitionedWeight(llvm::StringRef name);
 
 /// Loads MODEL_DIR/config.json, MODEL_DIR/model.safetensors and, when
 /// present, MODEL_DIR/tokenizer.model (whose defects are errors too).

@@ -35,14 +35,6 @@ const WeightPlacement *WeightLayout::find(StringRef name) const {
   return nullptr;
 }
 
-bool isPartitionedWeight(StringRef name) {
-  if (!name.consume_front("layers."))
-    return false;
-  auto [layer, rest] = name.split('.');
-  return !layer.empty() && llvm::all_of(layer, [](char c) { return llvm::isDigit(c); }) &&
-         (rest == "ffn.w1" || rest == "ffn.w3" || rest == "ffn.w2");
-}
-
 Expected<WeightLayout> computeWeightLayout(ArrayRef<WeightSpec> specs,
                                            const WeightLayoutOptions &options) {
   if (!isPowerOf2_64(options.tensorAlignment))

@@ -48,9 +48,6 @@ struct WeightLayout {
   const WeightPlacement *find(llvm::StringRef name) const;
 };
 
-/// True for the weights stored as partitions: layers.*.ffn.{w1,w3,w2}.
-bool isPartitionedWeight(llvm::StringRef name);
-
 /// One tensor to place: its partition count comes from whoever knows how it
 /// is read (the IR's WeightAccessOpInterface, or the checkpoint's naming).
 struct WeightSpec {

@@ -1,16 +1,15 @@
-//===- cpu_features.cpp - Feature tables and host detection ---------------===//
+//===- cpu_features.cpp - Host detection against the feature tables -------===//
 //
-// Each architecture has one table: LLVM feature name -> where detection
-// reports it. Only user-level instruction-set extensions are listed; LLVM's
-// tuning flags ("slow-3ops-lea"), system-only extensions (RAS, PAN,
-// supervisor extensions) and hint-only extensions (zihintpause, zkt: they
-// run as no-ops or are timing properties) cannot make user code fault, so
-// yanc does not record them. The tables are data for every architecture
-// (the compiler and the tests read all three); detection code exists only
-// for the architecture this runtime is built for.
+// The tables (LLVM feature name -> where detection reports it) are shared
+// with the compiler: yan/targets/cpu_feature_table.h, rows in
+// targets/<arch>/CpuFeatures.def. The tables are data for every
+// architecture (the compiler and the tests read all three); detection code
+// exists only for the architecture this runtime is built for.
 //
 //===----------------------------------------------------------------------===//
 #include "cpu_features.h"
+
+#include "yan/targets/cpu_feature_table.h"
 
 #include <cstdarg>
 #include <cstdio>
@@ -28,200 +27,11 @@
 namespace yan::rt {
 namespace {
 
-// How a feature is detected beyond its bits.
-enum class Kind : uint8_t {
-  Bits,        // all of `mask` set in words[word]
-  BitsYmm,     // x86: and the OS saves YMM state (XCR0)
-  BitsZmm,     // x86: and the OS saves opmask/ZMM state
-  RiscvVector, // RISC-V zve*: implied by V
-  RiscvVlen,   // RISC-V zvl<N>b: VLEN >= mask
-};
+// Feature, Kind, Table and the detection words (kLeaf1Ecx, kHwcap, ...).
+using namespace yan::cpu;
 
-struct Feature {
-  const char *name; // LLVM's name
-  Kind kind;
-  uint8_t word;
-  uint64_t mask;
-};
-
-constexpr uint64_t bit(unsigned i) { return uint64_t(1) << i; }
-
-// x86-64 words: the cpuid registers holding feature flags.
-enum X86Word : uint8_t {
-  kLeaf1Ecx,
-  kLeaf1Edx,
-  kLeaf7Ebx,
-  kLeaf7Ecx,
-  kLeaf7Edx,
-  kLeaf7Sub1Eax,
-  kLeaf80000001Ecx,
-};
-
-constexpr Feature kX86Features[] = {
-    {"cmov", Kind::Bits, kLeaf1Edx, bit(15)},
-    {"cx8", Kind::Bits, kLeaf1Edx, bit(8)},
-    {"mmx", Kind::Bits, kLeaf1Edx, bit(23)},
-    {"fxsr", Kind::Bits, kLeaf1Edx, bit(24)},
-    {"sse", Kind::Bits, kLeaf1Edx, bit(25)},
-    {"sse2", Kind::Bits, kLeaf1Edx, bit(26)},
-    {"sse3", Kind::Bits, kLeaf1Ecx, bit(0)},
-    {"pclmul", Kind::Bits, kLeaf1Ecx, bit(1)},
-    {"ssse3", Kind::Bits, kLeaf1Ecx, bit(9)},
-    {"fma", Kind::BitsYmm, kLeaf1Ecx, bit(12)},
-    {"cx16", Kind::Bits, kLeaf1Ecx, bit(13)},
-    {"sse4.1", Kind::Bits, kLeaf1Ecx, bit(19)},
-    {"sse4.2", Kind::Bits, kLeaf1Ecx, bit(20)},
-    {"crc32", Kind::Bits, kLeaf1Ecx, bit(20)},
-    {"movbe", Kind::Bits, kLeaf1Ecx, bit(22)},
-    {"popcnt", Kind::Bits, kLeaf1Ecx, bit(23)},
-    {"aes", Kind::Bits, kLeaf1Ecx, bit(25)},
-    {"xsave", Kind::Bits, kLeaf1Ecx, bit(26)},
-    {"avx", Kind::BitsYmm, kLeaf1Ecx, bit(28)},
-    {"f16c", Kind::BitsYmm, kLeaf1Ecx, bit(29)},
-    {"rdrnd", Kind::Bits, kLeaf1Ecx, bit(30)},
-    {"bmi", Kind::Bits, kLeaf7Ebx, bit(3)},
-    {"avx2", Kind::BitsYmm, kLeaf7Ebx, bit(5)},
-    {"bmi2", Kind::Bits, kLeaf7Ebx, bit(8)},
-    {"avx512f", Kind::BitsZmm, kLeaf7Ebx, bit(16)},
-    {"avx512dq", Kind::BitsZmm, kLeaf7Ebx, bit(17)},
-    {"adx", Kind::Bits, kLeaf7Ebx, bit(19)},
-    {"avx512ifma", Kind::BitsZmm, kLeaf7Ebx, bit(21)},
-    {"avx512cd", Kind::BitsZmm, kLeaf7Ebx, bit(28)},
-    {"sha", Kind::Bits, kLeaf7Ebx, bit(29)},
-    {"avx512bw", Kind::BitsZmm, kLeaf7Ebx, bit(30)},
-    {"avx512vl", Kind::BitsZmm, kLeaf7Ebx, bit(31)},
-    {"avx512vbmi", Kind::BitsZmm, kLeaf7Ecx, bit(1)},
-    {"avx512vbmi2", Kind::BitsZmm, kLeaf7Ecx, bit(6)},
-    {"gfni", Kind::Bits, kLeaf7Ecx, bit(8)},
-    {"vaes", Kind::BitsYmm, kLeaf7Ecx, bit(9)},
-    {"vpclmulqdq", Kind::BitsYmm, kLeaf7Ecx, bit(10)},
-    {"avx512vnni", Kind::BitsZmm, kLeaf7Ecx, bit(11)},
-    {"avx512bitalg", Kind::BitsZmm, kLeaf7Ecx, bit(12)},
-    {"avx512vpopcntdq", Kind::BitsZmm, kLeaf7Ecx, bit(14)},
-    {"avx512fp16", Kind::BitsZmm, kLeaf7Edx, bit(23)},
-    {"avxvnni", Kind::BitsYmm, kLeaf7Sub1Eax, bit(4)},
-    {"avx512bf16", Kind::BitsZmm, kLeaf7Sub1Eax, bit(5)},
-    {"sahf", Kind::Bits, kLeaf80000001Ecx, bit(0)},
-    {"lzcnt", Kind::Bits, kLeaf80000001Ecx, bit(5)},
-};
-
-// AArch64 words: AT_HWCAP, AT_HWCAP2 (Linux's HWCAP_* / HWCAP2_* bits).
-// Not listed: ssbs and dit only add PSTATE controls that compiled code never
-// touches (cortex-a76 implies ssbs; qemu 7.2 does not report it).
-constexpr uint8_t kHwcap = 0, kHwcap2 = 1;
-constexpr Feature kAArch64Features[] = {
-    {"fp-armv8", Kind::Bits, kHwcap, bit(0)},         // FP
-    {"neon", Kind::Bits, kHwcap, bit(1)},             // ASIMD
-    {"aes", Kind::Bits, kHwcap, bit(3) | bit(4)},     // AES, PMULL
-    {"sha2", Kind::Bits, kHwcap, bit(5) | bit(6)},    // SHA1, SHA2
-    {"crc", Kind::Bits, kHwcap, bit(7)},              // CRC32
-    {"lse", Kind::Bits, kHwcap, bit(8)},              // ATOMICS
-    {"fullfp16", Kind::Bits, kHwcap, bit(9) | bit(10)}, // FPHP, ASIMDHP
-    {"rdm", Kind::Bits, kHwcap, bit(12)},             // ASIMDRDM
-    {"jsconv", Kind::Bits, kHwcap, bit(13)},          // JSCVT
-    {"complxnum", Kind::Bits, kHwcap, bit(14)},       // FCMA
-    {"rcpc", Kind::Bits, kHwcap, bit(15)},            // LRCPC
-    {"ccpp", Kind::Bits, kHwcap, bit(16)},            // DCPOP
-    {"sha3", Kind::Bits, kHwcap, bit(17)},            // SHA3
-    {"sm4", Kind::Bits, kHwcap, bit(18) | bit(19)},   // SM3, SM4
-    {"dotprod", Kind::Bits, kHwcap, bit(20)},         // ASIMDDP
-    {"sve", Kind::Bits, kHwcap, bit(22)},             // SVE
-    {"fp16fml", Kind::Bits, kHwcap, bit(23)},         // ASIMDFHM
-    {"lse2", Kind::Bits, kHwcap, bit(25)},            // USCAT
-    {"rcpc-immo", Kind::Bits, kHwcap, bit(26)},       // ILRCPC
-    {"flagm", Kind::Bits, kHwcap, bit(27)},           // FLAGM
-    {"sb", Kind::Bits, kHwcap, bit(29)},              // SB
-    {"pauth", Kind::Bits, kHwcap, bit(30) | bit(31)}, // PACA, PACG
-    {"ccdp", Kind::Bits, kHwcap2, bit(0)},            // DCPODP
-    {"sve2", Kind::Bits, kHwcap2, bit(1)},            // SVE2
-    {"altnzcv", Kind::Bits, kHwcap2, bit(7)},         // FLAGM2
-    {"fptoint", Kind::Bits, kHwcap2, bit(8)},         // FRINT
-    {"i8mm", Kind::Bits, kHwcap2, bit(13)},           // I8MM
-    {"bf16", Kind::Bits, kHwcap2, bit(14)},           // BF16
-    {"rand", Kind::Bits, kHwcap2, bit(16)},           // RNG
-    {"bti", Kind::Bits, kHwcap2, bit(17)},            // BTI
-    {"mte", Kind::Bits, kHwcap2, bit(18)},            // MTE
-};
-
-// RISC-V words: AT_HWCAP (bit 'X' - 'A' per single-letter extension) and
-// riscv_hwprobe's RISCV_HWPROBE_KEY_IMA_EXT_0 (Linux 6.4+; bits from
-// <asm/hwprobe.h>).
-constexpr uint8_t kRiscvHwcap = 0, kRiscvExt0 = 1;
-constexpr uint64_t letter(char c) { return bit(static_cast<unsigned>(c - 'a')); }
-constexpr Feature kRiscvFeatures[] = {
-    {"m", Kind::Bits, kRiscvHwcap, letter('m')},
-    {"zmmul", Kind::Bits, kRiscvHwcap, letter('m')},
-    {"a", Kind::Bits, kRiscvHwcap, letter('a')},
-    {"f", Kind::Bits, kRiscvHwcap, letter('f')},
-    {"d", Kind::Bits, kRiscvHwcap, letter('d')},
-    {"c", Kind::Bits, kRiscvHwcap, letter('c')},
-    {"v", Kind::Bits, kRiscvHwcap, letter('v')},
-    {"zve32x", Kind::RiscvVector, 0, 0},
-    {"zve32f", Kind::RiscvVector, 0, 0},
-    {"zve64x", Kind::RiscvVector, 0, 0},
-    {"zve64f", Kind::RiscvVector, 0, 0},
-    {"zve64d", Kind::RiscvVector, 0, 0},
-    {"zvl32b", Kind::RiscvVlen, 0, 32},
-    {"zvl64b", Kind::RiscvVlen, 0, 64},
-    {"zvl128b", Kind::RiscvVlen, 0, 128},
-    {"zvl256b", Kind::RiscvVlen, 0, 256},
-    {"zvl512b", Kind::RiscvVlen, 0, 512},
-    {"zvl1024b", Kind::RiscvVlen, 0, 1024},
-    {"zvl2048b", Kind::RiscvVlen, 0, 2048},
-    {"zvl4096b", Kind::RiscvVlen, 0, 4096},
-    {"zvl8192b", Kind::RiscvVlen, 0, 8192},
-    {"zvl16384b", Kind::RiscvVlen, 0, 16384},
-    {"zvl32768b", Kind::RiscvVlen, 0, 32768},
-    {"zvl65536b", Kind::RiscvVlen, 0, 65536},
-    {"zba", Kind::Bits, kRiscvExt0, bit(3)},
-    {"zbb", Kind::Bits, kRiscvExt0, bit(4)},
-    {"zbs", Kind::Bits, kRiscvExt0, bit(5)},
-    {"zicboz", Kind::Bits, kRiscvExt0, bit(6)},
-    {"zbc", Kind::Bits, kRiscvExt0, bit(7)},
-    {"zbkb", Kind::Bits, kRiscvExt0, bit(8)},
-    {"zbkc", Kind::Bits, kRiscvExt0, bit(9)},
-    {"zbkx", Kind::Bits, kRiscvExt0, bit(10)},
-    {"zknd", Kind::Bits, kRiscvExt0, bit(11)},
-    {"zkne", Kind::Bits, kRiscvExt0, bit(12)},
-    {"zknh", Kind::Bits, kRiscvExt0, bit(13)},
-    {"zksed", Kind::Bits, kRiscvExt0, bit(14)},
-    {"zksh", Kind::Bits, kRiscvExt0, bit(15)},
-    {"zvbb", Kind::Bits, kRiscvExt0, bit(17)},
-    {"zvbc", Kind::Bits, kRiscvExt0, bit(18)},
-    {"zvkb", Kind::Bits, kRiscvExt0, bit(19)},
-    {"zvkg", Kind::Bits, kRiscvExt0, bit(20)},
-    {"zvkned", Kind::Bits, kRiscvExt0, bit(21)},
-    {"zvknha", Kind::Bits, kRiscvExt0, bit(22)},
-    {"zvknhb", Kind::Bits, kRiscvExt0, bit(23)},
-    {"zvksed", Kind::Bits, kRiscvExt0, bit(24)},
-    {"zvksh", Kind::Bits, kRiscvExt0, bit(25)},
-    {"zfh", Kind::Bits, kRiscvExt0, bit(27)},
-    {"zfhmin", Kind::Bits, kRiscvExt0, bit(28)},
-    {"zvfh", Kind::Bits, kRiscvExt0, bit(30)},
-    {"zvfhmin", Kind::Bits, kRiscvExt0, bit(31)},
-    {"zfa", Kind::Bits, kRiscvExt0, bit(32)},
-    {"ztso", Kind::Bits, kRiscvExt0, bit(33)},
-    {"zicond", Kind::Bits, kRiscvExt0, bit(35)},
-};
-
-struct Table {
-  const Feature *features;
-  size_t count;
-};
-
-template <size_t N> constexpr Table table(const Feature (&features)[N]) {
-  return {features, N};
-}
-
-Table tableFor(yan_arch_t arch) {
-  switch (arch) {
-  case YAN_ARCH_X86_64: return table(kX86Features);
-  case YAN_ARCH_AARCH64: return table(kAArch64Features);
-  case YAN_ARCH_RISCV64: return table(kRiscvFeatures);
-  case YAN_ARCH_UNKNOWN: break;
-  }
-  return {nullptr, 0};
-}
+// The runtime's arch enum is the schema's (yan/targets/arch.h).
+Table tableFor(yan_arch_t arch) { return cpu::featureTable(static_cast<Arch>(arch)); }
 
 const Feature *lookup(yan_arch_t arch, const char *name, size_t length) {
   Table t = tableFor(arch);

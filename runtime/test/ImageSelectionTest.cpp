@@ -21,7 +21,7 @@ using ::testing::HasSubstr;
 namespace {
 
 struct Image {
-  BundleArch arch;
+  Arch arch;
   const char *cpu;
   const char *required;
 };
@@ -67,10 +67,10 @@ const char *kX60 =
     "m,zmmul,a,f,d,c,v,zve32x,zve32f,zve64x,zve64f,zve64d,zvl32b,zvl64b,zvl128b,zvl256b";
 
 TEST(ImageSelection, PrefersTheMostCapableImageTheCpuRuns) {
-  auto bytes = bundleWith({{BundleArch::RISCV64, "generic-rv64", kRv64gc},
-                           {BundleArch::RISCV64, "spacemit-x60", kX60},
-                           {BundleArch::RISCV64, "generic-rv64", kRv64gcv},
-                           {BundleArch::AArch64, "cortex-a76", "neon,dotprod"}});
+  auto bytes = bundleWith({{Arch::riscv64, "generic-rv64", kRv64gc},
+                           {Arch::riscv64, "spacemit-x60", kX60},
+                           {Arch::riscv64, "generic-rv64", kRv64gcv},
+                           {Arch::aarch64, "cortex-a76", "neon,dotprod"}});
   uint32_t selected = 99;
   Status status = select(bytes, riscv(true, 256), &selected);
   ASSERT_TRUE(status.ok()) << status.text();
@@ -84,8 +84,8 @@ TEST(ImageSelection, PrefersTheMostCapableImageTheCpuRuns) {
 }
 
 TEST(ImageSelection, VlenDecidesBetweenVectorImages) {
-  auto bytes = bundleWith({{BundleArch::RISCV64, "generic-rv64", "v,zvl128b"},
-                           {BundleArch::RISCV64, "spacemit-x60", kX60}});
+  auto bytes = bundleWith({{Arch::riscv64, "generic-rv64", "v,zvl128b"},
+                           {Arch::riscv64, "spacemit-x60", kX60}});
   uint32_t selected = 99;
   ASSERT_TRUE(select(bytes, riscv(true, 256), &selected).ok());
   EXPECT_EQ(selected, 1u);
@@ -94,7 +94,7 @@ TEST(ImageSelection, VlenDecidesBetweenVectorImages) {
 }
 
 TEST(ImageSelection, RefusesWithTheMissingFeature) {
-  auto bytes = bundleWith({{BundleArch::RISCV64, "generic-rv64", kRv64gcv}});
+  auto bytes = bundleWith({{Arch::riscv64, "generic-rv64", kRv64gcv}});
   uint32_t selected = 0;
   Status status = select(bytes, riscv(false, 0), &selected);
   EXPECT_EQ(status.code(), YAN_STATUS_UNSUPPORTED_CPU) << status.text();
@@ -106,8 +106,8 @@ TEST(ImageSelection, RefusesWithTheMissingFeature) {
 }
 
 TEST(ImageSelection, NamesEveryRejectedImage) {
-  auto bytes = bundleWith({{BundleArch::RISCV64, "spacemit-x60", kX60},
-                           {BundleArch::RISCV64, "sifive-x280", "v,zvl512b,zba"}});
+  auto bytes = bundleWith({{Arch::riscv64, "spacemit-x60", kX60},
+                           {Arch::riscv64, "sifive-x280", "v,zvl512b,zba"}});
   uint32_t selected = 0;
   Status status = select(bytes, riscv(true, 128), &selected);
   EXPECT_EQ(status.code(), YAN_STATUS_UNSUPPORTED_CPU) << status.text();
@@ -118,14 +118,14 @@ TEST(ImageSelection, NamesEveryRejectedImage) {
 }
 
 TEST(ImageSelection, ArchitectureMismatchIsStillNoImageForHost) {
-  auto bytes = bundleWith({{BundleArch::AArch64, "cortex-a76", "neon"}});
+  auto bytes = bundleWith({{Arch::aarch64, "cortex-a76", "neon"}});
   uint32_t selected = 0;
   Status status = select(bytes, riscv(true, 128), &selected);
   EXPECT_EQ(status.code(), YAN_STATUS_NO_IMAGE_FOR_HOST) << status.text();
 }
 
 TEST(ImageSelection, NoCodeModeNeedsNoFittingImage) {
-  auto bytes = bundleWith({{BundleArch::RISCV64, "generic-rv64", kRv64gcv}});
+  auto bytes = bundleWith({{Arch::riscv64, "generic-rv64", kRv64gcv}});
   uint32_t selected = 0;
   Status status = select(bytes, riscv(false, 0), &selected, YAN_BUNDLE_OPEN_NO_CODE);
   EXPECT_TRUE(status.ok()) << status.text();
@@ -133,7 +133,7 @@ TEST(ImageSelection, NoCodeModeNeedsNoFittingImage) {
 }
 
 TEST(ImageSelection, BundlesWithoutRequirementsLoadAnywhere) {
-  auto bytes = bundleWith({{BundleArch::RISCV64, "generic-rv64", ""}});
+  auto bytes = bundleWith({{Arch::riscv64, "generic-rv64", ""}});
   uint32_t selected = 99;
   ASSERT_TRUE(select(bytes, riscv(false, 0), &selected).ok());
   EXPECT_EQ(selected, 0u);
@@ -142,7 +142,7 @@ TEST(ImageSelection, BundlesWithoutRequirementsLoadAnywhere) {
 // The public API on the real CPU: an image needing a feature no runtime
 // knows is refused (never loaded and run).
 TEST(ImageSelection, OpenRefusesWhatTheRuntimeCannotCheck) {
-  auto bytes = bundleWith({{static_cast<BundleArch>(yan_host_arch()), "future-cpu",
+  auto bytes = bundleWith({{static_cast<Arch>(yan_host_arch()), "future-cpu",
                             "frobnicate"}});
   AlignedBytes aligned(bytes);
   BundlePtr bundle;
@@ -157,7 +157,7 @@ TEST(ImageSelection, OpenReportsRequiredFeatures) {
   yan_host_cpu_features(host, sizeof host);
   std::string first = std::string(host).substr(0, std::string(host).find(','));
   ASSERT_FALSE(first.empty());
-  auto bytes = bundleWith({{static_cast<BundleArch>(yan_host_arch()), "host", first.c_str()}});
+  auto bytes = bundleWith({{static_cast<Arch>(yan_host_arch()), "host", first.c_str()}});
   AlignedBytes aligned(bytes);
   BundlePtr bundle;
   Status status = openMemory(aligned, bundle);

@@ -4,20 +4,19 @@
 namespace yan {
 
 TargetDescription describeX86Target() {
-  TargetDescription target;
-  target.arch = "x86_64";
-  target.triple = "x86_64-unknown-linux-gnu";
-  target.defaultCpu = "x86-64-v3";
-  target.weightAlignment = 4096;
   // The x86-64 micro-architecture levels: v2 (SSE4.2, 4 lanes), v3 (AVX2 +
   // FMA, 8 lanes: the default), v4 (AVX-512; we keep 8 lanes, since 512-bit
   // vectors down-clock many parts and decode is memory-bound).
-  target.presets = {
-      {"x86-64-v2", "x86-64-v2", "", 4},
-      {"x86-64-v3", "x86-64-v3", "", 8},
-      {"x86-64-v4", "x86-64-v4", "", 8},
+  static const CpuPreset presets[] = {
+      // name        LLVM CPU     features  tiles {f32 lanes}
+      {"x86-64-v2", "x86-64-v2", "", {4}},
+      {"x86-64-v3", "x86-64-v3", "", {8}},
+      {"x86-64-v4", "x86-64-v4", "", {8}},
   };
-  return target;
+  return describeTarget({Arch::x86_64, "x86_64-unknown-linux-gnu",
+                         /*defaultCpu=*/"x86-64-v3", /*pageSize=*/4096,
+                         /*abiName=*/""},
+                        presets);
 }
 
 } // namespace yan

@@ -178,13 +178,13 @@ TEST(BundleReject, UnknownAbiVersion) {
                 YAN_STATUS_UNSUPPORTED_ABI_VERSION, "ABI version 99");
 }
 
-BundleArch otherArch() {
-  return yan_host_arch() == YAN_ARCH_AARCH64 ? BundleArch::X86_64 : BundleArch::AArch64;
+Arch otherArch() {
+  return yan_host_arch() == YAN_ARCH_AARCH64 ? Arch::x86_64 : Arch::aarch64;
 }
 
 TEST(BundleReject, OnlyAnotherArchitecture) {
   std::vector<uint8_t> foreign = fixtureFile(
-      otherArch() == BundleArch::AArch64 ? "fixture_aarch64.so" : "fixture_x86_64.so");
+      otherArch() == Arch::aarch64 ? "fixture_aarch64.so" : "fixture_x86_64.so");
   FixtureBundle fixture = fixtureBundle(foreign);
   fixture.contents.codeImages[0].arch = otherArch();
   fixture.contents.codeImages[0].triple = "other";
@@ -203,11 +203,11 @@ TEST(BundleReject, SelectsTheHostImageAmongSeveral) {
   BundleCodeImage base = fixture.contents.codeImages[0];
   fixture.contents.codeImages.clear();
   struct {
-    BundleArch arch;
+    Arch arch;
     const std::vector<uint8_t> *bytes;
-  } images[] = {{BundleArch::RISCV64, &riscv64},
-                {BundleArch::AArch64, &aarch64},
-                {BundleArch::X86_64, &x86}};
+  } images[] = {{Arch::riscv64, &riscv64},
+                {Arch::aarch64, &aarch64},
+                {Arch::x86_64, &x86}};
   size_t hostIndex = 0;
   for (size_t i = 0; i < 3; ++i) {
     BundleCodeImage image = base;
@@ -227,7 +227,7 @@ TEST(BundleReject, SelectsTheHostImageAmongSeveral) {
 
 TEST(BundleReject, ElfForAnotherMachine) {
   std::vector<uint8_t> foreign = fixtureFile(
-      otherArch() == BundleArch::AArch64 ? "fixture_aarch64.so" : "fixture_x86_64.so");
+      otherArch() == Arch::aarch64 ? "fixture_aarch64.so" : "fixture_x86_64.so");
   FixtureBundle fixture = fixtureBundle(foreign); // labelled as the host's
   EXPECT_STATUS(openBytes(bundleBytes(fixture.contents)), YAN_STATUS_BAD_ELF, "ELF machine");
 }

@@ -85,15 +85,15 @@ FixtureBundle fixtureBundleFor(const Checkpoint &checkpoint, const ModelConfig &
   switch (arch) {
   case YAN_ARCH_AARCH64:
     image.triple = "aarch64-unknown-linux-gnu";
-    image.arch = BundleArch::AArch64;
+    image.arch = Arch::aarch64;
     break;
   case YAN_ARCH_RISCV64:
     image.triple = "riscv64-unknown-linux-gnu";
-    image.arch = BundleArch::RISCV64;
+    image.arch = Arch::riscv64;
     break;
   default:
     image.triple = "x86_64-unknown-linux-gnu";
-    image.arch = BundleArch::X86_64;
+    image.arch = Arch::x86_64;
     break;
   }
   image.cpu = "generic";

@@ -36,9 +36,9 @@ TEST(RequiredFeatures, RuntimeTableNamesAreLLVMFeatures) {
   for (const TargetDescription &description : allTargets()) {
     auto target = resolveTarget(description.triple, "", "");
     ASSERT_TRUE(bool(target)) << llvm::toString(target.takeError());
-    auto unknown = runtimeFeaturesUnknownToLLVM(*target);
+    auto unknown = tableFeaturesUnknownToLLVM(*target);
     ASSERT_TRUE(bool(unknown)) << llvm::toString(unknown.takeError());
-    EXPECT_TRUE(unknown->empty()) << description.arch << ": " << llvm::join(*unknown, ", ");
+    EXPECT_TRUE(unknown->empty()) << archName(description.arch) << ": " << llvm::join(*unknown, ", ");
   }
 }
 
@@ -46,7 +46,7 @@ TEST(RequiredFeatures, EveryPresetResolves) {
   for (const TargetDescription &description : allTargets())
     for (const CpuPreset &preset : description.presets)
       EXPECT_FALSE(required(description.triple.c_str(), preset.name.c_str()).empty())
-          << description.arch << " " << preset.name;
+          << archName(description.arch) << " " << preset.name;
 }
 
 TEST(RequiredFeatures, X86Levels) {

@@ -1,11 +1,11 @@
 //===- BundleOutput.cpp - Writing only bundles the runtime accepts --------===//
 #include "BundleOutput.h"
 
-#include "yan/limits.h"
 #include "yan/runtime.h"
 
 #include "llvm/ADT/SmallString.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <cstdlib>
@@ -110,13 +110,19 @@ llvm::Error checkOutputIsNotAnInput(llvm::StringRef flag, llvm::StringRef output
   return llvm::Error::success();
 }
 
-llvm::Error checkTokenLimit(llvm::StringRef name, int64_t value, int64_t minimum) {
-  if (value >= minimum && value <= YAN_LIMIT_MAX_TOKENS)
-    return llvm::Error::success();
-  return llvm::createStringError("--" + name + " " + llvm::Twine(value) + " is outside [" +
-                                 llvm::Twine(minimum) + ", " +
-                                 llvm::Twine(YAN_LIMIT_MAX_TOKENS) +
-                                 "] (the runtime's limit, yan/limits.h)");
+llvm::Error checkOutputsAreNotInputs(llvm::StringRef modelDir,
+                                     llvm::ArrayRef<std::string> otherInputs,
+                                     llvm::StringRef output, llvm::StringRef header) {
+  std::vector<std::string> inputs;
+  for (const char *name : {"config.json", "model.safetensors", "tokenizer.model"}) {
+    llvm::SmallString<256> path(modelDir);
+    llvm::sys::path::append(path, name);
+    inputs.push_back(std::string(path));
+  }
+  inputs.insert(inputs.end(), otherInputs.begin(), otherInputs.end());
+  if (llvm::Error error = checkOutputIsNotAnInput("-o", output, inputs))
+    return error;
+  return checkOutputIsNotAnInput("--header", header, inputs);
 }
 
 } // namespace yan

@@ -7,8 +7,9 @@
 // --prefill-max-tokens whose arena the runtime's session budget refuses
 // used to compile with exit 0): one implementation of every rule, not a
 // second copy of them in the compiler. The flags whose limits are known
-// before compiling are also checked up front (yan/limits.h), so an absurd
-// one fails in milliseconds rather than after a long compile.
+// before compiling are also checked up front (yan/limits.h, the driver's
+// checkTokenLimit), so an absurd one fails in milliseconds rather than
+// after a long compile.
 //
 //===----------------------------------------------------------------------===//
 #ifndef YAN_TOOLS_YANC_BUNDLEOUTPUT_H
@@ -30,8 +31,11 @@ llvm::Error writeVerifiedBundle(llvm::StringRef path, const BundleContents &cont
 llvm::Error checkOutputIsNotAnInput(llvm::StringRef flag, llvm::StringRef output,
                                     llvm::ArrayRef<std::string> inputs);
 
-/// `--NAME VALUE` against the runtime's token limit (1 or 2 .. limit).
-llvm::Error checkTokenLimit(llvm::StringRef name, int64_t value, int64_t minimum);
+/// checkOutputIsNotAnInput for -o `output` and --header `header` against
+/// everything yanc reads: MODEL_DIR's files and `otherInputs`.
+llvm::Error checkOutputsAreNotInputs(llvm::StringRef modelDir,
+                                     llvm::ArrayRef<std::string> otherInputs,
+                                     llvm::StringRef output, llvm::StringRef header);
 
 } // namespace yan
 

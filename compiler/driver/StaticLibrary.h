@@ -8,8 +8,8 @@
 // the header), so firmware calls them exactly as the runtime does.
 //
 //===----------------------------------------------------------------------===//
-#ifndef YAN_COMPILER_CODEGEN_STATICLIBRARY_H
-#define YAN_COMPILER_CODEGEN_STATICLIBRARY_H
+#ifndef YAN_COMPILER_DRIVER_STATICLIBRARY_H
+#define YAN_COMPILER_DRIVER_STATICLIBRARY_H
 
 #include "compiler/codegen/ModelLayout.h"
 #include "compiler/import/Checkpoint.h"
@@ -43,4 +43,4 @@ bool isValidSymbolPrefix(llvm::StringRef name);
 
 } // namespace yan
 
-#endif // YAN_COMPILER_CODEGEN_STATICLIBRARY_H
+#endif // YAN_COMPILER_DRIVER_STATICLIBRARY_H

@@ -1,6 +1,13 @@
-//===- CodegenDriver.h - A yan module to a code image, step by step -*- C++ -*-===//
-#ifndef YAN_COMPILER_CODEGEN_CODEGENDRIVER_H
-#define YAN_COMPILER_CODEGEN_CODEGENDRIVER_H
+//===- CodeImage.h - One target's stages after import ------------*- C++ -*-===//
+//
+// The stages the driver runs per target, each callable on its own so a
+// compile can stop after any of them: lowering (yan passes and loops down to
+// the LLVM dialect, compiler/codegen/Pipeline), LLVM IR with the ABI
+// surface, the object and the linked code image (compiler/codegen).
+//
+//===----------------------------------------------------------------------===//
+#ifndef YAN_COMPILER_DRIVER_CODEIMAGE_H
+#define YAN_COMPILER_DRIVER_CODEIMAGE_H
 
 #include "compiler/codegen/ModelLayout.h"
 #include "compiler/codegen/Pipeline.h"
@@ -37,4 +44,4 @@ llvm::Expected<CodeImage> compileCodeImage(mlir::ModuleOp module,
 
 } // namespace yan
 
-#endif // YAN_COMPILER_CODEGEN_CODEGENDRIVER_H
+#endif // YAN_COMPILER_DRIVER_CODEIMAGE_H

@@ -1,5 +1,5 @@
-//===- CodegenDriver.cpp - A yan module to a code image, step by step -----===//
-#include "compiler/codegen/CodegenDriver.h"
+//===- CodeImage.cpp - One target's stages after import -------------------===//
+#include "compiler/driver/CodeImage.h"
 
 #include "compiler/codegen/ImageLinker.h"
 #include "compiler/codegen/ObjectEmitter.h"
@@ -14,7 +14,7 @@ llvm::Expected<ModelLayout> lowerToLLVMDialect(mlir::ModuleOp module,
   ModelLayout layout;
 
   mlir::PassManager loops(module.getContext());
-  buildLowerToLoopsPipeline(loops, options.target.f32Lanes,
+  buildLowerToLoopsPipeline(loops, options.target.tiles.f32Lanes,
                             options.prefillMaxTokens,
                             options.partitionAlignment, options.learn);
   if (failed(loops.run(module)))

@@ -10,7 +10,7 @@
 // target, so it links with the code without flags.
 //
 //===----------------------------------------------------------------------===//
-#include "compiler/codegen/StaticLibrary.h"
+#include "compiler/driver/StaticLibrary.h"
 
 #include "compiler/codegen/ObjectEmitter.h"
 #include "compiler/layout/WeightSegment.h"

@@ -1,0 +1,114 @@
+//===- BundleAssembly.cpp - Every target's code image, then the bundle ----===//
+//
+// What a bundle records comes from the checkpoint and the code images,
+// whose layouts agree (the layout does not depend on the target); the
+// state layout the runtime uses is computed independently from the config
+// and checked against what the generated code assumes.
+//
+//===----------------------------------------------------------------------===//
+#include "compiler/driver/DriverStages.h"
+
+#include "compiler/bundle/TestVectors.h"
+#include "compiler/import/Importer.h"
+#include "compiler/transforms/ModelStats.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/MLIRContext.h"
+
+namespace yan {
+namespace {
+
+/// Per-token costs of the imported @decode (before lowering erases the yan
+/// ops): parameters, weight bytes, FLOPs.
+ModelStats decodeStats(mlir::ModuleOp module) {
+  auto decode = module.lookupSymbol<mlir::func::FuncOp>(kDecodeEntry);
+  return decode ? modelStatsOf(decode) : ModelStats{};
+}
+
+BundleCodeImage bundleCodeImage(const CodeImage &image) {
+  BundleCodeImage code;
+  code.triple = image.target.triple;
+  code.arch = image.target.arch;
+  code.cpu = image.target.cpu;
+  code.features = image.target.features;
+  code.requiredFeatures = image.requiredFeatures;
+  for (const EntryPointInfo &entry : image.layout.entries)
+    code.entries.push_back({entry.name, entry.index, entry.maxTokens,
+                            static_cast<uint64_t>(entry.arenaBytes)});
+  code.bytes = image.bytes;
+  return code;
+}
+
+/// Everything the bundle records, from the checkpoint and the code images.
+llvm::Expected<BundleContents> bundleContents(const Checkpoint &checkpoint,
+                                              const std::vector<CodeImage> &images,
+                                              const DriverOptions &options) {
+  const ModelLayout &layout = images.front().layout;
+  BundleContents contents;
+  contents.config = checkpoint.config;
+  contents.compilerVersion = compilerVersion();
+  contents.weights = bundleWeights(layout.weights, checkpoint);
+  contents.weightSegmentSize = layout.weights.segmentSize;
+  contents.state = computeStateLayout(checkpoint.config);
+  if (static_cast<int64_t>(contents.state.stateFloats) != layout.stateFloats)
+    return llvm::createStringError("internal error: generated code uses " +
+                                   llvm::Twine(layout.stateFloats) +
+                                   " state floats, the bundle layout " +
+                                   llvm::Twine(contents.state.stateFloats));
+  for (const CodeImage &image : images)
+    contents.codeImages.push_back(bundleCodeImage(image));
+  for (const std::string &path : options.testVectorFiles) {
+    auto vector = readTestVector(path, checkpoint.config.vocabSize, layout.stateFloats);
+    if (!vector)
+      return vector.takeError();
+    contents.testVectors.push_back(std::move(*vector));
+  }
+  contents.tokenizer = checkpoint.tokenizer; // MODEL_DIR/tokenizer.model, if any
+  contents.learnPartitions = layout.learnPartitions;
+  contents.signingSeed = options.signingSeed;
+  return contents;
+}
+
+/// The sizes and costs a report prints and the memory budget checks.
+void completeReport(CompileReport &report, const BundleContents &contents,
+                    const std::vector<CodeImage> &images) {
+  report.weightBytes = static_cast<int64_t>(contents.weightSegmentSize);
+  report.stateBytes = images.front().layout.stateFloats * 4;
+  for (const CodeImage &image : images)
+    report.targets.push_back(
+        footprintOf(image.target, image.layout, static_cast<int64_t>(image.bytes.size())));
+}
+
+} // namespace
+
+llvm::Error assembleBundle(llvm::StringRef modelDir, const DriverOptions &options,
+                           CompileResult &result) {
+  const Checkpoint &checkpoint = *result.checkpoint;
+  auto learning = resolveLearnOptions(checkpoint, options.learn);
+  if (!learning)
+    return learning.takeError();
+  for (const ResolvedTarget &target : options.targets) {
+    // A context per target: lowering rewrites the module in place.
+    mlir::MLIRContext context;
+    auto module = importStage(context, checkpoint, modelDir);
+    if (!module)
+      return module.takeError();
+    if (result.images.empty())
+      result.report.stats = decodeStats(**module);
+    auto image = compileCodeImage(**module, codegenOptionsFor(target, options, *learning));
+    if (!image)
+      return image.takeError();
+    result.images.push_back(std::move(*image));
+  }
+  auto contents = bundleContents(checkpoint, result.images, options);
+  if (!contents)
+    return contents.takeError();
+  contents->weightBytesPerToken = result.report.stats.weightBytesPerToken;
+  result.bundle = std::move(*contents);
+  completeReport(result.report, result.bundle, result.images);
+  if (options.maxMemoryBytes)
+    return checkMemoryBudget(result.report, *options.maxMemoryBytes);
+  return llvm::Error::success();
+}
+
+} // namespace yan
