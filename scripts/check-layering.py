@@ -37,6 +37,9 @@ STAGES = {
     "runtime": (0, "runtime"),
     "dialects/yan": (1, "dialect"),
     "targets": (1, "targets"),
+    # The target tables the runtime detects against (the arch enum, the CPU
+    # feature tables): header-only, no LLVM, configured before the runtime.
+    "targets/include": (0, "runtime"),
     "compiler/import": (2, "import"),
     "compiler/layout": (3, "layout"),
     "compiler/transforms": (4, "transforms"),

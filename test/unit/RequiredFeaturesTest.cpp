@@ -1,11 +1,14 @@
 //===- RequiredFeaturesTest.cpp - What code images ask of the CPU ---------===//
 //
-// The runtime's feature table and LLVM must agree on names (a misspelt name
-// would silently never be required), and each preset must record the
+// The CPU feature tables (targets/<arch>/CpuFeatures.def) and LLVM must
+// agree on names (a misspelt name would silently never be required), the
+// runtime must read the very same tables, and each preset must record the
 // features its code may use, implied ones included.
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/codegen/RequiredFeatures.h"
+#include "yan/runtime.h"
+#include "yan/targets/cpu_feature_table.h"
 
 #include "llvm/ADT/StringExtras.h"
 #include "gtest/gtest.h"
@@ -40,6 +43,22 @@ TEST(RequiredFeatures, RuntimeTableNamesAreLLVMFeatures) {
     ASSERT_TRUE(bool(unknown)) << llvm::toString(unknown.takeError());
     EXPECT_TRUE(unknown->empty()) << archName(description.arch) << ": " << llvm::join(*unknown, ", ");
   }
+}
+
+// One table, two readers: what yanc records is what the runtime checks,
+// name for name and in order, for every architecture (the arch values are
+// the same enum on both sides).
+TEST(RequiredFeatures, RuntimeReadsTheSameTable) {
+  for (const TargetDescription &description : allTargets()) {
+    auto arch = static_cast<yan_arch_t>(description.arch);
+    EXPECT_STREQ(yan_arch_name(arch), archName(description.arch));
+    cpu::Table table = cpu::featureTable(description.arch);
+    ASSERT_EQ(yan_cpu_feature_count(arch), table.count) << archName(description.arch);
+    for (size_t i = 0; i < table.count; ++i)
+      EXPECT_STREQ(yan_cpu_feature_name(arch, i), table.features[i].name);
+  }
+  EXPECT_STREQ(yan_arch_name(static_cast<yan_arch_t>(7)), "unknown");
+  EXPECT_STREQ(yan_arch_name(static_cast<yan_arch_t>(257)), "unknown");
 }
 
 TEST(RequiredFeatures, EveryPresetResolves) {

@@ -14,6 +14,7 @@
 #include "SvgReport.h"
 #include "ToolSupport.h"
 #include "yan/runtime.h"
+#include "yan/text/hex.h"
 #include "yan/tokenizer.h"
 
 #include <cinttypes>
@@ -44,12 +45,8 @@ const char *dtypeName(yan_dtype_t dtype) {
 }
 
 std::string hex(const uint8_t *bytes, size_t count) {
-  static const char kDigits[] = "0123456789abcdef";
-  std::string text;
-  for (size_t i = 0; i < count; ++i) {
-    text += kDigits[bytes[i] >> 4];
-    text += kDigits[bytes[i] & 15];
-  }
+  std::string text(2 * count, '0');
+  yan::writeHex(bytes, count, &text[0]);
   return text;
 }
 

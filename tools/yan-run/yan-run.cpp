@@ -106,114 +106,100 @@ bool parseTokens(const char *text, std::vector<int32_t> *out) {
   return yan::tools::parseTokenList(text, out) && !out->empty();
 }
 
-// Returns 0 to continue, else an exit code.
-int parseArgs(int argc, char **argv, Options *o) {
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    const char *value = i + 1 < argc ? argv[i + 1] : nullptr;
-    auto needValue = [&](const char *name) {
-      if (!value) {
-        std::string message = std::string(name) + " needs a value";
-        usage(message.c_str());
-        return false;
-      }
-      ++i;
-      return true;
-    };
-    long long number;
-    if (int learn = yan::tools::parseLearnFlag(argc, argv, i, &o->learn, usage)) {
-      if (learn == 2)
-        return 2;
-      continue;
+/// The argument at argv[i] (i moves past its value): 0 when it is taken,
+/// else the exit code.
+int parseArg(int argc, char **argv, int &i, Options *o) {
+  std::string arg = argv[i];
+  const char *value = i + 1 < argc ? argv[i + 1] : nullptr;
+  auto needValue = [&](const char *name) {
+    if (!value) {
+      std::string message = std::string(name) + " needs a value";
+      usage(message.c_str());
+      return false;
     }
-    if (arg == "--prompt") {
-      if (!needValue("--prompt"))
-        return 2;
-      if (o->havePrompt)
-        return usage("--prompt is given twice");
-      if (!parseTokens(value, &o->prompt))
-        return usage("--prompt takes comma-separated integer token ids");
-      o->havePrompt = true;
-    } else if (arg == "--text") {
-      if (!needValue("--text"))
-        return 2;
-      if (o->text)
-        return usage("--text is given twice");
-      o->text = value;
-    } else if (arg == "--chat") {
-      o->chat = true;
-    } else if (arg == "--max-tokens") {
-      if (!needValue("--max-tokens"))
-        return 2;
-      if (!parseInt(value, 0, INT32_MAX, &o->sampling.maxTokens))
-        return usage("--max-tokens takes an integer >= 0");
-    } else if (arg == "--temperature") {
-      if (!needValue("--temperature"))
-        return 2;
-      char *end = nullptr;
-      o->sampling.temperature = std::strtod(value, &end);
-      if (!*value || *end || !(o->sampling.temperature >= 0.0) || !std::isfinite(o->sampling.temperature))
-        return usage("--temperature takes a number >= 0");
-    } else if (arg == "--top-k") {
-      if (!needValue("--top-k"))
-        return 2;
-      if (!parseInt(value, 0, INT32_MAX, &o->sampling.topK))
-        return usage("--top-k takes an integer >= 0");
-      o->samplingOnly = true;
-    } else if (arg == "--seed") {
-      if (!needValue("--seed"))
-        return 2;
-      if (!parseInt(value, 0, INT64_MAX, &number))
-        return usage("--seed takes an integer >= 0");
-      o->sampling.seed = static_cast<unsigned long long>(number);
-      o->samplingOnly = true;
-    } else if (arg == "--dump-logits") {
-      if (!needValue("--dump-logits"))
-        return 2;
-      if (o->dumpLogits)
-        return usage("--dump-logits is given twice");
-      o->dumpLogits = value;
-    } else if (arg == "--delta") {
-      if (!needValue("--delta"))
-        return 2;
-      if (o->delta)
-        return usage("--delta is given twice");
-      o->delta = value;
-    } else if (arg == "--selftest") {
-      o->selftest = true;
-    } else if (arg == "--skip-data-hashes") {
-      o->skipDataHashes = true;
-    } else if (arg == "--trust") {
-      if (!needValue("--trust"))
-        return 2;
-      if (!yan::tools::addTrustedKey("yan-run", value, &o->trustedKeys))
-        return 1;
-    } else if (arg == "--trust-delta") {
-      if (!needValue("--trust-delta"))
-        return 2;
-      if (!yan::tools::addTrustedKey("yan-run", value, &o->trustedDeltaKeys))
-        return 1;
-    } else if (arg == "--stats") {
-      o->stats = true;
-    } else if (arg == "--threads") {
-      if (!needValue("--threads"))
-        return 2;
-      if (!parseInt(value, 0, 1024, &o->threads))
-        return usage("--threads takes an integer in [0, 1024] (0 = online cores)");
-    } else if (arg == "--cpu-info") {
-      o->cpuInfo = true;
-    } else if (arg == "-h" || arg == "--help") {
-      usage(nullptr);
-      std::exit(0);
-    } else if (!arg.empty() && arg[0] == '-') {
-      std::string message = "unknown option " + arg;
-      return usage(message.c_str());
-    } else if (!o->bundle) {
-      o->bundle = argv[i];
-    } else {
-      return usage("more than one bundle given");
-    }
+    ++i;
+    return true;
+  };
+  long long number;
+  if (int learn = yan::tools::parseLearnFlag(argc, argv, i, &o->learn, usage))
+    return learn == 2 ? 2 : 0;
+  static const char *const kTakesValue[] = {
+      "--prompt",      "--text",  "--max-tokens", "--temperature", "--top-k",  "--seed",
+      "--dump-logits", "--delta", "--trust",      "--trust-delta", "--threads"};
+  for (const char *flag : kTakesValue)
+    if (arg == flag && !needValue(flag))
+      return 2;
+  // A flag that names one file, given once.
+  auto once = [&](const char **field) {
+    if (*field)
+      return usage((arg + " is given twice").c_str());
+    *field = value;
+    return 0;
+  };
+  if (arg == "--prompt") {
+    if (o->havePrompt)
+      return usage("--prompt is given twice");
+    if (!parseTokens(value, &o->prompt))
+      return usage("--prompt takes comma-separated integer token ids");
+    o->havePrompt = true;
+  } else if (arg == "--text") {
+    return once(&o->text);
+  } else if (arg == "--chat") {
+    o->chat = true;
+  } else if (arg == "--max-tokens") {
+    if (!parseInt(value, 0, INT32_MAX, &o->sampling.maxTokens))
+      return usage("--max-tokens takes an integer >= 0");
+  } else if (arg == "--temperature") {
+    char *end = nullptr;
+    o->sampling.temperature = std::strtod(value, &end);
+    if (!*value || *end || !(o->sampling.temperature >= 0.0) || !std::isfinite(o->sampling.temperature))
+      return usage("--temperature takes a number >= 0");
+  } else if (arg == "--top-k") {
+    if (!parseInt(value, 0, INT32_MAX, &o->sampling.topK))
+      return usage("--top-k takes an integer >= 0");
+    o->samplingOnly = true;
+  } else if (arg == "--seed") {
+    if (!parseInt(value, 0, INT64_MAX, &number))
+      return usage("--seed takes an integer >= 0");
+    o->sampling.seed = static_cast<unsigned long long>(number);
+    o->samplingOnly = true;
+  } else if (arg == "--dump-logits") {
+    return once(&o->dumpLogits);
+  } else if (arg == "--delta") {
+    return once(&o->delta);
+  } else if (arg == "--selftest") {
+    o->selftest = true;
+  } else if (arg == "--skip-data-hashes") {
+    o->skipDataHashes = true;
+  } else if (arg == "--trust") {
+    if (!yan::tools::addTrustedKey("yan-run", value, &o->trustedKeys))
+      return 1;
+  } else if (arg == "--trust-delta") {
+    if (!yan::tools::addTrustedKey("yan-run", value, &o->trustedDeltaKeys))
+      return 1;
+  } else if (arg == "--stats") {
+    o->stats = true;
+  } else if (arg == "--threads") {
+    if (!parseInt(value, 0, 1024, &o->threads))
+      return usage("--threads takes an integer in [0, 1024] (0 = online cores)");
+  } else if (arg == "--cpu-info") {
+    o->cpuInfo = true;
+  } else if (arg == "-h" || arg == "--help") {
+    usage(nullptr);
+    std::exit(0);
+  } else if (!arg.empty() && arg[0] == '-') {
+    std::string message = "unknown option " + arg;
+    return usage(message.c_str());
+  } else if (!o->bundle) {
+    o->bundle = argv[i];
+  } else {
+    return usage("more than one bundle given");
   }
+  return 0;
+}
+
+/// What holds only for flags together, once all are read.
+int checkArgs(Options *o) {
   if (o->cpuInfo)
     return o->bundle || o->havePrompt || o->selftest ? usage("--cpu-info takes no bundle") : 0;
   if (!o->bundle)
@@ -254,6 +240,14 @@ int parseArgs(int argc, char **argv, Options *o) {
       !yan::tools::outputsAreDistinct(dumps, {{"--delta", o->delta}}, &clash))
     return usage(clash.c_str());
   return 0;
+}
+
+// Returns 0 to continue, else an exit code.
+int parseArgs(int argc, char **argv, Options *o) {
+  for (int i = 1; i < argc; ++i)
+    if (int code = parseArg(argc, argv, i, o))
+      return code;
+  return checkArgs(o);
 }
 
 struct BundleHandle {

@@ -1,6 +1,8 @@
 //===- sha256.cpp - SHA-256 (FIPS 180-4) ----------------------------------===//
 #include "yan/crypto/sha256.h"
 
+#include "yan/text/hex.h"
+
 #include <cstring>
 
 namespace yan::rt {
@@ -105,13 +107,6 @@ Sha256Digest Sha256::finish() {
   return digest;
 }
 
-void sha256Hex(const uint8_t *digest, char out[65]) {
-  static const char kHex[] = "0123456789abcdef";
-  for (int i = 0; i < 32; ++i) {
-    out[2 * i] = kHex[digest[i] >> 4];
-    out[2 * i + 1] = kHex[digest[i] & 15];
-  }
-  out[64] = '\0';
-}
+void sha256Hex(const uint8_t *digest, char out[65]) { writeHexString(digest, 32, out); }
 
 } // namespace yan::rt

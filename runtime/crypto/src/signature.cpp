@@ -2,6 +2,7 @@
 #include "yan/crypto/signature.h"
 
 #include "yan/crypto/sha256.h"
+#include "yan/text/hex.h"
 
 #include <sodium.h>
 
@@ -56,12 +57,7 @@ void keyId(const uint8_t publicKey[kPublicKeyBytes], uint8_t out[kKeyIdBytes]) {
 }
 
 void keyIdHex(const uint8_t id[kKeyIdBytes], char out[2 * kKeyIdBytes + 1]) {
-  static const char kDigits[] = "0123456789abcdef";
-  for (size_t i = 0; i < kKeyIdBytes; ++i) {
-    out[2 * i] = kDigits[id[i] >> 4];
-    out[2 * i + 1] = kDigits[id[i] & 15];
-  }
-  out[2 * kKeyIdBytes] = 0;
+  writeHexString(id, kKeyIdBytes, out);
 }
 
 bool ed25519Verify(const uint8_t signature[kSignatureBytes], const uint8_t *message,
@@ -148,13 +144,8 @@ bool parseKeyText(const char *text, size_t size, const char *label, uint8_t out[
 }
 
 void formatKeyText(const char *label, const uint8_t key[32], char *out, size_t outSize) {
-  static const char kDigits[] = "0123456789abcdef";
   char hex[65];
-  for (size_t i = 0; i < 32; ++i) {
-    hex[2 * i] = kDigits[key[i] >> 4];
-    hex[2 * i + 1] = kDigits[key[i] & 15];
-  }
-  hex[64] = 0;
+  writeHexString(key, 32, hex);
   std::snprintf(out, outSize, "%s %s\n", label, hex);
   secureZero(hex, sizeof hex);
 }
