@@ -14,6 +14,8 @@
 extern "C" {
 #endif
 
+/* The values of the bundle schema's Arch (runtime/schema/bundle.fbs), the
+ * one architecture enum; runtime/src/host_arch.cpp checks they agree. */
 typedef enum yan_arch_t {
   YAN_ARCH_UNKNOWN = 0,
   YAN_ARCH_X86_64 = 1,
@@ -32,7 +34,7 @@ yan_arch_t yan_host_arch(void);
  * features this CPU has (cpuid on x86-64, AT_HWCAP on AArch64, AT_HWCAP +
  * riscv_hwprobe + vlenb on RISC-V), preferring the one needing the most.
  * These name the features the runtime can check on `arch` (yanc records
- * only these); NULL past the end. */
+ * only these: both read targets/<arch>/CpuFeatures.def); NULL past the end. */
 size_t yan_cpu_feature_count(yan_arch_t arch);
 const char *yan_cpu_feature_name(yan_arch_t arch, size_t index);
 /* Writes the comma-separated features this CPU has (from the table above)
