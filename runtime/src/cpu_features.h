@@ -3,8 +3,9 @@
 // A code image records the CPU features its code may use, by LLVM feature
 // name ("avx2", "dotprod", "v", "zvl256b"; see CodeImage.required_features
 // in bundle.fbs). This module is the runtime's side of that contract: the
-// table of names it can check on each architecture (yanc records only names
-// from this table, see yan_cpu_feature_name), and detection on the host
+// table of names it can check on each architecture (shared with yanc, which
+// records only names from it: yan/targets/cpu_feature_table.h, rows in
+// targets/<arch>/CpuFeatures.def), and detection on the host
 // (cpuid + xgetbv on x86-64, AT_HWCAP/AT_HWCAP2 on AArch64, AT_HWCAP + the
 // riscv_hwprobe syscall + vlenb on RISC-V), so an image the CPU cannot run
 // is refused with a message instead of dying with SIGILL.
@@ -25,7 +26,7 @@ namespace yan::rt {
 /// describe any CPU without running on it.
 struct HostCpu {
   yan_arch_t arch = YAN_ARCH_UNKNOWN;
-  // x86-64: cpuid words (see cpu_features.cpp, X86Word); AArch64: AT_HWCAP,
+  // x86-64: cpuid words (X86Word in the table header); AArch64: AT_HWCAP,
   // AT_HWCAP2; RISC-V: AT_HWCAP, riscv_hwprobe IMA_EXT_0.
   uint64_t words[8] = {};
   // Bit i set: words[i] was obtained (e.g. riscv_hwprobe exists), so a zero
