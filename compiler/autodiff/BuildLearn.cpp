@@ -93,27 +93,49 @@ LogicalResult buildLearn(ModuleOp module, int64_t learnPartitions) {
       return failure();
 
   // Results: loss, norm, then per layer (first to last) the chosen
-  // partitions, then per layer their gradients' factors.
-  SmallVector<Value> gradients, chosen, squares;
+  // partitions, then per layer their gradients' factors. Each is tagged
+  // with what it is and its layer; the lowering reads the tags.
+  struct Result {
+    Value value;
+    StringRef kind;
+    int64_t layer; // -1: not per layer
+  };
+  SmallVector<Result> chosen, gradients;
+  SmallVector<Value> squares;
+  int64_t layerIndex = 0;
   for (const LayerGradients &layer : llvm::reverse(rules.layers())) {
-    chosen.push_back(layer.chosen);
-    gradients.append({layer.counts, layer.a1, layer.a3, layer.g, layer.xs,
-                      layer.ds});
+    chosen.push_back({layer.chosen, "chosen", layerIndex});
+    gradients.append({{layer.counts, "counts", layerIndex},
+                      {layer.a1, "a1", layerIndex},
+                      {layer.a3, "a3", layerIndex},
+                      {layer.g, "g", layerIndex},
+                      {layer.xs, "xs", layerIndex},
+                      {layer.ds, "ds", layerIndex}});
     squares.push_back(b.create<y::PartitionGradSquaresOp>(
         loc, lossType, layer.counts, layer.a1, layer.a3, layer.g, layer.xs,
         layer.ds));
+    ++layerIndex;
   }
   if (chosen.size() != routers.size())
     return prefill.emitError() << "only " << chosen.size() << " of "
                                << routers.size()
                                << " routed feed-forwards reach the loss";
   Value norm = b.create<y::GlobalNormOp>(loc, lossType, squares);
-  SmallVector<Value> results{loss, norm};
+  SmallVector<Result> results{{loss, "loss", -1}, {norm, "norm", -1}};
   llvm::append_range(results, chosen);
   llvm::append_range(results, gradients);
-  b.create<func::ReturnOp>(loc, results);
+  SmallVector<Value> values;
+  for (const Result &result : results)
+    values.push_back(result.value);
+  b.create<func::ReturnOp>(loc, values);
   learn.setFunctionType(
-      b.getFunctionType(inputs, ValueRange(results).getTypes()));
+      b.getFunctionType(inputs, ValueRange(values).getTypes()));
+  for (auto [i, result] : llvm::enumerate(results)) {
+    learn.setResultAttr(i, y::kLearnResultAttr, b.getStringAttr(result.kind));
+    if (result.layer >= 0)
+      learn.setResultAttr(i, y::kLearnLayerAttr,
+                          b.getI64IntegerAttr(result.layer));
+  }
   return success();
 }
 

@@ -1,5 +1,6 @@
 //===- ObjectEmitter.cpp - LLVM dialect -> object code --------------------===//
 #include "compiler/codegen/ObjectEmitter.h"
+#include "compiler/abi/EntryAbi.h"
 
 #include "yan/executable_abi.h"
 
@@ -58,9 +59,11 @@ llvm::Function *buildEntryWrapper(llvm::Module &module,
   llvm::Type *ptr = llvm::PointerType::getUnqual(context);
   llvm::Type *i64 = llvm::Type::getInt64Ty(context);
   llvm::Type *i32 = llvm::Type::getInt32Ty(context);
-  // yan_entry_args_v3, field by field.
-  auto *argsType = llvm::StructType::get(
-      context, {ptr, ptr, ptr, ptr, i64, ptr, ptr, ptr, ptr, i64, i64, ptr, ptr});
+  // yan_entry_args_v3, field by field (compiler/abi/EntryAbi.h).
+  llvm::SmallVector<llvm::Type *> fields;
+  for (const abi::EntryField &field : abi::kEntryFields)
+    fields.push_back(field.storage == abi::FieldStorage::Pointer ? ptr : i64);
+  auto *argsType = llvm::StructType::get(context, fields);
   auto *wrapper = llvm::Function::Create(
       llvm::FunctionType::get(i32, {ptr}, false),
       llvm::GlobalValue::InternalLinkage, "yan_entry_" + entry.name, module);
@@ -70,11 +73,19 @@ llvm::Function *buildEntryWrapper(llvm::Module &module,
     return b.CreateLoad(argsType->getElementType(i),
                         b.CreateStructGEP(argsType, args, i));
   };
-  llvm::Value *weights = field(0), *state = field(1), *arena = field(2),
-              *tokens = field(3), *count = field(4), *logits = field(5),
-              *stats = field(6), *learn = field(7), *optimizerState = field(8),
-              *threadIndex = field(9), *threadCount = field(10),
-              *pool = field(11), *barrier = field(12);
+  llvm::Value *weights = field(abi::kWeightsField),
+              *state = field(abi::kStateField),
+              *arena = field(abi::kArenaField),
+              *tokens = field(abi::kTokensField),
+              *count = field(abi::kNumTokensField),
+              *logits = field(abi::kLogitsField),
+              *stats = field(abi::kStatsField),
+              *learn = field(abi::kLearnField),
+              *optimizerState = field(abi::kOptimizerStateField),
+              *threadIndex = field(abi::kThreadIndexField),
+              *threadCount = field(abi::kThreadCountField),
+              *pool = field(abi::kPoolField),
+              *barrier = field(abi::kBarrierField);
   llvm::SmallVector<llvm::Value *> operands;
   auto descriptor = [&](llvm::Value *base, llvm::Value *size) {
     operands.append({base, base, b.getInt64(0), size, b.getInt64(1)});

@@ -54,10 +54,58 @@ Value KernelEmitter::widen(Value value) {
   Type element = getElementTypeOrSelf(value.getType());
   if (element.isF32())
     return value;
+  if (element.isF16() && !nativeF16)
+    return widenF16Bits(value);
   Type wide = b.getF32Type();
   if (auto vec = dyn_cast<VectorType>(value.getType()))
     wide = VectorType::get(vec.getShape(), b.getF32Type());
   return b.create<arith::ExtFOp>(loc, wide, value);
+}
+
+Value KernelEmitter::widenF16Bits(Value value) {
+  // The half's exponent and mantissa bits move to the f32 positions and the
+  // exponent is rebiased (+112); the largest exponent (inf/NaN) is rebiased
+  // once more to stay the largest, and a zero exponent (zero, subnormal)
+  // becomes 2^-14 * (1 + m/1024) - 2^-14 = m * 2^-24, exact in f32.
+  auto typeLike = [&](Type element) -> Type {
+    if (auto vec = dyn_cast<VectorType>(value.getType()))
+      return VectorType::get(vec.getShape(), element);
+    return element;
+  };
+  Type i16 = typeLike(b.getI16Type()), i32 = typeLike(b.getI32Type());
+  Type f32Type = typeLike(b.getF32Type());
+  auto constant = [&](uint32_t bits) -> Value {
+    auto attr = b.getI32IntegerAttr(static_cast<int32_t>(bits));
+    if (auto vec = dyn_cast<VectorType>(i32))
+      return b.create<arith::ConstantOp>(loc, DenseElementsAttr::get(vec, attr));
+    return b.create<arith::ConstantOp>(loc, attr);
+  };
+  Value half = b.create<arith::ExtUIOp>(
+      loc, i32, b.create<arith::BitcastOp>(loc, i16, value));
+  Value sign = b.create<arith::ShLIOp>(
+      loc, b.create<arith::AndIOp>(loc, half, constant(0x8000)), constant(16));
+  Value bits = b.create<arith::ShLIOp>(
+      loc, b.create<arith::AndIOp>(loc, half, constant(0x7fff)), constant(13));
+  Value exponent = b.create<arith::AndIOp>(loc, bits, constant(0x0f800000));
+  Value rebiased = b.create<arith::AddIOp>(loc, bits, constant(0x38000000));
+  Value infOrNan = b.create<arith::AddIOp>(loc, rebiased, constant(0x38000000));
+  Value small = b.create<arith::BitcastOp>(
+      loc, i32,
+      b.create<arith::SubFOp>(
+          loc,
+          b.create<arith::BitcastOp>(
+              loc, f32Type,
+              b.create<arith::AddIOp>(loc, rebiased, constant(0x00800000))),
+          b.create<arith::BitcastOp>(loc, f32Type, constant(0x38800000))));
+  auto is = [&](uint32_t exponentBits) {
+    return b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, exponent,
+                                   constant(exponentBits));
+  };
+  Value magnitude = b.create<arith::SelectOp>(
+      loc, is(0x0f800000), infOrNan,
+      b.create<arith::SelectOp>(loc, is(0), small, rebiased));
+  return b.create<arith::BitcastOp>(
+      loc, f32Type, b.create<arith::OrIOp>(loc, magnitude, sign));
 }
 
 Value KernelEmitter::loadF32(const Access &access, ValueRange indices) {

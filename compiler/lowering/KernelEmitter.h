@@ -22,9 +22,11 @@ struct Access {
 
 class KernelEmitter {
 public:
+  /// `nativeF16`: whether the target converts f16 to f32 in hardware;
+  /// without it f16 values are widened with integer operations (widen()).
   KernelEmitter(mlir::OpBuilder &builder, mlir::Location loc,
-                unsigned vectorWidth)
-      : b(builder), loc(loc), vectorWidth(vectorWidth) {}
+                unsigned vectorWidth, bool nativeF16 = true)
+      : b(builder), loc(loc), vectorWidth(vectorWidth), nativeF16(nativeF16) {}
 
   mlir::Value index(int64_t value);
   mlir::Value f32(float value);
@@ -116,7 +118,13 @@ private:
   void dotRowBlock(const Access &matrix, const Access &vector, mlir::Value row0,
                    int64_t block, int64_t cols,
                    llvm::function_ref<void(mlir::Value, mlir::Value)> epilogue);
+  /// f16/bf16 (scalar or vector) to f32: arith.extf, or for f16 on a
+  /// target without native conversion, widenF16Bits.
   mlir::Value widen(mlir::Value value);
+  /// f16 to f32 exactly (zeros, subnormals, infinities, NaN payloads) with
+  /// integer operations and one exact f32 subtraction, so the code needs no
+  /// __extendhfsf2, which a code image cannot import.
+  mlir::Value widenF16Bits(mlir::Value value);
   void accumulateInputBlock(const Access &output, mlir::Value o,
                        llvm::function_ref<Access(mlir::Value r)> inputOf,
                        mlir::Value r0, int64_t block,
@@ -128,6 +136,7 @@ private:
   mlir::OpBuilder &b;
   mlir::Location loc;
   unsigned vectorWidth;
+  bool nativeF16;
 };
 
 } // namespace yan

@@ -11,12 +11,11 @@
 // reported finite gradients; elements are split among threads.
 //
 //===----------------------------------------------------------------------===//
+#include "compiler/abi/EntryAbi.h"
 #include "compiler/lowering/EntryLowering.h"
 #include "compiler/lowering/LowRankGradient.h"
 
-#include "runtime/include/yan/executable_abi.h"
-
-namespace yan::detail {
+namespace yan::lowering {
 
 namespace {
 
@@ -30,6 +29,25 @@ public:
   void emit(func::FuncOp function);
 
 private:
+  /// Enters the code for a slot in range whose partition was chosen, and
+  /// finds its layer l, pick j, partition p and the sample's positions.
+  void enterChosenSlot();
+  /// The slot's three weight matrices (flat) and its gradient factors.
+  void viewSlot();
+  /// The clipping coefficient and the optimizers' scalars.
+  void computeScalars();
+  /// One loop nest per update rule, so no chunk branches on the optimizer.
+  void emitUpdates();
+  using Update =
+      function_ref<void(Value e, int64_t which, int64_t width, Value g)>;
+  /// update(e, which, width, clipped gradient) over every element of the
+  /// three matrices (this thread's rows), when `condition` holds.
+  void forEachElement(Value condition, Update update);
+  Value stateAt(Value e, int64_t which, int64_t block) {
+    return b
+        .create<arith::AddIOp>(loc, e, k.index((block * 3 + which) * matrix))
+        .getResult();
+  }
   Value param(int index) {
     return b.create<memref::LoadOp>(loc, learn, k.index(index));
   }
@@ -48,18 +66,20 @@ private:
                                    f64(expected));
   }
   /// values[l] for a run-time layer l (a select chain over the layers).
-  Value perLayer(Value l, function_ref<int64_t(const LearnLayerWeights &)> get) {
+  Value perLayer(Value l,
+                 function_ref<int64_t(const LearnLayerWeights &)> get) {
     Value result = k.index(get(facts.layers.back()));
-    for (int64_t i = static_cast<int64_t>(facts.layers.size()) - 2; i >= 0; --i) {
-      Value is = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, l,
-                                         k.index(i));
+    for (int64_t i = static_cast<int64_t>(facts.layers.size()) - 2; i >= 0;
+         --i) {
+      Value is =
+          b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, l, k.index(i));
       result = b.create<arith::SelectOp>(loc, is, k.index(get(facts.layers[i])),
                                          result);
     }
     return result;
   }
-  Value view(Value bytes, Value byteOffset, ArrayRef<int64_t> shape, Type element,
-             ValueRange dynamicSizes = {}) {
+  Value view(Value bytes, Value byteOffset, ArrayRef<int64_t> shape,
+             Type element, ValueRange dynamicSizes = {}) {
     return b.create<memref::ViewOp>(loc, MemRefType::get(shape, element), bytes,
                                     byteOffset, dynamicSizes);
   }
@@ -80,13 +100,24 @@ private:
   const LearnFacts &facts;
   unsigned lanes;
   Value weights, arena, learn, state, threadIndex, threadCount;
+  int64_t matrix = 0; // floats of w1[p], w3[p], w2[p]
+  Value slot, l, j, p, positions, count;
+  Value w[3];
+  struct Matrix {
+    Value left, right;
+    int64_t rows, cols;
+  };
+  Matrix matrices[3];
+  Value coef, optimizer, hasMomentum, momentum32, minusLr, minusStep;
+  Value correction2Sqrt, decay, beta1f, beta2f, oneMinusBeta1, oneMinusBeta2;
+  Value eps;
 };
 
 Value LearnApplyEmitter::load(Value memref, Value at, int64_t width) {
   if (width == 0)
     return b.create<memref::LoadOp>(loc, memref, at);
-  return b.create<vector::LoadOp>(
-      loc, VectorType::get({width}, b.getF32Type()), memref, at);
+  return b.create<vector::LoadOp>(loc, VectorType::get({width}, b.getF32Type()),
+                                  memref, at);
 }
 
 void LearnApplyEmitter::store(Value value, Value memref, Value at,
@@ -101,21 +132,11 @@ std::pair<Value, Value> LearnApplyEmitter::share(int64_t rows) {
   return k.threadShare(k.index(rows), 1, threadIndex, threadCount);
 }
 
-void LearnApplyEmitter::emit(func::FuncOp function) {
-  Block *block = &function.getBody().front();
-  weights = block->getArgument(0);
-  arena = block->getArgument(2);
-  learn = block->getArgument(6);
-  state = block->getArgument(7);
-  threadIndex = block->getArgument(8);
-  threadCount = block->getArgument(9);
-
+void LearnApplyEmitter::enterChosenSlot() {
   int64_t m = facts.learnPartitions;
   int64_t numLayers = static_cast<int64_t>(facts.layers.size());
-  int64_t ffnSize = facts.ffnSize, hidden = facts.hidden;
-  int64_t matrix = ffnSize * hidden; // floats of w1[p], w3[p], w2[p]
-  Type f32 = b.getF32Type(), i32 = b.getI32Type();
-  Value slot = toIndex(param(YAN_LEARN_PARAM_SLOT));
+  Type i32 = b.getI32Type();
+  slot = toIndex(param(YAN_LEARN_PARAM_SLOT));
   Value inRange = b.create<arith::AndIOp>(
       loc,
       b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sge, slot, k.index(0)),
@@ -123,126 +144,131 @@ void LearnApplyEmitter::emit(func::FuncOp function) {
                               k.index(numLayers * m)));
   auto valid = b.create<scf::IfOp>(loc, inRange, false);
   b.setInsertionPointToStart(&valid.getThenRegion().front());
-  Value chosen = view(arena, k.index(YAN_LEARN_CHOSEN_OFFSET), {numLayers * m}, i32);
+  Value chosen =
+      view(arena, k.index(YAN_LEARN_CHOSEN_OFFSET), {numLayers * m}, i32);
   Value p32 = b.create<memref::LoadOp>(loc, chosen, slot);
-  Value used = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sge, p32,
-                                       b.create<arith::ConstantIntOp>(loc, 0, 32));
+  Value used =
+      b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sge, p32,
+                              b.create<arith::ConstantIntOp>(loc, 0, 32));
   auto usedIf = b.create<scf::IfOp>(loc, used, false);
   b.setInsertionPointToStart(&usedIf.getThenRegion().front());
-  Value p = b.create<arith::IndexCastOp>(loc, b.getIndexType(), p32);
-  Value l = b.create<arith::DivUIOp>(loc, slot, k.index(m));
-  Value j = b.create<arith::RemUIOp>(loc, slot, k.index(m));
-  Value positions = b.create<arith::IndexCastOp>(
+  p = b.create<arith::IndexCastOp>(loc, b.getIndexType(), p32);
+  l = b.create<arith::DivUIOp>(loc, slot, k.index(m));
+  j = b.create<arith::RemUIOp>(loc, slot, k.index(m));
+  positions = b.create<arith::IndexCastOp>(
       loc, b.getIndexType(),
       b.create<memref::LoadOp>(
           loc, view(arena, k.index(YAN_LEARN_POSITIONS_OFFSET), {1}, i32),
           k.index(0)));
+}
 
-  // The slot's three weight matrices (flat) and its gradient factors.
+void LearnApplyEmitter::viewSlot() {
+  int64_t m = facts.learnPartitions;
+  int64_t ffnSize = facts.ffnSize, hidden = facts.hidden;
+  Type f32 = b.getF32Type(), i32 = b.getI32Type();
   auto weightAt = [&](auto offset, auto stride) {
     Value start = b.create<arith::AddIOp>(
         loc, perLayer(l, offset),
         b.create<arith::MulIOp>(loc, p, perLayer(l, stride)));
     return view(weights, start, {matrix}, f32);
   };
-  Value w[3] = {
-      weightAt([](const LearnLayerWeights &x) { return x.w1Offset; },
-               [](const LearnLayerWeights &x) { return x.w1Stride; }),
-      weightAt([](const LearnLayerWeights &x) { return x.w3Offset; },
-               [](const LearnLayerWeights &x) { return x.w3Stride; }),
-      weightAt([](const LearnLayerWeights &x) { return x.w2Offset; },
-               [](const LearnLayerWeights &x) { return x.w2Stride; })};
+  w[0] = weightAt([](const LearnLayerWeights &x) { return x.w1Offset; },
+                  [](const LearnLayerWeights &x) { return x.w1Stride; });
+  w[1] = weightAt([](const LearnLayerWeights &x) { return x.w3Offset; },
+                  [](const LearnLayerWeights &x) { return x.w3Stride; });
+  w[2] = weightAt([](const LearnLayerWeights &x) { return x.w2Offset; },
+                  [](const LearnLayerWeights &x) { return x.w2Stride; });
   auto factor = [&](auto offset, int64_t width) {
-    return view(arena, perLayer(l, offset), {m, ShapedType::kDynamic, width}, f32,
-                ValueRange{positions});
+    return view(arena, perLayer(l, offset), {m, ShapedType::kDynamic, width},
+                f32, ValueRange{positions});
   };
   Value counts = view(
       arena, perLayer(l, [](const LearnLayerWeights &x) { return x.counts; }),
       {m}, i32);
-  Value count = b.create<arith::IndexCastOp>(
+  count = b.create<arith::IndexCastOp>(
       loc, b.getIndexType(), b.create<memref::LoadOp>(loc, counts, j));
   Value a1 = factor([](const LearnLayerWeights &x) { return x.a1; }, ffnSize);
   Value a3 = factor([](const LearnLayerWeights &x) { return x.a3; }, ffnSize);
   Value g = factor([](const LearnLayerWeights &x) { return x.g; }, ffnSize);
   Value xs = factor([](const LearnLayerWeights &x) { return x.xs; }, hidden);
   Value ds = factor([](const LearnLayerWeights &x) { return x.ds; }, hidden);
-  struct Matrix {
-    Value left, right;
-    int64_t rows, cols;
-  };
-  Matrix matrices[3] = {{a1, xs, ffnSize, hidden},
-                        {a3, xs, ffnSize, hidden},
-                        {ds, g, hidden, ffnSize}};
+  matrices[0] = {a1, xs, ffnSize, hidden};
+  matrices[1] = {a3, xs, ffnSize, hidden};
+  matrices[2] = {ds, g, hidden, ffnSize};
+}
 
+void LearnApplyEmitter::computeScalars() {
+  Type f32 = b.getF32Type();
   // Clipping: coef = min(max_norm / (norm + 1e-6), 1) when max_norm > 0.
   Value norm = b.create<memref::LoadOp>(
-      loc, view(arena, k.index(YAN_LEARN_GRAD_NORM_OFFSET), {1}, f32), k.index(0));
+      loc, view(arena, k.index(YAN_LEARN_GRAD_NORM_OFFSET), {1}, f32),
+      k.index(0));
   Value maxNorm = param(YAN_LEARN_PARAM_MAX_NORM);
   Value clipping = b.create<arith::AndIOp>(
-      loc, b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGT, maxNorm, f64(0.0)),
+      loc,
+      b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGT, maxNorm,
+                              f64(0.0)),
       b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OLT, maxNorm,
                               f64(std::numeric_limits<double>::infinity())));
   Value rawCoef = b.create<arith::DivFOp>(
       loc, toF32(maxNorm), b.create<arith::AddFOp>(loc, norm, k.f32(1e-6f)));
-  Value coef = b.create<arith::SelectOp>(
+  coef = b.create<arith::SelectOp>(
       loc, clipping, b.create<arith::MinimumFOp>(loc, rawCoef, k.f32(1.0f)),
       k.f32(1.0f));
 
   // The scalars of each optimizer, in f64 and rounded to f32 once.
   Value lr = param(YAN_LEARN_PARAM_LR);
-  Value optimizer = param(YAN_LEARN_PARAM_OPTIMIZER);
+  optimizer = param(YAN_LEARN_PARAM_OPTIMIZER);
   Value momentum = param(YAN_LEARN_PARAM_MOMENTUM);
-  Value hasMomentum = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::UNE,
-                                              momentum, f64(0.0));
-  Value momentum32 = toF32(momentum);
-  Value minusLr = toF32(b.create<arith::NegFOp>(loc, lr));
-  Value beta1 = param(YAN_LEARN_PARAM_BETA1), beta2 = param(YAN_LEARN_PARAM_BETA2);
+  hasMomentum = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::UNE,
+                                        momentum, f64(0.0));
+  momentum32 = toF32(momentum);
+  minusLr = toF32(b.create<arith::NegFOp>(loc, lr));
+  Value beta1 = param(YAN_LEARN_PARAM_BETA1),
+        beta2 = param(YAN_LEARN_PARAM_BETA2);
   Value n = toIndex(param(YAN_LEARN_PARAM_STEP));
-  SmallVector<Value> powers = k.forLoop(
-      k.index(0), n, 1, {f64(1.0), f64(1.0)},
-      [&](Value, ValueRange acc) -> SmallVector<Value> {
-        return {b.create<arith::MulFOp>(loc, acc[0], beta1),
-                b.create<arith::MulFOp>(loc, acc[1], beta2)};
-      });
+  SmallVector<Value> powers =
+      k.forLoop(k.index(0), n, 1, {f64(1.0), f64(1.0)},
+                [&](Value, ValueRange acc) -> SmallVector<Value> {
+                  return {b.create<arith::MulFOp>(loc, acc[0], beta1),
+                          b.create<arith::MulFOp>(loc, acc[1], beta2)};
+                });
   Value correction1 = b.create<arith::SubFOp>(loc, f64(1.0), powers[0]);
   Value correction2 = b.create<arith::SubFOp>(loc, f64(1.0), powers[1]);
-  Value minusStep = toF32(b.create<arith::NegFOp>(
+  minusStep = toF32(b.create<arith::NegFOp>(
       loc, b.create<arith::DivFOp>(loc, lr, correction1)));
-  Value correction2Sqrt = toF32(b.create<math::SqrtOp>(loc, correction2));
-  Value decay = toF32(b.create<arith::SubFOp>(
+  correction2Sqrt = toF32(b.create<math::SqrtOp>(loc, correction2));
+  decay = toF32(b.create<arith::SubFOp>(
       loc, f64(1.0),
       b.create<arith::MulFOp>(loc, lr, param(YAN_LEARN_PARAM_WEIGHT_DECAY))));
-  Value beta1f = toF32(beta1), beta2f = toF32(beta2);
-  Value oneMinusBeta1 = toF32(b.create<arith::SubFOp>(loc, f64(1.0), beta1));
-  Value oneMinusBeta2 = toF32(b.create<arith::SubFOp>(loc, f64(1.0), beta2));
-  Value eps = toF32(param(YAN_LEARN_PARAM_EPS));
+  beta1f = toF32(beta1), beta2f = toF32(beta2);
+  oneMinusBeta1 = toF32(b.create<arith::SubFOp>(loc, f64(1.0), beta1));
+  oneMinusBeta2 = toF32(b.create<arith::SubFOp>(loc, f64(1.0), beta2));
+  eps = toF32(param(YAN_LEARN_PARAM_EPS));
+}
 
-  // One loop nest per update rule, so no chunk branches on the optimizer.
-  using Update = function_ref<void(Value e, int64_t which, int64_t width, Value g)>;
-  auto forEachElement = [&](Value condition, Update update) {
-    auto ifOp = b.create<scf::IfOp>(loc, condition, false);
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(&ifOp.getThenRegion().front());
-    for (int64_t which = 0; which < 3; ++which) {
-      const Matrix &mx = matrices[which];
-      auto [begin, end] = share(mx.rows);
-      LowRankGradient gradient{Access{mx.left, {j}}, Access{mx.right, {j}}, count,
-                               mx.cols};
-      forEachGradientChunk(k, gradient, begin, end,
-                           [&](Value row, Value col, int64_t width, Value value) {
-                             Value e = b.create<arith::AddIOp>(
-                                 loc, b.create<arith::MulIOp>(loc, row, k.index(mx.cols)),
-                                 col);
-                             Value clipped = b.create<arith::MulFOp>(
-                                 loc, value, splat(coef, width));
-                             update(e, which, width, clipped);
-                           });
-    }
-  };
-  auto stateAt = [&](Value e, int64_t which, int64_t block) {
-    return b.create<arith::AddIOp>(loc, e, k.index((block * 3 + which) * matrix))
-        .getResult();
-  };
+void LearnApplyEmitter::forEachElement(Value condition, Update update) {
+  auto ifOp = b.create<scf::IfOp>(loc, condition, false);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+  for (int64_t which = 0; which < 3; ++which) {
+    const Matrix &mx = matrices[which];
+    auto [begin, end] = share(mx.rows);
+    LowRankGradient gradient{Access{mx.left, {j}}, Access{mx.right, {j}}, count,
+                             mx.cols};
+    forEachGradientChunk(
+        k, gradient, begin, end,
+        [&](Value row, Value col, int64_t width, Value value) {
+          Value e = b.create<arith::AddIOp>(
+              loc, b.create<arith::MulIOp>(loc, row, k.index(mx.cols)), col);
+          Value clipped =
+              b.create<arith::MulFOp>(loc, value, splat(coef, width));
+          update(e, which, width, clipped);
+        });
+  }
+}
+
+void LearnApplyEmitter::emitUpdates() {
   Value isSgd = equals(optimizer, YAN_OPTIMIZER_SGD);
   Value notMomentum = b.create<arith::XOrIOp>(
       loc, hasMomentum, b.create<arith::ConstantIntOp>(loc, 1, 1));
@@ -275,32 +301,47 @@ void LearnApplyEmitter::emit(func::FuncOp function) {
                  });
   // AdamW (decoupled weight decay), bias corrections for the partition's
   // own step count n.
-  forEachElement(
-      equals(optimizer, YAN_OPTIMIZER_ADAMW),
-      [&](Value e, int64_t which, int64_t width, Value g) {
-        Value mAt = stateAt(e, which, 0), vAt = stateAt(e, which, 1);
-        Value weight = b.create<arith::MulFOp>(loc, load(w[which], e, width),
-                                               splat(decay, width));
-        Value mNew = k.mulAdd(
-            splat(oneMinusBeta1, width), g,
-            b.create<arith::MulFOp>(loc, load(state, mAt, width),
-                                    splat(beta1f, width)));
-        Value vNew = k.mulAdd(
-            splat(oneMinusBeta2, width), b.create<arith::MulFOp>(loc, g, g),
-            b.create<arith::MulFOp>(loc, load(state, vAt, width),
-                                    splat(beta2f, width)));
-        Value denominator = b.create<arith::AddFOp>(
-            loc,
-            b.create<arith::DivFOp>(loc, b.create<math::SqrtOp>(loc, vNew),
-                                    splat(correction2Sqrt, width)),
-            splat(eps, width));
-        Value updated = k.mulAdd(splat(minusStep, width),
-                                 b.create<arith::DivFOp>(loc, mNew, denominator),
-                                 weight);
-        store(mNew, state, mAt, width);
-        store(vNew, state, vAt, width);
-        store(updated, w[which], e, width);
-      });
+  forEachElement(equals(optimizer, YAN_OPTIMIZER_ADAMW), [&](Value e,
+                                                             int64_t which,
+                                                             int64_t width,
+                                                             Value g) {
+    Value mAt = stateAt(e, which, 0), vAt = stateAt(e, which, 1);
+    Value weight = b.create<arith::MulFOp>(loc, load(w[which], e, width),
+                                           splat(decay, width));
+    Value mNew = k.mulAdd(splat(oneMinusBeta1, width), g,
+                          b.create<arith::MulFOp>(loc, load(state, mAt, width),
+                                                  splat(beta1f, width)));
+    Value vNew = k.mulAdd(splat(oneMinusBeta2, width),
+                          b.create<arith::MulFOp>(loc, g, g),
+                          b.create<arith::MulFOp>(loc, load(state, vAt, width),
+                                                  splat(beta2f, width)));
+    Value denominator = b.create<arith::AddFOp>(
+        loc,
+        b.create<arith::DivFOp>(loc, b.create<math::SqrtOp>(loc, vNew),
+                                splat(correction2Sqrt, width)),
+        splat(eps, width));
+    Value updated =
+        k.mulAdd(splat(minusStep, width),
+                 b.create<arith::DivFOp>(loc, mNew, denominator), weight);
+    store(mNew, state, mAt, width);
+    store(vNew, state, vAt, width);
+    store(updated, w[which], e, width);
+  });
+}
+
+void LearnApplyEmitter::emit(func::FuncOp function) {
+  Block *block = &function.getBody().front();
+  weights = block->getArgument(abi::kWeightsArg);
+  arena = block->getArgument(abi::kArenaArg);
+  learn = block->getArgument(abi::kLearnArg);
+  state = block->getArgument(abi::kOptimizerStateArg);
+  threadIndex = block->getArgument(abi::kThreadIndexArg);
+  threadCount = block->getArgument(abi::kThreadCountArg);
+  matrix = facts.ffnSize * facts.hidden;
+  enterChosenSlot();
+  viewSlot();
+  computeScalars();
+  emitUpdates();
 }
 
 } // namespace
@@ -310,15 +351,7 @@ void emitLearnApply(ModuleOp module, const LearnFacts &facts,
   OpBuilder b(module.getContext());
   b.setInsertionPointToEnd(module.getBody());
   Location loc = module.getLoc();
-  auto dynamic = [&](Type element) {
-    return MemRefType::get({ShapedType::kDynamic}, element);
-  };
-  Type i8 = b.getIntegerType(8), i64 = b.getI64Type(), index = b.getIndexType();
-  auto type = b.getFunctionType(
-      {dynamic(i8), dynamic(b.getF32Type()), dynamic(i8), dynamic(b.getI32Type()),
-       dynamic(b.getF32Type()), dynamic(i64), dynamic(b.getF64Type()),
-       dynamic(b.getF32Type()), index, index, i64, b.getFunctionType({i64}, {})},
-      {});
+  FunctionType type = LoweringContext::entryFunctionType(b);
   auto function = b.create<func::FuncOp>(loc, "yan_learn_apply", type);
   Block *block = function.addEntryBlock();
   b.setInsertionPointToStart(block);
@@ -330,7 +363,8 @@ void emitLearnApply(ModuleOp module, const LearnFacts &facts,
   function->setAttr(kMaxTokensAttr, b.getI64IntegerAttr(1));
   function->setAttr(kArenaBytesAttr, b.getI64IntegerAttr(0));
   function->setAttr(kStateFloatsAttr, b.getI64IntegerAttr(facts.stateFloats));
-  function->setAttr(kStatsCountersAttr, b.getI64IntegerAttr(facts.statsCounters));
+  function->setAttr(kStatsCountersAttr,
+                    b.getI64IntegerAttr(facts.statsCounters));
 }
 
-} // namespace yan::detail
+} // namespace yan::lowering

@@ -32,25 +32,39 @@ def LowerToLoops : Pass<"yan-lower-to-loops", "::mlir::ModuleOp"> {
   let summary = "lowers yan entry points to loops over the runtime's buffers";
   let description = [{
     Rewrites every function built of yan ops into a function with the
-    runtime's calling convention (runtime/include/yan/executable_abi.h):
+    runtime's calling convention: one argument per field of
+    yan_entry_args_v3 (runtime/include/yan/executable_abi.h), as described
+    once in compiler/abi/EntryAbi.h, num_tokens being the tokens' length:
 
         func.func @yan_<name>(%weights: memref<?xi8>, %state: memref<?xf32>,
-                              %arena: memref<?xi8>, %tokens: memref<?xi32>,
-                              %logits: memref<?xf32>)
+            %arena: memref<?xi8>, %tokens: memref<?xi32>,
+            %logits: memref<?xf32>, %stats: memref<?xi64>,
+            %learn: memref<?xf64>, %optimizer_state: memref<?xf32>,
+            %thread_index: index, %thread_count: index, %pool: i64,
+            %barrier: (i64) -> ())
 
-    Each intermediate tensor becomes a view of the scratch arena, planned
-    statically (buffers with overlapping lifetimes never share bytes); the
-    recurrent state is updated in place; logits are written straight into
-    the caller's buffer. Matrix-vector work becomes vector-dialect FMA
-    kernels of `vector-width` lanes; the rest becomes scf loops over memrefs.
-    Records `yan.entry`, `yan.max_tokens` and `yan.arena_bytes` on each
-    function. Needs `yan-layout-weights` first.
+    No linalg and no bufferization: each op is emitted directly as scf
+    loops over memref views (compiler/lowering/ops/, one file per op
+    family). Each intermediate tensor becomes a view of the scratch arena,
+    planned statically (buffers with overlapping lifetimes never share
+    bytes); the recurrent state is updated in place; logits are written
+    straight into the caller's buffer. Matrix work goes through the
+    vector-dialect FMA kernels of KernelEmitter, `vector-width` lanes wide;
+    matrix products split their rows among the threads, the rest runs on
+    thread 0, with barriers between steps. Records `yan.entry`,
+    `yan.max_tokens`, `yan.arena_bytes`, `yan.state_floats` and
+    `yan.stats_counters` on each function. Needs `yan-layout-weights`
+    first.
 
-    A learn graph (@learn from -yan-build-learn) becomes @yan_learn, with
-    the same convention plus the learn parameters, leaving its loss,
-    chosen partitions and gradients in the learn arena header
-    (executable_abi.h); the pass adds @yan_learn_apply, the clipping and
-    optimizer step for one chosen partition (LowerLearnApply.cpp).
+    An entry with a static token count (decode) runs the routed
+    feed-forward token by token; one with a dynamic count (prefill, at most
+    `prefill-max-tokens` per call) groups tokens by partition.
+
+    A learn graph (@learn from -yan-build-learn, results tagged with
+    `yan.learn_result`) becomes @yan_learn, with the same convention,
+    leaving its loss, chosen partitions and gradients in the learn arena
+    header (executable_abi.h); the pass adds @yan_learn_apply, the clipping
+    and optimizer step for one chosen partition (LowerLearnApply.cpp).
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::math::MathDialect",
@@ -59,7 +73,8 @@ def LowerToLoops : Pass<"yan-lower-to-loops", "::mlir::ModuleOp"> {
                            "::mlir::vector::VectorDialect"];
   let options = [
     Option<"vectorWidth", "vector-width", "unsigned", /*default=*/"8",
-           "f32 lanes per vector (8 for AVX2, 4 for NEON, VLEN/32 for RVV)">,
+           "f32 lanes per vector (the target preset's f32Lanes: 8 on "
+           "x86-64-v3/v4, AArch64 and RISC-V, 4 on x86-64-v2)">,
     Option<"prefillMaxTokens", "prefill-max-tokens", "int64_t",
            /*default=*/"64",
            "Most tokens one call of a dynamic-length entry handles; the "
@@ -68,6 +83,11 @@ def LowerToLoops : Pass<"yan-lower-to-loops", "::mlir::ModuleOp"> {
            /*default=*/"128",
            "Longest sample the learn entry accepts (its arena is planned "
            "for it)">,
+    Option<"nativeF16", "native-f16", "bool", /*default=*/"true",
+           "Whether the target converts f16 to f32 in hardware (x86 F16C, "
+           "RISC-V Zfhmin, AArch64). When false, f16 weights are widened "
+           "with integer operations, since a code image cannot import the "
+           "__extendhfsf2 library call">,
   ];
 }
 

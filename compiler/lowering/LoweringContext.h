@@ -1,0 +1,175 @@
+//===- LoweringContext.h - What every op lowering of an entry shares -*- C++
+//-*-===//
+//
+// Lowering one yan entry point (a func.func of yan ops) produces a function
+// with the runtime's calling convention (compiler/abi/EntryAbi.h). The op
+// lowerings (ops/OpLowerings.h) each emit one op as loops over buffers; this
+// context is what they share: the entry's arguments, the buffer every tensor
+// lives in, the static arena plan, the thread helpers, the routing-statistics
+// layout and, in a learn entry, the learn header and the forward's tape.
+//
+// Threads: every thread runs the whole function. Matrix products split their
+// rows into fixed shares (multiples of the kernel's row block, so no result
+// bit depends on the thread count); everything else runs on thread 0
+// (serial()); a barrier separates steps whose inputs another thread wrote.
+//
+//===----------------------------------------------------------------------===//
+#ifndef YAN_COMPILER_LOWERING_LOWERINGCONTEXT_H
+#define YAN_COMPILER_LOWERING_LOWERINGCONTEXT_H
+
+#include "compiler/lowering/ArenaPlanner.h"
+#include "compiler/lowering/KernelEmitter.h"
+#include "compiler/lowering/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "yan/IR/YanOps.h"
+
+namespace yan::lowering {
+
+namespace y = mlir::yan;
+using namespace mlir;
+
+/// What kind of entry point is lowered; decides how tokens arrive and which
+/// strategies the op lowerings pick.
+enum class EntryKind {
+  /// A fixed number of tokens per call (decode): the routed feed-forward
+  /// runs token by token; routing statistics are counted.
+  Fixed,
+  /// A run-time number of tokens, at most maxTokens (prefill): tokens are
+  /// grouped by partition; routing statistics are counted.
+  Dynamic,
+  /// The learn graph of -yan-build-learn: a sample of N tokens (forward over
+  /// the first N-1, targets the last N-1), grouped like Dynamic, with the
+  /// gradient ops and the learn header; nothing is counted.
+  Learn,
+};
+
+/// The pass options one entry is lowered with.
+struct EntryOptions {
+  /// The token limit of a Dynamic entry (prefill) or of a Learn entry (the
+  /// longest sample); a Fixed entry takes its count from its signature.
+  int64_t maxTokens = 0;
+  unsigned vectorWidth = 8;
+  /// Whether the target converts f16 to f32 natively (KernelEmitter).
+  bool nativeF16 = true;
+};
+
+/// The lowered function's arguments (compiler/abi/EntryAbi.h).
+struct EntryArguments {
+  Value weights, state, arena, tokens, logits, stats, learn, optimizerState;
+  Value threadIndex, threadCount, pool, barrier;
+};
+
+/// Where one layer's trainable weights sit in the weight segment (bytes):
+/// what the optimizer entry needs to find partition p of layer l.
+struct LearnLayerWeights {
+  int64_t w1Offset = 0, w3Offset = 0, w2Offset = 0;
+  int64_t w1Stride = 0, w3Stride = 0, w2Stride = 0;
+  /// Arena byte offsets of the layer's gradient factors (LowRankGradient.h),
+  /// which LEARN leaves in place for LEARN_APPLY: counts [M] i32, a1, a3, g
+  /// [M, N, F], xs, ds [M, N, D] f32 (N = the sample's positions).
+  int64_t counts = -1, a1 = -1, a3 = -1, g = -1, xs = -1, ds = -1;
+};
+
+/// What the learn entry tells the optimizer entry it is paired with.
+struct LearnFacts {
+  int64_t learnPartitions = 0; // M
+  int64_t ffnSize = 0, hidden = 0;
+  int64_t maxPositions = 0; // the factors' planned N
+  int64_t stateFloats = 0, statsCounters = 0;
+  std::vector<LearnLayerWeights> layers;
+};
+
+/// In a learn graph, the forward routed FFN keeps its pre-activations w1 x
+/// and w3 x per (position, pick) pair, [maxTokens * k, F] each, for its
+/// gradient op (keyed by the FFN's input), instead of the backward
+/// recomputing two of its five matrix products.
+struct FfnTape {
+  Value h1, h3;
+  int64_t h1Offset = 0, h3Offset = 0;
+};
+
+/// The state only a learn entry has (LearnEntry.cpp).
+struct LearnState {
+  int64_t partitions = 0; // M slots per layer
+  Value limit;            // the run-time number of partitions to train
+  Value lossView, normView, finiteView, positionsView, chosenView;
+  DenseMap<Value, FfnTape> tapes;
+  LearnFacts facts;
+};
+
+class LoweringContext {
+public:
+  LoweringContext(func::FuncOp source, EntryKind kind,
+                  const EntryOptions &options);
+
+  EntryKind kind() const { return entryKind; }
+  bool isLearn() const { return entryKind == EntryKind::Learn; }
+  /// A run-time token count (prefill, learn): tokens grouped by partition.
+  bool hasDynamicTokens() const { return entryKind != EntryKind::Fixed; }
+  /// Routing statistics are counted by the inference entries only.
+  bool countsStats() const { return entryKind != EntryKind::Learn; }
+
+  /// The lowered function's type, from the entry ABI description.
+  static FunctionType entryFunctionType(Builder &builder);
+  /// Creates `entry` (yan_<name>) with the ABI's arguments, maps the tokens
+  /// (and a learn entry's targets) and sets numTokens and maxTokens.
+  void createFunction();
+
+  // Buffers.
+  /// A view of the arena for a tensor of `tensorType` (dynamic dimensions
+  /// planned for maxTokens, sized by numTokens).
+  Value arenaBuffer(Type tensorType);
+  /// Scratch of a static shape in the arena; `offset` is what release()
+  /// takes back.
+  Value temporary(ArrayRef<int64_t> shape, Type element, int64_t &offset);
+  Value weightView(y::WeightRefOp op);
+  /// The buffer op result `result` is written to: the state view it
+  /// updates in place, the caller's logits, or a fresh arena slot.
+  Value bufferFor(Value result);
+  Value buffer(Value tensor) { return buffers.lookup(tensor); }
+  Value loadIndex(Value memref, ValueRange at);
+
+  // Threads.
+  /// `body` runs on thread 0 only.
+  void serial(function_ref<void()> body);
+  void barrier();
+  /// This thread's share [begin, end) of `rows` rows, in whole multiples of
+  /// `granularity` (the kernel's row block, or a vector of columns).
+  std::pair<Value, Value> share(int64_t rows,
+                                int64_t granularity = KernelEmitter::rowBlock);
+  /// The same for a run-time number of rows (granularity 1).
+  std::pair<Value, Value> shareDynamic(Value rows);
+  /// stats[offset + partition] += 1 (partition: i32 or index).
+  void bumpStat(int64_t offset, Value partition);
+
+  int64_t dimOf(Value tensor, unsigned i) const {
+    return cast<RankedTensorType>(tensor.getType()).getDimSize(i);
+  }
+
+  func::FuncOp source;
+  func::FuncOp entry;
+  OpBuilder builder;
+  Location loc;
+  KernelEmitter kernels;
+  ArenaPlanner arena;
+  EntryArguments args;
+  Value numTokens; // index
+  int64_t maxTokens;
+  DenseMap<Value, Value> buffers;
+  DenseMap<Value, int64_t> arenaOffsets; // values living in the arena
+  int64_t stateFloats = 0;
+  // Routing statistics: layer l of numLayers has numPartitions partitions;
+  // routersLowered counts the routers lowered so far (the current layer + 1
+  // while its feed-forward is lowered).
+  int64_t numLayers = 0, numPartitions = 0, routersLowered = 0;
+  LearnState learn;
+
+private:
+  EntryKind entryKind;
+};
+
+} // namespace yan::lowering
+
+#endif // YAN_COMPILER_LOWERING_LOWERINGCONTEXT_H
