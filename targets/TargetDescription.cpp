@@ -75,7 +75,8 @@ llvm::Expected<ResolvedTarget> resolveTarget(llvm::StringRef tripleName,
     return std::move(error);
   ResolvedTarget resolved{description->arch, triple.str(), preset->llvmCpu,
                           preset->features, preset->tiles, description->pageSize,
-                          description->abiName};
+                          description->abiName,
+                          description->f16ConversionFeature};
   if (!features.empty())
     resolved.features += (resolved.features.empty() ? "" : ",") + features.str();
   return resolved;

@@ -55,6 +55,11 @@ struct TargetFacts {
   /// LLVM's target ABI name (TargetOptions::MCOptions::ABIName); empty:
   /// LLVM's default for the triple.
   std::string abiName;
+  /// The LLVM feature that converts f16 to f32 in hardware ("f16c",
+  /// "zfhmin"); empty when every CPU of the target has it. Without it the
+  /// lowering widens f16 weights with integer operations (a code image
+  /// cannot import the __extendhfsf2 library call).
+  std::string f16ConversionFeature = {};
 };
 
 struct TargetDescription : TargetFacts {
@@ -73,6 +78,7 @@ struct ResolvedTarget {
   KernelTiles tiles;
   int64_t pageSize;
   std::string abiName;
+  std::string f16ConversionFeature; // TargetFacts'
 };
 
 /// Descriptions of every target we know.

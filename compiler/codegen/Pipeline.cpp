@@ -17,7 +17,7 @@ namespace yan {
 void buildLowerToLoopsPipeline(OpPassManager &pm, unsigned f32Lanes,
                                int64_t prefillMaxTokens,
                                int64_t partitionAlignment,
-                               const LearnOptions &learn) {
+                               const LearnOptions &learn, bool nativeF16) {
   LayoutWeightsOptions layout;
   layout.partitionAlignment = partitionAlignment;
   pm.addPass(createLayoutWeights(layout));
@@ -30,6 +30,7 @@ void buildLowerToLoopsPipeline(OpPassManager &pm, unsigned f32Lanes,
   lowering.vectorWidth = f32Lanes;
   lowering.prefillMaxTokens = prefillMaxTokens;
   lowering.learnMaxTokens = learn.maxTokens;
+  lowering.nativeF16 = nativeF16;
   pm.addPass(createLowerToLoops(lowering));
   pm.addPass(createExpandMath());
   pm.addPass(createCanonicalizerPass());
@@ -63,6 +64,10 @@ struct LowerToLLVMOptions : PassPipelineOptions<LowerToLLVMOptions> {
       *this, "partition-alignment",
       llvm::cl::desc("Byte alignment of weight partitions (0: packed)"),
       llvm::cl::init(0)};
+  Option<bool> nativeF16{
+      *this, "native-f16",
+      llvm::cl::desc("The target converts f16 to f32 in hardware"),
+      llvm::cl::init(true)};
 };
 } // namespace
 
@@ -75,7 +80,8 @@ void registerYanPipelines() {
       [](OpPassManager &pm, const LowerToLLVMOptions &options) {
         buildLowerToLoopsPipeline(pm, options.vectorWidth,
                                   options.prefillMaxTokens,
-                                  options.partitionAlignment);
+                                  options.partitionAlignment, LearnOptions{},
+                                  options.nativeF16);
         buildLoopsToLLVMPipeline(pm);
       });
 }

@@ -15,11 +15,13 @@ struct LearnOptions {
 
 /// yan entry points -> loops over runtime buffers (layout, the learn graph
 /// when enabled, lowering, math expansion, cleanup). After it, entry
-/// functions carry their metadata.
+/// functions carry their metadata. `nativeF16`: the target converts f16 to
+/// f32 in hardware (hasNativeF16Conversion).
 void buildLowerToLoopsPipeline(mlir::OpPassManager &pm, unsigned f32Lanes,
                                int64_t prefillMaxTokens,
                                int64_t partitionAlignment,
-                               const LearnOptions &learn = {});
+                               const LearnOptions &learn = {},
+                               bool nativeF16 = true);
 
 /// Loops over memrefs -> the LLVM dialect (upstream conversions only).
 void buildLoopsToLLVMPipeline(mlir::OpPassManager &pm);

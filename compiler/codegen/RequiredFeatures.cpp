@@ -55,6 +55,21 @@ llvm::Expected<std::string> requiredCpuFeatures(const ResolvedTarget &target) {
   return required;
 }
 
+llvm::Expected<bool> hasNativeF16Conversion(const ResolvedTarget &target) {
+  if (target.f16ConversionFeature.empty())
+    return true;
+  auto info = subtargetInfo(target);
+  if (!info)
+    return info.takeError();
+  const llvm::SubtargetFeatureKV *kv =
+      findFeature(**info, target.f16ConversionFeature);
+  if (!kv)
+    return llvm::createStringError("LLVM has no feature '" +
+                                   target.f16ConversionFeature + "' for '" +
+                                   target.triple + "'");
+  return (*info)->getFeatureBits().test(kv->Value);
+}
+
 llvm::Expected<std::vector<std::string>>
 tableFeaturesUnknownToLLVM(const ResolvedTarget &target) {
   auto info = subtargetInfo(target);

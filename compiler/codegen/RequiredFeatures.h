@@ -31,6 +31,11 @@ llvm::Expected<std::string> requiredCpuFeatures(const ResolvedTarget &target);
 llvm::Expected<std::vector<std::string>>
 tableFeaturesUnknownToLLVM(const ResolvedTarget &target);
 
+/// Whether the target's CPU converts f16 to f32 in hardware
+/// (target.f16ConversionFeature enabled, or none needed), as LLVM sees the
+/// CPU and features.
+llvm::Expected<bool> hasNativeF16Conversion(const ResolvedTarget &target);
+
 } // namespace yan
 
 #endif // YAN_COMPILER_CODEGEN_REQUIREDFEATURES_H

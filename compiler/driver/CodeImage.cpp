@@ -12,11 +12,15 @@ namespace yan {
 llvm::Expected<ModelLayout> lowerToLLVMDialect(mlir::ModuleOp module,
                                                const CodegenOptions &options) {
   ModelLayout layout;
+  auto nativeF16 = hasNativeF16Conversion(options.target);
+  if (!nativeF16)
+    return nativeF16.takeError();
 
   mlir::PassManager loops(module.getContext());
   buildLowerToLoopsPipeline(loops, options.target.tiles.f32Lanes,
                             options.prefillMaxTokens,
-                            options.partitionAlignment, options.learn);
+                            options.partitionAlignment, options.learn,
+                            *nativeF16);
   if (failed(loops.run(module)))
     return llvm::createStringError("lowering the yan module to loops failed");
   if (llvm::Error err = takeLayout(module, layout))

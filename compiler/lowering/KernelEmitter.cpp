@@ -80,32 +80,31 @@ Value KernelEmitter::widenF16Bits(Value value) {
       return b.create<arith::ConstantOp>(loc, DenseElementsAttr::get(vec, attr));
     return b.create<arith::ConstantOp>(loc, attr);
   };
-  Value half = b.create<arith::ExtUIOp>(
-      loc, i32, b.create<arith::BitcastOp>(loc, i16, value));
-  Value sign = b.create<arith::ShLIOp>(
-      loc, b.create<arith::AndIOp>(loc, half, constant(0x8000)), constant(16));
-  Value bits = b.create<arith::ShLIOp>(
-      loc, b.create<arith::AndIOp>(loc, half, constant(0x7fff)), constant(13));
+  // One op per statement: the IR's order does not depend on the order in
+  // which the host compiler evaluates arguments.
+  Value halfBits = b.create<arith::BitcastOp>(loc, i16, value);
+  Value half = b.create<arith::ExtUIOp>(loc, i32, halfBits);
+  Value signBit = b.create<arith::AndIOp>(loc, half, constant(0x8000));
+  Value sign = b.create<arith::ShLIOp>(loc, signBit, constant(16));
+  Value unsignedHalf = b.create<arith::AndIOp>(loc, half, constant(0x7fff));
+  Value bits = b.create<arith::ShLIOp>(loc, unsignedHalf, constant(13));
   Value exponent = b.create<arith::AndIOp>(loc, bits, constant(0x0f800000));
   Value rebiased = b.create<arith::AddIOp>(loc, bits, constant(0x38000000));
   Value infOrNan = b.create<arith::AddIOp>(loc, rebiased, constant(0x38000000));
-  Value small = b.create<arith::BitcastOp>(
-      loc, i32,
-      b.create<arith::SubFOp>(
-          loc,
-          b.create<arith::BitcastOp>(
-              loc, f32Type,
-              b.create<arith::AddIOp>(loc, rebiased, constant(0x00800000))),
-          b.create<arith::BitcastOp>(loc, f32Type, constant(0x38800000))));
-  auto is = [&](uint32_t exponentBits) {
-    return b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, exponent,
-                                   constant(exponentBits));
-  };
-  Value magnitude = b.create<arith::SelectOp>(
-      loc, is(0x0f800000), infOrNan,
-      b.create<arith::SelectOp>(loc, is(0), small, rebiased));
-  return b.create<arith::BitcastOp>(
-      loc, f32Type, b.create<arith::OrIOp>(loc, magnitude, sign));
+  Value plusOne = b.create<arith::AddIOp>(loc, rebiased, constant(0x00800000));
+  Value plusOneF = b.create<arith::BitcastOp>(loc, f32Type, plusOne);
+  Value bias = b.create<arith::BitcastOp>(loc, f32Type, constant(0x38800000));
+  Value smallF = b.create<arith::SubFOp>(loc, plusOneF, bias);
+  Value small = b.create<arith::BitcastOp>(loc, i32, smallF);
+  Value isInfOrNan = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq,
+                                             exponent, constant(0x0f800000));
+  Value isSmall = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq,
+                                          exponent, constant(0));
+  Value finite = b.create<arith::SelectOp>(loc, isSmall, small, rebiased);
+  Value magnitude =
+      b.create<arith::SelectOp>(loc, isInfOrNan, infOrNan, finite);
+  Value signedBits = b.create<arith::OrIOp>(loc, magnitude, sign);
+  return b.create<arith::BitcastOp>(loc, f32Type, signedBits);
 }
 
 Value KernelEmitter::loadF32(const Access &access, ValueRange indices) {

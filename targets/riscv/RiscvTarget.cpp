@@ -19,7 +19,9 @@ TargetDescription describeRiscvTarget() {
   };
   return describeTarget({Arch::riscv64, "riscv64-unknown-linux-gnu",
                          /*defaultCpu=*/"rv64gcv", /*pageSize=*/4096,
-                         /*abiName=*/"lp64d"},
+                         /*abiName=*/"lp64d",
+                         // fcvt.s.h needs Zfhmin, which no preset has.
+                         /*f16ConversionFeature=*/"zfhmin"},
                         presets);
 }
 

@@ -15,7 +15,9 @@ TargetDescription describeX86Target() {
   };
   return describeTarget({Arch::x86_64, "x86_64-unknown-linux-gnu",
                          /*defaultCpu=*/"x86-64-v3", /*pageSize=*/4096,
-                         /*abiName=*/""},
+                         /*abiName=*/"",
+                         // F16C (vcvtph2ps): in v3 and v4, not in v2.
+                         /*f16ConversionFeature=*/"f16c"},
                         presets);
 }
 
