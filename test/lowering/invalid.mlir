@@ -32,3 +32,14 @@ func.func @decode(%tokens: tensor<1xi32>) -> tensor<1x16xf32> {
   %x = arith.constant dense<1.0> : tensor<1x16xf32>
   return %x : tensor<1x16xf32>
 }
+
+// -----
+
+// A learn graph's results are found by their yan.learn_result tags
+// (-yan-build-learn sets them), never by position.
+yan.weight @embed : tensor<16x8xf32> {yan.offset = 0 : i64, yan.partitions = 1 : i64}
+// expected-error @below {{learn result 1 needs a yan.learn_result tag}}
+func.func @learn(%inputs: tensor<?xi32>, %targets: tensor<?xi32>, %limit: index) -> (tensor<f32> {yan.learn_result = "loss"}, tensor<f32>) attributes {yan.learn_partitions = 1 : i64} {
+  %l = arith.constant dense<0.0> : tensor<f32>
+  return %l, %l : tensor<f32>, tensor<f32>
+}

@@ -1,0 +1,66 @@
+// RUN: yan-opt %s -split-input-file -yan-layout-weights -yan-lower-to-loops=vector-width=4 | FileCheck %s
+
+// yan.mcsd: feature by feature, channel by channel, positions in order; the
+// decay state h and the last K-1 inputs travel as loop-carried scalars, so
+// the caller's state is read once and written back once, in place.
+
+// Two channels of two features, K=3: per feature the carried values are
+// (h, u_{t-1}, u_{t-2}), read from h and u_hist's rows newest first.
+yan.weight @embed : tensor<16x4xf32>
+// CHECK-LABEL: func.func @yan_decode(
+// CHECK-SAME: %{{[^:]*}}: memref<?xi8>, %[[S:[^:]*]]: memref<?xf32>
+// CHECK-DAG: %[[H:.*]] = memref.reinterpret_cast %[[S]] to offset: [0], sizes: [4], strides: [1]
+// CHECK-DAG: %[[HIST:.*]] = memref.reinterpret_cast %[[S]] to offset: [4], sizes: [2, 4], strides: [4, 1]
+// Channel 0: features [0, 2).
+// CHECK: scf.for %[[I:[^ ]*]] = %c0{{[_0-9]*}} to %c2 step
+// CHECK: %[[H0:.*]] = memref.load %[[H]][%[[I]]]
+// CHECK: %[[U1:.*]] = memref.load %[[HIST]][%c1{{[_0-9]*}}, %[[I]]]
+// CHECK: %[[U2:.*]] = memref.load %[[HIST]][%c0{{[_0-9]*}}, %[[I]]]
+// CHECK: %{{.*}}:3 = scf.for %{{[^ ]*}} = {{.*}} iter_args(%[[CH:[^ ]*]] = %[[H0]], %[[CU1:[^ ]*]] = %[[U1]], %[[CU2:[^ ]*]] = %[[U2]]) -> (f32, f32, f32)
+// The slope window s = u_t + (1 - slope) u_{t-1} + (1 - 2 slope) u_{t-2}.
+// CHECK: %[[UT:.*]] = memref.load
+// CHECK: arith.mulf %{{.*}}, %[[CU1]] fastmath<contract>
+// CHECK: arith.mulf %{{.*}}, %[[CU2]] fastmath<contract>
+// h_t = decay h + (1 - decay) v_t.
+// CHECK: %[[DECAYED:.*]] = arith.mulf %{{.*}}, %[[CH]] : f32
+// CHECK: %[[HNEW:.*]] = arith.addf %{{.*}}, %[[DECAYED]] fastmath<contract>
+// m = s h_t silu(q_t); the window shifts by one.
+// CHECK: math.exp
+// CHECK: memref.store
+// CHECK: scf.yield %[[HNEW]], %[[UT]], %[[CU1]] : f32, f32, f32
+// The final state goes back in place.
+// CHECK: memref.store %{{.*}}#0, %[[H]][%[[I]]]
+// CHECK: memref.store %{{.*}}#1, %[[HIST]][%c1{{[_0-9]*}}, %[[I]]]
+// CHECK: memref.store %{{.*}}#2, %[[HIST]][%c0{{[_0-9]*}}, %[[I]]]
+// Channel 1: features [2, 4).
+// CHECK: scf.for %{{[^ ]*}} = %c2{{[_0-9]*}} to %c4 step
+func.func @decode(%tokens: tensor<1xi32>, %h: tensor<4xf32>, %hist: tensor<2x4xf32>) -> (tensor<1x4xf32>, tensor<4xf32>, tensor<2x4xf32>) {
+  %table = yan.weight_ref @embed : tensor<16x4xf32>
+  %x = yan.embed %table, %tokens : (tensor<16x4xf32>, tensor<1xi32>) -> tensor<1x4xf32>
+  %m, %h2, %hist2 = yan.mcsd %x, %x, %x, %h, %hist {num_channels = 2, slope_window = 3, decays = array<f32: 0.5, 0.75>, slopes = array<f32: 0.125, 0.25>}
+      : (tensor<1x4xf32>, tensor<1x4xf32>, tensor<1x4xf32>, tensor<4xf32>, tensor<2x4xf32>) -> (tensor<1x4xf32>, tensor<4xf32>, tensor<2x4xf32>)
+  return %m, %h2, %hist2 : tensor<1x4xf32>, tensor<4xf32>, tensor<2x4xf32>
+}
+
+// -----
+
+// K=1 (no input history: only h is carried), one channel of an odd width,
+// over a run-time number of positions.
+yan.weight @embed : tensor<16x3xf32>
+// CHECK-LABEL: func.func @yan_prefill(
+// CHECK: %[[N:[^ ]*]] = memref.dim
+// CHECK: memref.reinterpret_cast %{{.*}} to offset: [0], sizes: [3]
+// CHECK: arith.cmpi eq
+// CHECK: arith.cmpi eq
+// CHECK: scf.for %[[I:[^ ]*]] = %c0{{[_0-9]*}} to %c3 step
+// CHECK-NEXT: %[[H0:.*]] = memref.load %{{.*}}[%[[I]]] : memref<3xf32
+// CHECK: %[[LAST:.*]] = scf.for %{{[^ ]*}} = %c0{{[_0-9]*}} to %[[N]] step %{{.*}} iter_args(%{{.*}} = %[[H0]]) -> (f32)
+// CHECK: memref.store %[[LAST]], %{{.*}}[%[[I]]] : memref<3xf32
+// CHECK-NOT: memref<0x3xf32
+func.func @prefill(%tokens: tensor<?xi32>, %h: tensor<3xf32>, %hist: tensor<0x3xf32>) -> (tensor<?x3xf32>, tensor<3xf32>, tensor<0x3xf32>) {
+  %table = yan.weight_ref @embed : tensor<16x3xf32>
+  %x = yan.embed %table, %tokens : (tensor<16x3xf32>, tensor<?xi32>) -> tensor<?x3xf32>
+  %m, %h2, %hist2 = yan.mcsd %x, %x, %x, %h, %hist {num_channels = 1, slope_window = 1, decays = array<f32: 0.5>, slopes = array<f32: 0.0>}
+      : (tensor<?x3xf32>, tensor<?x3xf32>, tensor<?x3xf32>, tensor<3xf32>, tensor<0x3xf32>) -> (tensor<?x3xf32>, tensor<3xf32>, tensor<0x3xf32>)
+  return %m, %h2, %hist2 : tensor<?x3xf32>, tensor<3xf32>, tensor<0x3xf32>
+}

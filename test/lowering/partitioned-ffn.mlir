@@ -1,0 +1,97 @@
+// RUN: yan-opt %s -split-input-file -yan-layout-weights -yan-lower-to-loops=vector-width=4 | FileCheck %s
+
+// yan.partitioned_ffn: out = sum over a token's k picks of
+// alpha * w2[p] (silu(w1[p] x) * w3[p] x); only routed partitions' slices
+// [p, :, :] are read.
+
+// Prefill (P=4, k=2, F=4, D=8): the (token, pick) pairs are grouped by
+// partition with a counting sort (starts [P+1] i64, pairs [64*2] i32 in the
+// arena); each partition any token routed to is multiplied once over its
+// gathered rows, and counted in stats[L*P + p].
+yan.weight @embed : tensor<16x8xf32>
+yan.weight @router : tensor<4x8xf32>
+yan.weight @w1 : tensor<4x4x8xf32>
+yan.weight @w3 : tensor<4x4x8xf32>
+yan.weight @w2 : tensor<4x8x4xf32>
+// CHECK-LABEL: func.func @yan_prefill(
+// CHECK-SAME: %[[STATS:[^:]*]]: memref<?xi64>, %{{[^:]*}}: memref<?xf64>, %{{[^:]*}}: memref<?xf32>, %[[TID:[^:]*]]: index, %[[NT:[^:]*]]: index
+// CHECK-SAME: yan.stats_counters = 8 : i64
+// CHECK: %[[W1:.*]] = memref.view %{{.*}} : memref<?xi8> to memref<4x4x8xf32>
+// CHECK: %[[GATED:.*]] = memref.view %{{.*}} : memref<?xi8> to memref<64x4xf32>
+// CHECK: %[[STARTS:.*]] = memref.view %{{.*}} : memref<?xi8> to memref<5xi64>
+// CHECK: %[[PAIRS:.*]] = memref.view %{{.*}} : memref<?xi8> to memref<128xi32>
+// The counting sort, on thread 0, with a cursor per partition.
+// CHECK: scf.if
+// CHECK: memref.view %{{.*}} : memref<?xi8> to memref<4xi64>
+// CHECK: memref.store %{{.*}}, %[[PAIRS]][%{{.*}}] : memref<128xi32>
+// A used partition counts one grouped multiplication: stats[4 + p].
+// CHECK: scf.for %[[P:[^ ]*]] = %c0{{[_0-9]*}} to %c4
+// CHECK: %[[COUNT:.*]] = arith.subi
+// CHECK: %[[USED:.*]] = arith.cmpi ugt, %[[COUNT]]
+// CHECK: scf.if %[[USED]]
+// CHECK: %[[SLOT:.*]] = arith.addi %[[P]], %c4
+// CHECK: memref.load %[[STATS]][%[[SLOT]]]
+// CHECK: memref.store %{{.*}}, %[[STATS]][%[[SLOT]]]
+// Every thread then walks the partitions; an unused one is skipped.
+// CHECK: func.call_indirect
+// CHECK: scf.for %[[Q:[^ ]*]] = %c0{{[_0-9]*}} to %c4
+// CHECK: %[[BEGIN:.*]] = arith.index_cast %{{.*}} : i64 to index
+// CHECK: %[[N:.*]] = arith.subi %{{.*}}, %[[BEGIN]]
+// CHECK: %[[ANY:.*]] = arith.cmpi ugt, %[[N]]
+// CHECK: scf.if %[[ANY]]
+// The r-th gathered row is token pairs[begin + r] / k.
+// CHECK: scf.for %[[R:[^ ]*]] = %c0{{[_0-9]*}} to %[[N]]
+// CHECK: %[[AT:.*]] = arith.addi %[[BEGIN]], %[[R]]
+// CHECK: %[[PAIR32:.*]] = memref.load %[[PAIRS]][%[[AT]]] : memref<128xi32>
+// CHECK: %[[PAIR:.*]] = arith.index_cast %[[PAIR32]] : i32 to index
+// CHECK: arith.divui %[[PAIR]], %c2
+// CHECK: vector.load %[[W1]][%[[Q]], %{{.*}}, %{{.*}}] : memref<4x4x8xf32>, vector<4xf32>
+// CHECK: memref.store %{{.*}}, %[[GATED]][%[[R]], %{{.*}}] : memref<64x4xf32>
+func.func @prefill(%tokens: tensor<?xi32>) -> tensor<?x8xf32> {
+  %table = yan.weight_ref @embed : tensor<16x8xf32>
+  %x = yan.embed %table, %tokens : (tensor<16x8xf32>, tensor<?xi32>) -> tensor<?x8xf32>
+  %wr = yan.weight_ref @router : tensor<4x8xf32>
+  %idx, %alpha = yan.router %x, %wr {active_partitions = 2} : (tensor<?x8xf32>, tensor<4x8xf32>) -> (tensor<?x2xi32>, tensor<?x2xf32>)
+  %w1 = yan.weight_ref @w1 : tensor<4x4x8xf32>
+  %w3 = yan.weight_ref @w3 : tensor<4x4x8xf32>
+  %w2 = yan.weight_ref @w2 : tensor<4x8x4xf32>
+  %f = yan.partitioned_ffn %x, %idx, %alpha, %w1, %w3, %w2 : (tensor<?x8xf32>, tensor<?x2xi32>, tensor<?x2xf32>, tensor<4x4x8xf32>, tensor<4x4x8xf32>, tensor<4x8x4xf32>) -> tensor<?x8xf32>
+  return %f : tensor<?x8xf32>
+}
+
+// -----
+
+// Decode (P=3, k=3 = P, F=5, D=6: odd sizes): each pick's partition applied
+// to the one token in turn, through a [1, F] scratch; nothing is grouped
+// and no grouped multiplication is counted.
+yan.weight @embed : tensor<16x6xf32>
+yan.weight @router : tensor<3x6xf32>
+yan.weight @w1 : tensor<3x5x6xf32>
+yan.weight @w3 : tensor<3x5x6xf32>
+yan.weight @w2 : tensor<3x6x5xf32>
+// CHECK-LABEL: func.func @yan_decode(
+// CHECK: %[[IDX:.*]] = memref.view %{{.*}} : memref<?xi8> to memref<1x3xi32>
+// CHECK: %[[ALPHA:.*]] = memref.view %{{.*}} : memref<?xi8> to memref<1x3xf32>
+// CHECK: %[[W1:.*]] = memref.view %{{.*}} : memref<?xi8> to memref<3x5x6xf32>
+// CHECK: %[[GATED:.*]] = memref.view %{{.*}} : memref<?xi8> to memref<1x5xf32>
+// CHECK-NOT: memref<4xi64>
+// CHECK: scf.for %[[T:[^ ]*]] = %c0{{[_0-9]*}} to %c1
+// CHECK: scf.for %[[J:[^ ]*]] = %c0{{[_0-9]*}} to %c3
+// CHECK: %[[P32:.*]] = memref.load %[[IDX]][%[[T]], %[[J]]] : memref<1x3xi32>
+// CHECK: %[[P:.*]] = arith.index_cast %[[P32]] : i32 to index
+// CHECK: memref.load %[[ALPHA]][%[[T]], %[[J]]] : memref<1x3xf32>
+// CHECK: vector.load %[[W1]][%[[P]], %{{.*}}, %{{.*}}] : memref<3x5x6xf32>, vector<4xf32>
+// CHECK: memref.store %{{.*}}, %[[GATED]]
+// CHECK-NOT: memref<?xi64>
+// CHECK: return
+func.func @decode(%tokens: tensor<1xi32>) -> tensor<1x6xf32> {
+  %table = yan.weight_ref @embed : tensor<16x6xf32>
+  %x = yan.embed %table, %tokens : (tensor<16x6xf32>, tensor<1xi32>) -> tensor<1x6xf32>
+  %wr = yan.weight_ref @router : tensor<3x6xf32>
+  %idx, %alpha = yan.router %x, %wr {active_partitions = 3} : (tensor<1x6xf32>, tensor<3x6xf32>) -> (tensor<1x3xi32>, tensor<1x3xf32>)
+  %w1 = yan.weight_ref @w1 : tensor<3x5x6xf32>
+  %w3 = yan.weight_ref @w3 : tensor<3x5x6xf32>
+  %w2 = yan.weight_ref @w2 : tensor<3x6x5xf32>
+  %f = yan.partitioned_ffn %x, %idx, %alpha, %w1, %w3, %w2 : (tensor<1x6xf32>, tensor<1x3xi32>, tensor<1x3xf32>, tensor<3x5x6xf32>, tensor<3x5x6xf32>, tensor<3x6x5xf32>) -> tensor<1x6xf32>
+  return %f : tensor<1x6xf32>
+}
