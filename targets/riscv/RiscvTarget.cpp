@@ -20,7 +20,7 @@ TargetDescription describeRiscvTarget() {
   return describeTarget({Arch::riscv64, "riscv64-unknown-linux-gnu",
                          /*defaultCpu=*/"rv64gcv", /*pageSize=*/4096,
                          /*abiName=*/"lp64d",
-                         // fcvt.s.h needs Zfhmin, which no preset has.
+                         // fcvt.s.h needs Zfhmin (rv64gc and rv64gcv lack it).
                          /*f16ConversionFeature=*/"zfhmin"},
                         presets);
 }
