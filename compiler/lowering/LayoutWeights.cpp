@@ -1,7 +1,7 @@
 //===- LayoutWeights.cpp - Weight offsets in the weight segment -----------===//
 //
 // The offsets come from the bundle's one layout algorithm
-// (compiler/bundle/WeightLayout.h); this pass only states them in the IR,
+// (compiler/layout/WeightLayout.h); this pass only states them in the IR,
 // where generated code and the bundle writer both read them.
 //
 //===----------------------------------------------------------------------===//

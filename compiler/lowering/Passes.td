@@ -9,7 +9,7 @@ def LayoutWeights : Pass<"yan-layout-weights", "::mlir::ModuleOp"> {
   let description = [{
     Lays the weights out in declaration order (the importer declares them in
     the canonical order of docs/yan-model.md) with the bundle's layout
-    algorithm (compiler/bundle/WeightLayout.h), each at a multiple of
+    algorithm (compiler/layout/WeightLayout.h), each at a multiple of
     `alignment` (partitions of partitioned weights at multiples of
     `partition-alignment`), and records `yan.offset`, `yan.partitions` and
     `yan.partition_stride` on each `yan.weight` and `yan.weight_bytes` on
