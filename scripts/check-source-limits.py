@@ -5,6 +5,7 @@ over 120 lines in compiler/, runtime/, dialects/, targets/ and tools/
 there is one.
 
     scripts/check-source-limits.py [REPO_ROOT]
+    scripts/check-source-limits.py --self-test
 
 Functions are found by brace matching on code with comments, strings and
 character literals blanked out: a `{` whose enclosing scopes are all
@@ -99,8 +100,7 @@ def functions(code):
             header_start = pos + 1
 
 
-def main():
-    root = Path(sys.argv[1] if len(sys.argv) > 1 else ".")
+def problems_in(root):
     problems = []
     for d in DIRS:
         for path in sorted((root / d).rglob("*")):
@@ -119,8 +119,42 @@ def main():
                 if count > MAX_FUNCTION_LINES:
                     problems.append(f"{rel}:{first}: function {name} is {count} "
                                     f"lines (limit {MAX_FUNCTION_LINES})")
+    return problems
+
+
+def self_test():
+    """Plants a 601-line file, a 121-line function (in a namespace, after a
+    template and an #if) and functions at the limit; expects exactly the two
+    violations."""
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "compiler"
+        src.mkdir()
+        body = "  x += 1;\n"
+        (src / "long.cpp").write_text("int a;\n" * 601)
+        (src / "fn.cpp").write_text(
+            "#if defined(X)\n#endif\nnamespace n {\ntemplate <class T> struct S { int f(); };\n"
+            "int over(int x) {\n" + body * 119 + "}\n"
+            "int at(int x) {  // \"{\" in a comment\n" + body * 118 + "}\n"
+            "struct K { void m() {\n" + body * 118 + "} };\n}\n")
+        got = problems_in(Path(tmp))
+    expected = ["compiler/long.cpp: 601 lines (limit 600)",
+                "compiler/fn.cpp:5: function over is 121 lines (limit 120)"]
+    if sorted(got) != sorted(expected):
+        print("self-test: expected", expected, "got", got)
+        return 1
+    print("check-source-limits self-test: ok")
+    return 0
+
+
+def main():
+    if sys.argv[1:] == ["--self-test"]:
+        return self_test()
+    problems = problems_in(Path(sys.argv[1] if len(sys.argv) > 1 else "."))
     for p in problems:
         print(p)
+    if not problems:
+        print("check-source-limits: ok")
     return 1 if problems else 0
 
 
