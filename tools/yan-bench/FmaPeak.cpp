@@ -15,7 +15,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
-#include <cstring>
 #include <thread>
 #include <vector>
 
@@ -183,22 +182,15 @@ double runKernel(const FmaProbe &probe, uint64_t rounds) {
   return flopsOf(rounds, kChains, 1);
 }
 
-bool hasFeature(const char *list, const char *name) {
-  size_t n = std::strlen(name);
-  for (const char *p = list; p && *p;) {
-    const char *end = std::strchr(p, ',');
-    size_t len = end ? size_t(end - p) : std::strlen(p);
-    if (len == n && !std::strncmp(p, name, n))
-      return true;
-    p = end ? end + 1 : nullptr;
-  }
-  return false;
+/// Whether the comma-separated `list` names `feature`.
+bool hasFeature(const std::string &list, const char *feature) {
+  return ("," + list + ",").find("," + std::string(feature) + ",") != std::string::npos;
 }
 
 } // namespace
 
 FmaProbe fmaProbeForImage(yan_arch_t arch, const char *requiredFeatures) {
-  const char *features = requiredFeatures ? requiredFeatures : "";
+  const std::string features = requiredFeatures ? requiredFeatures : "";
   switch (arch) {
   case YAN_ARCH_X86_64:
     if (hasFeature(features, "avx512f"))
