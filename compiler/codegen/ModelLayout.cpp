@@ -46,8 +46,15 @@ llvm::Error takeLayout(ModuleOp module, ModelLayout &layout) {
                       : element.isBF16() ? DType::BF16
                                          : DType::F32;
     placement.shape.assign(type.getShape().begin(), type.getShape().end());
+    if (std::optional<llvm::StringRef> storage = weight.getStorage())
+      placement.quant = parseQuantFormat(*storage);
     placement.offset = offset.getInt();
-    placement.size = type.getNumElements() * (type.getElementTypeBitWidth() / 8);
+    WeightSpec spec{placement.name, placement.dtype, placement.shape, 1, placement.quant};
+    uint64_t bytes = 0;
+    if (!::yan::weightBytes(spec, bytes))
+      return llvm::createStringError("weight '" + weight.getSymName() +
+                                     "' has an invalid shape");
+    placement.size = bytes;
     placement.numPartitions = partitions.getInt();
     placement.partitionBytes = placement.size / placement.numPartitions;
     placement.partitionStride = placement.partitionBytes;

@@ -43,7 +43,7 @@ public:
           view.shape, elementTypeOf(*module.getContext(), view.dtype));
       builder.create<mlir::yan::WeightOp>(named(expected.name),
                                           builder.getStringAttr(expected.name),
-                                    TypeAttr::get(type));
+                                    TypeAttr::get(type), /*storage=*/nullptr);
       weightTypes[expected.name] = type;
     }
   }

@@ -25,6 +25,14 @@ StringRef quantFormatName(QuantFormat format) {
   return format == QuantFormat::Int8 ? "int8" : "int4";
 }
 
+std::optional<QuantFormat> parseQuantFormat(StringRef name) {
+  if (name == "int8")
+    return QuantFormat::Int8;
+  if (name == "int4")
+    return QuantFormat::Int4;
+  return std::nullopt;
+}
+
 int quantMin(QuantFormat format) { return format == QuantFormat::Int8 ? -127 : -8; }
 int quantMax(QuantFormat format) { return format == QuantFormat::Int8 ? 127 : 7; }
 

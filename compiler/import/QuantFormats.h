@@ -14,6 +14,7 @@
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 namespace yan {
@@ -22,6 +23,8 @@ enum class QuantFormat { Int8, Int4 };
 
 /// "int8" / "int4".
 llvm::StringRef quantFormatName(QuantFormat format);
+/// The inverse; nullopt for any other name.
+std::optional<QuantFormat> parseQuantFormat(llvm::StringRef name);
 
 /// Elements per group along a row.
 constexpr int64_t kQuantGroupSize = 32;

@@ -28,6 +28,31 @@ bool alignTo(uint64_t value, uint64_t align, uint64_t &out) {
 
 } // namespace
 
+bool weightBytes(const WeightSpec &spec, uint64_t &bytes) {
+  for (int64_t d : spec.shape)
+    if (d < 0 || (spec.quant && d == 0))
+      return false;
+  if (!spec.quant) {
+    bytes = dtypeSize(spec.dtype);
+    for (int64_t d : spec.shape)
+      if (!multiply(bytes, static_cast<uint64_t>(d), bytes))
+        return false;
+    return true;
+  }
+  size_t rank = spec.shape.size();
+  if (rank < 2 || spec.dtype != DType::F32)
+    return false;
+  // Bounded so the slab arithmetic below cannot overflow int64.
+  int64_t rows = spec.shape[rank - 2], cols = spec.shape[rank - 1];
+  if (rows > (int64_t(1) << 31) || cols > (int64_t(1) << 31))
+    return false;
+  bytes = static_cast<uint64_t>(quantSlabLayout(*spec.quant, rows, cols).bytes);
+  for (size_t i = 0; i + 2 < rank; ++i)
+    if (!multiply(bytes, static_cast<uint64_t>(spec.shape[i]), bytes))
+      return false;
+  return true;
+}
+
 const WeightPlacement *WeightLayout::find(StringRef name) const {
   for (const WeightPlacement &w : weights)
     if (w.name == name)
@@ -49,11 +74,13 @@ Expected<WeightLayout> computeWeightLayout(ArrayRef<WeightSpec> specs,
     WeightPlacement w;
     w.name = spec.name;
     w.dtype = spec.dtype;
+    w.quant = spec.quant;
     w.shape = spec.shape;
-    uint64_t bytes = dtypeSize(spec.dtype);
-    for (int64_t d : spec.shape)
-      if (d < 0 || !multiply(bytes, static_cast<uint64_t>(d), bytes))
-        return layoutError("'" + w.name + "' has an invalid or huge shape");
+    uint64_t bytes = 0;
+    if (!weightBytes(spec, bytes))
+      return layoutError("'" + w.name + "' has an invalid or huge shape" +
+                         (spec.quant ? " for " + quantFormatName(*spec.quant).str()
+                                     : std::string()));
     if (spec.numPartitions < 1)
       return layoutError("'" + w.name + "' has no partitions");
     bool partitioned = spec.numPartitions > 1;

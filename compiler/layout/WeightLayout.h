@@ -10,6 +10,7 @@
 #define YAN_COMPILER_LAYOUT_WEIGHTLAYOUT_H
 
 #include "compiler/import/Checkpoint.h"
+#include "compiler/import/QuantFormats.h"
 
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
@@ -32,6 +33,10 @@ struct WeightLayoutOptions {
 struct WeightPlacement {
   std::string name;
   DType dtype;
+  /// Set for a quantized weight (dtype is then F32, the values' type): its
+  /// bytes are slabs of docs/yan-model.md section 9, one per [rows, cols]
+  /// matrix (one per partition of a partitioned weight).
+  std::optional<QuantFormat> quant;
   std::vector<int64_t> shape;
   uint64_t offset = 0;          // in the weight segment
   uint64_t size = 0;            // bytes spanned, padding between partitions included
@@ -55,7 +60,13 @@ struct WeightSpec {
   DType dtype = DType::F32;
   std::vector<int64_t> shape;
   int64_t numPartitions = 1; // slices along the leading dimension
+  std::optional<QuantFormat> quant; // see WeightPlacement::quant
 };
+
+/// The bytes `spec` occupies unpadded: elements * dtypeSize, or for a
+/// quantized weight (rank >= 2) one quantSlabLayout(...).bytes per matrix.
+/// False on an invalid shape or overflow.
+bool weightBytes(const WeightSpec &spec, uint64_t &bytes);
 
 /// The one layout algorithm: tensors in the given order, each at a multiple
 /// of tensorAlignment, partitions of partitioned tensors at multiples of

@@ -57,10 +57,13 @@ struct LayoutWeightsPass : impl::LayoutWeightsBase<LayoutWeightsPass> {
         weight.emitOpError("has an element type the bundle cannot store");
         return signalPassFailure();
       }
+      std::optional<QuantFormat> quant;
+      if (std::optional<llvm::StringRef> storage = weight.getStorage())
+        quant = parseQuantFormat(*storage); // the verifier allows int8/int4 only
       specs.push_back({weight.getSymName().str(), *dtype,
                        std::vector<int64_t>(type.getShape().begin(),
                                             type.getShape().end()),
-                       partitionsOf(weight, module)});
+                       partitionsOf(weight, module), quant});
       weights.push_back(weight);
     }
     WeightLayoutOptions options;

@@ -282,3 +282,20 @@ func.func @weight_outside_module() {
   "yan.weight"() {sym_name = "w", type = tensor<4xf32>} : () -> ()
   return
 }
+
+// -----
+
+// A quantized storage format other than int8/int4
+// expected-error @+1 {{storage 'int2' is not a quantized format (int8 or int4)}}
+yan.weight @"lm_head.weight" : tensor<8x4xf32> {storage = "int2"}
+
+// -----
+
+// Quantized storage holds f32 values of a matrix, not a vector
+// expected-error @+1 {{storage 'int8' needs an f32 weight of rank 2 or more, not 'tensor<4xf32>'}}
+yan.weight @"final_norm.weight" : tensor<4xf32> {storage = "int8"}
+
+// -----
+
+// expected-error @+1 {{storage 'int4' needs an f32 weight of rank 2 or more, not 'tensor<8x4xf16>'}}
+yan.weight @"lm_head.weight" : tensor<8x4xf16> {storage = "int4"}

@@ -23,7 +23,19 @@ using namespace mlir::yan::detail;
 LogicalResult WeightOp::verify() {
   if (getSymName().empty())
     return emitOpError("weight name must not be empty");
-  return expectStatic(*this, getType(), "weight");
+  if (failed(expectStatic(*this, getType(), "weight")))
+    return failure();
+  if (std::optional<llvm::StringRef> storage = getStorage()) {
+    if (*storage != "int8" && *storage != "int4")
+      return emitOpError() << "storage '" << *storage
+                           << "' is not a quantized format (int8 or int4)";
+    auto type = llvm::cast<RankedTensorType>(getType());
+    if (!type.getElementType().isF32() || type.getRank() < 2)
+      return emitOpError() << "storage '" << *storage
+                           << "' needs an f32 weight of rank 2 or more, not "
+                           << type;
+  }
+  return success();
 }
 
 LogicalResult

@@ -28,10 +28,18 @@ def Yan_WeightOp : Yan_Op<"weight", [Symbol, HasParent<"::mlir::ModuleOp">]> {
 
     ```mlir
     yan.weight @"layers.0.ffn.w1" : tensor<8x32x64xf32>
+    yan.weight @"lm_head.weight" : tensor<256x64xf32> {storage = "int4"}
     ```
+
+    `storage` (optional) names a quantized storage format of
+    docs/yan-model.md section 9 ("int8" or "int4"): the weight's values are
+    then the dequantized f32 values of its type, and its bytes in the bundle
+    are slabs of groups and f16 scales. Without it the weight is stored in
+    its type's element type (f32, f16 or bf16).
   }];
   let arguments = (ins SymbolNameAttr:$sym_name,
-                       TypeAttrOf<Yan_WeightTensor>:$type);
+                       TypeAttrOf<Yan_WeightTensor>:$type,
+                       OptionalAttr<StrAttr>:$storage);
   let assemblyFormat = "$sym_name `:` $type attr-dict";
   let hasVerifier = 1;
 }
