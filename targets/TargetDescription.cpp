@@ -43,6 +43,48 @@ llvm::Error checkFeatureList(llvm::StringRef features) {
   return llvm::Error::success();
 }
 
+/// `triple` and `cpu` with "native" replaced by the host's triple and preset.
+llvm::Error resolveNative(std::string &triple, std::string &cpu, const NativeHost *native) {
+  bool nativeTriple = triple == "native", nativeCpu = cpu == "native";
+  if (!nativeTriple && !nativeCpu)
+    return llvm::Error::success();
+  const char *flag = nativeTriple ? "--target native" : "--cpu native";
+  if (!native || native->arch == Arch::unknown)
+    return llvm::createStringError(llvm::Twine(flag) +
+                                   ": this build does not know the machine it runs on");
+  const TargetDescription *host = nullptr;
+  for (const TargetDescription &candidate : allTargets())
+    if (candidate.arch == native->arch)
+      host = &candidate;
+  if (!host)
+    return llvm::createStringError(llvm::Twine(flag) + ": no target description for " +
+                                   archName(native->arch));
+  if (nativeTriple) {
+    triple = host->triple;
+    if (cpu.empty())
+      cpu = "native";
+  }
+  if (cpu != "native")
+    return llvm::Error::success();
+  std::string shown = triple.empty() ? allTargets().front().triple : triple;
+  const TargetDescription *description = describe(llvm::Triple(shown));
+  if (description && description->arch != native->arch) {
+    std::string presets;
+    for (const CpuPreset &preset : description->presets)
+      presets += (presets.empty() ? "" : ", ") + preset.name;
+    return llvm::createStringError(
+        "--cpu native means this machine's CPU (" + std::string(archName(native->arch)) +
+        "), not one for --target " + shown + "; name one of its presets: " + presets);
+  }
+  if (!description)
+    return llvm::Error::success(); // resolveTarget names the unknown triple
+  auto preset = native->choosePreset(*description);
+  if (!preset)
+    return preset.takeError();
+  cpu = std::move(*preset);
+  return llvm::Error::success();
+}
+
 } // namespace
 
 llvm::Expected<ResolvedTarget> resolveTarget(llvm::StringRef tripleName,
@@ -84,7 +126,7 @@ llvm::Expected<ResolvedTarget> resolveTarget(llvm::StringRef tripleName,
 
 llvm::Expected<std::vector<ResolvedTarget>>
 resolveTargets(llvm::ArrayRef<std::string> tripleList, llvm::ArrayRef<std::string> cpus,
-               llvm::ArrayRef<std::string> featureLists) {
+               llvm::ArrayRef<std::string> featureLists, const NativeHost *native) {
   std::vector<std::string> triples(tripleList.begin(), tripleList.end());
   if (triples.empty())
     triples.push_back("");
@@ -108,7 +150,10 @@ resolveTargets(llvm::ArrayRef<std::string> tripleList, llvm::ArrayRef<std::strin
     auto features = pick(featureLists, i, "--features");
     if (!features)
       return features.takeError();
-    auto target = resolveTarget(triples[i], *cpu, *features);
+    std::string triple = triples[i];
+    if (llvm::Error error = resolveNative(triple, *cpu, native))
+      return std::move(error);
+    auto target = resolveTarget(triple, *cpu, *features);
     if (!target)
       return target.takeError();
     // Two identical images would only make the bundle bigger.
@@ -116,7 +161,7 @@ resolveTargets(llvm::ArrayRef<std::string> tripleList, llvm::ArrayRef<std::strin
       if (other.arch == target->arch && other.cpu == target->cpu &&
           other.features == target->features)
         return llvm::createStringError(
-            "--target " + triples[i] + " is given twice with cpu '" + target->cpu +
+            "--target " + triple + " is given twice with cpu '" + target->cpu +
             "' and features '" + target->features +
             "': the bundle would hold the same code image twice");
     resolved.push_back(std::move(*target));

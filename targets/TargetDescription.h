@@ -18,6 +18,7 @@
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -91,13 +92,26 @@ llvm::Expected<ResolvedTarget> resolveTarget(llvm::StringRef triple,
                                              llvm::StringRef cpu,
                                              llvm::StringRef features);
 
+/// The machine `native` means (`--target native`, `--cpu native`): its
+/// architecture, and how to pick its preset from a description of that
+/// architecture (the driver's chooseNativeCpu, which asks LLVM what each
+/// preset requires and compares with the host's detected features).
+struct NativeHost {
+  Arch arch = Arch::unknown;
+  std::function<llvm::Expected<std::string>(const TargetDescription &)> choosePreset;
+};
+
 /// yanc's --target/--cpu/--features: one target per triple (no triple: the
 /// default); `cpus` and `features` apply to every target when given once,
 /// or pair with the triples in order. The same target twice is an error
-/// (several per architecture are fine: rv64gc next to rv64gcv).
+/// (several per architecture are fine: rv64gc next to rv64gcv). With
+/// `native`: the triple "native" is the host architecture's (with the CPU
+/// "native" unless --cpu names one), and the CPU "native" is
+/// native->choosePreset's, for the host's architecture only (native means
+/// this machine: on another architecture it is an error).
 llvm::Expected<std::vector<ResolvedTarget>>
 resolveTargets(llvm::ArrayRef<std::string> triples, llvm::ArrayRef<std::string> cpus,
-               llvm::ArrayRef<std::string> features);
+               llvm::ArrayRef<std::string> features, const NativeHost *native = nullptr);
 
 /// The largest page size of `targets` (0 for none): the default alignment
 /// of weight partitions in a bundle shared by all of them.

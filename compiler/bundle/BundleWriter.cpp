@@ -337,7 +337,7 @@ flatbuffers::DetachedBuffer buildToc(const BundleContents &c,
                                      c.learnPartitions > 0
                                          ? fb::CreateLearnInfo(b, c.learnPartitions)
                                          : 0,
-                                     tokenizer);
+                                     tokenizer, c.flopsPerToken, c.learnFlopsPerToken);
   fb::FinishBundleBuffer(b, root);
   return b.Release();
 }

@@ -72,6 +72,10 @@ struct BundleContents {
   std::vector<BundleTestVector> testVectors;
   /// Weight bytes one decode token reads (compiler/transforms/WeightTraffic).
   uint64_t weightBytesPerToken = 0;
+  /// FLOPs of one token and of one learn position (ModelStats::flopsPerToken
+  /// of the decode and the learn entry; 0 without learn entries).
+  uint64_t flopsPerToken = 0;
+  uint64_t learnFlopsPerToken = 0;
   /// M of the learn entries (yanc --learn-partitions); 0 when the code
   /// images have no learn entries (--learn=off).
   int64_t learnPartitions = 0;

@@ -52,6 +52,7 @@ void printReport(llvm::raw_ostream &os, const CompileReport &report, bool json) 
         {"active_parameters_per_token", s.activeParametersPerToken},
         {"weight_bytes_per_token", s.weightBytesPerToken},
         {"flops_per_token", s.flopsPerToken},
+        {"learn_flops_per_token", report.learnFlopsPerToken},
         {"weight_bytes", report.weightBytes},
         {"state_bytes_per_session", report.stateBytes},
         {"targets", std::move(targets)}};
@@ -67,6 +68,9 @@ void printReport(llvm::raw_ostream &os, const CompileReport &report, bool json) 
      << "%)\n";
   os << "weight bytes read per token: " << s.weightBytesPerToken << "\n";
   os << "FLOPs per token: " << s.flopsPerToken << "\n";
+  if (report.learnFlopsPerToken)
+    os << "learn FLOPs per position: " << report.learnFlopsPerToken
+       << " (forward + backward through the weights)\n";
   os << "weights: " << report.weightBytes << " bytes; state per session: "
      << report.stateBytes << " bytes\n";
   if (report.bundleBytes >= 0)

@@ -26,7 +26,13 @@ struct TargetFootprint {
 };
 
 struct CompileReport {
-  ModelStats stats;
+  ModelStats stats; // of the decode entry
+  /// stats.flopsPerToken's count over the learn entry, per predicted
+  /// position: its forward and the backward's products through the weights
+  /// (0 without learning). The trained partitions' weight gradients stay
+  /// low-rank factors there; LEARN_APPLY's products with them depend on the
+  /// sample's routing and are not counted.
+  int64_t learnFlopsPerToken = 0;
   int64_t weightBytes = 0; // the weight segment, padding included
   int64_t stateBytes = 0;  // per session
   int64_t bundleBytes = -1; // -1 until written

@@ -8,12 +8,14 @@
 //===----------------------------------------------------------------------===//
 #include "compiler/driver/DriverStages.h"
 
+#include "compiler/autodiff/Passes.h"
 #include "compiler/bundle/TestVectors.h"
 #include "compiler/import/Importer.h"
 #include "compiler/transforms/ModelStats.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
 
 namespace yan {
 namespace {
@@ -23,6 +25,23 @@ namespace {
 ModelStats decodeStats(mlir::ModuleOp module) {
   auto decode = module.lookupSymbol<mlir::func::FuncOp>(kDecodeEntry);
   return decode ? modelStatsOf(decode) : ModelStats{};
+}
+
+/// FLOPs per position of the learn entry -yan-build-learn makes of `module`
+/// (built on a copy: lowering builds it again), counted as the decode
+/// entry's are; 0 without learning.
+llvm::Expected<int64_t> learnFlopsPerToken(mlir::ModuleOp module, const LearnOptions &learn) {
+  if (!learn.enabled)
+    return 0;
+  mlir::OwningOpRef<mlir::ModuleOp> copy = module.clone();
+  mlir::PassManager pm(module.getContext());
+  BuildLearnOptions build;
+  build.learnPartitions = learn.partitions;
+  pm.addPass(createBuildLearn(build));
+  if (mlir::failed(pm.run(*copy)))
+    return llvm::make_error<DiagnosedFailure>();
+  auto entry = copy->lookupSymbol<mlir::func::FuncOp>(kLearnEntry);
+  return entry ? modelStatsOf(entry).flopsPerToken : 0;
 }
 
 BundleCodeImage bundleCodeImage(const CodeImage &image) {
@@ -93,8 +112,13 @@ llvm::Error assembleBundle(llvm::StringRef modelDir, const DriverOptions &option
     auto module = importStage(context, checkpoint, modelDir);
     if (!module)
       return module.takeError();
-    if (result.images.empty())
+    if (result.images.empty()) {
       result.report.stats = decodeStats(**module);
+      auto learnFlops = learnFlopsPerToken(**module, *learning);
+      if (!learnFlops)
+        return learnFlops.takeError();
+      result.report.learnFlopsPerToken = *learnFlops;
+    }
     auto image = compileCodeImage(**module, codegenOptionsFor(target, options, *learning));
     if (!image)
       return image.takeError();
@@ -104,6 +128,8 @@ llvm::Error assembleBundle(llvm::StringRef modelDir, const DriverOptions &option
   if (!contents)
     return contents.takeError();
   contents->weightBytesPerToken = result.report.stats.weightBytesPerToken;
+  contents->flopsPerToken = result.report.stats.flopsPerToken;
+  contents->learnFlopsPerToken = result.report.learnFlopsPerToken;
   result.bundle = std::move(*contents);
   completeReport(result.report, result.bundle, result.images);
   if (options.maxMemoryBytes)

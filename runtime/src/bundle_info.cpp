@@ -83,6 +83,14 @@ uint64_t yan_bundle_weight_bytes_per_token(const yan_bundle_t *bundle) {
   return root(bundle).weight_bytes_per_token();
 }
 
+uint64_t yan_bundle_flops_per_token(const yan_bundle_t *bundle) {
+  return root(bundle).flops_per_token();
+}
+
+uint64_t yan_bundle_learn_flops_per_token(const yan_bundle_t *bundle) {
+  return root(bundle).learn_flops_per_token();
+}
+
 size_t yan_bundle_code_image_count(const yan_bundle_t *bundle) {
   return root(bundle).code_images()->size();
 }

@@ -92,6 +92,9 @@ def test_bundle_describes_itself(tiny):
     assert image["arch"] == yan.host_arch
     assert {e["name"] for e in image["entries"]} >= {"prefill", "decode", "learn"}
     assert bundle.weight_bytes_per_token > 0
+    # The compiler's counts (yanc --report): the learn entry's forward is the
+    # decode's count, and its backward adds more.
+    assert bundle.learn_flops_per_token > bundle.flops_per_token > 0
     assert bundle.learn_info["has_learn"] and bundle.learn_info["trained_partitions"] == 0
     assert bundle.signature == {"signed": False, "key_id": "", "verified": False}
     assert bundle.tokenizer is None

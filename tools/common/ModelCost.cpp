@@ -3,38 +3,16 @@
 #include "yan/executable_abi.h"
 
 #include <algorithm>
-#include <cstring>
 
 namespace yan::tools {
-
-namespace {
-
-/// Matrix-product FLOPs of one token through `w`: a dense [out, in] weight
-/// costs 2*out*in, a partitioned one 2*(elements/P)*k (the routed k of P);
-/// the embedding is a row lookup and norms are elementwise (left out, as
-/// the MCSD mixer's elementwise work is: small next to the products).
-double weightFlops(const yan_weight_info_t &w, int64_t active) {
-  if (w.rank < 2 || !std::strcmp(w.name, "embed.weight"))
-    return 0;
-  double elements = 1;
-  for (uint32_t d = 0; d < w.rank; ++d)
-    elements *= double(w.shape[d]);
-  if (w.num_partitions > 1)
-    return 2 * elements / double(w.num_partitions) * double(active);
-  return 2 * elements;
-}
-
-} // namespace
 
 ModelCost modelCost(const yan_bundle_t *bundle) {
   ModelCost cost;
   yan_model_config_t config;
   yan_bundle_config(bundle, &config);
-  for (size_t i = 0; i < yan_bundle_weight_count(bundle); ++i) {
-    yan_weight_info_t w;
-    if (!yan_bundle_weight_info(bundle, i, &w))
-      cost.flopsPerToken += weightFlops(w, config.active_partitions);
-  }
+  // The compiler's count (yanc --report), recorded in the bundle.
+  cost.flopsPerToken = double(yan_bundle_flops_per_token(bundle));
+  cost.learnFlopsPerToken = double(yan_bundle_learn_flops_per_token(bundle));
   for (size_t i = 0; i < yan_bundle_segment_count(bundle); ++i) {
     yan_segment_info_t s;
     if (!yan_bundle_segment_info(bundle, i, &s) && s.kind == YAN_SEGMENT_WEIGHTS)

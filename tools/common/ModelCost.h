@@ -1,10 +1,11 @@
 //===- ModelCost.h - What a bundle costs per token and per target ---------===//
 //
 // From the bundle's table of contents alone (no code loaded), so yan-dump
-// can draw bundles for any target: FLOPs per token, weight bytes mapped and
-// read, arithmetic intensity of decode and prefill, and per code image the
-// memory a session takes. yan-bench turns tokens/s into FLOP/s with the same
-// count.
+// can draw bundles for any target: FLOPs per token (the compiler's count,
+// recorded in the bundle: yan_bundle_flops_per_token), weight bytes mapped
+// and read, arithmetic intensity of decode and prefill, and per code image
+// the memory a session takes. yan-bench turns tokens/s into FLOP/s with the
+// same count.
 //
 //===----------------------------------------------------------------------===//
 #ifndef YAN_TOOLS_COMMON_MODEL_COST_H
@@ -30,6 +31,7 @@ struct TargetCost {
 
 struct ModelCost {
   double flopsPerToken = 0;      // 2 x multiply-adds of the matrix products
+  double learnFlopsPerToken = 0; // the learn entry's, per predicted position
   uint64_t weightBytesMapped = 0;   // the weight segment
   uint64_t weightBytesPerToken = 0; // read by one decode token (routed partitions)
   uint64_t stateBytes = 0;

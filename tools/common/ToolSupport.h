@@ -53,6 +53,10 @@ struct NamedPath {
 bool outputsAreDistinct(const std::vector<NamedPath> &outputs,
                         const std::vector<NamedPath> &inputs, std::string *message);
 
+/// `text` as a JSON string literal, quotes included (names and paths come
+/// from files and command lines: everything is escaped).
+std::string jsonQuote(const char *text);
+
 /// A monotonic clock in seconds.
 double nowSeconds();
 

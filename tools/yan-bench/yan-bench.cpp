@@ -136,6 +136,7 @@ struct Result {
   uint64_t weightBytesPerToken = 0;
   double memoryReadBytesPerSecond = 0;
   double flopsPerToken = 0; // matrix products (ModelCost.h)
+  double learnFlopsPerToken = 0; // per predicted position of a learn step
   double peakFlopsPerSecond = 0;
   yan::tools::FmaProbe probe;
   yan::tools::LearnBenchResult learn;
@@ -144,6 +145,11 @@ struct Result {
   }
   double prefillFlopsPerSecond() const { return prefillTokensPerSecond * flopsPerToken; }
   double decodeFlopsPerSecond() const { return decodeTokensPerSecond * flopsPerToken; }
+  /// One learn step on the sample: its N-1 predicted positions.
+  double learnFlops() const { return learnFlopsPerToken * double(learn.tokens - 1); }
+  double learnFlopsPerSecond() const {
+    return learn.stepSeconds > 0 ? learnFlops() / learn.stepSeconds : 0.0;
+  }
   double bandwidthRatio() const {
     return memoryReadBytesPerSecond > 0 ? achievedBytesPerSecond() / memoryReadBytesPerSecond
                                         : 0.0;
@@ -235,8 +241,17 @@ yan_status_t benchPrefill(yan_session_t *session, int64_t vocab, const Options &
 
 double ratio(double a, double b) { return b > 0 ? a / b : 0.0; }
 
-void printJson(const Options &o, const std::vector<Result> &results) {
-  std::printf("{\n  \"bundle\": \"%s\",\n", o.bundle);
+/// The code image the runtime loaded on this host (the one with the most
+/// required features the CPU has, among a multi-image bundle's).
+struct LoadedImage {
+  std::string triple, cpu;
+};
+
+void printJson(const Options &o, const LoadedImage &image, const std::vector<Result> &results) {
+  std::printf("{\n  \"bundle\": %s,\n", yan::tools::jsonQuote(o.bundle).c_str());
+  std::printf("  \"image_triple\": %s,\n  \"image_cpu\": %s,\n",
+              yan::tools::jsonQuote(image.triple.c_str()).c_str(),
+              yan::tools::jsonQuote(image.cpu.c_str()).c_str());
   if (!results.empty() && results[0].learn.measured) {
     const yan::tools::LearnBenchResult &l = results[0].learn;
     std::printf("  \"learn_baseline_rss_bytes\": %" PRId64
@@ -275,14 +290,19 @@ void printJson(const Options &o, const std::vector<Result> &results) {
                   l.stepSeconds * 1e3, l.firstStepSeconds * 1e3,
                   ratio(l.stepSeconds, l.forwardSeconds),
                   ratio(l.stepSeconds, l.forwardLossSeconds));
+      std::printf(", \"learn_flops_per_token\": %.0f, \"learn_flops\": %.0f, "
+                  "\"learn_flops_per_s\": %.0f, \"learn_over_peak\": %.4f",
+                  r.learnFlopsPerToken, r.learnFlops(), r.learnFlopsPerSecond(),
+                  ratio(r.learnFlopsPerSecond(), r.peakFlopsPerSecond));
     }
     std::printf("}%s\n", i + 1 < results.size() ? "," : "");
   }
   std::printf("  ]\n}\n");
 }
 
-void printText(const Options &o, const std::vector<Result> &results) {
+void printText(const Options &o, const LoadedImage &image, const std::vector<Result> &results) {
   std::printf("bundle: %s\n", o.bundle);
+  std::printf("image: %s (cpu %s)\n", image.triple.c_str(), image.cpu.c_str());
   for (const Result &r : results) {
     std::printf("threads: %u\n", r.threads);
     std::printf("  decode:  %.1f tokens/s (%lld tokens after %lld warm-up)\n",
@@ -312,6 +332,10 @@ void printText(const Options &o, const std::vector<Result> &results) {
                   l.stepSeconds * 1e3, l.firstStepSeconds * 1e3,
                   ratio(l.stepSeconds, l.forwardSeconds),
                   ratio(l.stepSeconds, l.forwardLossSeconds));
+      std::printf("  learn compute: %.2f GFLOP/s (%.0f FLOP per step: %.0f per position x "
+                  "%lld); learn / peak %.3f\n",
+                  r.learnFlopsPerSecond() / 1e9, r.learnFlops(), r.learnFlopsPerToken,
+                  l.tokens - 1, ratio(r.learnFlopsPerSecond(), r.peakFlopsPerSecond));
     }
   }
   if (!results.empty() && results[0].learn.measured && results[0].learn.peakRssBytes >= 0) {
@@ -352,7 +376,9 @@ yan_status_t measure(yan_bundle_t *bundle, const Options &o, unsigned threads,
   // Measured right after the model, with as many threads.
   r.memoryReadBytesPerSecond = yan::tools::measureReadBandwidth(
       static_cast<size_t>(o.bandwidthMiB) << 20, 3, r.threads);
-  r.flopsPerToken = yan::tools::modelCost(bundle).flopsPerToken;
+  yan::tools::ModelCost cost = yan::tools::modelCost(bundle);
+  r.flopsPerToken = cost.flopsPerToken;
+  r.learnFlopsPerToken = cost.learnFlopsPerToken;
   yan_code_image_info_t image;
   if (!yan_bundle_code_image_info(bundle, yan_bundle_selected_image(bundle), &image))
     r.probe = yan::tools::fmaProbeForImage(image.arch, image.required_features);
@@ -376,6 +402,10 @@ int main(int argc, char **argv) {
   if (many != 1)
     counts.push_back(many);
   std::vector<Result> results(counts.size());
+  LoadedImage loaded;
+  yan_code_image_info_t image;
+  if (!yan_bundle_code_image_info(bundle, yan_bundle_selected_image(bundle), &image))
+    loaded = {image.triple, image.cpu};
   yan_status_t status = nullptr;
   for (size_t i = 0; i < counts.size() && !status; ++i)
     status = measure(bundle, o, counts[i], /*measureMemory=*/i == 0, results[i]);
@@ -383,8 +413,8 @@ int main(int argc, char **argv) {
   if (status)
     return yan::tools::reportStatus("yan-bench", status);
   if (o.json)
-    printJson(o, results);
+    printJson(o, loaded, results);
   else
-    printText(o, results);
+    printText(o, loaded, results);
   return 0;
 }

@@ -50,23 +50,7 @@ std::string hex(const uint8_t *bytes, size_t count) {
   return text;
 }
 
-// JSON string literal (names come from the bundle: escape everything).
-std::string quote(const char *text) {
-  std::string out = "\"";
-  for (const unsigned char *p = reinterpret_cast<const unsigned char *>(text); *p; ++p) {
-    if (*p == '"' || *p == '\\') {
-      out += '\\';
-      out += static_cast<char>(*p);
-    } else if (*p < 0x20) {
-      char escape[8];
-      std::snprintf(escape, sizeof(escape), "\\u%04x", *p);
-      out += escape;
-    } else {
-      out += static_cast<char>(*p);
-    }
-  }
-  return out + "\"";
-}
+using yan::tools::jsonQuote;
 
 std::string shape(const yan_weight_info_t &w) {
   std::string text = "[";
@@ -135,6 +119,8 @@ void printText(yan_bundle_t *b, const char *path) {
   std::printf("signature: %s\n", signatureText(b).c_str());
   std::printf("weight bytes per decode token: %" PRIu64 "\n",
               yan_bundle_weight_bytes_per_token(b));
+  std::printf("FLOPs per token: %" PRIu64 "; per learn position: %" PRIu64 "\n",
+              yan_bundle_flops_per_token(b), yan_bundle_learn_flops_per_token(b));
   yan_bundle_learn_info_t learn;
   yan_bundle_learn_info(b, &learn);
   if (learn.has_learn)
@@ -199,17 +185,19 @@ void printText(yan_bundle_t *b, const char *path) {
 void printJson(yan_bundle_t *b, const char *path) {
   yan_model_config_t c;
   yan_bundle_config(b, &c);
-  std::printf("{\n  \"bundle\": %s,\n  \"compiler_version\": %s,\n", quote(path).c_str(),
-              quote(yan_bundle_compiler_version(b)).c_str());
+  std::printf("{\n  \"bundle\": %s,\n  \"compiler_version\": %s,\n", jsonQuote(path).c_str(),
+              jsonQuote(yan_bundle_compiler_version(b)).c_str());
   std::printf("  \"weight_bytes_per_token\": %" PRIu64 ",\n",
               yan_bundle_weight_bytes_per_token(b));
+  std::printf("  \"flops_per_token\": %" PRIu64 ",\n  \"learn_flops_per_token\": %" PRIu64
+              ",\n", yan_bundle_flops_per_token(b), yan_bundle_learn_flops_per_token(b));
   yan_bundle_learn_info_t learn;
   yan_bundle_learn_info(b, &learn);
   std::printf("  \"learn_partitions\": %" PRId64 ",\n", learn.learn_partitions);
   yan_signature_info_t sig;
   yan_bundle_signature_info(b, &sig);
   std::printf("  \"signature\": {\"signed\": %s, \"key_id\": %s, \"verified\": %s},\n",
-              sig.is_signed ? "true" : "false", sig.is_signed ? quote(sig.key_id).c_str() : "null",
+              sig.is_signed ? "true" : "false", sig.is_signed ? jsonQuote(sig.key_id).c_str() : "null",
               sig.verified ? "true" : "false");
   std::printf("  \"config\": {\"vocab_size\": %" PRId64 ", \"hidden_size\": %" PRId64
               ", \"num_layers\": %" PRId64 ", \"num_channels\": %" PRId64
@@ -238,16 +226,16 @@ void printJson(yan_bundle_t *b, const char *path) {
     std::printf("%s\n    {\"triple\": %s, \"arch\": \"%s\", \"cpu\": %s, \"features\": %s, "
                 "\"required_features\": %s, "
                 "\"abi_version\": %u, \"segment\": %u, \"host\": %s, \"entries\": [",
-                i ? "," : "", quote(img.triple).c_str(), yan_arch_name(img.arch),
-                quote(img.cpu).c_str(), quote(img.features).c_str(),
-                quote(img.required_features).c_str(), img.abi_version,
+                i ? "," : "", jsonQuote(img.triple).c_str(), yan_arch_name(img.arch),
+                jsonQuote(img.cpu).c_str(), jsonQuote(img.features).c_str(),
+                jsonQuote(img.required_features).c_str(), img.abi_version,
                 img.segment, i == selected ? "true" : "false");
     for (size_t e = 0; e < img.entry_count; ++e) {
       yan_entry_info_t entry;
       yan_status_free(yan_bundle_code_image_entry(b, i, e, &entry));
       std::printf("%s{\"name\": %s, \"index\": %u, \"max_tokens\": %" PRId64
                   ", \"arena_bytes\": %" PRIu64 "}",
-                  e ? ", " : "", quote(entry.name).c_str(), entry.index, entry.max_tokens,
+                  e ? ", " : "", jsonQuote(entry.name).c_str(), entry.index, entry.max_tokens,
                   entry.arena_bytes);
     }
     std::printf("]}");
@@ -259,7 +247,7 @@ void printJson(yan_bundle_t *b, const char *path) {
     std::printf("%s\n    {\"name\": %s, \"dtype\": \"%s\", \"shape\": %s, \"offset\": %" PRIu64
                 ", \"size\": %" PRIu64 ", \"num_partitions\": %" PRId64
                 ", \"partition_stride\": %" PRIu64 "}",
-                i ? "," : "", quote(w.name).c_str(), dtypeName(w.dtype), shape(w).c_str(),
+                i ? "," : "", jsonQuote(w.name).c_str(), dtypeName(w.dtype), shape(w).c_str(),
                 w.offset, w.size, w.num_partitions, w.partition_stride);
   }
   std::printf("\n  ],\n  \"test_vectors\": [");
@@ -268,7 +256,7 @@ void printJson(yan_bundle_t *b, const char *path) {
     yan_status_free(yan_bundle_test_vector(b, i, &t));
     std::printf("%s\n    {\"name\": %s, \"prompt_length\": %zu, \"generated_length\": %zu, "
                 "\"has_states\": %s}",
-                i ? "," : "", quote(t.name).c_str(), t.prompt_length, t.generated_length,
+                i ? "," : "", jsonQuote(t.name).c_str(), t.prompt_length, t.generated_length,
                 t.final_state ? "true" : "false");
   }
   std::printf("\n  ]\n}\n");

@@ -1,6 +1,7 @@
 //===- yanc.cpp - The Yan ahead-of-time compiler --------------------------===//
 //
-//   yanc MODEL_DIR -o OUT.yanb [--target TRIPLE [--cpu NAME] [--features +a,-b]]...
+//   yanc MODEL_DIR -o OUT.yanb [--target TRIPLE|native [--cpu NAME|native]
+//        [--features +a,-b]]...
 //        [--test-vectors FILE]... [--emit=yan|mlir|llvm|obj|image|bundle]
 //   yanc MODEL_DIR --emit=static-lib -o LIBMODEL.a [--header FILE.h]
 //        [--symbol-prefix NAME] [--target TRIPLE [--cpu NAME]]
@@ -14,6 +15,7 @@
 //===----------------------------------------------------------------------===//
 #include "BundleOutput.h"
 #include "compiler/driver/Driver.h"
+#include "compiler/driver/NativeCpu.h"
 #include "tools/common/LlvmToolSupport.h"
 
 #include "mlir/IR/AsmState.h"
@@ -26,6 +28,8 @@
 #include "llvm/Support/Process.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/WithColor.h"
+
+#include "yan/arch.h"
 
 namespace cl = llvm::cl;
 using yan::Stage;
@@ -56,10 +60,12 @@ cl::opt<std::string> symbolPrefix("symbol-prefix", cl::value_desc("name"), cl::i
     yanc, cl::desc("--emit=static-lib: prefix of the library's C symbols and macros "
                    "(<prefix>_query, <prefix>_weights, PREFIX_*)"));
 cl::list<std::string> targetTriples("target", cl::value_desc("triple"), yanc,
-    cl::desc("Target triple (default x86_64); repeat for a multi-target bundle with one code "
-             "image per target"));
+    cl::desc("Target triple (default x86_64; 'native': this machine's, with --cpu native unless "
+             "--cpu names a preset); repeat for a multi-target bundle with one code image per "
+             "target"));
 cl::list<std::string> cpus("cpu", cl::value_desc("name"), yanc,
-    cl::desc("CPU preset; once for all targets or once per --target, in order"));
+    cl::desc("CPU preset ('native': the preset with the most features this machine's CPU has "
+             "all of, named on stderr); once for all targets or once per --target, in order"));
 cl::list<std::string> featureLists("features", cl::value_desc("list"), yanc,
     cl::desc("Extra target features (+a,-b); once for all targets or once per --target, in order"));
 cl::opt<int64_t> partitionAlignment("partition-alignment", cl::value_desc("bytes"), cl::init(-1),
@@ -120,6 +126,26 @@ llvm::Error writeOutput(llvm::StringRef path, llvm::StringRef bytes) {
   return llvm::Error::success();
 }
 
+/// `native` for --target/--cpu: the runtime's view of this machine (the
+/// architecture it was built for, the CPU features it detects), the preset
+/// chosen by the driver; the choice and why go to stderr.
+yan::NativeHost nativeHost() {
+  yan::NativeHost host;
+  host.arch = static_cast<yan::Arch>(yan_host_arch());
+  host.choosePreset = [](const yan::TargetDescription &target) -> llvm::Expected<std::string> {
+    char features[4096];
+    yan_host_cpu_features(features, sizeof features);
+    auto choice = yan::chooseNativeCpu(target, features);
+    if (!choice)
+      return choice.takeError();
+    (choice->fallback ? llvm::WithColor::warning(llvm::errs(), "yanc")
+                      : llvm::WithColor::note(llvm::errs(), "yanc"))
+        << "--cpu native: " << choice->reason << "\n";
+    return choice->preset;
+  };
+  return host;
+}
+
 llvm::StringRef asText(const std::vector<uint8_t> &bytes) {
   return {reinterpret_cast<const char *>(bytes.data()), bytes.size()};
 }
@@ -136,7 +162,8 @@ llvm::Expected<yan::DriverOptions> driverOptions() {
     return llvm::createStringError(
         "refusing to write binary output to a terminal: give -o FILE (or redirect stdout)");
   yan::DriverOptions options;
-  auto targets = yan::resolveTargets(targetTriples, cpus, featureLists);
+  yan::NativeHost native = nativeHost();
+  auto targets = yan::resolveTargets(targetTriples, cpus, featureLists, &native);
   if (!targets)
     return targets.takeError();
   options.targets = std::move(*targets);

@@ -182,6 +182,14 @@ void defineBundle(py::module_ &module) {
                              [](const BundleHandle &h) {
                                return yan_bundle_weight_bytes_per_token(h.bundle);
                              })
+      .def_property_readonly("flops_per_token",
+                             [](const BundleHandle &h) {
+                               return yan_bundle_flops_per_token(h.bundle);
+                             })
+      .def_property_readonly("learn_flops_per_token",
+                             [](const BundleHandle &h) {
+                               return yan_bundle_learn_flops_per_token(h.bundle);
+                             })
       .def_property_readonly("state_floats",
                              [](const BundleHandle &h) { return yan_bundle_state_floats(h.bundle); })
       .def_property_readonly(

@@ -114,6 +114,15 @@ const char *yan_bundle_compiler_version(const yan_bundle_t *bundle);
  * the routed k of P partitions of every FFN weight (0 if unknown). */
 uint64_t yan_bundle_weight_bytes_per_token(const yan_bundle_t *bundle);
 
+/* FLOPs of one token: 2 x the multiply-adds with weight matrices, the routed
+ * k of P partitions (the count `yanc --report` prints; 0 if unknown). */
+uint64_t yan_bundle_flops_per_token(const yan_bundle_t *bundle);
+/* The same count for one predicted position of a learn step: the learn
+ * entry's forward and its backward's products through the weights (the
+ * trained partitions' weight gradients, low-rank factors applied by
+ * LEARN_APPLY, are not counted); 0 without learn entries or if unknown. */
+uint64_t yan_bundle_learn_flops_per_token(const yan_bundle_t *bundle);
+
 typedef struct yan_entry_info_t {
   const char *name;
   uint32_t index;      /* yan_entry_index */
