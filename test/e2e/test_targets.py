@@ -36,6 +36,8 @@ from yan_model import read_safetensors  # noqa: E402  (path set by learn_check)
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE = os.environ.get("YAN_SOURCE", os.path.join(HERE, "..", ".."))
 REFERENCE = os.path.join(SOURCE, "test", "reference")
+sys.path.insert(0, os.path.join(SOURCE, "test", "tools", "Inputs"))
+import image_choice  # noqa: E402  (selectImage's rule, shared with the lit tests)
 BIN = os.environ.get("YAN_BIN", os.path.join(SOURCE, "build", "bin"))
 WORK = os.environ.get("YAN_WORK", "/tmp/yan-targets")
 TOLERANCE = 1e-4
@@ -273,6 +275,32 @@ class TargetsTest(unittest.TestCase):
             self.check_runs("multi-aarch64", self.aarch64(), bundle, name)
             self.check_runs("multi-riscv64-vlen256", self.riscv64(RISCV_V256), bundle, name)
             self.check_runs("multi-riscv64-no-v", self.riscv64(RISCV_NO_V), bundle, name)
+
+    def test_aarch64_image_selection(self):
+        # A cortex-a53 and a cortex-a76 image: each emulated CPU loads the
+        # image with the most required features it has (qemu's default CPU
+        # has the a76's, a cortex-a53 lacks lse, rdm, dotprod, ...), decided
+        # here from the features the cross-built runtime detects under that
+        # CPU (test/tools/Inputs/image_choice.py, selectImage's rule).
+        bundle = self.compile("tiny", "tiny-a53-a76.yanb",
+                              "--target", "aarch64-linux-gnu", "--cpu", "cortex-a53",
+                              "--target", "aarch64-linux-gnu", "--cpu", "cortex-a76")
+        qemu, yan_run = self.aarch64()
+        yan_dump = os.path.join(os.path.dirname(yan_run), "yan-dump")
+        loaded = {}
+        os.makedirs(os.path.join(WORK, "out"), exist_ok=True)
+        for label, cpu in [("max", []), ("cortex-a53", ["-cpu", "cortex-a53"])]:
+            files = os.path.join(WORK, "out", f"selection-{label}")
+            with open(files + ".cpu-info", "w") as f:
+                f.write(run(qemu, *cpu, yan_run, "--cpu-info").stdout)
+            with open(files + ".json", "w") as f:
+                f.write(run(qemu, *cpu, yan_dump, bundle, "--json").stdout)
+            expected = image_choice.expected(files + ".json", files + ".cpu-info")
+            loaded[label] = image_choice.loaded(files + ".json")
+            self.assertEqual(loaded[label], expected, label)
+            self.check_runs(f"aarch64-select-{label}", [qemu, *cpu, yan_run], bundle, "tiny")
+        # The two emulated CPUs exercise both images.
+        self.assertEqual(loaded, {"max": "cortex-a76", "cortex-a53": "cortex-a53"})
 
     def check_firmware(self, label, target_flags, compiler, emulator):
         """examples/firmware linked with yanc's static library, no runtime."""

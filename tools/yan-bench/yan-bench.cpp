@@ -13,8 +13,10 @@
 // use (FmaPeak.h), with prefill's and decode's FLOP/s and their ratio to it.
 // With --learn, also on one N-token sample (default 64): a forward pass
 // (prefill of its N-1 inputs), the learn entry's forward + loss, a learn
-// step (LEARN + applies, SGD) and their ratios, and the peak memory the
-// first learn step adds over the RSS after a forward pass (LearnBench.h).
+// step (LEARN + applies, SGD) and their ratios, the step's FLOP/s (the
+// compiler's count per position, recorded in the bundle) and its ratio to
+// the FMA peak, and the peak memory the first learn step adds over the RSS
+// after a forward pass (LearnBench.h). It names the code image it runs.
 // With --context N, also decode tokens/s after an N-token prefill, next to
 // the fresh figure: the recurrent state is O(1), so the two should agree.
 // Numbers, not verdicts: nothing here passes or fails on speed.
