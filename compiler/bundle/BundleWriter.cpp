@@ -3,7 +3,8 @@
 // Two passes over each segment's bytes: one to hash (the hashes go into the
 // FlatBuffer, which precedes the segments), one to write. Both passes run
 // the same emit function, so what is hashed is exactly what is written, and
-// weights stream from the mapped checkpoint without being copied in memory.
+// weights stream from the mapped checkpoint a partition at a time (converted
+// or quantized on the way, BundleWeight::writePartition), never whole.
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/bundle/BundleWriter.h"
@@ -81,7 +82,7 @@ ArrayRef<uint8_t> asBytes(ArrayRef<float> floats) {
 struct SegmentPlan {
   fb::SegmentKind kind;
   uint64_t size = 0;
-  std::function<void(Sink &)> emit;
+  std::function<Error(Sink &)> emit;
   uint64_t offset = 0; // from the segment base
   Digest sha256{};
 };
@@ -91,28 +92,27 @@ struct TestSlices {
   uint64_t logits = 0, prefill = 0, final = 0;
 };
 
-uint64_t dtypeBytes(DType dtype) { return dtypeSize(dtype); }
-
 Error checkWeights(const BundleContents &c) {
   uint64_t end = 0;
   for (const BundleWeight &w : c.weights) {
-    uint64_t elements = 1;
-    for (int64_t dim : w.shape) {
-      if (dim < 0 || __builtin_mul_overflow(elements, static_cast<uint64_t>(dim), &elements))
-        return bundleError("weight '" + w.name + "' has an invalid shape");
-    }
-    uint64_t bytes = w.bytes.size();
-    if (elements * dtypeBytes(w.dtype) != bytes)
-      return bundleError("weight '" + w.name + "' has " + Twine(bytes) +
-                         " bytes, its shape and dtype need " +
-                         Twine(elements * dtypeBytes(w.dtype)));
+    // The one size formula (WeightLayout's, yan/quant_format.h's for slabs):
+    // the runtime's verifier checks the table with it too.
+    uint64_t bytes = 0;
+    if (!weightBytes({w.name, w.format.dtype, w.shape, 1, w.format.quant}, bytes))
+      return bundleError("weight '" + w.name + "' has an invalid shape for " +
+                         weightFormatName(w.format));
     if (w.numPartitions < 1 || bytes % static_cast<uint64_t>(w.numPartitions) != 0 ||
         (w.numPartitions > 1 &&
          (w.shape.empty() || w.shape[0] % w.numPartitions != 0)))
       return bundleError("weight '" + w.name + "': " + Twine(w.numPartitions) +
                          " partitions do not divide its leading dimension");
+    if (w.partitionBytes * static_cast<uint64_t>(w.numPartitions) != bytes)
+      return bundleError("weight '" + w.name + "' has " + Twine(w.partitionBytes) +
+                         " bytes per partition, its shape and format (" +
+                         weightFormatName(w.format) + ") need " +
+                         Twine(bytes / static_cast<uint64_t>(w.numPartitions)));
     uint64_t parts = static_cast<uint64_t>(w.numPartitions);
-    uint64_t partBytes = bytes / parts;
+    uint64_t partBytes = w.partitionBytes;
     uint64_t stride = parts == 1 ? partBytes : w.partitionStride;
     uint64_t span;
     if (stride < partBytes || __builtin_mul_overflow(parts - 1, stride, &span) ||
@@ -190,16 +190,21 @@ Error checkContents(const BundleContents &c) {
   return Error::success();
 }
 
-void emitWeights(const BundleContents &c, Sink &sink) {
+Error emitWeights(const BundleContents &c, Sink &sink) {
   for (const BundleWeight &w : c.weights) {
-    uint64_t parts = static_cast<uint64_t>(w.numPartitions);
-    uint64_t partBytes = w.bytes.size() / parts;
-    for (uint64_t p = 0; p < parts; ++p) {
-      sink.zeros(w.offset + p * w.partitionStride - sink.written);
-      sink.write(w.bytes.slice(p * partBytes, partBytes));
+    for (int64_t p = 0; p < w.numPartitions; ++p) {
+      uint64_t start = w.offset + static_cast<uint64_t>(p) * w.partitionStride;
+      sink.zeros(start - sink.written);
+      if (Error error = w.writePartition(p, [&](ArrayRef<uint8_t> piece) { sink.write(piece); }))
+        return error;
+      if (sink.written != start + w.partitionBytes)
+        return bundleError("internal error: weight '" + w.name + "' partition " + Twine(p) +
+                           " produced " + Twine(sink.written - start) + " bytes instead of " +
+                           Twine(w.partitionBytes));
     }
   }
   sink.zeros(c.weightSegmentSize - sink.written);
+  return Error::success();
 }
 
 // Places each vector's float arrays in the test_data segment, 64-byte aligned.
@@ -238,8 +243,10 @@ void emitTestData(const BundleContents &c, ArrayRef<TestSlices> slices, uint64_t
   sink.zeros(size - sink.written);
 }
 
-fb::DType toFb(DType dtype) {
-  switch (dtype) {
+fb::DType toFb(WeightFormat format) {
+  if (format.quant)
+    return *format.quant == QuantFormat::Int8 ? fb::DType::int8 : fb::DType::int4;
+  switch (format.dtype) {
   case DType::F32: return fb::DType::f32;
   case DType::F16: return fb::DType::f16;
   case DType::BF16: return fb::DType::bf16;
@@ -298,9 +305,9 @@ flatbuffers::DetachedBuffer buildToc(const BundleContents &c,
   std::vector<flatbuffers::Offset<fb::Weight>> weights;
   for (const BundleWeight &w : c.weights) {
     uint64_t parts = static_cast<uint64_t>(w.numPartitions);
-    uint64_t partBytes = w.bytes.size() / parts;
+    uint64_t partBytes = w.partitionBytes;
     uint64_t stride = parts == 1 ? partBytes : w.partitionStride;
-    weights.push_back(fb::CreateWeightDirect(b, w.name.c_str(), toFb(w.dtype), &w.shape,
+    weights.push_back(fb::CreateWeightDirect(b, w.name.c_str(), toFb(w.format), &w.shape,
                                              w.offset, (parts - 1) * stride + partBytes,
                                              w.numPartitions, stride));
   }
@@ -352,15 +359,19 @@ Error writeBundle(raw_ostream &os, const BundleContents &c) {
   for (const BundleCodeImage &image : c.codeImages) {
     ArrayRef<uint8_t> bytes = image.bytes;
     segments.push_back({fb::SegmentKind::code, bytes.size(),
-                        [bytes](Sink &sink) { sink.write(bytes); }});
+                        [bytes](Sink &sink) {
+                          sink.write(bytes);
+                          return Error::success();
+                        }});
   }
   segments.push_back({fb::SegmentKind::weights, c.weightSegmentSize,
-                      [&c](Sink &sink) { emitWeights(c, sink); }});
+                      [&c](Sink &sink) { return emitWeights(c, sink); }});
   std::vector<TestSlices> slices;
   if (!c.testVectors.empty()) {
     uint64_t size = planTestData(c, slices);
     segments.push_back({fb::SegmentKind::test_data, size, [&c, &slices, size](Sink &sink) {
                           emitTestData(c, slices, size, sink);
+                          return Error::success();
                         }});
   }
   uint64_t offset = 0;
@@ -368,7 +379,9 @@ Error writeBundle(raw_ostream &os, const BundleContents &c) {
     s.offset = alignTo(offset, YAN_BUNDLE_SEGMENT_ALIGNMENT);
     offset = s.offset + s.size;
     HashSink hash;
-    s.emit(hash);
+    // A conversion that fails does so here, before anything is written.
+    if (Error error = s.emit(hash))
+      return error;
     if (hash.written != s.size)
       return bundleError("internal error: a segment emitted " + Twine(hash.written) +
                          " bytes instead of " + Twine(s.size));
@@ -422,7 +435,8 @@ Error writeBundle(raw_ostream &os, const BundleContents &c) {
   for (SegmentPlan &s : segments) {
     out.zeros(header.segment_base_offset + s.offset - out.written);
     StreamSink segment(os);
-    s.emit(segment);
+    if (Error error = s.emit(segment))
+      return error;
     out.written += segment.written;
   }
   if (c.signingSeed) {

@@ -49,13 +49,16 @@ importStage(mlir::MLIRContext &context, const Checkpoint &checkpoint,
 
 llvm::Expected<LearnOptions> resolveLearnOptions(const Checkpoint &checkpoint,
                                                  const LearnRequest &request) {
-  std::optional<DType> format = checkpoint.partitionWeightFormat();
-  bool f32 = format == DType::F32;
+  std::optional<WeightFormat> format = checkpoint.partitionWeightFormat();
+  bool f32 = format == WeightFormat{DType::F32, {}};
   if (request.enabled.value_or(false) && !f32)
     return llvm::createStringError(
         "--learn=partitions needs f32 weights; this model's are " +
-        (format ? dtypeName(*format) : llvm::StringRef("absent")) +
-        " (compile with --learn=off)");
+        (format ? weightFormatName(*format) : llvm::StringRef("absent")) +
+        (format && format->quant
+             ? " (learning on quantized partitions is not supported yet; compile with "
+               "--learn=off, or keep the partitions wider with --keep-f32 ffn)"
+             : " (compile with --learn=off)"));
   LearnOptions options;
   options.enabled = request.enabled.value_or(f32);
   if (llvm::Error error = checkTokenLimit("learn-max-tokens", request.maxTokens, 2))
@@ -143,15 +146,16 @@ llvm::Error runTargetStages(const Checkpoint &checkpoint, llvm::StringRef modelD
   return llvm::Error::success();
 }
 
-/// The checkpoint with its weights stored as options.weightFormat.
+/// The checkpoint, with the formats its weights are stored in
+/// (options.weightFormat, options.keepF32).
 llvm::Expected<Checkpoint> loadStage(llvm::StringRef modelDir, const DriverOptions &options) {
   llvm::Expected<Checkpoint> checkpoint = loadCheckpoint(modelDir);
-  if (!checkpoint || options.weightFormat.empty())
+  if (!checkpoint)
     return checkpoint;
-  auto format = parseWeightFormat(options.weightFormat);
-  if (!format)
-    return format.takeError();
-  return convertWeights(std::move(*checkpoint), *format);
+  if (llvm::Error error =
+          selectWeightFormats(*checkpoint, options.weightFormat, options.keepF32))
+    return std::move(error);
+  return checkpoint;
 }
 
 } // namespace

@@ -55,7 +55,8 @@ enum class Stage {
 struct LearnRequest {
   /// Unset: learn when the partition weights are f32
   /// (Checkpoint::partitionWeightFormat), since an update of f16/bf16
-  /// partitions would not be the reference's update.
+  /// partitions would not be the reference's update (and int8/int4
+  /// partitions are not learned yet).
   std::optional<bool> enabled;
   int64_t partitions = 0; // M, the most partitions trained per layer; 0: k
   int64_t maxTokens = 128; // the longest sample one learn step takes
@@ -65,8 +66,12 @@ struct DriverOptions {
   Stage stopAfter = Stage::Bundle;
   /// Exactly one unless stopAfter is Bundle (one code image each).
   std::vector<ResolvedTarget> targets;
-  /// "f32", "f16", "bf16": store the weights so; empty: the checkpoint's.
+  /// "f32", "f16", "bf16", "int8", "int4": store the weights so; empty: the
+  /// checkpoint's (selectWeightFormats).
   std::string weightFormat;
+  /// Tensors stored f32 whatever weightFormat says: comma-separated tensor
+  /// and family names (keptF32Tensors).
+  std::string keepF32;
   int64_t prefillMaxTokens = 64;
   /// Unset: the largest page size of the targets (largestPageSize).
   std::optional<int64_t> partitionAlignment;

@@ -37,14 +37,22 @@ llvm::Expected<std::vector<uint8_t>> weightSegment(const ModelLayout &layout,
                                                    const Checkpoint &checkpoint) {
   std::vector<uint8_t> segment(layout.weights.segmentSize, 0);
   for (const BundleWeight &w : bundleWeights(layout.weights, checkpoint)) {
-    uint64_t parts = static_cast<uint64_t>(w.numPartitions);
-    uint64_t partBytes = w.bytes.size() / parts;
-    for (uint64_t p = 0; p < parts; ++p) {
-      uint64_t start = w.offset + p * w.partitionStride;
-      if (start > segment.size() || partBytes > segment.size() - start)
+    for (int64_t p = 0; p < w.numPartitions; ++p) {
+      uint64_t at = w.offset + static_cast<uint64_t>(p) * w.partitionStride;
+      uint64_t end = at + w.partitionBytes;
+      if (at > segment.size() || w.partitionBytes > segment.size() - at)
         return llvm::createStringError("internal error: weight '" + w.name + "' lies outside the " +
                      llvm::Twine(segment.size()) + "-byte weight segment");
-      std::memcpy(segment.data() + start, w.bytes.data() + p * partBytes, partBytes);
+      llvm::Error error = w.writePartition(p, [&](llvm::ArrayRef<uint8_t> piece) {
+        size_t n = at < end ? std::min<uint64_t>(piece.size(), end - at) : 0;
+        std::memcpy(segment.data() + at, piece.data(), n);
+        at += piece.size();
+      });
+      if (error)
+        return std::move(error);
+      if (at != end)
+        return llvm::createStringError("internal error: weight '" + w.name +
+                                       "' produced the wrong number of bytes");
     }
   }
   return segment;

@@ -188,10 +188,21 @@ bool isPartitionedWeight(StringRef name) {
          (rest == "ffn.w1" || rest == "ffn.w3" || rest == "ffn.w2");
 }
 
-std::optional<DType> Checkpoint::partitionWeightFormat() const {
+StringRef weightFormatName(WeightFormat format) {
+  if (format.quant)
+    return quantFormatName(*format.quant);
+  return format.dtype == DType::F32 ? "f32" : format.dtype == DType::F16 ? "f16" : "bf16";
+}
+
+WeightFormat Checkpoint::storedFormat(StringRef name) const {
+  auto it = storedFormats.find(name);
+  return it != storedFormats.end() ? it->second : WeightFormat{tensor(name).dtype, {}};
+}
+
+std::optional<WeightFormat> Checkpoint::partitionWeightFormat() const {
   for (const TensorView &tensor : weights->tensors())
     if (isPartitionedWeight(tensor.name))
-      return tensor.dtype;
+      return storedFormat(tensor.name);
   return std::nullopt;
 }
 

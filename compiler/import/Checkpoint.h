@@ -10,9 +10,11 @@
 #define YAN_COMPILER_IMPORT_CHECKPOINT_H
 
 #include "compiler/import/ModelConfig.h"
+#include "compiler/import/QuantFormats.h"
 #include "compiler/import/SafeTensors.h"
 #include "compiler/import/SentencePieceModel.h"
 
+#include <map>
 #include <optional>
 
 namespace yan {
@@ -26,20 +28,44 @@ struct ExpectedTensor {
 /// The single list of a model's tensors: names and shapes, canonical order.
 std::vector<ExpectedTensor> expectedTensors(const ModelConfig &config);
 
+/// How the bundle stores one weight: f32/f16/bf16 elements, or int8/int4
+/// slabs (quant set; dtype is then F32, the type of the values the slabs
+/// hold; docs/yan-model.md section 9).
+struct WeightFormat {
+  DType dtype = DType::F32;
+  std::optional<QuantFormat> quant;
+
+  bool operator==(const WeightFormat &other) const {
+    return dtype == other.dtype && quant == other.quant;
+  }
+  bool operator!=(const WeightFormat &other) const { return !(*this == other); }
+};
+
+/// "f32", "f16", "bf16", "int8", "int4" (yanc --weights' spelling).
+llvm::StringRef weightFormatName(WeightFormat format);
+
 struct Checkpoint {
   ModelConfig config;
   std::unique_ptr<SafeTensorsFile> weights;
   /// MODEL_DIR/tokenizer.model when present (bundles embed it).
   std::optional<SentencePieceModel> tokenizer;
+  /// The tensors the bundle stores in another format than the file's
+  /// (yanc --weights / --keep-f32, selectWeightFormats); the bytes are
+  /// converted as the bundle is written (streamPartition), never held whole.
+  std::map<std::string, WeightFormat, std::less<>> storedFormats;
 
   const TensorView &tensor(llvm::StringRef name) const {
     return *weights->find(name);
   }
 
+  /// How the bundle stores tensor `name`: storedFormats' entry, else the
+  /// file's dtype.
+  WeightFormat storedFormat(llvm::StringRef name) const;
+
   /// The storage format of the routed partitions' weights
   /// (isPartitionedWeight), the ones on-device learning updates; none for a
   /// model without layers.
-  std::optional<DType> partitionWeightFormat() const;
+  std::optional<WeightFormat> partitionWeightFormat() const;
 };
 
 /// True for the weights stored as routed partitions: layers.<l>.ffn.{w1,w3,w2}.

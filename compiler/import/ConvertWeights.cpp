@@ -3,6 +3,8 @@
 #include "compiler/import/ConvertWeights.h"
 #include "compiler/import/FloatFormats.h"
 
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/Endian.h"
 #include <cmath>
 
@@ -10,15 +12,61 @@ using namespace llvm;
 
 namespace yan {
 
-Expected<DType> parseWeightFormat(StringRef name) {
+Expected<WeightFormat> parseWeightFormat(StringRef name) {
   if (name == "f32")
-    return DType::F32;
+    return WeightFormat{DType::F32, {}};
   if (name == "f16")
-    return DType::F16;
+    return WeightFormat{DType::F16, {}};
   if (name == "bf16")
-    return DType::BF16;
+    return WeightFormat{DType::BF16, {}};
+  if (std::optional<QuantFormat> quant = parseQuantFormat(name))
+    return WeightFormat{DType::F32, quant};
   return createStringError("unknown weight format '" + name +
-                           "' (expected f32, f16 or bf16)");
+                           "' (expected f32, f16, bf16, int8 or int4)");
+}
+
+bool inKeepFamily(StringRef family, StringRef tensorName) {
+  if (family == "embed")
+    return tensorName == "embed.weight";
+  if (family == "lm_head")
+    return tensorName == "lm_head.weight";
+  if (!tensorName.consume_front("layers."))
+    return false;
+  StringRef rest = tensorName.split('.').second;
+  if (family == "router")
+    return rest == "router.weight";
+  if (family == "mix")
+    return rest.starts_with("mix.");
+  if (family == "ffn")
+    return rest.starts_with("ffn.");
+  return false;
+}
+
+Expected<std::vector<std::string>> keptF32Tensors(const ModelConfig &config, StringRef list) {
+  static const char *const kFamilies[] = {"embed", "lm_head", "router", "mix", "ffn"};
+  std::vector<ExpectedTensor> tensors = expectedTensors(config);
+  StringSet<> kept;
+  SmallVector<StringRef> entries;
+  list.split(entries, ',', -1, /*KeepEmpty=*/false);
+  for (StringRef entry : entries) {
+    entry = entry.trim();
+    bool family = is_contained(ArrayRef(kFamilies), entry);
+    bool found = false;
+    for (const ExpectedTensor &t : tensors)
+      if (family ? inKeepFamily(entry, t.name) : t.name == entry) {
+        kept.insert(t.name);
+        found = true;
+      }
+    if (!found && !family)
+      return createStringError("--keep-f32: '" + entry +
+                               "' is neither a tensor of this model nor one of the families "
+                               "embed, lm_head, router, mix, ffn");
+  }
+  std::vector<std::string> names;
+  for (const ExpectedTensor &t : tensors)
+    if (kept.contains(t.name))
+      names.push_back(t.name);
+  return names;
 }
 
 float tensorElement(const TensorView &tensor, int64_t index) {
@@ -36,55 +84,109 @@ float tensorElement(const TensorView &tensor, int64_t index) {
 
 namespace {
 
-/// Element i of `tensor` as `dtype`, appended to `out`; false when a finite
-/// value became infinite.
-bool appendElement(const TensorView &tensor, int64_t i, DType dtype, raw_ostream &out) {
-  float value = tensorElement(tensor, i);
-  char bytes[4];
-  switch (dtype) {
-  case DType::F32:
-    support::endian::write32le(bytes, bit_cast<uint32_t>(value));
-    out.write(bytes, 4);
-    return true;
-  case DType::F16:
-  case DType::BF16: {
-    uint16_t bits = dtype == DType::F16 ? floatToHalfBits(value) : floatToBFloat16Bits(value);
-    support::endian::write16le(bytes, bits);
-    out.write(bytes, 2);
-    float back = dtype == DType::F16 ? halfBitsToFloat(bits) : bfloat16BitsToFloat(bits);
-    return !std::isfinite(value) || std::isfinite(back);
+constexpr int64_t kPieceBytes = 64 * 1024;
+
+/// Elements [begin, end) of `tensor` as the float format `dtype`, in pieces.
+Error streamFloats(const TensorView &tensor, DType dtype, int64_t begin, int64_t end,
+                   ByteSink sink) {
+  size_t width = dtypeSize(dtype);
+  std::vector<uint8_t> piece(kPieceBytes);
+  for (int64_t first = begin; first < end;) {
+    int64_t count = std::min<int64_t>(end - first, kPieceBytes / width);
+    for (int64_t i = 0; i < count; ++i) {
+      float value = tensorElement(tensor, first + i);
+      uint8_t *out = piece.data() + i * width;
+      if (dtype == DType::F32) {
+        support::endian::write32le(out, bit_cast<uint32_t>(value));
+        continue;
+      }
+      uint16_t bits = dtype == DType::F16 ? floatToHalfBits(value) : floatToBFloat16Bits(value);
+      support::endian::write16le(out, bits);
+      float back = dtype == DType::F16 ? halfBitsToFloat(bits) : bfloat16BitsToFloat(bits);
+      if (std::isfinite(value) && !std::isfinite(back))
+        return createStringError(tensor.file + ": " + tensor.name + "[" +
+                                 Twine(first + i) + "] does not fit in " +
+                                 dtypeName(dtype).lower() + " (it would become infinite)");
+    }
+    sink(ArrayRef(piece.data(), count * width));
+    first += count;
   }
+  return Error::success();
+}
+
+/// Slabs [begin, end) of `tensor` ([..., rows, cols]) quantized, one slab
+/// buffer filled a few rows at a time.
+Error streamSlabs(const TensorView &tensor, QuantFormat format, int64_t begin, int64_t end,
+                  ByteSink sink) {
+  size_t rank = tensor.shape.size();
+  int64_t rows = tensor.shape[rank - 2], cols = tensor.shape[rank - 1];
+  std::vector<uint8_t> slab(quantSlabLayout(format, rows, cols).bytes);
+  int64_t rowsPerPiece = std::max<int64_t>(1, kPieceBytes / 4 / cols);
+  std::vector<float> values;
+  for (int64_t s = begin; s < end; ++s) {
+    std::string where =
+        rank > 2 ? (tensor.name + "[" + Twine(s) + "]").str() : tensor.name;
+    std::fill(slab.begin(), slab.end(), 0);
+    for (int64_t r = 0; r < rows; r += rowsPerPiece) {
+      int64_t count = std::min(rowsPerPiece, rows - r);
+      values.resize(count * cols);
+      int64_t first = (s * rows + r) * cols;
+      for (int64_t i = 0; i < count * cols; ++i)
+        values[i] = tensorElement(tensor, first + i);
+      if (Error error = quantizeRows(format, where, values, r, rows, cols, slab))
+        return error;
+    }
+    sink(slab);
   }
-  return false;
+  return Error::success();
 }
 
 } // namespace
 
-Expected<Checkpoint> convertWeights(Checkpoint checkpoint, DType dtype) {
-  const SafeTensorsFile &source = *checkpoint.weights;
-  bool same = llvm::all_of(source.tensors(),
-                           [&](const TensorView &t) { return t.dtype == dtype; });
-  if (same)
-    return std::move(checkpoint);
-  std::vector<TensorHeaderSpec> specs;
-  for (const TensorView &tensor : source.tensors())
-    specs.push_back({tensor.name, dtype, tensor.shape});
-  std::string overflow;
-  auto converted = buildSafeTensors(
-      source.path().str() + " (as " + dtypeName(dtype).lower() + ")", specs, {},
-      [&](size_t index, raw_ostream &out) {
-        const TensorView &tensor = source.tensors()[index];
-        for (int64_t i = 0, n = tensor.numElements(); i < n; ++i)
-          if (!appendElement(tensor, i, dtype, out) && overflow.empty())
-            overflow = tensor.name + "[" + std::to_string(i) + "]";
-      });
-  if (!converted)
-    return converted.takeError();
-  if (!overflow.empty())
-    return createStringError(source.path() + ": " + overflow + " does not fit in " +
-                             dtypeName(dtype).lower() + " (it would become infinite)");
-  checkpoint.weights = std::move(*converted);
-  return std::move(checkpoint);
+Error streamPartition(const TensorView &tensor, WeightFormat format, int64_t numPartitions,
+                      int64_t partition, ByteSink sink) {
+  int64_t elements = tensor.numElements() / numPartitions;
+  if (format.quant) {
+    size_t rank = tensor.shape.size();
+    int64_t slabs = elements / (tensor.shape[rank - 2] * tensor.shape[rank - 1]);
+    return streamSlabs(tensor, *format.quant, partition * slabs, (partition + 1) * slabs,
+                       sink);
+  }
+  if (format.dtype == tensor.dtype) {
+    uint64_t bytes = tensor.bytes.size() / numPartitions;
+    sink(tensor.bytes.slice(partition * bytes, bytes));
+    return Error::success();
+  }
+  return streamFloats(tensor, format.dtype, partition * elements, (partition + 1) * elements,
+                      sink);
+}
+
+Error selectWeightFormats(Checkpoint &checkpoint, StringRef format, StringRef keepF32) {
+  std::optional<WeightFormat> chosen;
+  if (!format.empty()) {
+    Expected<WeightFormat> parsed = parseWeightFormat(format);
+    if (!parsed)
+      return parsed.takeError();
+    chosen = *parsed;
+  }
+  Expected<std::vector<std::string>> kept = keptF32Tensors(checkpoint.config, keepF32);
+  if (!kept)
+    return kept.takeError();
+  checkpoint.storedFormats.clear();
+  for (const TensorView &tensor : checkpoint.weights->tensors()) {
+    WeightFormat own = chosen.value_or(WeightFormat{tensor.dtype, {}});
+    if (own.quant && tensor.shape.size() < 2)
+      own = WeightFormat{DType::F32, {}}; // the norm vectors stay float32
+    if (is_contained(*kept, tensor.name))
+      own = WeightFormat{DType::F32, {}};
+    if (own != WeightFormat{tensor.dtype, {}})
+      checkpoint.storedFormats[tensor.name] = own;
+  }
+  for (const auto &[name, own] : checkpoint.storedFormats)
+    if (Error error = streamPartition(checkpoint.tensor(name), own, 1, 0,
+                                      [](ArrayRef<uint8_t>) {}))
+      return error;
+  return Error::success();
 }
 
 } // namespace yan

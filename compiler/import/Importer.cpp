@@ -39,11 +39,15 @@ public:
     builder.setInsertionPointToEnd(module.getBody());
     for (const ExpectedTensor &expected : expectedTensors(config)) {
       const TensorView &view = checkpoint.tensor(expected.name);
+      WeightFormat format = checkpoint.storedFormat(expected.name);
       auto type = RankedTensorType::get(
-          view.shape, elementTypeOf(*module.getContext(), view.dtype));
+          view.shape, elementTypeOf(*module.getContext(), format.dtype));
+      // A quantized weight's values are f32; `storage` says how its bytes hold them.
+      StringAttr storage =
+          format.quant ? builder.getStringAttr(quantFormatName(*format.quant)) : nullptr;
       builder.create<mlir::yan::WeightOp>(named(expected.name),
                                           builder.getStringAttr(expected.name),
-                                    TypeAttr::get(type), /*storage=*/nullptr);
+                                          TypeAttr::get(type), storage);
       weightTypes[expected.name] = type;
     }
   }

@@ -7,6 +7,7 @@
 
 #include "compiler/import/QuantFormats.h"
 #include "compiler/import/FloatFormats.h"
+#include "yan/quant_format.h"
 
 #include "llvm/ADT/Twine.h"
 #include "llvm/Support/Endian.h"
@@ -33,6 +34,7 @@ std::optional<QuantFormat> parseQuantFormat(StringRef name) {
   return std::nullopt;
 }
 
+unsigned quantBits(QuantFormat format) { return format == QuantFormat::Int8 ? 8 : 4; }
 int quantMin(QuantFormat format) { return format == QuantFormat::Int8 ? -127 : -8; }
 int quantMax(QuantFormat format) { return format == QuantFormat::Int8 ? 127 : 7; }
 
@@ -100,27 +102,38 @@ Expected<uint16_t> quantizeGroup(QuantFormat format, StringRef where, const floa
 } // namespace
 
 QuantSlabLayout quantSlabLayout(QuantFormat format, int64_t rows, int64_t cols) {
+  // The one formula, shared with the runtime's bundle verifier.
+  yan_quant_slab_t slab = yan_quant_slab_layout(quantBits(format), rows, cols);
   QuantSlabLayout layout;
-  layout.groups = divideCeil(cols, kQuantGroupSize);
-  layout.qRowBytes = layout.groups * groupBytes(format);
-  layout.scaleOffset = alignTo(rows * layout.qRowBytes, kQuantSlabAlignment);
-  layout.bytes = alignTo(layout.scaleOffset + rows * layout.groups * 2, kQuantSlabAlignment);
+  layout.groups = static_cast<int64_t>(slab.groups);
+  layout.qRowBytes = static_cast<int64_t>(slab.q_row_bytes);
+  layout.scaleOffset = static_cast<int64_t>(slab.scale_offset);
+  layout.bytes = static_cast<int64_t>(slab.bytes);
   return layout;
 }
 
 Error quantizeSlab(QuantFormat format, StringRef where, ArrayRef<float> values, int64_t rows,
                    int64_t cols, MutableArrayRef<uint8_t> slab) {
+  assert(int64_t(slab.size()) == quantSlabLayout(format, rows, cols).bytes);
+  std::fill(slab.begin(), slab.end(), 0);
+  return quantizeRows(format, where, values, 0, rows, cols, slab);
+}
+
+Error quantizeRows(QuantFormat format, StringRef where, ArrayRef<float> values,
+                   int64_t firstRow, int64_t rows, int64_t cols,
+                   MutableArrayRef<uint8_t> slab) {
+  assert(values.size() % cols == 0 && firstRow + int64_t(values.size()) / cols <= rows);
   QuantSlabLayout layout = quantSlabLayout(format, rows, cols);
-  assert(int64_t(values.size()) == rows * cols && int64_t(slab.size()) == layout.bytes);
+  assert(int64_t(slab.size()) == layout.bytes);
+  int64_t count = int64_t(values.size()) / cols;
   // Every element is checked first, so the first non-finite one is reported
   // even after a group whose scale overflows (as the reference does).
-  for (int64_t i = 0; i < rows * cols; ++i)
+  for (int64_t i = 0; i < count * cols; ++i)
     if (!std::isfinite(values[i]))
-      return nonFinite(where, i / cols, i % cols, values[i]);
-  std::fill(slab.begin(), slab.end(), 0);
+      return nonFinite(where, firstRow + i / cols, i % cols, values[i]);
   int8_t q[kQuantGroupSize];
-  for (int64_t r = 0; r < rows; ++r) {
-    const float *row = values.data() + r * cols;
+  for (int64_t r = firstRow; r < firstRow + count; ++r) {
+    const float *row = values.data() + (r - firstRow) * cols;
     for (int64_t g = 0; g < layout.groups; ++g) {
       int64_t begin = g * kQuantGroupSize;
       int64_t end = std::min(begin + kQuantGroupSize, cols);

@@ -10,6 +10,8 @@
 #ifndef YAN_COMPILER_IMPORT_QUANTFORMATS_H
 #define YAN_COMPILER_IMPORT_QUANTFORMATS_H
 
+#include "yan/quant_format.h"
+
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
@@ -26,10 +28,13 @@ llvm::StringRef quantFormatName(QuantFormat format);
 /// The inverse; nullopt for any other name.
 std::optional<QuantFormat> parseQuantFormat(llvm::StringRef name);
 
-/// Elements per group along a row.
-constexpr int64_t kQuantGroupSize = 32;
+/// Elements per group along a row (yan/quant_format.h's).
+constexpr int64_t kQuantGroupSize = YAN_QUANT_GROUP_SIZE;
 /// Both planes and the slab size are multiples of this many bytes.
-constexpr int64_t kQuantSlabAlignment = 64;
+constexpr int64_t kQuantSlabAlignment = YAN_QUANT_SLAB_ALIGNMENT;
+
+/// Bits of one q: 8 or 4.
+unsigned quantBits(QuantFormat format);
 
 /// The smallest and largest q of `format` (int8: -127..127, int4: -8..7).
 int quantMin(QuantFormat format);
@@ -43,7 +48,8 @@ struct QuantSlabLayout {
   int64_t bytes = 0;       // the whole slab, a multiple of 64
 };
 
-/// rows, cols >= 1.
+/// rows, cols in [1, 2^31]: yan_quant_slab_layout (yan/quant_format.h, the
+/// runtime's verifier uses it too).
 QuantSlabLayout quantSlabLayout(QuantFormat format, int64_t rows, int64_t cols);
 
 /// Quantizes the row-major float32 matrix `values` [rows, cols] into `slab`
@@ -53,6 +59,14 @@ QuantSlabLayout quantSlabLayout(QuantFormat format, int64_t rows, int64_t cols);
 llvm::Error quantizeSlab(QuantFormat format, llvm::StringRef where,
                          llvm::ArrayRef<float> values, int64_t rows, int64_t cols,
                          llvm::MutableArrayRef<uint8_t> slab);
+
+/// Quantizes rows [firstRow, firstRow + values.size() / cols) of a
+/// [rows, cols] slab into `slab` (the whole slab's bytes, its padding
+/// already zero), so a slab can be filled from a checkpoint a few rows at a
+/// time. Errors as quantizeSlab's, with the rows' indices in the slab.
+llvm::Error quantizeRows(QuantFormat format, llvm::StringRef where,
+                         llvm::ArrayRef<float> values, int64_t firstRow, int64_t rows,
+                         int64_t cols, llvm::MutableArrayRef<uint8_t> slab);
 
 /// w' = f32(d) * q of every element of `slab` into `values` [rows, cols].
 void dequantizeSlab(QuantFormat format, llvm::ArrayRef<uint8_t> slab, int64_t rows,

@@ -119,8 +119,9 @@ Expected<WeightLayout> computeWeightLayout(const Checkpoint &checkpoint,
     if (!tensor)
       return layoutError("checkpoint has no tensor '" + expected.name + "'");
     bool partitioned = isPartitionedWeight(expected.name) && config.numPartitions > 1;
-    specs.push_back({expected.name, tensor->dtype, tensor->shape,
-                     partitioned ? config.numPartitions : 1});
+    WeightFormat format = checkpoint.storedFormat(expected.name);
+    specs.push_back({expected.name, format.dtype, tensor->shape,
+                     partitioned ? config.numPartitions : 1, format.quant});
   }
   return computeWeightLayout(specs, options);
 }

@@ -18,6 +18,7 @@
 #include "yan/crypto/signature.h"
 #include "yan/crypto/toc_hash.h"
 #include "yan/limits.h"
+#include "yan/quant_format.h"
 
 #include <cstdio>
 #include <cstring>
@@ -80,6 +81,40 @@ const fb::Segment *segmentOfKind(const fb::Bundle &root, uint32_t index,
   return s->kind() == kind ? s : nullptr;
 }
 
+bool quantized(fb::DType dtype) {
+  return dtype == fb::DType::int8 || dtype == fb::DType::int4;
+}
+
+// The bytes weight `w` spans unpadded, from its shape and dtype: elements x
+// element size, or for int8/int4 one slab per [rows, cols] matrix sized by
+// the compiler's own formula (yan/quant_format.h). Every product is bounded
+// (dims < 2^31, at most 4 of them, at most 2^48 elements), so none overflows.
+yan_status_t weightBytes(const fb::Weight &w, const char *name, uint64_t *bytes) {
+  const auto &shape = *w.shape();
+  uint64_t elements = 1;
+  for (int64_t dim : shape) {
+    if (dim < 0 || dim > INT32_MAX ||
+        (dim > 0 && elements > (uint64_t(1) << 48) / static_cast<uint64_t>(dim)))
+      return makeStatus(YAN_STATUS_BAD_LAYOUT, "weight '%s' has an invalid shape", name);
+    elements *= static_cast<uint64_t>(dim);
+  }
+  if (!quantized(w.dtype())) {
+    *bytes = elements * dtypeBytes(w.dtype());
+    return nullptr;
+  }
+  uint32_t rank = shape.size();
+  if (rank < 2 || elements == 0)
+    return makeStatus(YAN_STATUS_BAD_LAYOUT,
+                      "weight '%s' is %s but has rank %u or an empty dimension: only "
+                      "matrices (rank >= 2) are quantized, never a norm vector",
+                      name, fb::EnumNameDType(w.dtype()), rank);
+  uint64_t rows = shape.Get(rank - 2), cols = shape.Get(rank - 1);
+  yan_quant_slab_t slab =
+      yan_quant_slab_layout(w.dtype() == fb::DType::int8 ? 8 : 4, rows, cols);
+  *bytes = slab.bytes * (elements / (rows * cols));
+  return nullptr;
+}
+
 yan_status_t checkWeights(const fb::Bundle &root) {
   const fb::Segment *segment =
       segmentOfKind(root, root.weight_segment(), fb::SegmentKind::weights);
@@ -98,21 +133,18 @@ yan_status_t checkWeights(const fb::Bundle &root) {
       return makeStatus(YAN_STATUS_BAD_LAYOUT,
                         "weight %u ('%s'): missing name/shape, rank > %d or unknown dtype",
                         i, name, YAN_MAX_RANK);
-    // Element count, with every partial product bounded (dims < 2^31, at
-    // most 4 of them, capped at 2^48 elements).
-    uint64_t elements = 1;
-    for (int64_t dim : *w->shape()) {
-      if (dim < 0 || dim > INT32_MAX || elements > (uint64_t(1) << 48))
-        return makeStatus(YAN_STATUS_BAD_LAYOUT, "weight '%s' has an invalid shape", name);
-      elements *= static_cast<uint64_t>(dim);
-    }
-    uint64_t bytes = elements * dtypeBytes(w->dtype());
+    uint64_t bytes = 0;
+    YAN_RETURN_IF_ERROR(weightBytes(*w, name, &bytes));
     int64_t parts = w->num_partitions();
     if (parts < 1 || (parts > 1 && (w->shape()->size() == 0 ||
                                     w->shape()->Get(0) % parts != 0)))
       return makeStatus(YAN_STATUS_BAD_LAYOUT,
                         "weight '%s': %lld partitions do not divide its leading dimension",
                         name, static_cast<long long>(parts));
+    if (quantized(w->dtype()) && parts > 1 && w->shape()->size() < 3)
+      return makeStatus(YAN_STATUS_BAD_LAYOUT,
+                        "weight '%s': a quantized weight's partitions must be whole slabs "
+                        "(a [P, rows, cols] weight), not slices of one matrix", name);
     uint64_t partBytes = bytes / static_cast<uint64_t>(parts);
     uint64_t stride = w->partition_stride();
     bool strideOk = parts == 1 ? (stride == bytes || stride == 0)
@@ -120,10 +152,10 @@ yan_status_t checkWeights(const fb::Bundle &root) {
     if (!strideOk ||
         w->size() != (static_cast<uint64_t>(parts) - 1) * stride + partBytes)
       return makeStatus(YAN_STATUS_BAD_LAYOUT,
-                        "weight '%s': size %llu does not match its shape, dtype and "
+                        "weight '%s': size %llu does not match its shape, dtype (%s) and "
                         "partitions (%llu bytes, %lld partitions, stride %llu)",
-                        name, ull(w->size()), ull(bytes), static_cast<long long>(parts),
-                        ull(stride));
+                        name, ull(w->size()), fb::EnumNameDType(w->dtype()), ull(bytes),
+                        static_cast<long long>(parts), ull(stride));
     if (w->offset() % YAN_BUNDLE_WEIGHT_ALIGNMENT != 0 ||
         !inside(w->offset(), w->size(), segment->size()) || w->offset() < end)
       return makeStatus(YAN_STATUS_BAD_LAYOUT,

@@ -43,6 +43,11 @@ yan_status_t findFfnWeights(const fb::Bundle &root, int64_t layer, FfnWeight out
                         static_cast<long long>(c.num_partitions()),
                         static_cast<long long>(inner0), static_cast<long long>(inner1),
                         static_cast<long long>(c.num_partitions()));
+    if (w->dtype() != fb::DType::f32 && w->dtype() != fb::DType::f16 &&
+        w->dtype() != fb::DType::bf16)
+      return makeStatus(YAN_STATUS_BAD_LAYOUT,
+                        "weight '%s' is %s: learning and deltas need f32, f16 or bf16 FFN "
+                        "weights", name, fb::EnumNameDType(w->dtype()));
     if (layer == 0 && t == 0)
       *dtype = w->dtype();
     else if (w->dtype() != *dtype)

@@ -127,7 +127,7 @@ TEST_F(DriverTest, LearnDefaultFollowsThePartitionWeightsFormat) {
   writeModel(f16Model, DType::F16);
   auto checkpoint = loadCheckpoint(f16Model.path());
   ASSERT_TRUE(bool(checkpoint));
-  EXPECT_EQ(checkpoint->partitionWeightFormat(), DType::F16);
+  EXPECT_EQ(checkpoint->partitionWeightFormat(), (WeightFormat{DType::F16, {}}));
 
   DriverOptions byDefault = optionsFor(Stage::Bundle);
   byDefault.learn.enabled.reset();

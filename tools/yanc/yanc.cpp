@@ -101,8 +101,15 @@ cl::opt<int64_t> learnPartitions("learn-partitions", cl::init(0), yanc,
     cl::desc("Most partitions trained per layer and step, M (the runtime may ask for fewer); 0: "
              "the model's active_partitions k"));
 cl::opt<std::string> weightFormat("weights", cl::value_desc("format"), yanc,
-    cl::desc("Store the weights as f32, f16 or bf16 (default: the checkpoint's dtype); e.g. an "
-             "f16 checkpoint with --weights f32 gives a bundle that can learn"));
+    cl::desc("Store the weights as f32, f16, bf16, int8 or int4 (default: the checkpoint's "
+             "dtype); e.g. an f16 checkpoint with --weights f32 gives a bundle that can learn. "
+             "int8/int4 quantize every matrix (docs/yan-model.md section 9); the norm vectors "
+             "stay f32"));
+cl::opt<std::string> keepF32("keep-f32", cl::value_desc("list"), yanc,
+    cl::desc("Store these tensors as f32 whatever --weights says: a comma list of tensor names "
+             "(e.g. layers.0.mix.u.weight) and families: embed, lm_head, router (every "
+             "layers.*.router.weight), mix (layers.*.mix.{u,v,g,o}.weight), ffn "
+             "(layers.*.ffn.{w1,w3,w2})"));
 cl::opt<int64_t> prefillMaxTokens("prefill-max-tokens", cl::init(64), yanc,
     cl::desc("Most tokens one prefill call handles (the runtime splits longer prompts); sizes "
              "the arena"));
@@ -194,6 +201,7 @@ llvm::Expected<yan::DriverOptions> driverOptions() {
   }
   options.stopAfter = emit;
   options.weightFormat = weightFormat;
+  options.keepF32 = keepF32;
   options.prefillMaxTokens = prefillMaxTokens;
   if (partitionAlignment >= 0)
     options.partitionAlignment = partitionAlignment;

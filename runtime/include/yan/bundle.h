@@ -172,10 +172,14 @@ size_t yan_bundle_segment_count(const yan_bundle_t *bundle);
 yan_status_t yan_bundle_segment_info(const yan_bundle_t *bundle, size_t segment,
                                      yan_segment_info_t *out);
 
+/* How a weight is stored. INT8/INT4: quantized slabs of f32 values
+ * (docs/yan-model.md section 9; yan/quant_format.h gives their size). */
 typedef enum yan_dtype_t {
   YAN_DTYPE_F32 = 0,
   YAN_DTYPE_F16 = 1,
   YAN_DTYPE_BF16 = 2,
+  YAN_DTYPE_INT8 = 3,
+  YAN_DTYPE_INT4 = 4,
 } yan_dtype_t;
 
 #define YAN_MAX_RANK 4
