@@ -47,6 +47,10 @@ void printReport(llvm::raw_ostream &os, const CompileReport &report, bool json) 
           {"arena_bytes", t.arenaBytes},
           {"learn_arena_bytes", t.learnArenaBytes},
           {"memory_bytes", report.memoryBytes(t)}});
+    llvm::json::Array formats;
+    for (const FormatBytes &f : report.weightFormats)
+      formats.push_back(
+          llvm::json::Object{{"format", f.format}, {"tensors", f.tensors}, {"bytes", f.bytes}});
     llvm::json::Object root{
         {"parameters", s.parameters},
         {"active_parameters_per_token", s.activeParametersPerToken},
@@ -54,6 +58,7 @@ void printReport(llvm::raw_ostream &os, const CompileReport &report, bool json) 
         {"flops_per_token", s.flopsPerToken},
         {"learn_flops_per_token", report.learnFlopsPerToken},
         {"weight_bytes", report.weightBytes},
+        {"weight_formats", std::move(formats)},
         {"state_bytes_per_session", report.stateBytes},
         {"targets", std::move(targets)}};
     if (report.bundleBytes >= 0)
@@ -73,6 +78,8 @@ void printReport(llvm::raw_ostream &os, const CompileReport &report, bool json) 
        << " (forward + backward through the weights)\n";
   os << "weights: " << report.weightBytes << " bytes; state per session: "
      << report.stateBytes << " bytes\n";
+  for (const FormatBytes &f : report.weightFormats)
+    os << "  " << f.format << ": " << f.tensors << " tensors, " << f.bytes << " bytes\n";
   if (report.bundleBytes >= 0)
     os << "bundle: " << report.bundleBytes << " bytes\n";
   for (const TargetFootprint &t : report.targets)

@@ -25,6 +25,13 @@ struct TargetFootprint {
   int64_t learnArenaBytes = 0;
 };
 
+/// The weights stored in one format (yanc --weights / --keep-f32).
+struct FormatBytes {
+  std::string format; // "f32", "f16", "bf16", "int8", "int4"
+  int64_t tensors = 0;
+  int64_t bytes = 0;  // their stored bytes (scales included), padding excluded
+};
+
 struct CompileReport {
   ModelStats stats; // of the decode entry
   /// stats.flopsPerToken's count over the learn entry, per predicted
@@ -34,6 +41,7 @@ struct CompileReport {
   /// sample's routing and are not counted.
   int64_t learnFlopsPerToken = 0;
   int64_t weightBytes = 0; // the weight segment, padding included
+  std::vector<FormatBytes> weightFormats; // in order of first use
   int64_t stateBytes = 0;  // per session
   int64_t bundleBytes = -1; // -1 until written
   std::vector<TargetFootprint> targets;

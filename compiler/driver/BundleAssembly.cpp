@@ -92,6 +92,15 @@ llvm::Expected<BundleContents> bundleContents(const Checkpoint &checkpoint,
 void completeReport(CompileReport &report, const BundleContents &contents,
                     const std::vector<CodeImage> &images) {
   report.weightBytes = static_cast<int64_t>(contents.weightSegmentSize);
+  for (const BundleWeight &w : contents.weights) {
+    std::string format = weightFormatName(w.format).str();
+    auto it = llvm::find_if(report.weightFormats,
+                            [&](const FormatBytes &f) { return f.format == format; });
+    if (it == report.weightFormats.end())
+      it = report.weightFormats.insert(it, FormatBytes{format, 0, 0});
+    it->tensors += 1;
+    it->bytes += static_cast<int64_t>(w.partitionBytes) * w.numPartitions;
+  }
   report.stateBytes = images.front().layout.stateFloats * 4;
   for (const CodeImage &image : images)
     report.targets.push_back(

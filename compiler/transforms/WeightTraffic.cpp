@@ -20,14 +20,14 @@ WeightTraffic weightTrafficOf(Operation *op) {
   if (!reader)
     return traffic;
   for (const mlir::yan::WeightAccess &access : reader.getWeightAccesses()) {
-    Type type = op->getOperand(access.operandIndex).getType();
-    int64_t read = mlir::yan::weightBytesPerToken(type, access);
+    Value weight = op->getOperand(access.operandIndex);
+    int64_t read = mlir::yan::weightBytesPerToken(weight, access);
     if (access.numPartitions == access.partitionsPerToken) {
       traffic.denseBytes += read;
     } else {
       traffic.partitionedBytes += read;
       traffic.partitionedBytesAll += mlir::yan::weightBytesPerToken(
-          type, {access.operandIndex, access.numPartitions,
+          weight, {access.operandIndex, access.numPartitions,
                  access.numPartitions});
     }
   }

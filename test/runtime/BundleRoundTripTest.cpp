@@ -6,6 +6,8 @@
 //===----------------------------------------------------------------------===//
 #include "Fixture.h"
 
+#include "compiler/import/ConvertWeights.h"
+#include "compiler/import/QuantFormats.h"
 #include "compiler/layout/StateLayout.h"
 #include "compiler/layout/WeightLayout.h"
 #include "yan/bundle_format.h"
@@ -206,6 +208,55 @@ TEST(BundleRoundTrip, WeightsAreCopiedPartitionByPartition) {
                           source.data() + p * w2->partitionBytes, w2->partitionBytes),
               0)
         << "partition " << p;
+}
+
+// yanc --weights int8/int4: the writer streams each partition's slabs from
+// the mapped checkpoint, quantized on the way; the bundle holds exactly
+// QuantFormats' slabs at the layout's page-aligned offsets, the norms f32.
+TEST(BundleRoundTrip, QuantizedWeightsAreTheirSlabsPartitionByPartition) {
+  for (const char *format : {"int8", "int4"}) {
+    Checkpoint checkpoint = randomCheckpoint(fixtureConfig(), 7);
+    llvm::cantFail(selectWeightFormats(checkpoint, format, "router"));
+    WeightLayoutOptions options;
+    options.partitionAlignment = 4096;
+    FixtureBundle fixture =
+        fixtureBundleFor(checkpoint, fixtureConfig(), hostFixtureImage(), options);
+    std::vector<uint8_t> bytes = bundleBytes(fixture.contents);
+    AlignedBytes aligned(bytes);
+    BundlePtr bundle;
+    ASSERT_TRUE(openMemory(aligned, bundle).ok()) << format;
+    const uint8_t *segment = yan_bundle_weight_segment(bundle.get());
+    QuantFormat quant = *parseQuantFormat(format);
+    yan_dtype_t expectedDtype = quant == QuantFormat::Int8 ? YAN_DTYPE_INT8 : YAN_DTYPE_INT4;
+    for (size_t i = 0; i < fixture.layout.weights.size(); ++i) {
+      const WeightPlacement &w = fixture.layout.weights[i];
+      const TensorView &tensor = checkpoint.tensor(w.name);
+      yan_weight_info_t info;
+      ASSERT_TRUE(Status(yan_bundle_weight_info(bundle.get(), i, &info)).ok());
+      bool matrix = w.shape.size() >= 2 && w.name.find("router") == std::string::npos;
+      EXPECT_EQ(info.dtype, matrix ? expectedDtype : YAN_DTYPE_F32) << w.name;
+      EXPECT_EQ(info.size, w.size) << w.name;
+      if (!matrix) {
+        EXPECT_EQ(std::memcmp(segment + w.offset, tensor.bytes.data(), tensor.bytes.size()), 0)
+            << w.name;
+        continue;
+      }
+      std::vector<float> values(tensor.numElements());
+      for (size_t e = 0; e < values.size(); ++e)
+        values[e] = tensorElement(tensor, e);
+      std::vector<uint8_t> slabs = llvm::cantFail(quantizeTensor(quant, w.name, values, w.shape));
+      ASSERT_EQ(slabs.size(), w.partitionBytes * w.numPartitions) << w.name;
+      for (int64_t p = 0; p < w.numPartitions; ++p) {
+        uint64_t at = w.offset + p * w.partitionStride;
+        if (w.numPartitions > 1)
+          EXPECT_EQ(at % 4096, 0u) << w.name << " partition " << p;
+        EXPECT_EQ(std::memcmp(segment + at, slabs.data() + p * w.partitionBytes,
+                              w.partitionBytes),
+                  0)
+            << format << " " << w.name << " partition " << p;
+      }
+    }
+  }
 }
 
 TEST(BundleWriter, RejectsInconsistentContents) {

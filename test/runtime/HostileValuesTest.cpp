@@ -15,6 +15,8 @@
 //===----------------------------------------------------------------------===//
 #include "Fixture.h"
 
+#include "compiler/import/ConvertWeights.h"
+
 #include "bundle_generated.h"
 #include "yan/bundle_format.h"
 #include "yan/crypto/toc_hash.h"
@@ -301,6 +303,62 @@ TEST(HostileValues, WeightsHugeNegativeOrOverlapping) {
   }
   for (auto &[what, change] : cases)
     expectRefused(what, change, YAN_STATUS_BAD_LAYOUT);
+}
+
+// A valid bundle whose matrices are int4 (norms f32): the fixture's model
+// with yanc --weights int4's formats, embed kept f32.
+const std::vector<uint8_t> &quantizedValid() {
+  static const Checkpoint checkpoint = [] {
+    Checkpoint c = randomCheckpoint(fixtureConfig(), 7);
+    llvm::cantFail(selectWeightFormats(c, "int4", "embed"));
+    return c;
+  }();
+  static const std::vector<uint8_t> bytes = bundleBytes(
+      fixtureBundleFor(checkpoint, fixtureConfig(), hostFixtureImage(), {}).contents);
+  return bytes;
+}
+
+size_t weightIndex(const Toc &t, const std::string &name) {
+  for (size_t i = 0; i < t.weights.size(); ++i)
+    if (t.weights[i].name == name)
+      return i;
+  ADD_FAILURE() << "no weight " << name;
+  return 0;
+}
+
+// int8/int4 tables: sizes from the shape by the slab formula the compiler
+// uses (yan/quant_format.h), never on a vector.
+TEST(HostileValues, QuantizedWeightsDamaged) {
+  size_t largest = 0;
+  Status status = openAndCreate(withToc(quantizedValid(), readToc(quantizedValid())), &largest);
+  ASSERT_TRUE(status.ok()) << status.text();
+  Toc valid = readToc(quantizedValid());
+  size_t lmHead = weightIndex(valid, "lm_head.weight");
+  size_t norm = weightIndex(valid, "layers.0.mix_norm.weight");
+  size_t w1 = weightIndex(valid, "layers.1.ffn.w1");
+  size_t embed = weightIndex(valid, "embed.weight");
+  ASSERT_EQ(valid.weights[lmHead].dtype, fb::DType::int4);
+  ASSERT_EQ(valid.weights[w1].dtype, fb::DType::int4);
+  ASSERT_EQ(valid.weights[norm].dtype, fb::DType::f32);
+  std::vector<std::pair<const char *, std::function<void(Toc &)>>> cases = {
+      {"int4 size + 64", [&](Toc &t) { t.weights[lmHead].size += 64; }},
+      {"int4 size - 64", [&](Toc &t) { t.weights[lmHead].size -= 64; }},
+      {"int4 read as int8", [&](Toc &t) { t.weights[lmHead].dtype = fb::DType::int8; }},
+      {"int4 more columns", [&](Toc &t) { t.weights[lmHead].shape.back() += 32; }},
+      {"int4 more rows", [&](Toc &t) { t.weights[lmHead].shape[0] += 100; }},
+      {"int4 rank 1", [&](Toc &t) { t.weights[lmHead].shape = {t.weights[lmHead].shape[0]}; }},
+      {"int4 empty dim", [&](Toc &t) { t.weights[lmHead].shape.back() = 0; }},
+      {"int4 partition stride", [&](Toc &t) { t.weights[w1].stride -= 64; }},
+      {"int8 on a norm vector", [&](Toc &t) { t.weights[norm].dtype = fb::DType::int8; }},
+      {"int4 on a norm vector", [&](Toc &t) { t.weights[norm].dtype = fb::DType::int4; }},
+      {"f32 table read as int4", [&](Toc &t) { t.weights[embed].dtype = fb::DType::int4; }},
+      {"int4 split inside a matrix", [&](Toc &t) {
+         t.weights[lmHead].parts = 2;
+         t.weights[lmHead].stride = t.weights[lmHead].size / 2;
+       }},
+  };
+  for (auto &[what, change] : cases)
+    expectRefused(what, change, YAN_STATUS_BAD_LAYOUT, quantizedValid());
 }
 
 TEST(HostileValues, EntryPointsAndArenas) {

@@ -13,6 +13,7 @@
 //===----------------------------------------------------------------------===//
 #include "SvgReport.h"
 #include "ToolSupport.h"
+#include "yan/quant_format.h"
 #include "yan/runtime.h"
 #include "yan/text/hex.h"
 #include "yan/tokenizer.h"
@@ -40,8 +41,20 @@ const char *dtypeName(yan_dtype_t dtype) {
   case YAN_DTYPE_F32: return "f32";
   case YAN_DTYPE_F16: return "f16";
   case YAN_DTYPE_BF16: return "bf16";
+  case YAN_DTYPE_INT8: return "int8";
+  case YAN_DTYPE_INT4: return "int4";
   }
   return "unknown";
+}
+
+bool quantized(const yan_weight_info_t &w) {
+  return w.dtype == YAN_DTYPE_INT8 || w.dtype == YAN_DTYPE_INT4;
+}
+
+/// The bytes a weight's values take, padding between partitions excluded.
+uint64_t storedBytes(const yan_weight_info_t &w) {
+  uint64_t parts = static_cast<uint64_t>(w.num_partitions);
+  return (w.size - (parts - 1) * w.partition_stride) * parts;
 }
 
 std::string hex(const uint8_t *bytes, size_t count) {
@@ -171,6 +184,8 @@ void printText(yan_bundle_t *b, const char *path) {
     if (w.num_partitions > 1)
       std::printf(" partitions %" PRId64 " stride %" PRIu64, w.num_partitions,
                   w.partition_stride);
+    if (quantized(w)) // docs/yan-model.md section 9: f16 scale per group
+      std::printf(" group %d stored %" PRIu64, YAN_QUANT_GROUP_SIZE, storedBytes(w));
     std::printf("\n");
   }
   std::printf("test vectors: %zu\n", yan_bundle_test_vector_count(b));
@@ -246,9 +261,12 @@ void printJson(yan_bundle_t *b, const char *path) {
     yan_status_free(yan_bundle_weight_info(b, i, &w));
     std::printf("%s\n    {\"name\": %s, \"dtype\": \"%s\", \"shape\": %s, \"offset\": %" PRIu64
                 ", \"size\": %" PRIu64 ", \"num_partitions\": %" PRId64
-                ", \"partition_stride\": %" PRIu64 "}",
+                ", \"partition_stride\": %" PRIu64 ", \"stored_bytes\": %" PRIu64,
                 i ? "," : "", jsonQuote(w.name).c_str(), dtypeName(w.dtype), shape(w).c_str(),
-                w.offset, w.size, w.num_partitions, w.partition_stride);
+                w.offset, w.size, w.num_partitions, w.partition_stride, storedBytes(w));
+    if (quantized(w))
+      std::printf(", \"group_size\": %d", YAN_QUANT_GROUP_SIZE);
+    std::printf("}");
   }
   std::printf("\n  ],\n  \"test_vectors\": [");
   for (size_t i = 0; i < yan_bundle_test_vector_count(b); ++i) {

@@ -174,6 +174,12 @@ bool dumpPartitions(yan_bundle_t *bundle, const char *path, std::string *error) 
         std::fclose(out);
         return false;
       }
+      if (w.dtype != YAN_DTYPE_F32 && w.dtype != YAN_DTYPE_F16 && w.dtype != YAN_DTYPE_BF16) {
+        *error = name + " is quantized (int8/int4): only f32, f16 and bf16 partitions can be "
+                        "dumped as f32";
+        std::fclose(out);
+        return false;
+      }
       size_t elements = static_cast<size_t>(config.partition_size * config.hidden_size);
       size_t elementBytes = w.dtype == YAN_DTYPE_F32 ? 4 : 2;
       row.resize(elements);

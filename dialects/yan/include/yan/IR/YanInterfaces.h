@@ -17,9 +17,11 @@ struct WeightAccess {
   int64_t partitionsPerToken;
 };
 
-/// Bytes of `weight` one token reads under `access` (0 if the type is not a
-/// static tensor of a byte-sized float type).
-int64_t weightBytesPerToken(Type weightType, const WeightAccess &access);
+/// Bytes of `weight` one token reads under `access`: its type's elements, or
+/// for a yan.weight_ref of a weight with `storage` int8/int4 its stored
+/// slabs, scales included (yan/quant_format.h); 0 if the type is not a
+/// static tensor of a byte-sized float type.
+int64_t weightBytesPerToken(Value weight, const WeightAccess &access);
 
 } // namespace mlir::yan
 
