@@ -5,14 +5,14 @@
 # (Ninja, Makefiles), so distributed build setups can farm it out.
 #
 #   yan_add_bundle(<target> MODEL_DIR <dir> OUTPUT <file.yanb>
-#                  [TARGETS <triple>[:<cpu>]...] [WEIGHTS f32|f16|bf16]
+#                  [TARGETS <triple>[:<cpu>]...] [WEIGHTS f32|f16|bf16|int8|int4]
 #                  [SIGN_KEY <secret key file>])
 #     A custom target (built by `all`) producing the bundle; its property
 #     YAN_BUNDLE_FILE holds the bundle's absolute path.
 #
 #   yan_add_static_model(<target> MODEL_DIR <dir>
 #                        [OUTPUT <lib.a>] [HEADER <file.h>] [SYMBOL_PREFIX <name>]
-#                        [TARGET <triple>[:<cpu>]] [WEIGHTS f32|f16|bf16]
+#                        [TARGET <triple>[:<cpu>]] [WEIGHTS f32|f16|bf16|int8|int4]
 #                        [PARTITION_ALIGNMENT <bytes>])
 #     `yanc --emit=static-lib`: an INTERFACE library <target> that links the
 #     archive (default lib<target>.a in the current binary directory) and
@@ -70,8 +70,8 @@ endfunction()
 function(_yan_weights_args caller format out_var)
   set(args)
   if(format)
-    if(NOT format MATCHES "^(f32|f16|bf16)$")
-      message(FATAL_ERROR "${caller}: WEIGHTS must be f32, f16 or bf16, not '${format}'")
+    if(NOT format MATCHES "^(f32|f16|bf16|int8|int4)$")
+      message(FATAL_ERROR "${caller}: WEIGHTS must be f32, f16, bf16, int8 or int4, not '${format}'")
     endif()
     set(args --weights ${format})
   endif()

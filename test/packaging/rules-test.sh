@@ -68,7 +68,7 @@ check_misuse() { # check_misuse CASE MESSAGE
     { cat "$work/case-$1.log"; fail "CASE=$1: no '$2'"; }
 }
 check_misuse mixed_cpus "give a CPU for every target or for none"
-check_misuse bad_weights "WEIGHTS must be f32, f16 or bf16, not 'f8'"
+check_misuse bad_weights "WEIGHTS must be f32, f16, bf16, int8 or int4, not 'f8'"
 check_misuse bad_target "'x86_64-linux-gnu:a:b' is not <triple> or <triple>:<cpu>"
 check_misuse no_output "MODEL_DIR and OUTPUT are required"
 check_misuse unknown_argument "yan_add_static_model: unknown arguments: TARGETS"

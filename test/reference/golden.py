@@ -17,7 +17,7 @@ PREFIX.prefill_state.f32 / PREFIX.final_state.f32: the state after the prompt
 and after the last decode step, float32 in the flat layout (per layer: h[D],
 then u rows oldest first [(K-1)*D]), referenced by the JSON keys
 "prefill_state" / "final_state" with "state_shape" [L, K*D].
---dequantize int8|int4 [--keep NAME=FMT,...] runs the model on its weights
+--dequantize int8|int4 [--keep-f32 LIST] runs the model on its weights
 quantized and dequantized (docs/yan-model.md, "Quantized weight formats").
 """
 

@@ -2,7 +2,7 @@
 """Reference for yan-perplexity: the PyTorch oracle scores a text file.
 
     perplexity.py MODEL_DIR FILE [--tokenizer T] [--json] [--chunk N]
-                  [--dequantize int8|int4 [--keep NAME=FMT,...]]
+                  [--dequantize int8|int4 [--keep-f32 LIST]]
 
 Same rules as tools/yan-perplexity: FILE is encoded with the SentencePiece
 tokenizer (MODEL_DIR/tokenizer.model by default); the context starts with

@@ -18,7 +18,7 @@ division, rounded half to even (torch.round).
 from __future__ import annotations
 
 import dataclasses
-from typing import Dict, Tuple
+from typing import Dict, List, Tuple
 
 import torch
 
@@ -189,27 +189,55 @@ def dequantize_model(model, fmt: str, keep: Dict[str, str] = None):
     return YanModel(model.cfg, weights, model.dtype)
 
 
-def parse_keep(text: str) -> Dict[str, str]:
-    """"embed.weight=int8,lm_head.weight=f32" -> {name: format}."""
-    out = {}
-    for item in filter(None, (s.strip() for s in (text or "").split(","))):
-        name, _, fmt = item.partition("=")
-        if fmt not in ("f32", *FORMATS):
-            raise ValueError(f"--keep {item}: the format must be f32, int8 or int4")
-        out[name] = fmt
-    return out
+# yanc --keep-f32's families (compiler/import/ConvertWeights.h says the same).
+KEEP_FAMILIES = ("embed", "lm_head", "router", "mix", "ffn")
+
+
+def in_keep_family(family: str, name: str) -> bool:
+    """Whether tensor `name` belongs to --keep-f32 family `family`: embed
+    (embed.weight), lm_head (lm_head.weight), router (layers.*.router.weight),
+    mix (layers.*.mix.{u,v,g,o}.weight), ffn (layers.*.ffn.{w1,w3,w2})."""
+    if family == "embed":
+        return name == "embed.weight"
+    if family == "lm_head":
+        return name == "lm_head.weight"
+    if not name.startswith("layers."):
+        return False
+    rest = name[len("layers."):].partition(".")[2]
+    return {"router": rest == "router.weight", "mix": rest.startswith("mix."),
+            "ffn": rest.startswith("ffn.")}.get(family, False)
+
+
+def keep_f32_names(names, text: str) -> List[str]:
+    """The tensors of `names` (in their order) that a --keep-f32 LIST selects:
+    comma-separated tensor names and families, exactly as yanc --keep-f32; an
+    entry naming neither is an error."""
+    kept = set()
+    for entry in filter(None, (s.strip() for s in (text or "").split(","))):
+        family = entry in KEEP_FAMILIES
+        hits = [n for n in names if (in_keep_family(entry, n) if family else n == entry)]
+        if not hits and not family:
+            raise ValueError(f"--keep-f32: '{entry}' is neither a tensor of this model nor one "
+                             f"of the families {', '.join(KEEP_FAMILIES)}")
+        kept.update(hits)
+    return [n for n in names if n in kept]
 
 
 def add_dequantize_arguments(ap) -> None:
-    """--dequantize / --keep for the reference's command-line tools."""
+    """--dequantize / --keep-f32 for the reference's command-line tools (the
+    spelling of yanc --weights int8|int4 --keep-f32 LIST)."""
     ap.add_argument("--dequantize", choices=sorted(FORMATS),
                     help="run on the weights quantized to this format and dequantized")
-    ap.add_argument("--keep", type=parse_keep, default={}, metavar="NAME=FMT,...",
-                    help="with --dequantize: tensors kept in another format (f32, int8, int4)")
+    ap.add_argument("--keep-f32", default="", metavar="LIST",
+                    help="with --dequantize: tensors left f32, a comma list of tensor names "
+                         "and families (" + ", ".join(KEEP_FAMILIES) + "), as yanc --keep-f32")
 
 
 def apply_dequantize(model, args):
-    """The model as --dequantize / --keep ask (unchanged without them)."""
-    if args.keep and not args.dequantize:
-        raise ValueError("--keep needs --dequantize")
-    return dequantize_model(model, args.dequantize, args.keep) if args.dequantize else model
+    """The model as --dequantize / --keep-f32 ask (unchanged without them)."""
+    if args.keep_f32 and not args.dequantize:
+        raise ValueError("--keep-f32 needs --dequantize")
+    if not args.dequantize:
+        return model
+    keep = {n: "f32" for n in keep_f32_names(list(model.w), args.keep_f32)}
+    return dequantize_model(model, args.dequantize, keep)

@@ -95,6 +95,21 @@ class TestQuantFormats(unittest.TestCase):
         with self.assertRaisesRegex(qf.QuantError, r"^m\[0\]\[2\] is nan: only finite"):
             qf.quantize(w, "int4", "m")
 
+    def test_keep_f32_vocabulary_is_yancs(self):
+        """The same list selects the same tensors as yanc --keep-f32
+        (test/unit/ConvertWeightsTest.cpp, KeepF32NamesTensorsAndFamilies)."""
+        cfg = gen_model.make_config("tiny")
+        names = [n for n, _ in tensor_specs(cfg)]
+        kept = qf.keep_f32_names(names, "lm_head, router,layers.1.ffn.w2,embed")
+        self.assertEqual(kept, ["embed.weight", "layers.0.router.weight",
+                                "layers.1.router.weight", "layers.1.ffn.w2", "lm_head.weight"])
+        self.assertEqual(len(qf.keep_f32_names(names, "mix")), 4 * cfg.num_layers)
+        self.assertEqual(len(qf.keep_f32_names(names, "ffn")), 3 * cfg.num_layers)
+        self.assertEqual(qf.keep_f32_names(names, ""), [])
+        with self.assertRaisesRegex(ValueError, "'lm-head' is neither a tensor of this model "
+                                                "nor one of the families"):
+            qf.keep_f32_names(names, "embed,lm-head")
+
     def test_dequantized_model_and_golden_option(self):
         cfg = gen_model.make_config("tiny")
         weights = {n: torch.from_numpy(gen_model.generate_tensor(n, s, 0))
@@ -111,7 +126,7 @@ class TestQuantFormats(unittest.TestCase):
             model.save(tmp)
             out = os.path.join(tmp, "g")
             golden.main([tmp, "--prompt", "1,2,3", "--steps", "2", "--test-vectors", out,
-                         "--dequantize", "int4", "--keep", "lm_head.weight=f32"])
+                         "--dequantize", "int4", "--keep-f32", "lm_head"])
             logits = np.fromfile(out + ".logits.f32", dtype="<f4").reshape(5, -1)
             with open(out + ".json") as f:
                 self.assertEqual(json.load(f)["logits_shape"], [5, cfg.vocab_size])
