@@ -161,6 +161,14 @@ Error streamPartition(const TensorView &tensor, WeightFormat format, int64_t num
                       sink);
 }
 
+WeightFormat storedFormatFor(std::optional<WeightFormat> chosen, DType fileDtype, size_t rank,
+                             bool keptF32) {
+  WeightFormat own = chosen.value_or(WeightFormat{fileDtype, {}});
+  if (keptF32 || (own.quant && rank < 2)) // the norm vectors stay float32
+    return WeightFormat{DType::F32, {}};
+  return own;
+}
+
 Error selectWeightFormats(Checkpoint &checkpoint, StringRef format, StringRef keepF32) {
   std::optional<WeightFormat> chosen;
   if (!format.empty()) {
@@ -174,11 +182,8 @@ Error selectWeightFormats(Checkpoint &checkpoint, StringRef format, StringRef ke
     return kept.takeError();
   checkpoint.storedFormats.clear();
   for (const TensorView &tensor : checkpoint.weights->tensors()) {
-    WeightFormat own = chosen.value_or(WeightFormat{tensor.dtype, {}});
-    if (own.quant && tensor.shape.size() < 2)
-      own = WeightFormat{DType::F32, {}}; // the norm vectors stay float32
-    if (is_contained(*kept, tensor.name))
-      own = WeightFormat{DType::F32, {}};
+    WeightFormat own = storedFormatFor(chosen, tensor.dtype, tensor.shape.size(),
+                                       is_contained(*kept, tensor.name));
     if (own != WeightFormat{tensor.dtype, {}})
       checkpoint.storedFormats[tensor.name] = own;
   }

@@ -34,6 +34,13 @@ bool inKeepFamily(llvm::StringRef family, llvm::StringRef tensorName);
 llvm::Expected<std::vector<std::string>> keptF32Tensors(const ModelConfig &config,
                                                         llvm::StringRef list);
 
+/// How a tensor of rank `rank` stored in the file as `fileDtype` is stored
+/// in the bundle under `yanc --weights chosen` (unset: the file's dtype):
+/// f32 when `keptF32`; a quantized format only for matrices (rank >= 2),
+/// the norm vectors then staying f32.
+WeightFormat storedFormatFor(std::optional<WeightFormat> chosen, DType fileDtype, size_t rank,
+                             bool keptF32);
+
 /// Records in `checkpoint.storedFormats` how the bundle stores each tensor:
 /// `format` (empty: the checkpoint's dtype) for every tensor, except that
 /// the norm vectors (rank 1) are never quantized (f32 under int8/int4) and

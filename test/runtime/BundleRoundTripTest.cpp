@@ -8,6 +8,7 @@
 
 #include "compiler/import/ConvertWeights.h"
 #include "compiler/import/QuantFormats.h"
+#include "compiler/import/RandomModel.h"
 #include "compiler/layout/StateLayout.h"
 #include "compiler/layout/WeightLayout.h"
 #include "yan/bundle_format.h"
@@ -16,6 +17,7 @@
 #include "llvm/Support/MemoryBuffer.h"
 #include "gtest/gtest.h"
 
+#include <cstdio>
 #include <cstring>
 
 using namespace yan;
@@ -257,6 +259,35 @@ TEST(BundleRoundTrip, QuantizedWeightsAreTheirSlabsPartitionByPartition) {
       }
     }
   }
+}
+
+// Issue 13's size target for the `small` preset: an int4 bundle at most
+// 0.16x the f32 one, int8 at most 0.28x. The weights are the bundle (the
+// code image and table of contents are well under 1 MiB, counted here in
+// the quantized bundles only); the layout is the compiler's, partitions on
+// AArch64's 16 KiB pages (the largest padding any target asks for).
+TEST(WeightLayout, SmallQuantizedBundleSizeRatios) {
+  ModelConfig config = llvm::cantFail(presetConfig("small"));
+  auto segmentBytes = [&](std::optional<WeightFormat> format) {
+    std::vector<WeightSpec> specs;
+    for (const ExpectedTensor &t : expectedTensors(config)) {
+      WeightFormat own = storedFormatFor(format, DType::F32, t.shape.size(), false);
+      specs.push_back({t.name, own.dtype, t.shape,
+                       isPartitionedWeight(t.name) ? config.numPartitions : 1, own.quant});
+    }
+    WeightLayoutOptions options;
+    options.partitionAlignment = 16384;
+    return double(llvm::cantFail(computeWeightLayout(specs, options)).segmentSize);
+  };
+  double f32 = segmentBytes(std::nullopt);
+  double overhead = 1 << 20;
+  double int8 = segmentBytes(WeightFormat{DType::F32, QuantFormat::Int8}) + overhead;
+  double int4 = segmentBytes(WeightFormat{DType::F32, QuantFormat::Int4}) + overhead;
+  EXPECT_GT(f32, 8.0e8); // small: about 856 MB of f32 weights
+  EXPECT_LE(int8 / f32, 0.28) << int8 << " / " << f32;
+  EXPECT_LE(int4 / f32, 0.16) << int4 << " / " << f32;
+  std::printf("small: int8 %.4fx, int4 %.4fx of f32 (%.0f bytes)\n", int8 / f32, int4 / f32,
+              f32);
 }
 
 TEST(BundleWriter, RejectsInconsistentContents) {
