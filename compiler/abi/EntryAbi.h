@@ -5,7 +5,8 @@
 // (runtime/include/yan/executable_abi.h). Three places in the compiler build
 // or read that contract: the lowering gives each lowered function
 // yan_<name>(weights, state, arena, tokens, logits, stats, learn,
-// optimizer_state, thread_index, thread_count, pool, barrier) its signature
+// optimizer_state, thread_index, thread_count, pool, barrier, verified,
+// verify, verifier) its signature
 // (LoweringContext.cpp, LowerLearnApply.cpp), and the object emitter unpacks
 // the C struct into that function's arguments (ObjectEmitter.cpp). This
 // table is the one description they all use: the struct's fields in order,
@@ -43,6 +44,8 @@ enum class LoweredAs {
   Word,
   /// The barrier callback: (i64) -> ().
   Callback,
+  /// The verify callback: (i64, i64) -> () (lazy trust).
+  VerifyCallback,
   /// No argument of its own: num_tokens is the tokens memref's size.
   BufferSize,
 };
@@ -73,6 +76,10 @@ enum EntryFieldIndex : unsigned {
   kThreadCountField,
   kPoolField,
   kBarrierField,
+  // Lazy trust (ABI 5): one group, kept together.
+  kVerifiedField,
+  kVerifyField,
+  kVerifierField,
   kNumEntryFields,
 };
 
@@ -92,6 +99,10 @@ inline constexpr EntryField kEntryFields[kNumEntryFields] = {
     {"thread_count", 80, FieldStorage::Int64, LoweredAs::Index, Element::None},
     {"pool", 88, FieldStorage::Pointer, LoweredAs::Word, Element::None},
     {"barrier", 96, FieldStorage::Pointer, LoweredAs::Callback, Element::None},
+    {"verified", 104, FieldStorage::Pointer, LoweredAs::Buffer, Element::I8},
+    {"verify", 112, FieldStorage::Pointer, LoweredAs::VerifyCallback,
+     Element::None},
+    {"verifier", 120, FieldStorage::Pointer, LoweredAs::Word, Element::None},
 };
 
 /// The lowered function's argument that field `field` becomes (fields
@@ -118,9 +129,12 @@ enum EntryArgument : unsigned {
   kThreadCountArg = loweredArgument(kThreadCountField),
   kPoolArg = loweredArgument(kPoolField),
   kBarrierArg = loweredArgument(kBarrierField),
+  kVerifiedArg = loweredArgument(kVerifiedField),
+  kVerifyArg = loweredArgument(kVerifyField),
+  kVerifierArg = loweredArgument(kVerifierField),
   kNumEntryArguments = loweredArgument(kNumEntryFields),
 };
-static_assert(kNumEntryArguments == 12);
+static_assert(kNumEntryArguments == 15);
 
 //===----------------------------------------------------------------------===//
 // The table against the C header
@@ -150,6 +164,9 @@ YAN_CHECK_ENTRY_FIELD(kThreadIndexField, thread_index, Int64);
 YAN_CHECK_ENTRY_FIELD(kThreadCountField, thread_count, Int64);
 YAN_CHECK_ENTRY_FIELD(kPoolField, pool, Pointer);
 YAN_CHECK_ENTRY_FIELD(kBarrierField, barrier, Pointer);
+YAN_CHECK_ENTRY_FIELD(kVerifiedField, verified, Pointer);
+YAN_CHECK_ENTRY_FIELD(kVerifyField, verify, Pointer);
+YAN_CHECK_ENTRY_FIELD(kVerifierField, verifier, Pointer);
 #undef YAN_CHECK_ENTRY_FIELD
 
 /// The C element type of a Buffer field.
@@ -180,6 +197,7 @@ YAN_CHECK_BUFFER_ELEMENT(kLogitsField, logits);
 YAN_CHECK_BUFFER_ELEMENT(kStatsField, stats);
 YAN_CHECK_BUFFER_ELEMENT(kLearnField, learn);
 YAN_CHECK_BUFFER_ELEMENT(kOptimizerStateField, optimizer_state);
+YAN_CHECK_BUFFER_ELEMENT(kVerifiedField, verified);
 #undef YAN_CHECK_BUFFER_ELEMENT
 
 } // namespace yan::abi

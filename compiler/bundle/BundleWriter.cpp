@@ -64,6 +64,46 @@ public:
   rt::Sha256 sha;
 };
 
+// The weight segment's hash pass also hashes each lazy-trust range
+// (bundle.fbs, Weight.range_sha256): range i is [starts[i], starts[i+1]),
+// the last one up to the end of the segment.
+class RangeHashSink : public HashSink {
+public:
+  explicit RangeHashSink(std::vector<uint64_t> starts) : starts(std::move(starts)) {}
+  void write(ArrayRef<uint8_t> bytes) override {
+    while (!bytes.empty()) {
+      uint64_t n = bytes.size();
+      if (ranges.size() + 1 < starts.size())
+        n = std::min<uint64_t>(n, starts[ranges.size() + 1] - written);
+      if (!starts.empty())
+        range.update(bytes.data(), n);
+      HashSink::write(bytes.take_front(n));
+      bytes = bytes.drop_front(n);
+      if (ranges.size() + 1 < starts.size() && written == starts[ranges.size() + 1])
+        closeRange();
+    }
+  }
+  void closeRange() {
+    ranges.push_back(range.finish());
+    range.reset();
+  }
+  std::vector<uint64_t> starts;
+  std::vector<Digest> ranges;
+  rt::Sha256 range;
+};
+
+// Where each weight's lazy-trust ranges start: one per partition, the first
+// weight's first range at 0 so the ranges tile the segment.
+std::vector<uint64_t> weightRangeStarts(const BundleContents &c) {
+  std::vector<uint64_t> starts;
+  for (const BundleWeight &w : c.weights)
+    for (int64_t p = 0; p < w.numPartitions; ++p)
+      starts.push_back(w.offset + static_cast<uint64_t>(p) * w.partitionStride);
+  if (!starts.empty())
+    starts[0] = 0;
+  return starts;
+}
+
 class StreamSink : public Sink {
 public:
   explicit StreamSink(raw_ostream &os) : os(os) {}
@@ -276,7 +316,8 @@ flatbuffers::Offset<fb::Tokenizer> buildTokenizer(flatbuffers::FlatBufferBuilder
 
 flatbuffers::DetachedBuffer buildToc(const BundleContents &c,
                                      ArrayRef<SegmentPlan> segments,
-                                     ArrayRef<TestSlices> slices) {
+                                     ArrayRef<TestSlices> slices,
+                                     ArrayRef<Digest> weightRanges) {
   flatbuffers::FlatBufferBuilder b(16384);
   const ModelConfig &cfg = c.config;
   auto config = fb::CreateModelConfig(
@@ -307,9 +348,13 @@ flatbuffers::DetachedBuffer buildToc(const BundleContents &c,
     uint64_t parts = static_cast<uint64_t>(w.numPartitions);
     uint64_t partBytes = w.partitionBytes;
     uint64_t stride = parts == 1 ? partBytes : w.partitionStride;
+    std::vector<fb::Sha256> ranges;
+    for (const Digest &d : weightRanges.take_front(parts))
+      ranges.emplace_back(flatbuffers::span<const uint8_t, 32>(d.data(), 32));
+    weightRanges = weightRanges.drop_front(parts);
     weights.push_back(fb::CreateWeightDirect(b, w.name.c_str(), toFb(w.format), &w.shape,
                                              w.offset, (parts - 1) * stride + partBytes,
-                                             w.numPartitions, stride));
+                                             w.numPartitions, stride, &ranges));
   }
 
   std::vector<flatbuffers::Offset<fb::LayerState>> layers;
@@ -375,10 +420,12 @@ Error writeBundle(raw_ostream &os, const BundleContents &c) {
                         }});
   }
   uint64_t offset = 0;
+  std::vector<Digest> weightRanges;
   for (SegmentPlan &s : segments) {
     s.offset = alignTo(offset, YAN_BUNDLE_SEGMENT_ALIGNMENT);
     offset = s.offset + s.size;
-    HashSink hash;
+    RangeHashSink hash(s.kind == fb::SegmentKind::weights ? weightRangeStarts(c)
+                                                          : std::vector<uint64_t>{});
     // A conversion that fails does so here, before anything is written.
     if (Error error = s.emit(hash))
       return error;
@@ -386,9 +433,13 @@ Error writeBundle(raw_ostream &os, const BundleContents &c) {
       return bundleError("internal error: a segment emitted " + Twine(hash.written) +
                          " bytes instead of " + Twine(s.size));
     s.sha256 = hash.sha.finish();
+    if (s.kind == fb::SegmentKind::weights && !hash.starts.empty()) {
+      hash.closeRange();
+      weightRanges = std::move(hash.ranges);
+    }
   }
 
-  flatbuffers::DetachedBuffer toc = buildToc(c, segments, slices);
+  flatbuffers::DetachedBuffer toc = buildToc(c, segments, slices, weightRanges);
   yan_bundle_header header{};
   std::memcpy(header.magic, YAN_BUNDLE_MAGIC, sizeof(header.magic));
   // Version 3, signed or not: the TOC hash lets development mode refuse a

@@ -48,7 +48,8 @@ createTargetMachine(const ResolvedTarget &target) {
 /// One wrapper per entry point: unpacks yan_entry_args_v3 into the memref
 /// descriptors (allocated, aligned, offset, size, stride) of the lowered
 /// function yan_<name>(weights, state, arena, tokens, logits, stats, learn,
-/// optimizer_state, thread_index, thread_count, pool, barrier).
+/// optimizer_state, thread_index, thread_count, pool, barrier, verified,
+/// verify, verifier).
 llvm::Function *buildEntryWrapper(llvm::Module &module,
                                   const EntryPointInfo &entry,
                                   const ModelLayout &layout) {
@@ -85,7 +86,10 @@ llvm::Function *buildEntryWrapper(llvm::Module &module,
               *threadIndex = field(abi::kThreadIndexField),
               *threadCount = field(abi::kThreadCountField),
               *pool = field(abi::kPoolField),
-              *barrier = field(abi::kBarrierField);
+              *barrier = field(abi::kBarrierField),
+              *verified = field(abi::kVerifiedField),
+              *verify = field(abi::kVerifyField),
+              *verifier = field(abi::kVerifierField);
   llvm::SmallVector<llvm::Value *> operands;
   auto descriptor = [&](llvm::Value *base, llvm::Value *size) {
     operands.append({base, base, b.getInt64(0), size, b.getInt64(1)});
@@ -101,6 +105,9 @@ llvm::Function *buildEntryWrapper(llvm::Module &module,
   // code indexes it within 6*F*D floats (executable_abi.h).
   descriptor(optimizerState, b.getInt64(0));
   operands.append({threadIndex, threadCount, b.CreatePtrToInt(pool, i64), barrier});
+  // L * P partition bytes and the failure byte (executable_abi.h).
+  descriptor(verified, b.getInt64(layout.statsCounters / 2 + 1));
+  operands.append({verify, b.CreatePtrToInt(verifier, i64)});
   b.CreateCall(impl, operands);
   b.CreateRet(b.getInt32(0));
   return wrapper;

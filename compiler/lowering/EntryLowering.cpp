@@ -246,6 +246,8 @@ LogicalResult EntryLowering::lowerBody() {
     ctx.barrier();
     ctx.serial([&] { writeFiniteFlag(ctx); });
   }
+  // After the outermost lazy-trust guard (ops/VerifyPartitions.cpp).
+  builder.setInsertionPointToEnd(&ctx.entry.getBody().front());
   builder.create<func::ReturnOp>(ctx.loc);
   return success();
 }

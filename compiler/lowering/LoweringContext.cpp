@@ -49,6 +49,10 @@ FunctionType LoweringContext::entryFunctionType(Builder &builder) {
     case abi::LoweredAs::Callback:
       inputs.push_back(builder.getFunctionType({builder.getI64Type()}, {}));
       break;
+    case abi::LoweredAs::VerifyCallback:
+      inputs.push_back(builder.getFunctionType(
+          {builder.getI64Type(), builder.getI64Type()}, {}));
+      break;
     case abi::LoweredAs::BufferSize:
       break; // the tokens memref carries it
     }
@@ -74,6 +78,9 @@ void LoweringContext::createFunction() {
   args.threadCount = block->getArgument(abi::kThreadCountArg);
   args.pool = block->getArgument(abi::kPoolArg);
   args.barrier = block->getArgument(abi::kBarrierArg);
+  args.verified = block->getArgument(abi::kVerifiedArg);
+  args.verify = block->getArgument(abi::kVerifyArg);
+  args.verifier = block->getArgument(abi::kVerifierArg);
 
   switch (entryKind) {
   case EntryKind::Learn: {

@@ -59,6 +59,7 @@ struct EntryOptions {
 struct EntryArguments {
   Value weights, state, arena, tokens, logits, stats, learn, optimizerState;
   Value threadIndex, threadCount, pool, barrier;
+  Value verified, verify, verifier; // lazy trust (ops/VerifyPartitions.cpp)
 };
 
 /// Where one layer's trainable weights sit in the weight segment (bytes):

@@ -41,7 +41,8 @@ def LowerToLoops : Pass<"yan-lower-to-loops", "::mlir::ModuleOp"> {
             %logits: memref<?xf32>, %stats: memref<?xi64>,
             %learn: memref<?xf64>, %optimizer_state: memref<?xf32>,
             %thread_index: index, %thread_count: index, %pool: i64,
-            %barrier: (i64) -> ())
+            %barrier: (i64) -> (), %verified: memref<?xi8>,
+            %verify: (i64, i64) -> (), %verifier: i64)
 
     No linalg and no bufferization: each op is emitted directly as scf
     loops over memref views (compiler/lowering/ops/, one file per op

@@ -25,6 +25,7 @@ bool validAllocator(const yan_allocator_t &allocator) {
 void destroy(yan_bundle_t *bundle) {
   destroyTokenizer(bundle->tokenizer);
   destroyLearnState(bundle);
+  destroyWeightTrust(bundle);
   unloadElfImage(&bundle->image);
   unmapFile(&bundle->mapping);
   yan_allocator_t allocator = bundle->allocator;

@@ -164,7 +164,9 @@ yan_status_t yan_bundle_segment_info(const yan_bundle_t *bundle, size_t segment,
   bool selectedCode =
       bundle->verified.selectedImage != kNoImage &&
       segment == root(bundle).code_images()->Get(bundle->verified.selectedImage)->segment();
-  out->hash_verified = bundle->verified.dataHashesVerified || selectedCode;
+  bool lazyWeights =
+      bundle->verified.lazyWeights && segment == root(bundle).weight_segment();
+  out->hash_verified = lazyWeights ? 2 : bundle->verified.dataHashesVerified || selectedCode;
   return nullptr;
 }
 

@@ -6,6 +6,7 @@
 #include "cpu_features.h"
 #include "elf_loader.h"
 #include "file_mapping.h"
+#include "weight_trust.h"
 #include "yan/bundle_format.h"
 #include "yan/executable_abi.h"
 #include "yan/runtime.h"
@@ -33,6 +34,9 @@ struct VerifiedBundle {
   int64_t maxTokens[YAN_ENTRY_COUNT] = {};
   uint64_t arenaBytes[YAN_ENTRY_COUNT] = {};
   bool dataHashesVerified = false;
+  // Trusted mode with range hashes: the weight segment was not hashed at
+  // open; its ranges are verified on first use (weight_trust.h).
+  bool lazyWeights = false;
   // The signature block (docs/security.md).
   bool isSigned = false;
   uint8_t keyId[8] = {};
@@ -125,6 +129,8 @@ struct yan_bundle {
   // byte-wide compare-and-swap, and the runtime links no libatomic.
   std::atomic<uint32_t> learnBusy{0};
   yan::rt::DeltaTrust deltaTrust;
+  // What lazy trust has verified so far (weight_trust.h).
+  yan::rt::WeightTrust weightTrust;
   // The tokenizer (tokenizer_internal.h), built at open; NULL without one.
   struct yan_tokenizer *tokenizer = nullptr;
 };

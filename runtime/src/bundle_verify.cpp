@@ -553,6 +553,8 @@ yan_status_t verifyBundle(const uint8_t *data, size_t size, uint32_t flags, cons
   YAN_RETURN_IF_ERROR(checkSegments(root, dataEnd - header.segment_base_offset));
   YAN_RETURN_IF_ERROR(checkPadding(root, data, header, dataEnd - header.segment_base_offset));
   YAN_RETURN_IF_ERROR(checkWeights(root));
+  bool rangeHashes = false;
+  YAN_RETURN_IF_ERROR(checkRangeTable(root, &rangeHashes));
   YAN_RETURN_IF_ERROR(checkModelWeights(root));
   YAN_RETURN_IF_ERROR(checkLearn(root));
   YAN_RETURN_IF_ERROR(selectImage(root, host, !(flags & YAN_BUNDLE_OPEN_NO_CODE), out));
@@ -560,6 +562,10 @@ yan_status_t verifyBundle(const uint8_t *data, size_t size, uint32_t flags, cons
   YAN_RETURN_IF_ERROR(checkSessionBudget(root, header.file_size, stateFloats));
 
   // The code we will execute is always hashed; the rest unless skipped.
+  // Trusted mode hashes the weights lazily when the signed table of
+  // contents has their range hashes (weight_trust.h): opening a large model
+  // then reads none of its weights.
+  bool lazy = trust.count > 0 && rangeHashes;
   uint32_t codeSegment = kNoImage;
   if (out->selectedImage != kNoImage) {
     codeSegment = root.code_images()->Get(out->selectedImage)->segment();
@@ -568,7 +574,7 @@ yan_status_t verifyBundle(const uint8_t *data, size_t size, uint32_t flags, cons
   bool all = !(flags & YAN_BUNDLE_OPEN_SKIP_DATA_HASHES);
   if (all)
     for (uint32_t i = 0; i < root.segments()->size(); ++i)
-      if (i != codeSegment)
+      if (i != codeSegment && !(lazy && i == root.weight_segment()))
         YAN_RETURN_IF_ERROR(checkHash(root, segmentBase, i));
 
   out->root = &root;
@@ -577,6 +583,7 @@ yan_status_t verifyBundle(const uint8_t *data, size_t size, uint32_t flags, cons
   out->stateFloats = stateFloats;
   out->learnPartitions = root.learn() ? root.learn()->learn_partitions() : 0;
   out->dataHashesVerified = all;
+  out->lazyWeights = lazy;
   return nullptr;
 }
 

@@ -125,6 +125,9 @@ yan_status_t makeWritable(yan_bundle_t *bundle, LearnState &state, int64_t layer
   PartitionRecord &record = state.record(layer, partition);
   if (record.writable)
     return nullptr;
+  // Lazy trust: never copy or change a partition before it is verified
+  // (a no-op when open hashed the weights).
+  YAN_RETURN_IF_ERROR(verifyPartition(bundle, layer, partition));
   if (!bundle->mapping.data) {
     if (!state.privateWeights)
       YAN_RETURN_IF_ERROR(privatizeWeights(bundle, state));

@@ -10,7 +10,9 @@
 //===----------------------------------------------------------------------===//
 #include "session_internal.h"
 #include "status.h"
+#include "weight_trust.h"
 
+#include <cstdio>
 #include <cstring>
 #include <new>
 #include <unistd.h>
@@ -96,6 +98,8 @@ yan_status_t run(yan_session_t *session, uint32_t entry, const int32_t *tokens,
   args.logits = logits;
   args.stats = session->stats;
   int32_t result = runOnPool(session, session->bundle->entries[entry], args);
+  if (session->trustFailed)
+    return trustFailure(session);
   (entry == YAN_ENTRY_PREFILL ? session->prefillTokens : session->decodeTokens) +=
       static_cast<uint64_t>(count);
   if (result == 0)
@@ -107,11 +111,56 @@ yan_status_t run(yan_session_t *session, uint32_t entry, const int32_t *tokens,
                     entry == YAN_ENTRY_PREFILL ? "prefill" : "decode", result);
 }
 
+// The first verification failure makes the session unusable.
+void failTrust(yan_session_t *session, yan_status_t status) {
+  if (!session->trustFailed) {
+    session->trustFailed = true;
+    session->trustCode = yan_status_code(status);
+    std::snprintf(session->trustMessage, sizeof session->trustMessage, "%s",
+                  yan_status_message(status));
+  }
+  yan_status_free(status);
+}
+
+// yan_verify_fn_v5: called by thread 0 of the entry for a routed partition
+// whose byte is 0 (executable_abi.h).
+void verifySlot(void *verifier, int64_t slot) {
+  auto *session = static_cast<yan_session_t *>(verifier);
+  const fb::ModelConfig &c = *session->bundle->verified.root->config();
+  int64_t slots = c.num_layers() * c.num_partitions();
+  yan_status_t status =
+      slot < 0 || slot >= slots
+          ? makeStatus(YAN_STATUS_INTERNAL, "the code asked to verify slot %lld of %lld",
+                       static_cast<long long>(slot), static_cast<long long>(slots))
+          : verifyPartition(session->bundle, slot / c.num_partitions(),
+                            slot % c.num_partitions());
+  if (!status) {
+    session->verifiedMap[slot] = 1;
+    return;
+  }
+  session->verifiedMap[slots] = 1;
+  failTrust(session, status);
+}
+
+// An entry's return value when weight verification refused it.
+constexpr int32_t kRefusedByTrust = INT32_MIN;
+
 } // namespace
 
 namespace yan::rt {
 
 int32_t runOnPool(yan_session_t *session, yan_entry_fn_v3 entry, const yan_entry_args_v3 &args) {
+  if (session->trustFailed)
+    return kRefusedByTrust;
+  // Lazy trust: the weights outside the partitions before the first entry
+  // call (cached per bundle); the partitions when the code asks.
+  bool lazy = session->bundle->verified.lazyWeights;
+  if (lazy) {
+    if (yan_status_t status = verifyDenseWeights(session->bundle)) {
+      failTrust(session, status);
+      return kRefusedByTrust;
+    }
+  }
   EntryJob job;
   job.entry = entry;
   job.args = args;
@@ -119,13 +168,27 @@ int32_t runOnPool(yan_session_t *session, yan_entry_fn_v3 entry, const yan_entry
   job.args.thread_count = session->pool->threads();
   job.args.pool = session->pool;
   job.args.barrier = &ThreadPool::barrier;
+  job.args.verified = lazy ? session->verifiedMap : nullptr;
+  job.args.verify = &verifySlot;
+  job.args.verifier = session;
   session->pool->run(runEntryOnThread, &job);
+  if (session->trustFailed)
+    return kRefusedByTrust;
   return job.result.load(std::memory_order_relaxed);
+}
+
+yan_status_t trustFailure(const yan_session_t *session) {
+  return makeStatus(session->trustCode,
+                    "%s; the session refuses all further work (weight verification "
+                    "failed: the bundle is damaged or was tampered with)",
+                    session->trustMessage);
 }
 
 yan_status_t checkUsable(const yan_session_t *session, const char *function) {
   if (!session)
     return makeStatus(YAN_STATUS_INVALID_ARGUMENT, "%s: NULL session", function);
+  if (session->trustFailed)
+    return annotate(trustFailure(session), function);
   if (session->poisoned)
     return makeStatus(YAN_STATUS_FAILED_PRECONDITION,
                       "%s: an earlier entry failed; reset the session or set its state",
@@ -175,7 +238,8 @@ yan_status_t yan_session_create_with_options(yan_bundle_t *bundle,
   size_t statsCount = 2 * static_cast<size_t>(config->num_layers()) *
                       static_cast<size_t>(config->num_partitions());
   size_t statsOffset = arenaOffset + alignUp(arenaBytes);
-  size_t poolOffset = alignUp(statsOffset + statsCount * sizeof(uint64_t));
+  size_t verifiedOffset = alignUp(statsOffset + statsCount * sizeof(uint64_t));
+  size_t poolOffset = alignUp(verifiedOffset + statsCount / 2 + 1);
   size_t total = poolOffset + alignUp(ThreadPool::bytesFor(threads));
   void *memory = alloc.allocate(alloc.self, total, kAlign);
   if (!memory)
@@ -193,6 +257,11 @@ yan_status_t yan_session_create_with_options(yan_bundle_t *bundle,
   session->statsCount = statsCount;
   session->prefillTokens = session->decodeTokens = 0;
   std::memset(session->stats, 0, statsCount * sizeof(uint64_t));
+  session->verifiedMap = bytes + verifiedOffset;
+  std::memset(session->verifiedMap, 0, statsCount / 2 + 1);
+  session->trustFailed = false;
+  session->trustCode = YAN_STATUS_OK;
+  session->trustMessage[0] = '\0';
   session->pool = ThreadPool::create(bytes + poolOffset, threads);
   if (!session->pool) {
     session->~yan_session();

@@ -42,6 +42,13 @@ struct yan_session {
   int64_t vocabSize;
   bool poisoned; // an entry failed mid-way: state is undefined until reset
   yan::rt::LearnMemory *learn; // NULL until the first learn call
+  // Lazy trust (executable_abi.h, `verified`): L * P + 1 bytes the code
+  // and the verify callback share; and the first verification failure,
+  // after which the session refuses all work (reset does not clear it).
+  uint8_t *verifiedMap;
+  bool trustFailed;
+  yan_status_code_t trustCode;
+  char trustMessage[384];
 };
 
 namespace yan::rt {
@@ -51,7 +58,12 @@ namespace yan::rt {
 /// first non-zero result of any thread, else 0.
 int32_t runOnPool(yan_session_t *session, yan_entry_fn_v3 entry, const yan_entry_args_v3 &args);
 
-/// INVALID_ARGUMENT for a NULL session, FAILED_PRECONDITION when poisoned.
+/// The status of the session's verification failure (trustFailed):
+/// its code and message, and that the session is unusable.
+yan_status_t trustFailure(const yan_session_t *session);
+
+/// INVALID_ARGUMENT for a NULL session, FAILED_PRECONDITION when poisoned,
+/// trustFailure() after a failed weight verification.
 yan_status_t checkUsable(const yan_session_t *session, const char *function);
 
 /// Frees the session's learn memory (session_learn.cpp).

@@ -246,6 +246,8 @@ yan_status_t runLearn(yan_session_t *session, LearnMemory &memory, const int32_t
   args.stats = session->stats;
   args.learn = memory.params;
   int32_t result = runOnPool(session, session->bundle->entries[YAN_ENTRY_LEARN], args);
+  if (session->trustFailed)
+    return trustFailure(session);
   if (result != 0) {
     // The ABI leaves the state undefined after a failure, even though LEARN
     // only reads it.

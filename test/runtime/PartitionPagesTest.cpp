@@ -12,6 +12,7 @@
 // are exactly the pages of the trained partitions.
 //
 //===----------------------------------------------------------------------===//
+#include "PageResidency.h"
 #include "yan/runtime.h"
 
 #include "gtest/gtest.h"
@@ -30,24 +31,8 @@
 
 namespace {
 
-/// Drops the file's pages from the page cache (they are clean: the bundle
-/// was written and synced by an earlier process).
-void evictFromPageCache(const char *path) {
-  int fd = ::open(path, O_RDONLY);
-  ASSERT_GE(fd, 0) << path;
-  ::fdatasync(fd);
-  ASSERT_EQ(::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED), 0);
-  ::close(fd);
-}
-
-/// Resident pages of [offset, offset + size) of the file, as mincore sees
-/// them through a mapping of our own (the page cache is shared).
-size_t residentPages(const uint8_t *file, uint64_t offset, uint64_t size, long page) {
-  uint64_t begin = offset / page * page, end = (offset + size + page - 1) / page * page;
-  std::vector<unsigned char> pages((end - begin) / page);
-  EXPECT_EQ(::mincore(const_cast<uint8_t *>(file) + begin, end - begin, pages.data()), 0);
-  return std::count_if(pages.begin(), pages.end(), [](unsigned char p) { return p & 1; });
-}
+using yan::test::evictFromPageCache;
+using yan::test::residentPages;
 
 TEST(PartitionPages, UnroutedPartitionsAreNeverResident) {
   const char *path = std::getenv("YAN_TEST_BUNDLE");

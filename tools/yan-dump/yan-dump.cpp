@@ -157,7 +157,9 @@ void printText(yan_bundle_t *b, const char *path) {
     yan_status_free(yan_bundle_segment_info(b, i, &s));
     std::printf("  %zu: %-9s offset %" PRIu64 " size %" PRIu64 " sha256 %s%s\n", i,
                 kindName(s.kind), s.file_offset, s.size, hex(s.sha256, 32).c_str(),
-                s.hash_verified ? " (verified)" : " (not verified)");
+                s.hash_verified == 2 ? " (trusted: each range verified on first use)"
+                : s.hash_verified    ? " (verified)"
+                                     : " (not verified)");
   }
   size_t selected = yan_bundle_selected_image(b);
   std::printf("code images:\n");
@@ -229,9 +231,10 @@ void printJson(yan_bundle_t *b, const char *path) {
     yan_segment_info_t s;
     yan_status_free(yan_bundle_segment_info(b, i, &s));
     std::printf("%s\n    {\"kind\": \"%s\", \"offset\": %" PRIu64 ", \"size\": %" PRIu64
-                ", \"sha256\": \"%s\", \"verified\": %s}",
+                ", \"sha256\": \"%s\", \"verified\": %s%s}",
                 i ? "," : "", kindName(s.kind), s.file_offset, s.size, hex(s.sha256, 32).c_str(),
-                s.hash_verified ? "true" : "false");
+                s.hash_verified == 1 ? "true" : "false",
+                s.hash_verified == 2 ? ", \"verified_on_first_use\": true" : "");
   }
   size_t selected = yan_bundle_selected_image(b);
   std::printf("\n  ],\n  \"code_images\": [");

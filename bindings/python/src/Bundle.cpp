@@ -233,7 +233,20 @@ void defineBundle(py::module_ &module) {
            "sign_key: a yan-keygen secret key file to sign it with.")
       .def("apply_delta", &applyDelta, py::arg("delta"),
            "Verifies and applies a delta: a path, or the file's bytes. The bundle must not "
-           "have learned anything yet.");
+           "have learned anything yet.")
+      .def(
+          "verify_weights",
+          [](BundleHandle &h) {
+            yan_status_t status;
+            {
+              py::gil_scoped_release release;
+              std::shared_lock<std::shared_mutex> shared(h.lock);
+              status = yan_bundle_verify_weights(h.bundle);
+            }
+            check(status);
+          },
+          "Verifies every weight byte now (yan_bundle_verify_weights): in trusted mode "
+          "weights are otherwise verified on first use (docs/security.md, lazy trust).");
 }
 
 } // namespace yan::python

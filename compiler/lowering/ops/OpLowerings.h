@@ -44,6 +44,14 @@ void lowerPartitionGradSquares(LoweringContext &ctx, // GradientNorm.cpp
 void lowerGlobalNorm(LoweringContext &ctx,
                      y::GlobalNormOp op); // GradientNorm.cpp
 
+// Lazy trust (VerifyPartitions.cpp), called by the routed feed-forward.
+/// Thread 0, before the step's barrier: the runtime's verify callback for
+/// every routed partition of `op` not yet verified.
+void verifyRoutedPartitions(LoweringContext &ctx, y::PartitionedFfnOp op);
+/// After that barrier: moves the insertion point into an scf.if that runs
+/// the rest of the entry only when no verification failed.
+void continueIfVerified(LoweringContext &ctx);
+
 // Kernels more than one op lowering uses.
 /// out[outRow, :] = rms_norm(x[...]) * weight over `width` elements
 /// (RmsNorm.cpp; also the LM head's final norm).

@@ -180,6 +180,7 @@ void lowerPartitionedFfn(LoweringContext &ctx, y::PartitionedFfnOp op) {
   KernelEmitter &k = ctx.kernels;
   int64_t hidden = ctx.dimOf(op.getW1(), 2);
   ctx.serial([&] {
+    verifyRoutedPartitions(ctx, op);
     k.forLoop(k.index(0), ctx.numTokens, 1, [&](Value t) {
       k.forLoop(k.index(0), k.index(hidden), 1, [&](Value d) {
         k.store(k.f32(0.0f), out, {t, d});
@@ -187,6 +188,7 @@ void lowerPartitionedFfn(LoweringContext &ctx, y::PartitionedFfnOp op) {
     });
   });
   ctx.barrier();
+  continueIfVerified(ctx);
   if (ctx.hasDynamicTokens())
     ffnGrouped(ctx, op, out);
   else

@@ -42,9 +42,14 @@ enum {
  * Trusted mode (trusted_key_count > 0): the bundle must carry a signature by
  * one of `trusted_keys` (else UNSIGNED / UNTRUSTED_KEY / BAD_SIGNATURE), the
  * signature is checked right after the 64-byte header, before the
- * FlatBuffer is interpreted, and every segment's hash (code, weights, test
- * data) is checked before any code is mapped executable;
- * YAN_BUNDLE_OPEN_SKIP_DATA_HASHES is refused (INVALID_ARGUMENT).
+ * FlatBuffer is interpreted, and every segment's hash (code, test data, and
+ * the weights of bundles without range hashes) is checked before any code
+ * is mapped executable; YAN_BUNDLE_OPEN_SKIP_DATA_HASHES is refused
+ * (INVALID_ARGUMENT). Lazy trust: the weights of a bundle with range hashes
+ * (bundle.fbs) are not read at open; each is verified before its first use
+ * (yan_bundle_verify_weights verifies all of them at once), and a session
+ * that meets a corrupt one fails with HASH_MISMATCH and refuses all
+ * further work (docs/security.md).
  * Development mode (no keys): unsigned bundles open; a signed bundle's
  * signature block is checked for shape but not verified. */
 typedef struct yan_bundle_open_options_t {
@@ -86,6 +91,14 @@ yan_status_t yan_bundle_open_memory(const void *data, size_t size,
                                     const yan_bundle_open_options_t *options,
                                     yan_allocator_t allocator,
                                     yan_bundle_t **out_bundle);
+
+/* Verifies every weight byte now. In trusted mode a bundle with range
+ * hashes is opened without reading its weights: each is hashed on first use
+ * (lazy trust, docs/security.md); call this to pay for all of it at once
+ * (e.g. while idle). Otherwise the weight segment's hash is checked unless
+ * open already did. HASH_MISMATCH naming the first corrupt weight and
+ * partition; thread-safe. */
+yan_status_t yan_bundle_verify_weights(yan_bundle_t *bundle);
 
 void yan_bundle_retain(yan_bundle_t *bundle);
 /* Drops a reference; the last one unmaps everything. Sessions hold one. */
@@ -165,7 +178,9 @@ typedef struct yan_segment_info_t {
   uint64_t file_offset; /* absolute, in the file */
   uint64_t size;
   uint8_t sha256[32];
-  int hash_verified;    /* 1 when checked at open */
+  int hash_verified;    /* 1 when checked at open; 2: the weight segment of
+                           a trusted bundle, verified range by range on
+                           first use (lazy trust, docs/security.md) */
 } yan_segment_info_t;
 
 size_t yan_bundle_segment_count(const yan_bundle_t *bundle);

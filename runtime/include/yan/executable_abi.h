@@ -22,8 +22,10 @@
 extern "C" {
 #endif
 
-/* 4: the table points at the image's plan (yan_executable_plan_v4). */
-#define YAN_EXECUTABLE_ABI_VERSION 4u
+/* 4: the table points at the image's plan (yan_executable_plan_v4).
+ * 5: the entry arguments end with the lazy-trust group (verified, verify,
+ *    verifier): the code asks the runtime before it reads a partition. */
+#define YAN_EXECUTABLE_ABI_VERSION 5u
 
 /* Name of the one exported symbol of a code image. */
 #define YAN_EXECUTABLE_QUERY_SYMBOL "yan_executable_query"
@@ -31,6 +33,13 @@ extern "C" {
 /* Called by generated code between the steps of an entry point when several
  * threads run it: returns once all thread_count threads have called it. */
 typedef void (*yan_barrier_fn_v2)(void *pool);
+
+/* Called by generated code (thread 0 only, before the barrier that ends the
+ * routing step) for a routed partition whose byte in `verified` is 0: slot
+ * = layer * P + partition. The runtime verifies the partition's hashes and
+ * sets verified[slot] = 1, or on failure leaves it 0 and sets
+ * verified[L * P] (the failure byte) to 1. */
+typedef void (*yan_verify_fn_v5)(void *verifier, int64_t slot);
 
 /* Arguments of every entry point. All pointers are owned by the runtime.
  *   weights: base of the bundle's weight segment (each weight at the offset
@@ -74,7 +83,19 @@ typedef void (*yan_barrier_fn_v2)(void *pool);
  *            shares do not change a single result bit: outputs are identical
  *            for any thread count.
  *   pool, barrier: barrier(pool) synchronizes the threads between steps;
- *            unused when thread_count == 1. */
+ *            unused when thread_count == 1.
+ *   verified, verify, verifier (lazy trust, docs/security.md): NULL
+ *            `verified` means every weight byte is trusted already (the
+ *            runtime hashed them at open, or a static library's weights are
+ *            linked in); `verify` is then unused. Otherwise verified has
+ *            L * P + 1 bytes, written only by `verify` on thread 0: byte
+ *            l*P + p is 1 once partition p of layer l (its w1, w3, w2
+ *            slices) is verified, and byte L*P is 1 once a verification
+ *            failed. After each router the code calls
+ *            verify(verifier, l*P + p) for every routed partition whose
+ *            byte is 0, then a barrier; when the failure byte is set it
+ *            reads no further weight and returns 0 (the runtime reports the
+ *            failure). No partition is read before its byte is 1. */
 typedef struct yan_entry_args_v3 {
   const uint8_t *weights;
   float *state;
@@ -89,6 +110,10 @@ typedef struct yan_entry_args_v3 {
   int64_t thread_count;
   void *pool;
   yan_barrier_fn_v2 barrier;
+  /* Lazy trust (version 5). */
+  uint8_t *verified;
+  yan_verify_fn_v5 verify;
+  void *verifier;
 } yan_entry_args_v3;
 
 /* Returns 0 on success; non-zero codes are reserved for generated checks.
