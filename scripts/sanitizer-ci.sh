@@ -75,11 +75,11 @@ if [[ " $what " == *" tsan "* ]]; then
   t0=$(date +%s)
   configure build-tsan thread
   quiet_ninja build-tsan yan-compiled-bundle-tests yan-learn-compiled-tests yan-run \
-    yan-dump yan-keygen
+    yan-dump yan-keygen yan-lazy-trust-tests
   # Sessions on threads, thread pools of 1..N threads, one bundle shared;
-  # learn steps on thread pools.
+  # learn steps on thread pools; lazy trust's verify callback on 3 threads.
   ctest --test-dir build-tsan --output-on-failure -j "$jobs" \
-    -R '^(compiled-tiny-bundle|yan-compiled-bundle-tests|yan-learn-compiled-tests|e2e-.*)$'
+    -R '^(compiled-tiny-bundle|yan-compiled-bundle-tests|yan-learn-compiled-tests|compiled-lazy-signed-bundle|yan-lazy-trust-tests|e2e-.*)$'
   echo "sanitizer-ci: TSan tests passed in $(elapsed "$t0")"
 fi
 
