@@ -475,7 +475,9 @@ yan_status_t checkSessionBudget(const fb::Bundle &root, uint64_t fileSize,
                     uint64_t(c.vocab_size()) * 4);
   if (stateFloats * 4 > budget)
     return tooLarge(YAN_STATUS_BAD_CONFIG, "the session state", stateFloats * 4);
-  uint64_t counters = 16 * uint64_t(c.num_layers()) * uint64_t(c.num_partitions());
+  // 2 x 8 bytes of routing counters and the lazy-trust verified map's byte
+  // per (layer, partition).
+  uint64_t counters = 17 * uint64_t(c.num_layers()) * uint64_t(c.num_partitions()) + 1;
   if (counters > budget)
     return tooLarge(YAN_STATUS_BAD_CONFIG, "the routing counters (L x P)", counters);
   for (const fb::CodeImage *image : *root.code_images())

@@ -3,8 +3,10 @@
 // A session is one allocation: the struct, the recurrent state and one arena
 // big enough for prefill and decode (entries run one at a time per session,
 // so they share it). prefill/decode only check arguments and call generated
-// code: no allocation, no locks, no shared mutable data, so sessions on one
-// bundle run concurrently. The learn entries' larger memory is allocated
+// code: no allocation and no shared mutable data, so sessions on one bundle
+// run concurrently. The one exception is lazy trust (weight_trust.h): in
+// trusted mode the first use of a weight range hashes it under the bundle's
+// lock (and allocates the bundle's L x P verification table once). The learn entries' larger memory is allocated
 // only when a session first learns (session_learn.cpp).
 //
 //===----------------------------------------------------------------------===//
