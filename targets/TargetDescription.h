@@ -25,13 +25,20 @@
 namespace yan {
 
 /// The shapes the generated kernels use on a CPU. The lowering
-/// (compiler/lowering/KernelEmitter) receives f32Lanes as its vector width
-/// (LowerToLoops' vector-width option) and today fixes rowBlock itself
-/// (KernelEmitter::rowBlock); both are recorded here so a target's tiles
-/// are read in one place.
+/// (compiler/lowering/KernelEmitter, KernelShape) receives them as the
+/// -yan-lower-to-loops options vector-width, row-block, quant-lanes and
+/// dequant-rows (compiler/codegen/Pipeline).
 struct KernelTiles {
-  unsigned f32Lanes;     // f32 lanes per vector (also the dot products' width)
+  unsigned f32Lanes = 8; // f32 lanes per vector (also the dot products' width)
   unsigned rowBlock = 4; // matrix rows per block, one accumulator each
+  /// f32 lanes of the fused int8/int4 matrix x vector kernel (decode): per
+  /// 32-element group, 32 / quantLanes q vectors are widened and multiplied
+  /// into one accumulator before the group's scale is applied. A divisor of
+  /// 32.
+  unsigned quantLanes = 8;
+  /// int8/int4 rows dequantized at once into an f32 tile that every vector
+  /// of a prefill or learning product reuses (capped at 64 KiB of stack).
+  unsigned dequantRows = 16;
 };
 
 /// A named CPU: what LLVM calls it, the features we add, and the kernel

@@ -14,7 +14,7 @@ using namespace mlir;
 
 namespace yan {
 
-void buildLowerToLoopsPipeline(OpPassManager &pm, unsigned f32Lanes,
+void buildLowerToLoopsPipeline(OpPassManager &pm, const KernelTiles &tiles,
                                int64_t prefillMaxTokens,
                                int64_t partitionAlignment,
                                const LearnOptions &learn, bool nativeF16) {
@@ -27,7 +27,10 @@ void buildLowerToLoopsPipeline(OpPassManager &pm, unsigned f32Lanes,
     pm.addPass(createBuildLearn(build));
   }
   LowerToLoopsOptions lowering;
-  lowering.vectorWidth = f32Lanes;
+  lowering.vectorWidth = tiles.f32Lanes;
+  lowering.rowBlock = tiles.rowBlock;
+  lowering.quantLanes = tiles.quantLanes;
+  lowering.dequantRows = tiles.dequantRows;
   lowering.prefillMaxTokens = prefillMaxTokens;
   lowering.learnMaxTokens = learn.maxTokens;
   lowering.nativeF16 = nativeF16;
@@ -78,7 +81,9 @@ void registerYanPipelines() {
       "vector kernels, polynomial math, upstream conversions). yan.weight "
       "declarations are kept for the bundle writer.",
       [](OpPassManager &pm, const LowerToLLVMOptions &options) {
-        buildLowerToLoopsPipeline(pm, options.vectorWidth,
+        KernelTiles tiles;
+        tiles.f32Lanes = options.vectorWidth;
+        buildLowerToLoopsPipeline(pm, tiles,
                                   options.prefillMaxTokens,
                                   options.partitionAlignment, LearnOptions{},
                                   options.nativeF16);

@@ -2,6 +2,8 @@
 #ifndef YAN_COMPILER_CODEGEN_PIPELINE_H
 #define YAN_COMPILER_CODEGEN_PIPELINE_H
 
+#include "targets/TargetDescription.h"
+
 #include "mlir/Pass/PassManager.h"
 
 namespace yan {
@@ -15,9 +17,10 @@ struct LearnOptions {
 
 /// yan entry points -> loops over runtime buffers (layout, the learn graph
 /// when enabled, lowering, math expansion, cleanup). After it, entry
-/// functions carry their metadata. `nativeF16`: the target converts f16 to
-/// f32 in hardware (hasNativeF16Conversion).
-void buildLowerToLoopsPipeline(mlir::OpPassManager &pm, unsigned f32Lanes,
+/// functions carry their metadata. `tiles`: the target preset's kernel
+/// shapes; `nativeF16`: the target converts f16 to f32 in hardware
+/// (hasNativeF16Conversion).
+void buildLowerToLoopsPipeline(mlir::OpPassManager &pm, const KernelTiles &tiles,
                                int64_t prefillMaxTokens,
                                int64_t partitionAlignment,
                                const LearnOptions &learn = {},

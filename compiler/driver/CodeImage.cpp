@@ -17,7 +17,7 @@ llvm::Expected<ModelLayout> lowerToLLVMDialect(mlir::ModuleOp module,
     return nativeF16.takeError();
 
   mlir::PassManager loops(module.getContext());
-  buildLowerToLoopsPipeline(loops, options.target.tiles.f32Lanes,
+  buildLowerToLoopsPipeline(loops, options.target.tiles,
                             options.prefillMaxTokens,
                             options.partitionAlignment, options.learn,
                             *nativeF16);

@@ -108,11 +108,15 @@ Value KernelEmitter::widenF16Bits(Value value) {
 }
 
 Value KernelEmitter::loadF32(const Access &access, ValueRange indices) {
+  if (const QuantizedWeight *weight = quantized(access.memref))
+    return loadQuantizedF32(access, *weight, indices, /*vector=*/false);
   return widen(b.create<memref::LoadOp>(loc, access.memref,
                                         concat(access.leading, indices)));
 }
 
 Value KernelEmitter::loadVectorF32(const Access &access, ValueRange indices) {
+  if (const QuantizedWeight *weight = quantized(access.memref))
+    return loadQuantizedF32(access, *weight, indices, /*vector=*/true);
   Type element = cast<MemRefType>(access.memref.getType()).getElementType();
   auto type = VectorType::get({static_cast<int64_t>(vectorWidth)}, element);
   return widen(b.create<vector::LoadOp>(loc, type, access.memref,
@@ -200,6 +204,10 @@ void KernelEmitter::dotRows(const Access &matrix,
                             Value numVectors, Value rowBegin, Value rowEnd,
                             int64_t cols,
                             function_ref<void(Value, Value, Value)> epilogue) {
+  if (const QuantizedWeight *weight = quantized(matrix.memref))
+    return dotRowsQuantized(matrix, *weight, vectorOf, numVectors, rowBegin,
+                            rowEnd, cols, epilogue);
+  int64_t rowBlock = shape.rowBlock;
   Value length = b.create<arith::SubIOp>(loc, rowEnd, rowBegin);
   Value blocks = b.create<arith::DivUIOp>(loc, length, index(rowBlock));
   Value mainEnd = b.create<arith::AddIOp>(

@@ -8,7 +8,10 @@
 #ifndef YAN_COMPILER_LOWERING_KERNELEMITTER_H
 #define YAN_COMPILER_LOWERING_KERNELEMITTER_H
 
+#include "compiler/import/QuantFormats.h"
+
 #include "mlir/IR/Builders.h"
+#include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/STLFunctionalExtras.h"
 
 namespace yan {
@@ -20,13 +23,41 @@ struct Access {
   llvm::SmallVector<mlir::Value> leading;
 };
 
+/// The target's kernel shapes (targets/ KernelTiles, passed in as the
+/// -yan-lower-to-loops options).
+struct KernelShape {
+  /// f32 lanes per vector: the dot products', loads' and stores' width.
+  unsigned vectorWidth = 8;
+  /// Matrix rows per block of the dot-product kernels, one accumulator each.
+  int64_t rowBlock = 4;
+  /// f32 lanes of the fused quantized matrix x vector kernel (decode); like
+  /// vectorWidth, a divisor of the 32-element group when weights are
+  /// quantized.
+  unsigned quantLanes = 8;
+  /// Rows of a quantized matrix dequantized at once into an f32 scratch
+  /// tile when several vectors share them (prefill, learning); rounded to
+  /// whole row blocks and capped so the tile stays within kMaxScratchBytes.
+  int64_t dequantRows = 16;
+  /// Whether the target converts f16 to f32 in hardware; without it f16
+  /// values are widened with integer operations (widen()).
+  bool nativeF16 = true;
+};
+
+/// What makes a weight's memref quantized (docs/yan-model.md section 9):
+/// the memref a weight reference is lowered to is then its q plane, i8
+/// [..., rows, qRowBytes], and `scales` its f16 scale plane
+/// [..., rows, groups] with the same leading (partition) dimensions.
+struct QuantizedWeight {
+  QuantFormat format;
+  mlir::Value scales;
+};
+
 class KernelEmitter {
 public:
-  /// `nativeF16`: whether the target converts f16 to f32 in hardware;
-  /// without it f16 values are widened with integer operations (widen()).
   KernelEmitter(mlir::OpBuilder &builder, mlir::Location loc,
-                unsigned vectorWidth, bool nativeF16 = true)
-      : b(builder), loc(loc), vectorWidth(vectorWidth), nativeF16(nativeF16) {}
+                const KernelShape &shape)
+      : b(builder), loc(loc), vectorWidth(shape.vectorWidth), shape(shape),
+        nativeF16(shape.nativeF16) {}
 
   mlir::Value index(int64_t value);
   mlir::Value f32(float value);
@@ -42,11 +73,24 @@ public:
               mlir::Value, mlir::ValueRange)>
               body);
 
-  /// Loads access[indices...] and widens it to f32.
+  /// Loads access[indices...] and widens it to f32 (a quantized weight's
+  /// element: f32(d) * q, the dequantized value).
   mlir::Value loadF32(const Access &access, mlir::ValueRange indices);
   /// Loads a vector of `vectorWidth` elements along the last dimension and
-  /// widens it to f32.
+  /// widens it to f32. From a quantized weight, the last index must be a
+  /// multiple of vectorWidth (the vector then lies within one group).
   mlir::Value loadVectorF32(const Access &access, mlir::ValueRange indices);
+
+  /// Declares `qPlane` (what a quantized weight reference is lowered to) a
+  /// quantized weight: every reader above and below dequantizes through it.
+  void registerQuantized(mlir::Value qPlane, QuantizedWeight weight) {
+    quantizedWeights[qPlane] = weight;
+  }
+  /// The quantized weight `memref` is the q plane of, or null.
+  const QuantizedWeight *quantized(mlir::Value memref) const {
+    auto it = quantizedWeights.find(memref);
+    return it == quantizedWeights.end() ? nullptr : &it->second;
+  }
   void store(mlir::Value value, mlir::Value memref, mlir::ValueRange indices);
 
   mlir::Value silu(mlir::Value x);
@@ -67,6 +111,9 @@ public:
   /// scalar tail handles cols % vectorWidth; rows outside whole blocks go one
   /// at a time. A row's result does not depend on the range it is computed
   /// in, as long as ranges start at multiples of rowBlock (threads' shares).
+  /// A quantized matrix (QuantKernels.cpp) takes the fused kernel when
+  /// numVectors is 1 and otherwise dequantizes a tile of rows once into an
+  /// f32 scratch and runs the f32 kernel over it for every vector.
   void dotRows(const Access &matrix,
                llvm::function_ref<Access(mlir::Value t)> vectorOf,
                mlir::Value numVectors, mlir::Value rowBegin, mlir::Value rowEnd,
@@ -106,7 +153,10 @@ public:
                                                   mlir::Value threadIndex,
                                                   mlir::Value threadCount);
 
-  static constexpr int64_t rowBlock = 4;
+  int64_t rowBlock() const { return shape.rowBlock; }
+  /// The most bytes of one f32 scratch tile a quantized kernel puts on the
+  /// stack (it must fit in any thread's stack, Android's included).
+  static constexpr int64_t kMaxScratchBytes = 64 * 1024;
   /// Input rows per output load/store in accumulateRows (the transposed
   /// product is bound by the output traffic, not by FMAs).
   static constexpr int64_t accumulateBlock = 8;
@@ -115,6 +165,40 @@ public:
   mlir::Location location() const { return loc; }
 
 private:
+  // QuantKernels.cpp
+  using RowEpilogue = llvm::function_ref<void(mlir::Value, mlir::Value)>;
+  void dotRowsQuantized(
+      const Access &matrix, const QuantizedWeight &weight,
+      llvm::function_ref<Access(mlir::Value t)> vectorOf,
+      mlir::Value numVectors, mlir::Value rowBegin, mlir::Value rowEnd,
+      int64_t cols,
+      llvm::function_ref<void(mlir::Value, mlir::Value, mlir::Value)>
+          epilogue);
+  void fusedRowBlock(const Access &matrix, const QuantizedWeight &weight,
+                     const Access &vector, mlir::Value row0, int64_t block,
+                     int64_t cols, RowEpilogue epilogue);
+  void dequantizeRows(const Access &matrix, const QuantizedWeight &weight,
+                      mlir::Value row0, mlir::Value rows, int64_t cols,
+                      mlir::Value tile);
+  /// q of one group of row `at` (the leading indices and the row) as
+  /// `lanes`-wide f32 vectors, the first `chunks` of 32 / lanes.
+  llvm::SmallVector<mlir::Value>
+  groupQ(mlir::Value qPlane, QuantFormat format,
+         llvm::ArrayRef<mlir::Value> at, mlir::Value group, int64_t lanes,
+         int64_t chunks);
+  /// q of element `col` (< 32 * groups) of row `at`, as an f32 scalar.
+  mlir::Value scalarQ(mlir::Value qPlane, QuantFormat format,
+                      llvm::ArrayRef<mlir::Value> at, mlir::Value col);
+  /// d of group `group` of row `at`, in f32.
+  mlir::Value groupScale(const QuantizedWeight &weight,
+                         llvm::ArrayRef<mlir::Value> at, mlir::Value group);
+  mlir::Value loadQuantizedF32(const Access &access,
+                               const QuantizedWeight &weight,
+                               mlir::ValueRange indices, bool vector);
+  /// An f32 [rows, cols] scratch at the start of the enclosing function
+  /// (stack memory that loops reuse, not an allocation per iteration).
+  mlir::Value scratchTile(int64_t rows, int64_t cols);
+
   void dotRowBlock(const Access &matrix, const Access &vector, mlir::Value row0,
                    int64_t block, int64_t cols,
                    llvm::function_ref<void(mlir::Value, mlir::Value)> epilogue);
@@ -136,7 +220,11 @@ private:
   mlir::OpBuilder &b;
   mlir::Location loc;
   unsigned vectorWidth;
+  KernelShape shape;
   bool nativeF16;
+  llvm::DenseMap<mlir::Value, QuantizedWeight> quantizedWeights;
+  /// Per function: the stack bytes scratchTile views.
+  llvm::DenseMap<mlir::Operation *, mlir::Value> scratchBytes;
 };
 
 } // namespace yan

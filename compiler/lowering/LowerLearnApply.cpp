@@ -23,7 +23,7 @@ class LearnApplyEmitter {
 public:
   LearnApplyEmitter(OpBuilder &builder, Location loc, const LearnFacts &facts,
                     unsigned lanes)
-      : b(builder), loc(loc), k(builder, loc, lanes), facts(facts),
+      : b(builder), loc(loc), k(builder, loc, KernelShape{lanes}), facts(facts),
         lanes(lanes) {}
 
   void emit(func::FuncOp function);

@@ -19,9 +19,26 @@ struct LowerToLoopsPass : impl::LowerToLoopsBase<LowerToLoopsPass> {
   using LowerToLoopsBase::LowerToLoopsBase;
 
   void runOnOperation() override {
-    if (vectorWidth == 0) {
-      getOperation().emitError("vector-width must be positive");
+    if (vectorWidth == 0 || quantLanes == 0 || rowBlock <= 0 ||
+        dequantRows <= 0) {
+      getOperation().emitError(
+          "vector-width, quant-lanes, row-block and dequant-rows must be "
+          "positive");
       return signalPassFailure();
+    }
+    // A vector of a quantized weight must lie within one 32-element group.
+    for (auto weight : getOperation().getOps<mlir::yan::WeightOp>()) {
+      if (!weight.getStorage())
+        continue;
+      if (kQuantGroupSize % vectorWidth != 0 ||
+          kQuantGroupSize % quantLanes != 0) {
+        weight.emitOpError()
+            << "is stored " << *weight.getStorage()
+            << ", whose kernels need vector-width (" << vectorWidth
+            << ") and quant-lanes (" << quantLanes << ") to divide the group "
+            << "of " << kQuantGroupSize;
+        return signalPassFailure();
+      }
     }
     SmallVector<func::FuncOp> entries;
     for (auto func : getOperation().getOps<func::FuncOp>())
@@ -36,8 +53,11 @@ struct LowerToLoopsPass : impl::LowerToLoopsBase<LowerToLoopsPass> {
       }
       lowering::EntryOptions options;
       options.maxTokens = learn ? learnMaxTokens : prefillMaxTokens;
-      options.vectorWidth = vectorWidth;
-      options.nativeF16 = nativeF16;
+      options.kernels.vectorWidth = vectorWidth;
+      options.kernels.rowBlock = rowBlock;
+      options.kernels.quantLanes = quantLanes;
+      options.kernels.dequantRows = dequantRows;
+      options.kernels.nativeF16 = nativeF16;
       lowering::LearnFacts facts;
       if (failed(lowering::lowerEntry(func, options, &facts)))
         return signalPassFailure();

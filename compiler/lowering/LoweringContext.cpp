@@ -8,7 +8,7 @@ namespace yan::lowering {
 LoweringContext::LoweringContext(func::FuncOp source, EntryKind kind,
                                  const EntryOptions &options)
     : source(source), builder(source), loc(source.getLoc()),
-      kernels(builder, loc, options.vectorWidth, options.nativeF16),
+      kernels(builder, loc, options.kernels),
       maxTokens(options.maxTokens), entryKind(kind) {}
 
 //===----------------------------------------------------------------------===//
@@ -171,12 +171,66 @@ Value LoweringContext::bufferFor(Value result) {
   return view;
 }
 
+namespace {
+/// A [P, ...] (or unpartitioned) view of `elements` of `element` type per
+/// partition, in the given row-major `shape` (its last two dimensions the
+/// matrix), starting `first` elements into the flat `span`-element view at
+/// byte `offset`, partitions `stride` elements apart.
+Value stridedWeightView(OpBuilder &builder, Location loc, Value weights,
+                        Value offset, Type element, ArrayRef<int64_t> shape,
+                        int64_t span, int64_t first, int64_t stride) {
+  Value flat = builder.create<memref::ViewOp>(
+      loc, MemRefType::get({span}, element), weights, offset, ValueRange{});
+  SmallVector<int64_t> strides(shape.size(), 1);
+  for (int64_t d = static_cast<int64_t>(shape.size()) - 2; d >= 0; --d)
+    strides[d] = strides[d + 1] * shape[d + 1];
+  if (shape.size() == 3)
+    strides[0] = stride;
+  auto strided = MemRefType::get(
+      shape, element,
+      StridedLayoutAttr::get(builder.getContext(), first, strides));
+  return builder.create<memref::ReinterpretCastOp>(loc, strided, flat, first,
+                                                   shape, strides);
+}
+} // namespace
+
+Value LoweringContext::quantizedWeightView(y::WeightOp weight,
+                                           RankedTensorType type,
+                                           QuantFormat format) {
+  int64_t offset =
+      weight->getAttrOfType<IntegerAttr>(kWeightOffsetAttr).getInt();
+  int64_t partitions =
+      weight->getAttrOfType<IntegerAttr>(kWeightPartitionsAttr).getInt();
+  int64_t stride =
+      weight->getAttrOfType<IntegerAttr>(kWeightPartitionStrideAttr).getInt();
+  ArrayRef<int64_t> shape = type.getShape();
+  int64_t rows = shape[shape.size() - 2], cols = shape.back();
+  QuantSlabLayout slab = quantSlabLayout(format, rows, cols);
+  // One slab per partition (docs/yan-model.md section 9): the q plane
+  // [.., rows, qRowBytes] i8, then the scale plane [.., rows, groups] f16.
+  SmallVector<int64_t> qShape(shape), scaleShape(shape);
+  qShape.back() = slab.qRowBytes;
+  scaleShape.back() = slab.groups;
+  int64_t span = (partitions - 1) * stride + slab.bytes;
+  Value at = kernels.index(offset);
+  Value q = stridedWeightView(builder, loc, args.weights, at,
+                              builder.getIntegerType(8), qShape, span, 0,
+                              stride);
+  Value scales = stridedWeightView(builder, loc, args.weights, at,
+                                   builder.getF16Type(), scaleShape, span / 2,
+                                   slab.scaleOffset / 2, stride / 2);
+  kernels.registerQuantized(q, QuantizedWeight{format, scales});
+  return q;
+}
+
 Value LoweringContext::weightView(y::WeightRefOp op) {
   auto weight =
       SymbolTable::lookupNearestSymbolFrom<y::WeightOp>(op, op.getNameAttr());
+  auto type = cast<RankedTensorType>(op.getType());
+  if (std::optional<StringRef> storage = weight.getStorage())
+    return quantizedWeightView(weight, type, *parseQuantFormat(*storage));
   int64_t offset =
       weight->getAttrOfType<IntegerAttr>(kWeightOffsetAttr).getInt();
-  auto type = cast<RankedTensorType>(op.getType());
   int64_t elementBytes = type.getElementTypeBitWidth() / 8;
   int64_t partitions =
       weight->getAttrOfType<IntegerAttr>(kWeightPartitionsAttr).getInt();
@@ -192,18 +246,9 @@ Value LoweringContext::weightView(y::WeightRefOp op) {
   // Partitions padded to the page size: a flat view of the whole span, then
   // the [P, ...] shape with the padded partition stride.
   int64_t span = (partitions - 1) * stride + partitionElements;
-  Value flat = builder.create<memref::ViewOp>(
-      loc, MemRefType::get({span}, type.getElementType()), args.weights,
-      kernels.index(offset), ValueRange{});
-  SmallVector<int64_t> strides(type.getRank(), 1);
-  for (int64_t d = type.getRank() - 2; d >= 0; --d)
-    strides[d] = strides[d + 1] * type.getDimSize(d + 1);
-  strides[0] = stride;
-  auto strided =
-      MemRefType::get(type.getShape(), type.getElementType(),
-                      StridedLayoutAttr::get(builder.getContext(), 0, strides));
-  return builder.create<memref::ReinterpretCastOp>(loc, strided, flat, 0,
-                                                   type.getShape(), strides);
+  return stridedWeightView(builder, loc, args.weights, kernels.index(offset),
+                           type.getElementType(), type.getShape(), span, 0,
+                           stride);
 }
 
 Value LoweringContext::loadIndex(Value memref, ValueRange at) {

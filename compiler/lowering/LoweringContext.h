@@ -50,9 +50,8 @@ struct EntryOptions {
   /// The token limit of a Dynamic entry (prefill) or of a Learn entry (the
   /// longest sample); a Fixed entry takes its count from its signature.
   int64_t maxTokens = 0;
-  unsigned vectorWidth = 8;
-  /// Whether the target converts f16 to f32 natively (KernelEmitter).
-  bool nativeF16 = true;
+  /// The target's kernel shapes (KernelEmitter).
+  KernelShape kernels;
 };
 
 /// The lowered function's arguments (compiler/abi/EntryAbi.h).
@@ -125,7 +124,12 @@ public:
   /// Scratch of a static shape in the arena; `offset` is what release()
   /// takes back.
   Value temporary(ArrayRef<int64_t> shape, Type element, int64_t &offset);
+  /// The weight's memref in the weight segment: its elements, or for a
+  /// quantized weight its q plane, registered with the kernels
+  /// (KernelEmitter::registerQuantized) together with its scale plane.
   Value weightView(y::WeightRefOp op);
+  Value quantizedWeightView(y::WeightOp weight, RankedTensorType type,
+                            QuantFormat format);
   /// The buffer op result `result` is written to: the state view it
   /// updates in place, the caller's logits, or a fresh arena slot.
   Value bufferFor(Value result);
@@ -137,9 +141,11 @@ public:
   void serial(function_ref<void()> body);
   void barrier();
   /// This thread's share [begin, end) of `rows` rows, in whole multiples of
-  /// `granularity` (the kernel's row block, or a vector of columns).
-  std::pair<Value, Value> share(int64_t rows,
-                                int64_t granularity = KernelEmitter::rowBlock);
+  /// `granularity` (a vector of columns; by default the kernel's row block).
+  std::pair<Value, Value> share(int64_t rows, int64_t granularity);
+  std::pair<Value, Value> share(int64_t rows) {
+    return share(rows, kernels.rowBlock());
+  }
   /// The same for a run-time number of rows (granularity 1).
   std::pair<Value, Value> shareDynamic(Value rows);
   /// stats[offset + partition] += 1 (partition: i32 or index).

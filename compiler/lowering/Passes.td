@@ -76,6 +76,16 @@ def LowerToLoops : Pass<"yan-lower-to-loops", "::mlir::ModuleOp"> {
     Option<"vectorWidth", "vector-width", "unsigned", /*default=*/"8",
            "f32 lanes per vector (the target preset's f32Lanes: 8 on "
            "x86-64-v3/v4, AArch64 and RISC-V, 4 on x86-64-v2)">,
+    Option<"rowBlock", "row-block", "int64_t", /*default=*/"4",
+           "Matrix rows per block of the dot-product kernels (the target "
+           "preset's rowBlock)">,
+    Option<"quantLanes", "quant-lanes", "unsigned", /*default=*/"8",
+           "f32 lanes of the fused int8/int4 matrix x vector kernel (the "
+           "target preset's quantLanes; a divisor of 32)">,
+    Option<"dequantRows", "dequant-rows", "int64_t", /*default=*/"16",
+           "Rows of an int8/int4 matrix dequantized at once into an f32 "
+           "tile when several vectors share them (prefill, learning; the "
+           "target preset's dequantRows)">,
     Option<"prefillMaxTokens", "prefill-max-tokens", "int64_t",
            /*default=*/"64",
            "Most tokens one call of a dynamic-length entry handles; the "

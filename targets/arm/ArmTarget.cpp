@@ -5,12 +5,15 @@ namespace yan {
 
 TargetDescription describeArmTarget() {
   // NEON is 128-bit (4 f32 lanes); we use 8-lane vectors, i.e. two q
-  // registers per accumulator, for more FMAs in flight on wide cores.
+  // registers per accumulator, for more FMAs in flight on wide cores; the
+  // fused int8/int4 kernel likewise widens 8 q's (two sxtl / scvtf pairs)
+  // per chunk, four chunks a group.
   static const CpuPreset presets[] = {
-      // name         LLVM CPU      features                   tiles
-      {"armv8.2-a", "generic", "+v8.2a,+neon,+fp-armv8", {8}},
-      {"cortex-a53", "cortex-a53", "", {8}},
-      {"cortex-a76", "cortex-a76", "+dotprod", {8}},
+      // name         LLVM CPU      features                   tiles {f32
+      //                        lanes, row block, quant lanes, dequant rows}
+      {"armv8.2-a", "generic", "+v8.2a,+neon,+fp-armv8", {8, 4, 8, 16}},
+      {"cortex-a53", "cortex-a53", "", {8, 4, 8, 16}},
+      {"cortex-a76", "cortex-a76", "+dotprod", {8, 4, 8, 16}},
   };
   // Android and Apple parts use 16 KiB pages; a 16 KiB-aligned segment also
   // works on 4 KiB kernels.
