@@ -12,6 +12,29 @@
 // group, one scale per group and row.
 yan.weight @embed : tensor<16x64xf32>
 yan.weight @u : tensor<8x64xf32> {storage = "int8"}
+// CHECK-LABEL: func.func @yan_decode(
+// The q plane [8, 64] i8 and, 256 f16 (512 bytes) further, the scales [8, 2].
+// CHECK: %[[QV:.*]] = memref.view %{{.*}} : memref<?xi8> to memref<576xi8>
+// CHECK: %[[Q:.*]] = memref.reinterpret_cast %[[QV]] to offset: [0], sizes: [8, 64], strides: [64, 1] : memref<576xi8> to memref<8x64xi8, strided<[64, 1]>>
+// CHECK: %[[DV:.*]] = memref.view %{{.*}} : memref<?xi8> to memref<288xf16>
+// CHECK: %[[D:.*]] = memref.reinterpret_cast %[[DV]] to offset: [256], sizes: [8, 2], strides: [2, 1] : memref<288xf16> to memref<8x2xf16, strided<[2, 1], offset: 256>>
+// One vector: the fused kernel, 4-row blocks, a loop over the 2 groups.
+// CHECK: scf.if
+// CHECK: scf.for %[[R:[^ ]*]] = %{{.*}} step %c4
+// CHECK: %{{.*}}:4 = scf.for %[[G:[^ ]*]] = %c0{{[_0-9]*}} to %c2{{[_0-9]*}} step %c1{{[_0-9]*}} iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
+// CHECK-COUNT-4: vector.load %{{.*}} : memref<1x64xf32>, vector<8xf32>
+// CHECK: %[[S:.*]] = memref.load %[[D]][%[[R]], %[[G]]]
+// CHECK: %[[SF:.*]] = arith.extf %[[S]] : f16 to f32
+// CHECK: %[[SV:.*]] = vector.broadcast %[[SF]] : f32 to vector<8xf32>
+// CHECK: %[[Q0:.*]] = vector.load %[[Q]][%[[R]], %{{.*}}] : memref<8x64xi8, strided<[64, 1]>>, vector<8xi8>
+// CHECK: arith.sitofp %[[Q0]] : vector<8xi8> to vector<8xf32>
+// CHECK-COUNT-3: arith.sitofp %{{.*}} : vector<8xi8> to vector<8xf32>
+// CHECK: arith.mulf
+// CHECK-COUNT-3: arith.addf %{{.*}} fastmath<contract> : vector<8xf32>
+// The group's sum times its scale, into the row's accumulator.
+// CHECK: %[[P:.*]] = arith.mulf %[[SV]], %{{.*}} fastmath<contract> : vector<8xf32>
+// CHECK: arith.addf %[[P]], %{{.*}} fastmath<contract> : vector<8xf32>
+// CHECK: vector.reduction <add>
 func.func @decode(%tokens: tensor<1xi32>) -> tensor<1x8xf32> {
   %table = yan.weight_ref @embed : tensor<16x64xf32>
   %x = yan.embed %table, %tokens : (tensor<16x64xf32>, tensor<1xi32>) -> tensor<1x64xf32>
@@ -27,6 +50,34 @@ func.func @decode(%tokens: tensor<1xi32>) -> tensor<1x8xf32> {
 // kernel.
 yan.weight @embed : tensor<16x40xf32>
 yan.weight @u : tensor<5x40xf32> {storage = "int4"}
+// CHECK-LABEL: func.func @yan_prefill(
+// CHECK: %[[SCRATCH:.*]] = memref.alloca() {alignment = 64 : i64} : memref<65536xi8>
+// CHECK: %[[Q:.*]] = memref.reinterpret_cast %{{.*}} to offset: [0], sizes: [5, 32], strides: [32, 1] : memref<256xi8> to memref<5x32xi8, strided<[32, 1]>>
+// CHECK: %[[D:.*]] = memref.reinterpret_cast %{{.*}} to offset: [96], sizes: [5, 2], strides: [2, 1]
+// CHECK: %[[ONE:.*]] = arith.cmpi eq, %{{.*}}, %c1
+// CHECK: scf.if %[[ONE]]
+// The fused kernel: a group's 16 bytes, low and high nibbles minus 8.
+// CHECK: %[[B:.*]] = vector.load %[[Q]][%{{.*}}, %{{.*}}] : memref<5x32xi8, strided<[32, 1]>>, vector<16xi8>
+// CHECK: %[[LO:.*]] = arith.andi %[[B]], %{{.*}} : vector<16xi8>
+// CHECK: %[[HI:.*]] = arith.shrui %[[B]], %{{.*}} : vector<16xi8>
+// CHECK: %[[LQ:.*]] = arith.subi %[[LO]], %{{.*}} : vector<16xi8>
+// CHECK: %[[HQ:.*]] = arith.subi %[[HI]], %{{.*}} : vector<16xi8>
+// CHECK: vector.extract_strided_slice %[[LQ]] {offsets = [0], sizes = [8], strides = [1]}
+// CHECK: vector.extract_strided_slice %[[LQ]] {offsets = [8], sizes = [8], strides = [1]}
+// CHECK: vector.extract_strided_slice %[[HQ]] {offsets = [0], sizes = [8], strides = [1]}
+// CHECK: vector.extract_strided_slice %[[HQ]] {offsets = [8], sizes = [8], strides = [1]}
+// Several tokens: 16-row tiles (5 rows here) dequantized into the stack
+// scratch, then the f32 kernel reads the tile for every token.
+// CHECK: } else {
+// CHECK: %[[MANY:.*]] = arith.cmpi ugt, %{{.*}}, %c1
+// CHECK: scf.if %[[MANY]]
+// CHECK: %[[TILE:.*]] = memref.view %[[SCRATCH]][%{{.*}}][] : memref<65536xi8> to memref<16x40xf32>
+// CHECK: scf.for %[[R0:[^ ]*]] = %{{.*}} to %{{.*}} step %c16
+// CHECK: arith.minui %c16
+// CHECK: memref.load %[[D]]
+// CHECK: vector.load %[[Q]]
+// CHECK: vector.store %{{.*}}, %[[TILE]][%{{.*}}, %{{.*}}] : memref<16x40xf32>, vector<8xf32>
+// CHECK: vector.load %[[TILE]][%{{.*}}, %{{.*}}] : memref<16x40xf32>, vector<4xf32>
 func.func @prefill(%tokens: tensor<?xi32>) -> tensor<?x5xf32> {
   %table = yan.weight_ref @embed : tensor<16x40xf32>
   %x = yan.embed %table, %tokens : (tensor<16x40xf32>, tensor<?xi32>) -> tensor<?x40xf32>
@@ -40,6 +91,15 @@ func.func @prefill(%tokens: tensor<?xi32>) -> tensor<?x5xf32> {
 // yan.router, int4 [4, 32], decode.
 yan.weight @embed : tensor<16x32xf32>
 yan.weight @router : tensor<4x32xf32> {storage = "int4"}
+// CHECK-LABEL: func.func @yan_decode(
+// CHECK: %[[Q:.*]] = memref.reinterpret_cast %{{.*}} sizes: [4, 16], strides: [16, 1] : memref<128xi8> to memref<4x16xi8, strided<[16, 1]>>
+// CHECK: %[[D:.*]] = memref.reinterpret_cast %{{.*}} to offset: [32], sizes: [4, 1], strides: [1, 1]
+// The router's logits: one group a row.
+// CHECK: scf.for %[[R:[^ ]*]] = %{{.*}} step %c4
+// CHECK: memref.load %[[D]][%[[R]], %{{.*}}]
+// CHECK: vector.load %[[Q]][%[[R]], %{{.*}}] : memref<4x16xi8, strided<[16, 1]>>, vector<16xi8>
+// CHECK: vector.reduction <add>
+// CHECK: memref.store
 func.func @decode(%tokens: tensor<1xi32>) -> tensor<1x2xf32> {
   %table = yan.weight_ref @embed : tensor<16x32xf32>
   %x = yan.embed %table, %tokens : (tensor<16x32xf32>, tensor<1xi32>) -> tensor<1x32xf32>
@@ -58,6 +118,19 @@ yan.weight @router : tensor<3x32xf32>
 yan.weight @w1 : tensor<3x4x32xf32> {storage = "int8"}
 yan.weight @w3 : tensor<3x4x32xf32> {storage = "int8"}
 yan.weight @w2 : tensor<3x32x4xf32> {storage = "int8"}
+// CHECK-LABEL: func.func @yan_decode(
+// w1: q [3, 4, 32] 192 bytes apart, scales [3, 4, 1] at 64 f16 into each slab.
+// CHECK: %[[W1:.*]] = memref.reinterpret_cast %{{.*}} to offset: [0], sizes: [3, 4, 32], strides: [192, 32, 1] : memref<576xi8> to memref<3x4x32xi8, strided<[192, 32, 1]>>
+// CHECK: %[[D1:.*]] = memref.reinterpret_cast %{{.*}} to offset: [64], sizes: [3, 4, 1], strides: [96, 1, 1] : memref<288xf16> to memref<3x4x1xf16, strided<[96, 1, 1], offset: 64>>
+// w2 [3, 32, 4]: a short group per row, q rows of 32 bytes.
+// CHECK: %[[W2:.*]] = memref.reinterpret_cast %{{.*}} to offset: [0], sizes: [3, 32, 32], strides: [1088, 32, 1]
+// CHECK: %[[D2:.*]] = memref.reinterpret_cast %{{.*}} to offset: [512], sizes: [3, 32, 1], strides: [544, 1, 1]
+// The routed partition p indexes both planes.
+// CHECK: %[[P:.*]] = arith.index_cast %{{.*}} : i32 to index
+// CHECK: memref.load %[[D1]][%[[P]], %{{.*}}, %{{.*}}]
+// CHECK: vector.load %[[W1]][%[[P]], %{{.*}}, %{{.*}}] : memref<3x4x32xi8, strided<[192, 32, 1]>>, vector<8xi8>
+// CHECK: memref.load %[[W2]][%[[P]], %{{.*}}, %{{.*}}] : memref<3x32x32xi8, strided<[1088, 32, 1]>>
+// CHECK: memref.load %[[D2]][%[[P]], %{{.*}}, %{{.*}}]
 func.func @decode(%tokens: tensor<1xi32>) -> tensor<1x32xf32> {
   %table = yan.weight_ref @embed : tensor<16x32xf32>
   %x = yan.embed %table, %tokens : (tensor<16x32xf32>, tensor<1xi32>) -> tensor<1x32xf32>
@@ -76,6 +149,15 @@ func.func @decode(%tokens: tensor<1xi32>) -> tensor<1x32xf32> {
 yan.weight @embed : tensor<10x64xf32>
 yan.weight @norm : tensor<64xf32>
 yan.weight @head : tensor<10x64xf32> {storage = "int4"}
+// CHECK-LABEL: func.func @yan_decode(
+// CHECK: %[[Q:.*]] = memref.reinterpret_cast %{{.*}} sizes: [10, 32], strides: [32, 1] : memref<{{[0-9]+}}xi8> to memref<10x32xi8, strided<[32, 1]>>
+// CHECK: %[[D:.*]] = memref.reinterpret_cast %{{.*}} sizes: [10, 2], strides: [2, 1]
+// The normed rows, then the head's rows into the logits.
+// CHECK: func.call_indirect
+// CHECK: scf.for %{{.*}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
+// CHECK: memref.load %[[D]]
+// CHECK: vector.load %[[Q]]{{.*}} : memref<10x32xi8, strided<[32, 1]>>, vector<16xi8>
+// CHECK: vector.reduction <add>
 func.func @decode(%tokens: tensor<1xi32>) -> tensor<1x10xf32> {
   %table = yan.weight_ref @embed : tensor<10x64xf32>
   %x = yan.embed %table, %tokens : (tensor<10x64xf32>, tensor<1xi32>) -> tensor<1x64xf32>
@@ -89,6 +171,18 @@ func.func @decode(%tokens: tensor<1xi32>) -> tensor<1x10xf32> {
 
 // yan.embed, int8 [16, 40]: each element dequantized, d of its group times q.
 yan.weight @embed : tensor<16x40xf32> {storage = "int8"}
+// CHECK-LABEL: func.func @yan_decode(
+// CHECK: %[[Q:.*]] = memref.reinterpret_cast %{{.*}} sizes: [16, 64], strides: [64, 1] : memref<{{[0-9]+}}xi8> to memref<16x64xi8, strided<[64, 1]>>
+// CHECK: %[[D:.*]] = memref.reinterpret_cast %{{.*}} sizes: [16, 2], strides: [2, 1]
+// CHECK: %[[ROW:.*]] = arith.index_cast %{{.*}} : i32 to index
+// CHECK: scf.for %[[C:[^ ]*]] = %c0{{[_0-9]*}} to %c40
+// CHECK: %[[G:.*]] = arith.divui %[[C]], %c32
+// CHECK: %[[S:.*]] = memref.load %[[D]][%[[ROW]], %[[G]]]
+// CHECK: %[[SF:.*]] = arith.extf %[[S]] : f16 to f32
+// CHECK: %[[QB:.*]] = memref.load %[[Q]][%[[ROW]], %[[C]]]
+// CHECK: %[[QF:.*]] = arith.sitofp %[[QB]] : i8 to f32
+// CHECK: %[[W:.*]] = arith.mulf %[[SF]], %[[QF]] : f32
+// CHECK: memref.store %[[W]]
 func.func @decode(%tokens: tensor<1xi32>) -> tensor<1x40xf32> {
   %table = yan.weight_ref @embed : tensor<16x40xf32>
   %x = yan.embed %table, %tokens : (tensor<16x40xf32>, tensor<1xi32>) -> tensor<1x40xf32>
@@ -100,6 +194,18 @@ func.func @decode(%tokens: tensor<1xi32>) -> tensor<1x40xf32> {
 // yan.embed, int4 [16, 40]: element j of a group is the low nibble of byte
 // j % 16 shifted by 4 * (j / 16), minus 8.
 yan.weight @embed : tensor<16x40xf32> {storage = "int4"}
+// CHECK-LABEL: func.func @yan_decode(
+// CHECK: %[[Q:.*]] = memref.reinterpret_cast %{{.*}} sizes: [16, 32], strides: [32, 1] : memref<{{[0-9]+}}xi8> to memref<16x32xi8, strided<[32, 1]>>
+// CHECK: scf.for %[[C:[^ ]*]] = %c0{{[_0-9]*}} to %c40
+// CHECK: %[[J:.*]] = arith.remui %[[C]], %c32
+// CHECK: %[[JB:.*]] = arith.remui %[[J]], %c16
+// CHECK: %[[BYTE:.*]] = memref.load %[[Q]]
+// CHECK: %[[HALF:.*]] = arith.divui %[[J]], %c16
+// CHECK: %[[SHIFT:.*]] = arith.index_cast %{{.*}} : index to i8
+// CHECK: %[[SHIFTED:.*]] = arith.shrui %[[BYTE]], %[[SHIFT]] : i8
+// CHECK: %[[NIBBLE:.*]] = arith.andi %[[SHIFTED]], %c15_i8 : i8
+// CHECK: %[[QI:.*]] = arith.subi %[[NIBBLE]], %c8_i8 : i8
+// CHECK: arith.sitofp %[[QI]] : i8 to f32
 func.func @decode(%tokens: tensor<1xi32>) -> tensor<1x40xf32> {
   %table = yan.weight_ref @embed : tensor<16x40xf32>
   %x = yan.embed %table, %tokens : (tensor<16x40xf32>, tensor<1xi32>) -> tensor<1x40xf32>
@@ -112,6 +218,21 @@ func.func @decode(%tokens: tensor<1xi32>) -> tensor<1x40xf32> {
 // 8-lane chunks, then 4 columns one by one, all times the one scale.
 yan.weight @embed : tensor<16x20xf32>
 yan.weight @u : tensor<5x20xf32> {storage = "int8"}
+// CHECK-LABEL: func.func @yan_decode(
+// CHECK: %[[Q:.*]] = memref.reinterpret_cast %{{.*}} sizes: [5, 32], strides: [32, 1] : memref<{{[0-9]+}}xi8> to memref<5x32xi8, strided<[32, 1]>>
+// No whole group: no group loop; two vector chunks, 4 scalar columns.
+// CHECK: scf.for %[[R:[^ ]*]] = %{{.*}} step %c4
+// CHECK-NOT: iter_args
+// CHECK: vector.load %[[Q]][%[[R]], %{{.*}}] : memref<5x32xi8, strided<[32, 1]>>, vector<8xi8>
+// CHECK: vector.load %[[Q]][%[[R]], %{{.*}}] : memref<5x32xi8, strided<[32, 1]>>, vector<8xi8>
+// CHECK: vector.reduction <add>
+// CHECK: memref.load %{{.*}}[%{{.*}}, %c16] : memref<1x20xf32>
+// CHECK: memref.load %[[Q]][%[[R]], %c16{{[_0-9]*}}]
+// CHECK: memref.load %[[Q]][%[[R]], %c17{{[_0-9]*}}]
+// CHECK: memref.load %[[Q]][%[[R]], %c18{{[_0-9]*}}]
+// CHECK: memref.load %[[Q]][%[[R]], %c19{{[_0-9]*}}]
+// The one scale, times the group's sum.
+// CHECK: memref.load %{{.*}}[%[[R]], %c0{{[_0-9]*}}] : memref<5x1xf16
 func.func @decode(%tokens: tensor<1xi32>) -> tensor<1x5xf32> {
   %table = yan.weight_ref @embed : tensor<16x20xf32>
   %x = yan.embed %table, %tokens : (tensor<16x20xf32>, tensor<1xi32>) -> tensor<1x20xf32>
