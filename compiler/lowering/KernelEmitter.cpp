@@ -299,6 +299,11 @@ void KernelEmitter::accumulateRows(function_ref<Access(Value)> outputOf,
                          colEnd);
   };
   if (inputsOuter) {
+    if (const QuantizedWeight *weight = quantized(inputOf(index(0)).memref))
+      if (accumulateQuantizedInputs(*weight, outputOf, outBegin, outEnd,
+                                    inputOf, numInputs, coef, colBegin,
+                                    colEnd))
+        return;
     overInputs([&](Value r0, int64_t block) {
       forLoop(outBegin, outEnd, 1, [&](Value o) { one(o, r0, block); });
     });

@@ -195,6 +195,17 @@ private:
   mlir::Value loadQuantizedF32(const Access &access,
                                const QuantizedWeight &weight,
                                mlir::ValueRange indices, bool vector);
+  /// accumulateRows (inputs outer) over a quantized input: each block of
+  /// input rows is dequantized once, columns [colBegin, colEnd), into a
+  /// scratch tile that every output then reads. False (nothing emitted)
+  /// when a block's rows do not fit in the scratch.
+  bool accumulateQuantizedInputs(
+      const QuantizedWeight &weight,
+      llvm::function_ref<Access(mlir::Value o)> outputOf, mlir::Value outBegin,
+      mlir::Value outEnd, llvm::function_ref<Access(mlir::Value r)> inputOf,
+      mlir::Value numInputs,
+      llvm::function_ref<mlir::Value(mlir::Value o, mlir::Value r)> coef,
+      mlir::Value colBegin, mlir::Value colEnd);
   /// An f32 [rows, cols] scratch at the start of the enclosing function
   /// (stack memory that loops reuse, not an allocation per iteration).
   mlir::Value scratchTile(int64_t rows, int64_t cols);

@@ -14,8 +14,11 @@
 //   f32 kernel runs over it for every vector, so the dequantization is not
 //   repeated per token and the result is the f32 kernel's on the dequantized
 //   weights.
-// * Single elements and vectors (embedding rows, the transposed product of
-//   the backward pass): dequantized where they are loaded.
+// * The transposed product of the backward pass (a frozen weight's rows as
+//   inputs): each block of input rows dequantized once into a scratch tile
+//   that every output reads.
+// * Single elements and vectors (embedding rows, the router's gradient):
+//   dequantized where they are loaded.
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/lowering/KernelEmitter.h"
@@ -372,6 +375,57 @@ void KernelEmitter::dotRowsQuantized(
               epilogue(b.create<arith::AddIOp>(loc, r0, row), t, dot);
             });
   });
+}
+
+bool KernelEmitter::accumulateQuantizedInputs(
+    const QuantizedWeight &weight, function_ref<Access(Value)> outputOf,
+    Value outBegin, Value outEnd, function_ref<Access(Value)> inputOf,
+    Value numInputs, function_ref<Value(Value, Value)> coef, Value colBegin,
+    Value colEnd) {
+  // The tile holds whole rows (every column a group can have), so a column
+  // keeps its index.
+  auto scales = cast<MemRefType>(weight.scales.getType());
+  int64_t cols = scales.getShape().back() * kGroup;
+  if (accumulateBlock * cols * 4 > kMaxScratchBytes)
+    return false;
+  Value tile = scratchTile(accumulateBlock, cols);
+  int64_t width = vectorWidth;
+  Value mainEnd = b.create<arith::AddIOp>(
+      loc, colBegin,
+      b.create<arith::MulIOp>(
+          loc,
+          b.create<arith::DivUIOp>(
+              loc, b.create<arith::SubIOp>(loc, colEnd, colBegin),
+              index(width)),
+          index(width)));
+  auto block = [&](Value r0, int64_t rows) {
+    for (int64_t i = 0; i < rows; ++i) {
+      Access input =
+          inputOf(b.create<arith::AddIOp>(loc, r0, index(i)).getResult());
+      forLoop(colBegin, mainEnd, width, [&](Value c) {
+        b.create<vector::StoreOp>(loc, loadVectorF32(input, {c}), tile,
+                                  ValueRange{index(i), c});
+      });
+      forLoop(mainEnd, colEnd, 1, [&](Value c) {
+        store(loadF32(input, {c}), tile, {index(i), c});
+      });
+    }
+    forLoop(outBegin, outEnd, 1, [&](Value o) {
+      accumulateInputBlock(
+          outputOf(o), o,
+          [&](Value r) {
+            return Access{tile, {b.create<arith::SubIOp>(loc, r, r0)}};
+          },
+          r0, rows, coef, colBegin, colEnd);
+    });
+  };
+  Value mainInputs = b.create<arith::MulIOp>(
+      loc, b.create<arith::DivUIOp>(loc, numInputs, index(accumulateBlock)),
+      index(accumulateBlock));
+  forLoop(index(0), mainInputs, accumulateBlock,
+          [&](Value r0) { block(r0, accumulateBlock); });
+  forLoop(mainInputs, numInputs, 1, [&](Value r) { block(r, 1); });
+  return true;
 }
 
 } // namespace yan

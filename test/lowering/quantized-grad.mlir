@@ -1,27 +1,36 @@
 // RUN: yan-opt %s -split-input-file -yan-layout-weights -yan-build-learn -yan-lower-to-loops="vector-width=4 learn-max-tokens=8" | FileCheck %s
 
 // The transposed product through a frozen quantized weight (the backward
-// pass, KernelEmitter::accumulateRows): dx[t, :] += dy[t, o] * W'[o, :],
-// each vector of W' dequantized where it is loaded (4 columns lie within one
-// group: d of that group times the widened q's).
+// pass, KernelEmitter::accumulateRows): dx[t, :] += dy[t, o] * W'[o, :].
+// Each block of 8 weight rows (this thread's columns) is dequantized once
+// into a stack tile, vectors of 4 columns (within one group: d of that group
+// times the widened q's), then every position's dx reads the tile.
 
-// int8 head [16, 40] (one full and one 8-column group a row); each thread's
-// columns go 4 at a time, then one by one.
+// int8 head [16, 40] (one full and one 8-column group a row).
 // CHECK-LABEL: func.func @yan_learn(
+// CHECK: %[[SCRATCH:.*]] = memref.alloca() {alignment = 64 : i64} : memref<65536xi8>
 // CHECK: %[[Q:.*]] = memref.reinterpret_cast %{{.*}} sizes: [16, 64], strides: [64, 1] : memref<{{[0-9]+}}xi8> to memref<16x64xi8, strided<[64, 1]>>
 // CHECK: %[[D:.*]] = memref.reinterpret_cast %{{.*}} sizes: [16, 2], strides: [2, 1]
 // CHECK: %[[DX:.*]] = memref.view %{{.*}} : memref<?xi8> to memref<?x40xf32>
+// CHECK: %[[TILE:.*]] = memref.view %[[SCRATCH]][%{{.*}}][] : memref<65536xi8> to memref<8x64xf32>
 // CHECK: scf.for %[[O:[^ ]*]] = %c0{{[_0-9]*}} to %{{.*}} step %c8
-// CHECK: scf.for %[[T:[^ ]*]] =
+// CHECK: %[[ROW:.*]] = arith.addi %[[O]], %c0
 // CHECK: scf.for %[[C:[^ ]*]] =
-// CHECK: vector.load %[[DX]][%[[T]], %[[C]]] : memref<?x40xf32>, vector<4xf32>
 // CHECK: %[[G:.*]] = arith.divui %[[C]], %c32
-// CHECK: %[[S:.*]] = memref.load %[[D]][%[[O]], %[[G]]]
+// CHECK: %[[S:.*]] = memref.load %[[D]][%[[ROW]], %[[G]]]
 // CHECK: arith.extf %[[S]] : f16 to f32
-// CHECK: %[[QV:.*]] = vector.load %[[Q]][%[[O]], %[[C]]] : memref<16x64xi8, strided<[64, 1]>>, vector<4xi8>
+// CHECK: %[[QV:.*]] = vector.load %[[Q]][%[[ROW]], %[[C]]] : memref<16x64xi8, strided<[64, 1]>>, vector<4xi8>
 // CHECK: %[[QF:.*]] = arith.sitofp %[[QV]] : vector<4xi8> to vector<4xf32>
-// CHECK: arith.mulf %{{.*}}, %[[QF]] : vector<4xf32>
-// CHECK: vector.store %{{.*}}, %[[DX]][%[[T]], %[[C]]] : memref<?x40xf32>, vector<4xf32>
+// CHECK: %[[W:.*]] = arith.mulf %{{.*}}, %[[QF]] : vector<4xf32>
+// CHECK: vector.store %[[W]], %[[TILE]][%c0{{[_0-9]*}}, %[[C]]] : memref<8x64xf32>, vector<4xf32>
+// The 8 rows in the tile (each ending in a scalar column tail), then the
+// positions read it.
+// CHECK-COUNT-8: memref.store %{{.*}}, %[[TILE]]
+// CHECK: scf.for %[[T:[^ ]*]] =
+// CHECK: scf.for %[[C2:[^ ]*]] =
+// CHECK: vector.load %[[DX]][%[[T]], %[[C2]]] : memref<?x40xf32>, vector<4xf32>
+// CHECK: vector.load %[[TILE]][%{{.*}}, %[[C2]]] : memref<8x64xf32>, vector<4xf32>
+// CHECK: vector.store %{{.*}}, %[[DX]][%[[T]], %[[C2]]] : memref<?x40xf32>, vector<4xf32>
 module {
   yan.weight @embed : tensor<16x40xf32>
   yan.weight @norm : tensor<40xf32>
@@ -52,18 +61,17 @@ module {
 // 16 * (c / 32) + c % 16, shifted right by 4 * ((c % 32) / 16), minus 8.
 // CHECK-LABEL: func.func @yan_learn(
 // CHECK: %[[Q:.*]] = memref.reinterpret_cast %{{.*}} sizes: [16, 32], strides: [32, 1] : memref<{{[0-9]+}}xi8> to memref<16x32xi8, strided<[32, 1]>>
-// CHECK: %[[DX:.*]] = memref.view %{{.*}} : memref<?xi8> to memref<?x40xf32>
+// CHECK: %[[TILE:.*]] = memref.view %{{.*}} : memref<65536xi8> to memref<8x64xf32>
 // CHECK: scf.for %[[O:[^ ]*]] = %c0{{[_0-9]*}} to %{{.*}} step %c8
-// CHECK: scf.for %[[T:[^ ]*]] =
 // CHECK: scf.for %[[C:[^ ]*]] =
 // CHECK: %[[J:.*]] = arith.remui %[[C]], %c32
-// CHECK: %[[B:.*]] = vector.load %[[Q]][%[[O]], %{{.*}}] : memref<16x32xi8, strided<[32, 1]>>, vector<4xi8>
+// CHECK: %[[B:.*]] = vector.load %[[Q]][%{{.*}}, %{{.*}}] : memref<16x32xi8, strided<[32, 1]>>, vector<4xi8>
 // CHECK: %[[SHIFT:.*]] = vector.broadcast %{{.*}} : i8 to vector<4xi8>
 // CHECK: %[[SHIFTED:.*]] = arith.shrui %[[B]], %[[SHIFT]] : vector<4xi8>
 // CHECK: %[[N:.*]] = arith.andi %[[SHIFTED]], %{{.*}} : vector<4xi8>
 // CHECK: %[[QI:.*]] = arith.subi %[[N]], %{{.*}} : vector<4xi8>
 // CHECK: arith.sitofp %[[QI]] : vector<4xi8> to vector<4xf32>
-// CHECK: vector.store %{{.*}}, %[[DX]][%[[T]], %[[C]]] : memref<?x40xf32>, vector<4xf32>
+// CHECK: vector.store %{{.*}}, %[[TILE]][%c0{{[_0-9]*}}, %[[C]]] : memref<8x64xf32>, vector<4xf32>
 module {
   yan.weight @embed : tensor<16x40xf32>
   yan.weight @norm : tensor<40xf32>
