@@ -128,13 +128,6 @@ LogicalResult EntryLowering::lowerOp(Operation *op) {
   };
   return TypeSwitch<Operation *, LogicalResult>(op)
       .Case([&](y::WeightRefOp ref) -> LogicalResult {
-        // weightView reads a weight as its element type; int8/int4 slabs
-        // need the quantized kernels (issue 13), which are not here yet.
-        auto weight = SymbolTable::lookupNearestSymbolFrom<y::WeightOp>(ref, ref.getNameAttr());
-        if (std::optional<StringRef> storage = weight.getStorage())
-          return ref.emitOpError() << "reads '" << ref.getName() << "', stored as "
-                                   << *storage
-                                   << ": quantized storage is not lowered yet";
         ctx.buffers[ref.getResult()] = ctx.weightView(ref);
         return success();
       })
