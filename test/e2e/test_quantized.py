@@ -1,0 +1,152 @@
+#!/usr/bin/python3
+"""int8 / int4 bundles end to end against the PyTorch reference run on the
+dequantized weights (test/reference/golden.py --dequantize, docs/yan-model.md
+section 9): yan-model-gen -> yanc --weights int8|int4 -> yan-run, on every
+target's quantized kernels (natively x86-64-v3 and -v4, under qemu-user
+AArch64 and RISC-V RVV at VLEN 128 and 256).
+
+The same metric as test_numerics.py: max |ours - ref| / max(|ref|, 1e-3)
+over all logits <= 1e-4 and identical greedy tokens. A 1-token prompt runs
+the fused matrix x vector kernels only; longer prompts run the prefill
+kernels over dequantized tiles, then the 32 decode steps the fused ones.
+
+Run by ctest with YAN_BIN, YAN_WORK and, for the cross targets,
+YAN_RUN_AARCH64, YAN_RUN_RISCV64, YAN_QEMU_AARCH64, YAN_QEMU_RISCV64;
+`setup` makes the models and reference logits once (a ctest fixture)."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import unittest
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REFERENCE = os.path.join(HERE, "..", "reference")
+BIN = os.environ.get("YAN_BIN", os.path.join(HERE, "..", "..", "build", "bin"))
+WORK = os.environ.get("YAN_WORK", "/tmp/yan-quantized")
+TOLERANCE = 1e-4
+DECODE_STEPS = 32
+FORMATS = ("int8", "int4")
+
+# name -> (yan-model-gen arguments, prompt lengths natively, under qemu).
+# odd: D=36 (one full group and a 4-column group in every D-wide row),
+# F=13 (w2's rows are one short group), V=101, K=1, k=P=4.
+MODELS = {
+    "tiny": (["--preset", "tiny"], (1, 7, 64), (7,)),
+    "odd": (["--preset", "tiny", "--hidden-size", "36", "--num-channels", "1",
+             "--slope-window", "1", "--num-partitions", "4", "--active-partitions", "4",
+             "--partition-size", "13", "--vocab-size", "101", "--seed", "3"],
+            (1, 7, 64), (7,)),
+    # Natively only: qemu would take minutes per run.
+    "small": (["--preset", "small", "--seed", "7"], (1, 64), ()),
+}
+
+RISCV_V256 = ["-cpu", "rv64,v=true,vlen=256,vext_spec=v1.0"]
+RISCV_V128 = ["-cpu", "rv64,v=true,vlen=128,vext_spec=v1.0"]
+
+
+def run(*args):
+    result = subprocess.run([str(a) for a in args], capture_output=True, text=True)
+    if result.returncode != 0:
+        raise AssertionError(f"{' '.join(map(str, args))} failed ({result.returncode}):\n"
+                             f"{result.stdout}\n{result.stderr}")
+    return result.stdout
+
+
+def prompt_of(length, vocab, seed):
+    rng = np.random.default_rng(seed)
+    return [int(t) for t in rng.integers(0, vocab, size=length)]
+
+
+def model_dir(name):
+    return os.path.join(WORK, "models", name)
+
+
+def reference_base(name, fmt, length):
+    return os.path.join(WORK, "reference", f"{name}-{fmt}-{length}")
+
+
+def setup():
+    shutil.rmtree(WORK, ignore_errors=True)
+    os.makedirs(os.path.join(WORK, "reference"))
+    for name, (gen_args, native, cross) in MODELS.items():
+        run(os.path.join(BIN, "yan-model-gen"), model_dir(name), *gen_args)
+        with open(os.path.join(model_dir(name), "config.json")) as f:
+            vocab = json.load(f)["vocab_size"]
+        for fmt in FORMATS:
+            for length in sorted(set(native) | set(cross)):
+                base = reference_base(name, fmt, length)
+                run("/usr/bin/python3", os.path.join(REFERENCE, "golden.py"), model_dir(name),
+                    "--dequantize", fmt, "--prompt",
+                    ",".join(map(str, prompt_of(length, vocab, length))),
+                    "--steps", DECODE_STEPS, "--logits", base + ".f32", "--json",
+                    base + ".json")
+
+
+class QuantizedTest(unittest.TestCase):
+    def compile(self, name, fmt, label, *flags):
+        path = os.path.join(WORK, "bundles", f"{name}-{fmt}-{label}.yanb")
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        run(os.path.join(BIN, "yanc"), model_dir(name), "-o", path, "--weights", fmt, *flags)
+        return path
+
+    def check(self, label, command, bundle, name, fmt, length):
+        base = reference_base(name, fmt, length)
+        with open(base + ".json") as f:
+            golden = json.load(f)
+        vocab = golden["config"]["vocab_size"]
+        ours_path = os.path.join(WORK, "out", f"{label}-{name}-{fmt}-{length}.f32")
+        os.makedirs(os.path.dirname(ours_path), exist_ok=True)
+        out = run(*command, bundle, "--prompt", ",".join(map(str, golden["prompt"])),
+                  "--max-tokens", DECODE_STEPS, "--dump-logits", ours_path)
+        ref = np.fromfile(base + ".f32", "<f4").reshape(-1, vocab)
+        ours = np.fromfile(ours_path, "<f4").reshape(-1, vocab)
+        what = f"{label} {name} {fmt} prompt={length}"
+        self.assertEqual(ours.shape, ref.shape, what)
+        error = np.abs(ours - ref).max() / max(np.abs(ref).max(), 1e-3)
+        print(f"{what}: max relative error {error:.2e}", file=sys.stderr)
+        self.assertLessEqual(error, TOLERANCE, what)
+        line = next(l for l in out.splitlines() if l.startswith("generated:"))
+        self.assertEqual([int(t) for t in line.split(":", 1)[1].split()],
+                         golden["generated"], what)
+
+    def check_target(self, label, command, flags, native):
+        for name, (_, native_lengths, cross_lengths) in MODELS.items():
+            lengths = native_lengths if native else cross_lengths
+            if not lengths:
+                continue
+            for fmt in FORMATS:
+                bundle = self.compile(name, fmt, label, *flags)
+                for length in lengths:
+                    self.check(label, command, bundle, name, fmt, length)
+
+    def test_x86_64_v3(self):
+        self.check_target("x86-64-v3", [os.path.join(BIN, "yan-run")],
+                          ["--target", "x86_64-linux-gnu", "--cpu", "x86-64-v3"], True)
+
+    @unittest.skipUnless("avx512f" in open("/proc/cpuinfo").read(),
+                         "this machine has no AVX-512")
+    def test_x86_64_v4(self):
+        self.check_target("x86-64-v4", [os.path.join(BIN, "yan-run")],
+                          ["--target", "x86_64-linux-gnu", "--cpu", "x86-64-v4"], True)
+
+    def test_aarch64(self):
+        command = [os.environ["YAN_QEMU_AARCH64"], os.environ["YAN_RUN_AARCH64"]]
+        self.check_target("aarch64", command,
+                          ["--target", "aarch64-linux-gnu", "--cpu", "cortex-a76"], False)
+
+    def test_riscv64(self):
+        flags = ["--target", "riscv64-linux-gnu", "--cpu", "rv64gcv"]
+        for vlen, cpu in (("vlen256", RISCV_V256), ("vlen128", RISCV_V128)):
+            command = [os.environ["YAN_QEMU_RISCV64"], *cpu, os.environ["YAN_RUN_RISCV64"]]
+            self.check_target(f"riscv64-{vlen}", command, flags, False)
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["setup"]:
+        setup()
+    else:
+        unittest.main(verbosity=2)
