@@ -200,8 +200,16 @@ def main():
             if line is None:
                 fail(f"target {t} has no {roof} roof")
             x1, y1, x2, y2 = (attr(line, k) for k in ("x1", "y1", "x2", "y2"))
+            # A measured point sits on the memory roof when decode runs at
+            # the bus's speed, and its disc covers the line there: sample
+            # the roof only where no point is drawn over it.
+            discs = [(attr(c, "cx"), attr(c, "cy"), attr(c, "r") + 2)
+                     for i, c in elements.items() if i.startswith(f"point-{t}-")]
             for f in np.linspace(0.05, 0.95, 10):
-                if not near(x1 + (x2 - x1) * f, y1 + (y2 - y1) * f, np.array([34, 34, 34])):
+                x, y = x1 + (x2 - x1) * f, y1 + (y2 - y1) * f
+                if any(np.hypot(x - cx, y - cy) <= r for cx, cy, r in discs):
+                    continue
+                if not near(x, y, np.array([34, 34, 34])):
                     fail(f"target {t}'s {roof} roof is not drawn at {f:.0%} of its length")
         for point in points:
             circle = elements.get(point)
