@@ -28,8 +28,6 @@
 #include <fstream>
 #include <iterator>
 #include <string>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <vector>
 
 namespace {
@@ -181,13 +179,9 @@ TEST(LazyTrust, TrustedOpenReadsNoWeights) {
   yan::test::evictFromPageCache(path.c_str());
   yan_bundle_t *bundle = nullptr;
   ASSERT_EQ(take(openBundle(path, true, &bundle)), "");
-  int fd = ::open(path.c_str(), O_RDONLY);
-  ASSERT_GE(fd, 0);
-  struct stat st;
-  ASSERT_EQ(::fstat(fd, &st), 0);
-  const auto *file = static_cast<const uint8_t *>(
-      ::mmap(nullptr, st.st_size, PROT_READ, MAP_SHARED, fd, 0));
-  ASSERT_NE(file, MAP_FAILED);
+  yan::test::FileMapping mapping(path.c_str());
+  ASSERT_TRUE(mapping.ok()) << path;
+  const uint8_t *file = mapping.data();
   long page = ::sysconf(_SC_PAGESIZE);
   uint64_t resident =
       yan::test::residentPages(file, layout.segmentOffset, layout.segmentSize, page) *
@@ -207,8 +201,6 @@ TEST(LazyTrust, TrustedOpenReadsNoWeights) {
   EXPECT_EQ(yan::test::residentPages(file, layout.segmentOffset, layout.segmentSize, page) *
                 uint64_t(page),
             (layout.segmentSize + page - 1) / page * page);
-  ::munmap(const_cast<uint8_t *>(file), st.st_size);
-  ::close(fd);
   yan_bundle_release(bundle);
 }
 

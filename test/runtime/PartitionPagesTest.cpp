@@ -22,10 +22,7 @@
 #include <cstdlib>
 #include <set>
 #include <cstring>
-#include <fcntl.h>
 #include <string>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include <vector>
 
@@ -68,13 +65,9 @@ TEST(PartitionPages, UnroutedPartitionsAreNeverResident) {
   }
   ASSERT_GT(segmentOffset, 0u);
 
-  int fd = ::open(path, O_RDONLY);
-  ASSERT_GE(fd, 0);
-  struct stat st;
-  ASSERT_EQ(::fstat(fd, &st), 0);
-  const auto *file = static_cast<const uint8_t *>(
-      ::mmap(nullptr, st.st_size, PROT_READ, MAP_SHARED, fd, 0));
-  ASSERT_NE(file, MAP_FAILED);
+  yan::test::FileMapping mapping(path);
+  ASSERT_TRUE(mapping.ok()) << path;
+  const uint8_t *file = mapping.data();
   long page = ::sysconf(_SC_PAGESIZE);
 
   size_t checkedUnrouted = 0, residentRouted = 0;
@@ -103,8 +96,6 @@ TEST(PartitionPages, UnroutedPartitionsAreNeverResident) {
   // routed ones were really read.
   EXPECT_GT(checkedUnrouted, 0u);
   EXPECT_GT(residentRouted, 0u);
-  ::munmap(const_cast<uint8_t *>(file), st.st_size);
-  ::close(fd);
   yan_session_destroy(session);
   yan_bundle_release(bundle);
 }
