@@ -6,7 +6,7 @@
 // or read that contract: the lowering gives each lowered function
 // yan_<name>(weights, state, arena, tokens, logits, stats, learn,
 // optimizer_state, thread_index, thread_count, pool, barrier, verified,
-// verify, verifier) its signature
+// verify, verifier, partition_copy_offsets, partition_copies) its signature
 // (LoweringContext.cpp, LowerLearnApply.cpp), and the object emitter unpacks
 // the C struct into that function's arguments (ObjectEmitter.cpp). This
 // table is the one description they all use: the struct's fields in order,
@@ -80,6 +80,9 @@ enum EntryFieldIndex : unsigned {
   kVerifiedField,
   kVerifyField,
   kVerifierField,
+  // Partition copies (ABI 6).
+  kPartitionCopyOffsetsField,
+  kPartitionCopiesField,
   kNumEntryFields,
 };
 
@@ -103,6 +106,10 @@ inline constexpr EntryField kEntryFields[kNumEntryFields] = {
     {"verify", 112, FieldStorage::Pointer, LoweredAs::VerifyCallback,
      Element::None},
     {"verifier", 120, FieldStorage::Pointer, LoweredAs::Word, Element::None},
+    {"partition_copy_offsets", 128, FieldStorage::Pointer, LoweredAs::Buffer,
+     Element::I64},
+    {"partition_copies", 136, FieldStorage::Pointer, LoweredAs::Buffer,
+     Element::I8},
 };
 
 /// The lowered function's argument that field `field` becomes (fields
@@ -132,9 +139,11 @@ enum EntryArgument : unsigned {
   kVerifiedArg = loweredArgument(kVerifiedField),
   kVerifyArg = loweredArgument(kVerifyField),
   kVerifierArg = loweredArgument(kVerifierField),
+  kPartitionCopyOffsetsArg = loweredArgument(kPartitionCopyOffsetsField),
+  kPartitionCopiesArg = loweredArgument(kPartitionCopiesField),
   kNumEntryArguments = loweredArgument(kNumEntryFields),
 };
-static_assert(kNumEntryArguments == 15);
+static_assert(kNumEntryArguments == 17);
 
 //===----------------------------------------------------------------------===//
 // The table against the C header
@@ -167,6 +176,9 @@ YAN_CHECK_ENTRY_FIELD(kBarrierField, barrier, Pointer);
 YAN_CHECK_ENTRY_FIELD(kVerifiedField, verified, Pointer);
 YAN_CHECK_ENTRY_FIELD(kVerifyField, verify, Pointer);
 YAN_CHECK_ENTRY_FIELD(kVerifierField, verifier, Pointer);
+YAN_CHECK_ENTRY_FIELD(kPartitionCopyOffsetsField, partition_copy_offsets,
+                      Pointer);
+YAN_CHECK_ENTRY_FIELD(kPartitionCopiesField, partition_copies, Pointer);
 #undef YAN_CHECK_ENTRY_FIELD
 
 /// The C element type of a Buffer field.
@@ -198,6 +210,8 @@ YAN_CHECK_BUFFER_ELEMENT(kStatsField, stats);
 YAN_CHECK_BUFFER_ELEMENT(kLearnField, learn);
 YAN_CHECK_BUFFER_ELEMENT(kOptimizerStateField, optimizer_state);
 YAN_CHECK_BUFFER_ELEMENT(kVerifiedField, verified);
+YAN_CHECK_BUFFER_ELEMENT(kPartitionCopyOffsetsField, partition_copy_offsets);
+YAN_CHECK_BUFFER_ELEMENT(kPartitionCopiesField, partition_copies);
 #undef YAN_CHECK_BUFFER_ELEMENT
 
 } // namespace yan::abi

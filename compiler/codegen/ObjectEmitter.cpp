@@ -49,7 +49,7 @@ createTargetMachine(const ResolvedTarget &target) {
 /// descriptors (allocated, aligned, offset, size, stride) of the lowered
 /// function yan_<name>(weights, state, arena, tokens, logits, stats, learn,
 /// optimizer_state, thread_index, thread_count, pool, barrier, verified,
-/// verify, verifier).
+/// verify, verifier, partition_copy_offsets, partition_copies).
 llvm::Function *buildEntryWrapper(llvm::Module &module,
                                   const EntryPointInfo &entry,
                                   const ModelLayout &layout) {
@@ -89,7 +89,9 @@ llvm::Function *buildEntryWrapper(llvm::Module &module,
               *barrier = field(abi::kBarrierField),
               *verified = field(abi::kVerifiedField),
               *verify = field(abi::kVerifyField),
-              *verifier = field(abi::kVerifierField);
+              *verifier = field(abi::kVerifierField),
+              *copyOffsets = field(abi::kPartitionCopyOffsetsField),
+              *copies = field(abi::kPartitionCopiesField);
   llvm::SmallVector<llvm::Value *> operands;
   auto descriptor = [&](llvm::Value *base, llvm::Value *size) {
     operands.append({base, base, b.getInt64(0), size, b.getInt64(1)});
@@ -108,6 +110,10 @@ llvm::Function *buildEntryWrapper(llvm::Module &module,
   // L * P partition bytes and the failure byte (executable_abi.h).
   descriptor(verified, b.getInt64(layout.statsCounters / 2 + 1));
   operands.append({verify, b.CreatePtrToInt(verifier, i64)});
+  descriptor(copyOffsets, b.getInt64(layout.numLayers * layout.numPartitions));
+  // The copies grow with the partitions trained; the generated code indexes
+  // them at the offsets the runtime gives (executable_abi.h).
+  descriptor(copies, b.getInt64(0));
   b.CreateCall(impl, operands);
   b.CreateRet(b.getInt32(0));
   return wrapper;

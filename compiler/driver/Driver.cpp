@@ -49,18 +49,18 @@ importStage(mlir::MLIRContext &context, const Checkpoint &checkpoint,
 
 llvm::Expected<LearnOptions> resolveLearnOptions(const Checkpoint &checkpoint,
                                                  const LearnRequest &request) {
+  // f32 partitions are trained in place, f16/bf16 ones in f32 copies made
+  // on their first update (docs/learning.md); int8/int4 ones not yet.
   std::optional<WeightFormat> format = checkpoint.partitionWeightFormat();
-  bool f32 = format == WeightFormat{DType::F32, {}};
-  if (request.enabled.value_or(false) && !f32)
+  bool learnable = format && !format->quant;
+  if (request.enabled.value_or(false) && !learnable)
     return llvm::createStringError(
-        "--learn=partitions needs f32 weights; this model's are " +
+        "--learn=partitions needs f32, f16 or bf16 partition weights; this model's are " +
         (format ? weightFormatName(*format) : llvm::StringRef("absent")) +
-        (format && format->quant
-             ? " (learning on quantized partitions is not supported yet; compile with "
-               "--learn=off, or keep the partitions wider with --keep-f32 ffn)"
-             : " (compile with --learn=off)"));
+        " (learning on quantized partitions is not supported yet; compile with "
+        "--learn=off, or keep the partitions wider with --keep-f32 ffn)");
   LearnOptions options;
-  options.enabled = request.enabled.value_or(f32);
+  options.enabled = request.enabled.value_or(learnable);
   if (llvm::Error error = checkTokenLimit("learn-max-tokens", request.maxTokens, 2))
     return std::move(error);
   int64_t numPartitions = checkpoint.config.numPartitions;

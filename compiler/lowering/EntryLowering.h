@@ -24,9 +24,11 @@ LogicalResult lowerEntry(func::FuncOp source, const EntryOptions &options,
                          LearnFacts *facts = nullptr);
 
 /// Adds @yan_learn_apply to `module`: clipping and the SGD/AdamW step for
-/// one slot of the learn arena, in place in the weights (LowerLearnApply.cpp).
+/// one slot of the learn arena, in place in f32 weights, else in the
+/// partition's f32 copy (LowerLearnApply.cpp), with the entries' kernel
+/// shape (EntryOptions::kernels).
 void emitLearnApply(ModuleOp module, const LearnFacts &facts,
-                    unsigned vectorWidth);
+                    const KernelShape &shape);
 
 } // namespace yan::lowering
 

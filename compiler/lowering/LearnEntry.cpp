@@ -77,8 +77,11 @@ FailureOr<LearnResults> findLearnResults(func::FuncOp source,
   return found;
 }
 
-/// Where each routed feed-forward's trainable weights are, per layer.
+/// Where each routed feed-forward's trainable weights are, per layer, and
+/// in which element type they are stored.
 LogicalResult recordWeightPlacements(LoweringContext &ctx) {
+  LearnFacts &facts = ctx.learn.facts;
+  facts.partitions = ctx.numPartitions;
   for (auto ffn : ctx.source.getOps<y::PartitionedFfnOp>()) {
     auto placement = [&](Value weight, int64_t &offset, int64_t &stride) {
       auto ref = weight.getDefiningOp<y::WeightRefOp>();
@@ -89,21 +92,33 @@ LogicalResult recordWeightPlacements(LoweringContext &ctx) {
           decl->getAttrOfType<IntegerAttr>(kWeightPartitionsAttr).getInt();
       auto strideAttr =
           decl->getAttrOfType<IntegerAttr>(kWeightPartitionStrideAttr);
+      auto type = cast<RankedTensorType>(decl.getType());
       stride = strideAttr
                    ? strideAttr.getInt()
-                   : cast<RankedTensorType>(decl.getType()).getNumElements() *
-                         4 / partitions;
+                   : type.getNumElements() *
+                         (type.getElementTypeBitWidth() / 8) / partitions;
     };
-    for (Value w : {ffn.getW1(), ffn.getW3(), ffn.getW2()})
-      if (!w.getDefiningOp<y::WeightRefOp>() ||
-          !cast<RankedTensorType>(w.getType()).getElementType().isF32())
-        return ffn.emitOpError(
-            "learning needs f32 partition weights read by yan.weight_ref");
+    for (Value w : {ffn.getW1(), ffn.getW3(), ffn.getW2()}) {
+      Type element = cast<RankedTensorType>(w.getType()).getElementType();
+      auto ref = w.getDefiningOp<y::WeightRefOp>();
+      if (!ref || !isa<Float32Type, Float16Type, BFloat16Type>(element))
+        return ffn.emitOpError("learning needs f32, f16 or bf16 partition "
+                               "weights read by yan.weight_ref");
+      auto decl = SymbolTable::lookupNearestSymbolFrom<y::WeightOp>(
+          ref, ref.getNameAttr());
+      if (decl && decl.getStorage())
+        return ffn.emitOpError("learning on ")
+               << *decl.getStorage() << " partition weights is not supported";
+      if (facts.weightElement && facts.weightElement != element)
+        return ffn.emitOpError("learning needs one element type for every "
+                               "partition weight");
+      facts.weightElement = element;
+    }
     LearnLayerWeights layerWeights;
     placement(ffn.getW1(), layerWeights.w1Offset, layerWeights.w1Stride);
     placement(ffn.getW3(), layerWeights.w3Offset, layerWeights.w3Stride);
     placement(ffn.getW2(), layerWeights.w2Offset, layerWeights.w2Stride);
-    ctx.learn.facts.layers.push_back(layerWeights);
+    facts.layers.push_back(layerWeights);
   }
   return success();
 }

@@ -22,9 +22,9 @@ namespace {
 class LearnApplyEmitter {
 public:
   LearnApplyEmitter(OpBuilder &builder, Location loc, const LearnFacts &facts,
-                    unsigned lanes)
-      : b(builder), loc(loc), k(builder, loc, KernelShape{lanes}), facts(facts),
-        lanes(lanes) {}
+                    const KernelShape &shape)
+      : b(builder), loc(loc), k(builder, loc, shape), facts(facts),
+        lanes(shape.vectorWidth) {}
 
   void emit(func::FuncOp function);
 
@@ -86,6 +86,10 @@ private:
   /// This thread's rows [begin, end) of `rows`.
   std::pair<Value, Value> share(int64_t rows);
   Value load(Value memref, Value at, int64_t width);
+  /// Element(s) e of matrix `which` as the update starts from: the weights
+  /// in place, or the partition's f32 copy, which a partition's first
+  /// update (STEP 1) starts from the stored weights widened instead.
+  Value loadWeight(int64_t which, Value e, int64_t width);
   void store(Value value, Value memref, Value at, int64_t width);
   Value splat(Value scalar, int64_t width) {
     if (width == 0)
@@ -101,8 +105,11 @@ private:
   unsigned lanes;
   Value weights, arena, learn, state, threadIndex, threadCount;
   int64_t matrix = 0; // floats of w1[p], w3[p], w2[p]
+  Value copyOffsets, copies;
   Value slot, l, j, p, positions, count;
   Value w[3];
+  Value stored[3]; // the stored weights when they are not f32 (w[] the copy)
+  Value firstUpdate;
   struct Matrix {
     Value left, right;
     int64_t rows, cols;
@@ -126,6 +133,22 @@ void LearnApplyEmitter::store(Value value, Value memref, Value at,
     b.create<memref::StoreOp>(loc, value, memref, at);
   else
     b.create<vector::StoreOp>(loc, value, memref, at);
+}
+
+Value LearnApplyEmitter::loadWeight(int64_t which, Value e, int64_t width) {
+  if (!stored[which])
+    return load(w[which], e, width);
+  Type type = width ? Type(VectorType::get({width}, b.getF32Type()))
+                    : Type(b.getF32Type());
+  auto ifOp = b.create<scf::IfOp>(loc, TypeRange{type}, firstUpdate, true);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+  Access base{stored[which], {}};
+  b.create<scf::YieldOp>(loc, width ? k.loadVectorF32(base, {e})
+                                    : k.loadF32(base, {e}));
+  b.setInsertionPointToStart(&ifOp.getElseRegion().front());
+  b.create<scf::YieldOp>(loc, load(w[which], e, width));
+  return ifOp.getResult(0);
 }
 
 std::pair<Value, Value> LearnApplyEmitter::share(int64_t rows) {
@@ -166,18 +189,38 @@ void LearnApplyEmitter::viewSlot() {
   int64_t m = facts.learnPartitions;
   int64_t ffnSize = facts.ffnSize, hidden = facts.hidden;
   Type f32 = b.getF32Type(), i32 = b.getI32Type();
+  Type element = facts.weightElement;
   auto weightAt = [&](auto offset, auto stride) {
     Value start = b.create<arith::AddIOp>(
         loc, perLayer(l, offset),
         b.create<arith::MulIOp>(loc, p, perLayer(l, stride)));
-    return view(weights, start, {matrix}, f32);
+    return view(weights, start, {matrix}, element);
   };
-  w[0] = weightAt([](const LearnLayerWeights &x) { return x.w1Offset; },
-                  [](const LearnLayerWeights &x) { return x.w1Stride; });
-  w[1] = weightAt([](const LearnLayerWeights &x) { return x.w3Offset; },
-                  [](const LearnLayerWeights &x) { return x.w3Stride; });
-  w[2] = weightAt([](const LearnLayerWeights &x) { return x.w2Offset; },
-                  [](const LearnLayerWeights &x) { return x.w2Stride; });
+  Value placed[3] = {
+      weightAt([](const LearnLayerWeights &x) { return x.w1Offset; },
+               [](const LearnLayerWeights &x) { return x.w1Stride; }),
+      weightAt([](const LearnLayerWeights &x) { return x.w3Offset; },
+               [](const LearnLayerWeights &x) { return x.w3Stride; }),
+      weightAt([](const LearnLayerWeights &x) { return x.w2Offset; },
+               [](const LearnLayerWeights &x) { return x.w2Stride; })};
+  for (int which = 0; which < 3; ++which)
+    w[which] = placed[which];
+  if (!element.isF32()) {
+    // Trained in the partition's f32 copy (w1, w3, w2 back to back), which
+    // the runtime gave it before this call; the stored weights stay as
+    // they are.
+    Value copy = b.create<arith::IndexCastOp>(
+        loc, b.getIndexType(),
+        partitionCopyOffset(b, loc, k, copyOffsets, l, facts.partitions, p));
+    for (int which = 0; which < 3; ++which) {
+      stored[which] = placed[which];
+      w[which] =
+          view(copies,
+               b.create<arith::AddIOp>(loc, copy, k.index(which * matrix * 4)),
+               {matrix}, f32);
+    }
+    firstUpdate = equals(param(YAN_LEARN_PARAM_STEP), 1.0);
+  }
   auto factor = [&](auto offset, int64_t width) {
     return view(arena, perLayer(l, offset), {m, ShapedType::kDynamic, width},
                 f32, ValueRange{positions});
@@ -281,7 +324,7 @@ void LearnApplyEmitter::emitUpdates() {
   forEachElement(b.create<arith::AndIOp>(loc, isSgd, notMomentum),
                  [&](Value e, int64_t which, int64_t width, Value g) {
                    Value updated = k.mulAdd(splat(minusLr, width), g,
-                                            load(w[which], e, width));
+                                            loadWeight(which, e, width));
                    store(updated, w[which], e, width);
                  });
   // SGD with momentum: buf = momentum * buf + g (buf starts at 0, so the
@@ -296,7 +339,7 @@ void LearnApplyEmitter::emitUpdates() {
                        g);
                    store(buf, state, at, width);
                    Value updated = k.mulAdd(splat(minusLr, width), buf,
-                                            load(w[which], e, width));
+                                            loadWeight(which, e, width));
                    store(updated, w[which], e, width);
                  });
   // AdamW (decoupled weight decay), bias corrections for the partition's
@@ -306,7 +349,7 @@ void LearnApplyEmitter::emitUpdates() {
                                                              int64_t width,
                                                              Value g) {
     Value mAt = stateAt(e, which, 0), vAt = stateAt(e, which, 1);
-    Value weight = b.create<arith::MulFOp>(loc, load(w[which], e, width),
+    Value weight = b.create<arith::MulFOp>(loc, loadWeight(which, e, width),
                                            splat(decay, width));
     Value mNew = k.mulAdd(splat(oneMinusBeta1, width), g,
                           b.create<arith::MulFOp>(loc, load(state, mAt, width),
@@ -337,6 +380,8 @@ void LearnApplyEmitter::emit(func::FuncOp function) {
   state = block->getArgument(abi::kOptimizerStateArg);
   threadIndex = block->getArgument(abi::kThreadIndexArg);
   threadCount = block->getArgument(abi::kThreadCountArg);
+  copyOffsets = block->getArgument(abi::kPartitionCopyOffsetsArg);
+  copies = block->getArgument(abi::kPartitionCopiesArg);
   matrix = facts.ffnSize * facts.hidden;
   enterChosenSlot();
   viewSlot();
@@ -347,7 +392,7 @@ void LearnApplyEmitter::emit(func::FuncOp function) {
 } // namespace
 
 void emitLearnApply(ModuleOp module, const LearnFacts &facts,
-                    unsigned vectorWidth) {
+                    const KernelShape &shape) {
   OpBuilder b(module.getContext());
   b.setInsertionPointToEnd(module.getBody());
   Location loc = module.getLoc();
@@ -355,7 +400,7 @@ void emitLearnApply(ModuleOp module, const LearnFacts &facts,
   auto function = b.create<func::FuncOp>(loc, "yan_learn_apply", type);
   Block *block = function.addEntryBlock();
   b.setInsertionPointToStart(block);
-  LearnApplyEmitter(b, loc, facts, vectorWidth).emit(function);
+  LearnApplyEmitter(b, loc, facts, shape).emit(function);
   b.setInsertionPointToEnd(block);
   b.create<func::ReturnOp>(loc);
   function->setAttr(kEntryAttr, b.getStringAttr("learn_apply"));

@@ -63,7 +63,7 @@ struct LowerToLoopsPass : impl::LowerToLoopsBase<LowerToLoopsPass> {
         return signalPassFailure();
       // The optimizer step that consumes the learn entry's gradients.
       if (learn)
-        lowering::emitLearnApply(getOperation(), facts, vectorWidth);
+        lowering::emitLearnApply(getOperation(), facts, options.kernels);
     }
   }
 };

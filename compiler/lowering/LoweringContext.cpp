@@ -81,6 +81,8 @@ void LoweringContext::createFunction() {
   args.verified = block->getArgument(abi::kVerifiedArg);
   args.verify = block->getArgument(abi::kVerifyArg);
   args.verifier = block->getArgument(abi::kVerifierArg);
+  args.partitionCopyOffsets = block->getArgument(abi::kPartitionCopyOffsetsArg);
+  args.partitionCopies = block->getArgument(abi::kPartitionCopiesArg);
 
   switch (entryKind) {
   case EntryKind::Learn: {

@@ -59,6 +59,13 @@ struct EntryArguments {
   Value weights, state, arena, tokens, logits, stats, learn, optimizerState;
   Value threadIndex, threadCount, pool, barrier;
   Value verified, verify, verifier; // lazy trust (ops/VerifyPartitions.cpp)
+  Value partitionCopyOffsets, partitionCopies; // PartitionCopies.cpp
+};
+
+/// Partition p's slices of a routed FFN's w1, w3, w2 ([F,D], [F,D], [D,F])
+/// as the code reads them: the stored weights or the partition's f32 copy.
+struct PartitionWeights {
+  Access w1, w3, w2;
 };
 
 /// Where one layer's trainable weights sit in the weight segment (bytes):
@@ -75,6 +82,10 @@ struct LearnLayerWeights {
 /// What the learn entry tells the optimizer entry it is paired with.
 struct LearnFacts {
   int64_t learnPartitions = 0; // M
+  int64_t partitions = 0;      // P
+  /// The stored partition weights' element type: f32 weights are updated
+  /// in place; others in the partitions' f32 copies (PartitionCopies.cpp).
+  Type weightElement;
   int64_t ffnSize = 0, hidden = 0;
   int64_t maxPositions = 0; // the factors' planned N
   int64_t stateFloats = 0, statsCounters = 0;
@@ -151,6 +162,17 @@ public:
   /// stats[offset + partition] += 1 (partition: i32 or index).
   void bumpStat(int64_t offset, Value partition);
 
+  // Partition copies (PartitionCopies.cpp).
+  /// Emits `body` for partition p of the routed FFN whose weights are w1,
+  /// w3, w2 (buffers of [P,F,D], [P,F,D], [P,D,F]). Stored weights that are
+  /// not f32 are trained in an f32 copy the runtime makes on a partition's
+  /// first update (executable_abi.h, "Partition copies"): then `body` is
+  /// emitted twice, under a run-time branch on the partition's copy offset,
+  /// once over the copy and once over the stored weights. f32 weights are
+  /// trained in place: `body` is emitted once, over them.
+  void withPartitionWeights(Value w1, Value w3, Value w2, Value p,
+                            function_ref<void(const PartitionWeights &)> body);
+
   int64_t dimOf(Value tensor, unsigned i) const {
     return cast<RankedTensorType>(tensor.getType()).getDimSize(i);
   }
@@ -174,8 +196,18 @@ public:
   LearnState learn;
 
 private:
+  /// The layer of the routed FFN that reads `weight` (its w1, w3 or w2):
+  /// the index of that yan.partitioned_ffn among the entry's.
+  int64_t ffnLayerOf(Value weight);
+
   EntryKind entryKind;
 };
+
+/// partition_copy_offsets[layer * P + p], or -1 when the runtime passed no
+/// table (no partition has a copy): an i64.
+Value partitionCopyOffset(OpBuilder &builder, Location loc, KernelEmitter &k,
+                          Value offsets, Value layer, int64_t partitions,
+                          Value p);
 
 } // namespace yan::lowering
 

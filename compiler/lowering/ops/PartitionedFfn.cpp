@@ -16,14 +16,17 @@ struct FfnBuffers {
   Value x, indices, alphas, w1, w3, w2;
   int64_t partitions, ffnSize, hidden, active;
   Value tape1 = {}, tape3 = {}; // learn graphs: w1 x, w3 x per pair
+  y::PartitionedFfnOp op = {};
 };
 
 FfnBuffers ffnBuffers(LoweringContext &ctx, y::PartitionedFfnOp op) {
-  return {ctx.buffer(op.getInput()),   ctx.buffer(op.getIndices()),
+  FfnBuffers f = {ctx.buffer(op.getInput()),   ctx.buffer(op.getIndices()),
           ctx.buffer(op.getWeights()), ctx.buffer(op.getW1()),
           ctx.buffer(op.getW3()),      ctx.buffer(op.getW2()),
           ctx.dimOf(op.getW1(), 0),    ctx.dimOf(op.getW1(), 1),
           ctx.dimOf(op.getW1(), 2),    ctx.dimOf(op.getIndices(), 1)};
+  f.op = op;
+  return f;
 }
 
 /// Partition p applied to `count` input rows r (input row inputRow(r), routing
@@ -34,26 +37,26 @@ FfnBuffers ffnBuffers(LoweringContext &ctx, y::PartitionedFfnOp op) {
 /// their rows the same way, so a thread reads back only the gated values it
 /// wrote; the barrier publishes them all before w2 reads them. A learn
 /// graph's forward also tapes w1 x and w3 x per pair (pairOf(r)).
-void partitionProduct(LoweringContext &ctx, const FfnBuffers &f, Value p,
-                      Value count, Value gated, Value out,
-                      function_ref<Value(Value)> inputRow,
-                      function_ref<Value(Value)> alphaOf,
-                      function_ref<Value(Value)> tokenOf,
-                      function_ref<Value(Value)> pairOf = {}) {
+void partitionProductOf(LoweringContext &ctx, const FfnBuffers &f,
+                        const PartitionWeights &w, Value count, Value gated,
+                        Value out, function_ref<Value(Value)> inputRow,
+                        function_ref<Value(Value)> alphaOf,
+                        function_ref<Value(Value)> tokenOf,
+                        function_ref<Value(Value)> pairOf) {
   OpBuilder &builder = ctx.builder;
   Location loc = ctx.loc;
   KernelEmitter &k = ctx.kernels;
   auto [fBegin, fEnd] = ctx.share(f.ffnSize);
   auto [dBegin, dEnd] = ctx.share(f.hidden);
   auto input = [&](Value r) { return Access{f.x, {inputRow(r)}}; };
-  k.dotRows(Access{f.w1, {p}}, input, count, fBegin, fEnd, f.hidden,
+  k.dotRows(w.w1, input, count, fBegin, fEnd, f.hidden,
             [&](Value row, Value r, Value dot) {
               k.store(k.silu(dot), gated, {r, row});
               if (f.tape1)
                 k.store(dot, f.tape1, {pairOf(r), row});
             });
   k.dotRows(
-      Access{f.w3, {p}}, input, count, fBegin, fEnd, f.hidden,
+      w.w3, input, count, fBegin, fEnd, f.hidden,
       [&](Value row, Value r, Value dot) {
         Value g =
             builder.create<memref::LoadOp>(loc, gated, ValueRange{r, row});
@@ -63,7 +66,7 @@ void partitionProduct(LoweringContext &ctx, const FfnBuffers &f, Value p,
       });
   ctx.barrier();
   k.dotRows(
-      Access{f.w2, {p}},
+      w.w2,
       [&](Value r) {
         return Access{gated, {r}};
       },
@@ -74,6 +77,22 @@ void partitionProduct(LoweringContext &ctx, const FfnBuffers &f, Value p,
         k.store(k.mulAdd(alphaOf(r), dot, acc), out, {t, d});
       });
   ctx.barrier();
+}
+
+/// The same over partition p as the code reads it: its stored weights, or
+/// its f32 copy once trained (PartitionCopies.cpp).
+void partitionProduct(LoweringContext &ctx, const FfnBuffers &f, Value p,
+                      Value count, Value gated, Value out,
+                      function_ref<Value(Value)> inputRow,
+                      function_ref<Value(Value)> alphaOf,
+                      function_ref<Value(Value)> tokenOf,
+                      function_ref<Value(Value)> pairOf = {}) {
+  y::PartitionedFfnOp op = f.op;
+  ctx.withPartitionWeights(
+      op.getW1(), op.getW3(), op.getW2(), p, [&](const PartitionWeights &w) {
+        partitionProductOf(ctx, f, w, count, gated, out, inputRow, alphaOf,
+                           tokenOf, pairOf);
+      });
 }
 
 /// Decode: each of the k routed partitions applied to the one token.

@@ -29,8 +29,10 @@ private:
   void groupAndMapSlots();
   /// Whether this thread owns partition p's pairs [begin, end) of `total`.
   Value ownsPartition(Value begin, Value end, Value count, Value total);
-  /// The backward through partition p's pairs, on the owning thread.
-  void partitionBackward(Value p, Value begin, Value count);
+  /// The backward through partition p's pairs (weights `w`), on the owning
+  /// thread.
+  void partitionBackward(const PartitionWeights &w, Value p, Value begin,
+                         Value count);
   /// dalpha and the pre-activation gradients dh1, dh3 of p's pairs.
   void activationGradients(Value begin, Value count);
   /// A chosen partition's weight-gradient factors, in its slot.
@@ -48,7 +50,7 @@ private:
   OpBuilder &builder;
   Location loc;
   KernelEmitter &k;
-  Value x, indices, alphas, dout, w1, w3, w2, chosen;
+  Value x, indices, alphas, dout, chosen;
   Value dx, dalpha, counts, fa1, fa3, fg, fxs, fds;
   int64_t partitions, ffnSize, hidden, active, slots;
   FfnTape tape;
@@ -62,9 +64,7 @@ FfnGradLowering::FfnGradLowering(LoweringContext &ctx,
     : ctx(ctx), op(op), builder(ctx.builder), loc(ctx.loc), k(ctx.kernels),
       x(ctx.buffer(op.getInput())), indices(ctx.buffer(op.getIndices())),
       alphas(ctx.buffer(op.getWeights())), dout(ctx.buffer(op.getGrad())),
-      w1(ctx.buffer(op.getW1())), w3(ctx.buffer(op.getW3())),
-      w2(ctx.buffer(op.getW2())), chosen(ctx.buffer(op.getChosen())),
-      dx(ctx.bufferFor(op.getDinput())),
+      chosen(ctx.buffer(op.getChosen())), dx(ctx.bufferFor(op.getDinput())),
       dalpha(ctx.bufferFor(op.getDweights())),
       counts(ctx.bufferFor(op.getCounts())), fa1(ctx.bufferFor(op.getA1())),
       fa3(ctx.bufferFor(op.getA3())), fg(ctx.bufferFor(op.getG())),
@@ -126,19 +126,27 @@ Value FfnGradLowering::ownsPartition(Value begin, Value end, Value count,
                                     ctx.args.threadIndex));
 }
 
-void FfnGradLowering::partitionBackward(Value p, Value begin, Value count) {
+/// Row `i` of a partition's matrix.
+Access rowOf(const Access &matrix, Value i) {
+  Access row = matrix;
+  row.leading.push_back(i);
+  return row;
+}
+
+void FfnGradLowering::partitionBackward(const PartitionWeights &w, Value p,
+                                        Value begin, Value count) {
   auto pairOf = [&](Value r) { return routed.pairAt(begin, r); };
   auto tokenOf = [&](Value r) { return routed.tokenAt(begin, r); };
   auto input = [&](Value r) { return Access{x, {tokenOf(r)}}; };
   // h1 = w1 x, h3 = w3 x: the forward's tape, else recomputed into the
   // dh1/dh3 buffers (each element is read before it is overwritten).
   if (!tape.h1) {
-    k.dotRows(Access{w1, {p}}, input, count, k.index(0), k.index(ffnSize),
-              hidden, [&](Value f, Value r, Value dot) {
+    k.dotRows(w.w1, input, count, k.index(0), k.index(ffnSize), hidden,
+              [&](Value f, Value r, Value dot) {
                 k.store(dot, dh1, {pairOf(r), f});
               });
-    k.dotRows(Access{w3, {p}}, input, count, k.index(0), k.index(ffnSize),
-              hidden, [&](Value f, Value r, Value dot) {
+    k.dotRows(w.w3, input, count, k.index(0), k.index(ffnSize), hidden,
+              [&](Value f, Value r, Value dot) {
                 k.store(dot, dh3, {pairOf(r), f});
               });
   }
@@ -153,10 +161,7 @@ void FfnGradLowering::partitionBackward(Value p, Value begin, Value count) {
       [&](Value r) {
         return Access{gw, {pairOf(r)}};
       },
-      k.index(0), count,
-      [&](Value d) {
-        return Access{w2, {p, d}};
-      },
+      k.index(0), count, [&](Value d) { return rowOf(w.w2, d); },
       k.index(hidden),
       [&](Value r, Value d) {
         return load(dout, {tokenOf(r), d});
@@ -170,15 +175,12 @@ void FfnGradLowering::partitionBackward(Value p, Value begin, Value count) {
       k.store(k.f32(0.0f), dxPair, {pair, d});
     });
   });
-  for (auto [weight, delta] : {std::pair{w1, dh1}, std::pair{w3, dh3}})
+  for (auto [weight, delta] : {std::pair{w.w1, dh1}, std::pair{w.w3, dh3}})
     k.accumulateRows(
         [&](Value r) {
           return Access{dxPair, {pairOf(r)}};
         },
-        k.index(0), count,
-        [&](Value f) {
-          return Access{weight, {p, f}};
-        },
+        k.index(0), count, [&](Value f) { return rowOf(weight, f); },
         k.index(ffnSize),
         [&](Value r, Value f) {
           return load(delta, {pairOf(r), f});
@@ -287,7 +289,11 @@ void FfnGradLowering::lower() {
     auto ifOp = builder.create<scf::IfOp>(loc, mine, false);
     OpBuilder::InsertionGuard guard(builder);
     builder.setInsertionPointToStart(&ifOp.getThenRegion().front());
-    partitionBackward(p, begin, count);
+    // The stored partition, or its f32 copy once trained.
+    ctx.withPartitionWeights(op.getW1(), op.getW3(), op.getW2(), p,
+                             [&](const PartitionWeights &w) {
+                               partitionBackward(w, p, begin, count);
+                             });
   });
   ctx.barrier();
   sumPicks();

@@ -24,8 +24,10 @@ extern "C" {
 
 /* 4: the table points at the image's plan (yan_executable_plan_v4).
  * 5: the entry arguments end with the lazy-trust group (verified, verify,
- *    verifier): the code asks the runtime before it reads a partition. */
-#define YAN_EXECUTABLE_ABI_VERSION 5u
+ *    verifier): the code asks the runtime before it reads a partition.
+ * 6: then the partition copies (partition_copy_offsets, partition_copies):
+ *    learning on bundles whose FFN weights are not f32. */
+#define YAN_EXECUTABLE_ABI_VERSION 6u
 
 /* Name of the one exported symbol of a code image. */
 #define YAN_EXECUTABLE_QUERY_SYMBOL "yan_executable_query"
@@ -95,7 +97,24 @@ typedef void (*yan_verify_fn_v5)(void *verifier, int64_t slot);
  *            verify(verifier, l*P + p) for every routed partition whose
  *            byte is 0, then a barrier; when the failure byte is set it
  *            reads no further weight and returns 0 (the runtime reports the
- *            failure). No partition is read before its byte is 1. */
+ *            failure). No partition is read before its byte is 1.
+ *
+ * Partition copies (ABI 6): learning on a bundle whose FFN partition
+ * weights are not f32 (f16, bf16, ...) trains a partition in an f32 copy the
+ * runtime owns, made on the partition's first update; the stored weights are
+ * never written. Code whose FFN weights are f32 ignores these two fields
+ * (its partitions are trained in place, above).
+ *   partition_copy_offsets: NULL when no partition has a copy; else L * P
+ *            int64: [l*P + p] the byte offset in partition_copies of the f32
+ *            copy of partition p of layer l (w1 [F,D], w3 [F,D], w2 [D,F],
+ *            back to back), or -1: read the stored weights. Every entry
+ *            reads it for each partition it reads (prefill, decode and
+ *            LEARN's forward and backward use the copy where there is one).
+ *   partition_copies: the copies, 64-byte aligned. LEARN_APPLY writes the
+ *            copy of the partition it updates (the runtime gives it one
+ *            before the call); with STEP == 1 (the partition's first update)
+ *            the copy is not yet initialized and LEARN_APPLY reads the
+ *            stored weights, widened, as the values it updates. */
 typedef struct yan_entry_args_v3 {
   const uint8_t *weights;
   float *state;
@@ -114,6 +133,9 @@ typedef struct yan_entry_args_v3 {
   uint8_t *verified;
   yan_verify_fn_v5 verify;
   void *verifier;
+  /* Partition copies (version 6). */
+  const int64_t *partition_copy_offsets;
+  uint8_t *partition_copies;
 } yan_entry_args_v3;
 
 /* Returns 0 on success; non-zero codes are reserved for generated checks.
