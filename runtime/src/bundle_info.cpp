@@ -214,6 +214,7 @@ void yan_bundle_learn_info(const yan_bundle_t *bundle, yan_bundle_learn_info_t *
   if (const LearnState *state = bundle->learned) {
     out->trained_partitions = state->trained;
     out->optimizer_state_bytes = state->stateBytes;
+    out->partition_copy_bytes = state->copyUsed;
   }
 }
 
@@ -238,6 +239,7 @@ yan_status_t yan_bundle_partition_learn_state(const yan_bundle_t *bundle, int64_
   out->optimizer = static_cast<yan_learn_optimizer_t>(record.optimizer);
   out->optimizer_state = record.optimizerState;
   out->optimizer_state_floats = record.stateFloats;
+  out->weights_f32 = partitionCopy(bundle, layer, partition);
   return nullptr;
 }
 

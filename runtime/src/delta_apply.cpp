@@ -53,13 +53,6 @@ uint64_t maxDeltaBytes(const LearnState &s, uint64_t weightBytes) {
                        record));
 }
 
-uint64_t weightBytesPerRecord(const LearnState &s) {
-  uint64_t bytes = 0;
-  for (int t = 0; t < kFfnTensors; ++t)
-    bytes += s.weight(0, t).bytes;
-  return bytes;
-}
-
 yan_status_t checkHeader(const yan_bundle_t *bundle, const LearnState &s, const uint8_t *data,
                          size_t size, DeltaHeader *out) {
   if (size >= sizeof kDeltaMagic && std::memcmp(data, kDeltaMagic, sizeof kDeltaMagic) != 0)
@@ -175,7 +168,7 @@ struct RecordView {
 template <typename Visit>
 yan_status_t walkRecords(const LearnState &s, const DeltaHeader &h, const uint8_t *data,
                          Visit visit) {
-  uint64_t weightBytes = weightBytesPerRecord(s);
+  uint64_t weightBytes = s.learnedPartitionBytes();
   uint64_t offset = sizeof(DeltaHeader);
   uint64_t end = deltaChecksumEnd(h) - kDeltaChecksumBytes;
   int64_t previous = -1;
@@ -200,27 +193,12 @@ yan_status_t walkRecords(const LearnState &s, const DeltaHeader &h, const uint8_
   return nullptr;
 }
 
-// Whether the element at `p` (of `dtype`) is finite: its exponent is not
-// all ones (inf and NaN), read bytewise (records are not aligned).
-bool finiteAt(const uint8_t *p, fb::DType dtype) {
-  switch (dtype) {
-  case fb::DType::f32: {
-    uint32_t bits;
-    std::memcpy(&bits, p, 4);
-    return (bits & 0x7f800000u) != 0x7f800000u;
-  }
-  case fb::DType::f16: {
-    uint16_t bits;
-    std::memcpy(&bits, p, 2);
-    return (bits & 0x7c00u) != 0x7c00u;
-  }
-  case fb::DType::bf16: {
-    uint16_t bits;
-    std::memcpy(&bits, p, 2);
-    return (bits & 0x7f80u) != 0x7f80u;
-  }
-  }
-  return false;
+// Whether the f32 at `p` is finite: its exponent is not all ones (inf and
+// NaN), read bytewise (records are not aligned).
+bool finiteAt(const uint8_t *p) {
+  uint32_t bits;
+  std::memcpy(&bits, p, 4);
+  return (bits & 0x7f800000u) != 0x7f800000u;
 }
 
 // The values a record would install (the checksum proves only that the
@@ -236,9 +214,9 @@ yan_status_t checkRecordValues(const LearnState &s, const RecordView &v) {
                       "delta record for partition %d of layer %d: %llu optimizer steps, "
                       "more than %llu", r.partition, r.layer, ull(r.steps),
                       ull(YAN_LIMIT_OPTIMIZER_STEPS - 1));
-  uint64_t elementBytes = dtypeBytes(s.dtype);
-  for (uint64_t i = 0; i < r.weightBytes / elementBytes; ++i)
-    if (!finiteAt(v.weights + i * elementBytes, s.dtype))
+  // Trained partitions are f32 whatever the stored format.
+  for (uint64_t i = 0; i < r.weightBytes / sizeof(float); ++i)
+    if (!finiteAt(v.weights + i * sizeof(float)))
       return makeStatus(YAN_STATUS_NON_FINITE,
                         "delta record for partition %d of layer %d: weight element %llu "
                         "(of w1, w3, w2 in order) is not finite", r.partition, r.layer,
@@ -280,15 +258,12 @@ yan_status_t applyDelta(yan_bundle_t *bundle, const uint8_t *data, size_t size) 
     releaseUntrainedState(bundle, *s);
     return status;
   }
-  uint8_t *weights = writableWeights(bundle);
   return walkRecords(*s, h, data, [&](const RecordView &v) -> yan_status_t {
     const uint8_t *from = v.weights;
-    for (int t = 0; t < kFfnTensors; ++t) {
-      const FfnWeight &w = s->weight(v.header.layer, t);
-      std::memcpy(weights + w.offset + static_cast<uint64_t>(v.header.partition) * w.stride,
-                  from, static_cast<size_t>(w.bytes));
-      from += w.bytes;
-    }
+    size_t sliceBytes = static_cast<size_t>(s->sliceFloats * sizeof(float));
+    for (int t = 0; t < kFfnTensors; ++t, from += sliceBytes)
+      std::memcpy(learnedWeights(bundle, *s, v.header.layer, t, v.header.partition), from,
+                  sliceBytes);
     PartitionRecord &r = s->record(v.header.layer, v.header.partition);
     if (v.header.stateFloats)
       std::memcpy(r.optimizerState, v.state,
@@ -309,14 +284,14 @@ yan_status_t readFile(yan_bundle_t *bundle, const char *path, uint8_t **out, siz
   YAN_RETURN_IF_ERROR(openRegularFile(path, "delta", &fd, &size));
   LearnState *s = nullptr;
   yan_status_t status = learnState(bundle, &s);
-  if (!status && size > maxDeltaBytes(*s, weightBytesPerRecord(*s))) {
+  if (!status && size > maxDeltaBytes(*s, s->learnedPartitionBytes())) {
     char magic[sizeof kDeltaMagic] = {};
     bool isDelta = ::pread(fd, magic, sizeof magic, 0) == sizeof magic &&
                    std::memcmp(magic, kDeltaMagic, sizeof magic) == 0;
     status = isDelta ? makeStatus(YAN_STATUS_BAD_HEADER,
                                   "%llu bytes is more than any delta of this model can have "
                                   "(%llu)", ull(size),
-                                  ull(maxDeltaBytes(*s, weightBytesPerRecord(*s))))
+                                  ull(maxDeltaBytes(*s, s->learnedPartitionBytes())))
                      : makeStatus(YAN_STATUS_BAD_MAGIC,
                                   "not a yan delta file (magic is not \"YAND\")");
   }

@@ -51,9 +51,9 @@ yan_status_t saveDelta(yan_bundle_t *bundle, const char *path, const uint8_t *se
   YAN_RETURN_IF_ERROR(learnState(bundle, &state));
   const fb::Bundle &root = *bundle->verified.root;
   const fb::ModelConfig &c = *root.config();
-  uint64_t weightBytes = 0;
-  for (int t = 0; t < kFfnTensors; ++t)
-    weightBytes += state->weight(0, t).bytes;
+  // Trained partitions are f32 whatever the stored format; the header's
+  // dtype is the base's (part of the binding).
+  uint64_t weightBytes = state->learnedPartitionBytes();
 
   DeltaHeader header{};
   std::memcpy(header.magic, kDeltaMagic, sizeof header.magic);
@@ -82,7 +82,6 @@ yan_status_t saveDelta(yan_bundle_t *bundle, const char *path, const uint8_t *se
   YAN_RETURN_IF_ERROR(file.begin(path));
   HashingWriter out(file);
   YAN_RETURN_IF_ERROR(out.write(&header, sizeof header));
-  const uint8_t *weights = bundle->verified.weights;
   for (int64_t l = 0; l < state->layers; ++l)
     for (int64_t p = 0; p < state->partitions; ++p) {
       const PartitionRecord &r = state->record(l, p);
@@ -96,11 +95,9 @@ yan_status_t saveDelta(yan_bundle_t *bundle, const char *path, const uint8_t *se
       record.weightBytes = weightBytes;
       record.stateFloats = r.stateFloats;
       YAN_RETURN_IF_ERROR(out.write(&record, sizeof record));
-      for (int t = 0; t < kFfnTensors; ++t) {
-        const FfnWeight &w = state->weight(l, t);
-        YAN_RETURN_IF_ERROR(out.write(weights + w.offset + static_cast<uint64_t>(p) * w.stride,
-                                      static_cast<size_t>(w.bytes)));
-      }
+      for (int t = 0; t < kFfnTensors; ++t)
+        YAN_RETURN_IF_ERROR(out.write(learnedWeights(bundle, *state, l, t, p),
+                                      static_cast<size_t>(state->sliceFloats * sizeof(float))));
       if (r.stateFloats)
         YAN_RETURN_IF_ERROR(
             out.write(r.optimizerState, static_cast<size_t>(r.stateFloats * sizeof(float))));

@@ -24,28 +24,11 @@ uint64_t slotBytes(uint64_t weightBytes, uint64_t stateFloats) {
   return (bytes + kAlign - 1) / kAlign * kAlign;
 }
 
-uint64_t weightBytesPerSlot(const LearnState &state) {
-  uint64_t bytes = 0;
-  for (int t = 0; t < kFfnTensors; ++t)
-    bytes += state.weight(0, t).bytes;
-  return bytes;
-}
-
-uint8_t *partitionAt(yan_bundle_t *bundle, const LearnState &state, int64_t layer, int tensor,
-                     int64_t partition) {
-  const FfnWeight &w = state.weight(layer, tensor);
-  return writableWeights(bundle) + w.offset + static_cast<uint64_t>(partition) * w.stride;
-}
-
-bool allFinite(const uint8_t *bytes, uint64_t count, fb::DType dtype) {
-  uint32_t exponent = dtype == fb::DType::f32   ? 0x7f800000u
-                      : dtype == fb::DType::f16 ? 0x7c00u
-                                                : 0x7f80u;
-  uint64_t width = dtypeBytes(dtype);
+bool allFinite(const float *values, uint64_t count) {
   for (uint64_t i = 0; i < count; ++i) {
     uint32_t bits = 0;
-    std::memcpy(&bits, bytes + i * width, width);
-    if ((bits & exponent) == exponent)
+    std::memcpy(&bits, values + i, sizeof bits);
+    if ((bits & 0x7f800000u) == 0x7f800000u)
       return false;
   }
   return true;
@@ -63,7 +46,7 @@ uint64_t stepSnapshotBytes(const fb::ModelConfig &c, int64_t slotsPerLayer) {
 
 yan_status_t saveStep(yan_session_t *session, LearnMemory &memory, const LearnState &state,
                       const int32_t *chosen, int64_t slotsPerLayer, uint64_t stateFloats) {
-  uint64_t perSlot = slotBytes(weightBytesPerSlot(state), stateFloats);
+  uint64_t perSlot = slotBytes(state.learnedPartitionBytes(), stateFloats);
   uint64_t slots = static_cast<uint64_t>(state.layers * slotsPerLayer);
   if (slots * perSlot > memory.snapshotCapacity)
     return makeStatus(YAN_STATUS_INTERNAL,
@@ -93,11 +76,12 @@ yan_status_t saveStep(yan_session_t *session, LearnMemory &memory, const LearnSt
                              : 0;
       std::memcpy(out, &slot, sizeof slot);
       uint8_t *bytes = out + sizeof slot;
-      for (int t = 0; t < kFfnTensors; ++t) {
-        uint64_t n = state.weight(l, t).bytes;
-        std::memcpy(bytes, partitionAt(bundle, state, l, t, p), n);
-        bytes += n;
-      }
+      // A partition's first update starts from its stored weights (a copy
+      // made for this step holds nothing yet, and rolling back releases it).
+      uint64_t n = state.sliceFloats * sizeof(float);
+      for (int t = 0; t < kFfnTensors; ++t, bytes += n)
+        if (r.steps > 0 || !state.usesCopies())
+          std::memcpy(bytes, learnedWeights(bundle, state, l, t, p), n);
       if (slot.stateFloats)
         std::memcpy(bytes, r.optimizerState, slot.stateFloats * sizeof(float));
       out += perSlot;
@@ -114,11 +98,12 @@ void restoreStep(yan_session_t *session, LearnMemory &memory, LearnState &state)
     SlotRecord slot;
     std::memcpy(&slot, in, sizeof slot);
     const uint8_t *bytes = in + sizeof slot;
-    for (int t = 0; t < kFfnTensors; ++t) {
-      uint64_t n = state.weight(slot.layer, t).bytes;
-      std::memcpy(partitionAt(bundle, state, slot.layer, t, slot.partition), bytes, n);
-      bytes += n;
-    }
+    // Each slot's weights are at the same place (saveStep leaves them out
+    // for a partition's first update, whose copy is released below).
+    uint64_t n = state.sliceFloats * sizeof(float);
+    for (int t = 0; t < kFfnTensors; ++t, bytes += n)
+      if (slot.steps > 0 || !state.usesCopies())
+        std::memcpy(learnedWeights(bundle, state, slot.layer, t, slot.partition), bytes, n);
     PartitionRecord &r = state.record(slot.layer, slot.partition);
     if (r.optimizerState && slot.stateFloats == r.stateFloats)
       std::memcpy(r.optimizerState, bytes, slot.stateFloats * sizeof(float));
@@ -139,13 +124,11 @@ bool savedPartitionsFinite(yan_session_t *session, const LearnMemory &memory,
     SlotRecord slot;
     std::memcpy(&slot, in, sizeof slot);
     for (int t = 0; t < kFfnTensors; ++t)
-      if (!allFinite(partitionAt(bundle, state, slot.layer, t, slot.partition),
-                     state.sliceFloats, state.dtype))
+      if (!allFinite(learnedWeights(bundle, state, slot.layer, t, slot.partition),
+                     state.sliceFloats))
         return false;
     const PartitionRecord &r = state.records[slot.layer * state.partitions + slot.partition];
-    if (r.optimizerState &&
-        !allFinite(reinterpret_cast<const uint8_t *>(r.optimizerState), r.stateFloats,
-                   fb::DType::f32))
+    if (r.optimizerState && !allFinite(r.optimizerState, r.stateFloats))
       return false;
   }
   return true;

@@ -3,6 +3,7 @@
 
 #include "status.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <new>
@@ -50,6 +51,45 @@ yan_status_t unprotect(const uint8_t *begin, uint64_t bytes) {
     return makeStatus(YAN_STATUS_RESOURCE_EXHAUSTED,
                       "cannot make %llu bytes of weights writable (copy-on-write): %s",
                       static_cast<unsigned long long>(end - start), std::strerror(errno));
+  return nullptr;
+}
+
+// Gives partition (layer, partition) an f32 copy at the end of the copies,
+// growing the buffer (moved: entries get its address per call). The copy's
+// values are written by the partition's first LEARN_APPLY or by a delta.
+yan_status_t allocateCopy(yan_bundle_t *bundle, LearnState &state, int64_t layer,
+                          int64_t partition) {
+  size_t slots = static_cast<size_t>(state.layers * state.partitions);
+  if (!state.copyOffsets) {
+    auto *table = static_cast<int64_t *>(
+        bundle->allocator.allocate(bundle->allocator.self, slots * sizeof(int64_t), kAlign));
+    if (!table)
+      return makeStatus(YAN_STATUS_RESOURCE_EXHAUSTED,
+                        "cannot allocate the partition copy table (%zu bytes)",
+                        slots * sizeof(int64_t));
+    for (size_t i = 0; i < slots; ++i)
+      table[i] = -1;
+    state.copyOffsets = table;
+    state.copyBytes = (3 * state.sliceFloats * sizeof(float) + kAlign - 1) & ~uint64_t(kAlign - 1);
+  }
+  uint64_t needed = state.copyUsed + state.copyBytes;
+  if (needed > state.copyCapacity) {
+    uint64_t capacity = std::max(needed, 2 * state.copyCapacity);
+    auto *grown = static_cast<uint8_t *>(bundle->allocator.allocate(
+        bundle->allocator.self, static_cast<size_t>(capacity), kAlign));
+    if (!grown)
+      return makeStatus(YAN_STATUS_RESOURCE_EXHAUSTED,
+                        "cannot allocate %llu bytes for the f32 copies of trained partitions",
+                        static_cast<unsigned long long>(capacity));
+    if (state.copies) {
+      std::memcpy(grown, state.copies, static_cast<size_t>(state.copyUsed));
+      bundle->allocator.free(bundle->allocator.self, state.copies);
+    }
+    state.copies = grown;
+    state.copyCapacity = capacity;
+  }
+  state.copyOffsets[layer * state.partitions + partition] = static_cast<int64_t>(state.copyUsed);
+  state.copyUsed = needed;
   return nullptr;
 }
 
@@ -114,6 +154,10 @@ void destroyLearnState(yan_bundle_t *bundle) {
     return;
   for (int64_t i = 0; i < state->layers * state->partitions; ++i)
     freeState(bundle, *state, state->records[i]);
+  if (state->copyOffsets)
+    bundle->allocator.free(bundle->allocator.self, state->copyOffsets);
+  if (state->copies)
+    bundle->allocator.free(bundle->allocator.self, state->copies);
   if (state->privateWeights)
     bundle->allocator.free(bundle->allocator.self, state->privateWeights);
   bundle->learned = nullptr;
@@ -128,7 +172,9 @@ yan_status_t makeWritable(yan_bundle_t *bundle, LearnState &state, int64_t layer
   // Lazy trust: never copy or change a partition before it is verified
   // (a no-op when open hashed the weights).
   YAN_RETURN_IF_ERROR(verifyPartition(bundle, layer, partition));
-  if (!bundle->mapping.data) {
+  if (state.usesCopies()) {
+    YAN_RETURN_IF_ERROR(allocateCopy(bundle, state, layer, partition));
+  } else if (!bundle->mapping.data) {
     if (!state.privateWeights)
       YAN_RETURN_IF_ERROR(privatizeWeights(bundle, state));
   } else {
@@ -147,6 +193,32 @@ uint8_t *writableWeights(yan_bundle_t *bundle) {
   // File bundles: the pages made writable are inside the private mapping;
   // memory bundles: verified.weights is the private copy by now.
   return const_cast<uint8_t *>(bundle->verified.weights);
+}
+
+float *learnedWeights(yan_bundle_t *bundle, const LearnState &state, int64_t layer,
+                      int tensor, int64_t partition) {
+  if (state.usesCopies()) {
+    int64_t offset = state.copyOffsets[layer * state.partitions + partition];
+    return reinterpret_cast<float *>(state.copies + offset) +
+           static_cast<uint64_t>(tensor) * state.sliceFloats;
+  }
+  const FfnWeight &w = state.weight(layer, tensor);
+  return reinterpret_cast<float *>(writableWeights(bundle) + w.offset +
+                                   static_cast<uint64_t>(partition) * w.stride);
+}
+
+const float *partitionCopy(const yan_bundle_t *bundle, int64_t layer, int64_t partition) {
+  const LearnState *state = bundle->learned;
+  if (!state || !state->copyOffsets)
+    return nullptr;
+  int64_t offset = state->copyOffsets[layer * state->partitions + partition];
+  return offset < 0 ? nullptr : reinterpret_cast<const float *>(state->copies + offset);
+}
+
+void setPartitionCopies(const yan_bundle_t *bundle, yan_entry_args_v3 &args) {
+  const LearnState *state = bundle->learned;
+  args.partition_copy_offsets = state ? state->copyOffsets : nullptr;
+  args.partition_copies = state ? state->copies : nullptr;
 }
 
 uint64_t optimizerStateFloats(const LearnState &state, uint32_t optimizer, bool momentum) {
@@ -178,8 +250,23 @@ yan_status_t reserveOptimizerState(yan_bundle_t *bundle, LearnState &state,
 
 void releaseUntrainedState(yan_bundle_t *bundle, LearnState &state) {
   for (int64_t i = 0; i < state.layers * state.partitions; ++i)
-    if (state.records[i].steps == 0)
+    if (state.records[i].steps == 0) {
       freeState(bundle, state, state.records[i]);
+      if (state.copyOffsets && state.copyOffsets[i] >= 0) {
+        state.copyOffsets[i] = -1;
+        state.records[i].writable = false;
+      }
+    }
+  // Copies are handed out at the end of the buffer and only the newest
+  // (those of the failed step or delta) are ever released: the space after
+  // the last copy still held is free again.
+  if (state.copyOffsets) {
+    uint64_t used = 0;
+    for (int64_t i = 0; i < state.layers * state.partitions; ++i)
+      if (state.copyOffsets[i] >= 0)
+        used = std::max(used, static_cast<uint64_t>(state.copyOffsets[i]) + state.copyBytes);
+    state.copyUsed = used;
+  }
 }
 
 LearnGuard::LearnGuard(yan_bundle_t *bundle) : bundle_(bundle), held_(false) {

@@ -15,6 +15,13 @@
 // (yan_bundle_open_memory) borrows the caller's bytes, which we must not
 // write: its weight segment is copied once, privately, on first use.
 //
+// FFN weights that are not f32 (f16, bf16) are never written: a partition is
+// trained in an f32 copy made on its first update (executable_abi.h,
+// "Partition copies"). The copies live back to back in one buffer from the
+// bundle's allocator, found through a table of byte offsets per (layer,
+// partition) that every entry call receives; the first LEARN_APPLY of a
+// partition fills its copy from the stored weights, widened.
+//
 //===----------------------------------------------------------------------===//
 #ifndef YAN_RUNTIME_LEARN_STATE_H
 #define YAN_RUNTIME_LEARN_STATE_H
@@ -31,7 +38,8 @@ struct PartitionRecord {
   float *optimizerState = nullptr;  // stateFloats floats, or nullptr
   uint64_t stateFloats = 0;         // 0, 3*F*D (SGD momentum) or 6*F*D (AdamW)
   uint32_t optimizer = YAN_OPTIMIZER_SGD; // meaningful once steps > 0
-  bool writable = false;            // its weight pages may be written
+  bool writable = false;            // its weight pages may be written (or
+                                    // it has an f32 copy)
 };
 
 struct LearnState {
@@ -44,6 +52,18 @@ struct LearnState {
   uint8_t *privateWeights = nullptr;  // memory bundles: the writable copy
   uint64_t trained = 0;               // records with steps > 0
   uint64_t stateBytes = 0;            // optimizer state held
+  // Partition copies (FFN weights not f32): [L * P] byte offsets into
+  // `copies` or -1; NULL until the first copy.
+  int64_t *copyOffsets = nullptr;
+  uint8_t *copies = nullptr;
+  uint64_t copyCapacity = 0, copyUsed = 0; // bytes
+  uint64_t copyBytes = 0;                  // one copy: 3 * F * D floats, padded
+
+  /// Whether partitions are trained in f32 copies (else in place).
+  bool usesCopies() const { return dtype != fb::DType::f32; }
+  /// Bytes of a trained partition's w1, w3, w2: f32 whatever the stored
+  /// format (what deltas and the rollback copy hold).
+  uint64_t learnedPartitionBytes() const { return kFfnTensors * sliceFloats * sizeof(float); }
 
   PartitionRecord &record(int64_t layer, int64_t partition) {
     return records[layer * partitions + partition];
@@ -68,6 +88,18 @@ yan_status_t makeWritable(yan_bundle_t *bundle, LearnState &state, int64_t layer
 /// The weight segment the code reads, writable (after makeWritable).
 uint8_t *writableWeights(yan_bundle_t *bundle);
 
+/// Tensor `tensor` (FfnTensor) of a partition as learning reads and writes
+/// it, F * D floats: in the weight segment (f32 weights) or the partition's
+/// f32 copy. Only after makeWritable.
+float *learnedWeights(yan_bundle_t *bundle, const LearnState &state, int64_t layer,
+                      int tensor, int64_t partition);
+
+/// The f32 copy of a partition, or NULL (none, or f32 weights).
+const float *partitionCopy(const yan_bundle_t *bundle, int64_t layer, int64_t partition);
+
+/// Sets the entry arguments' partition copies (NULL while there are none).
+void setPartitionCopies(const yan_bundle_t *bundle, yan_entry_args_v3 &args);
+
 /// Floats of optimizer state a step with `optimizer` needs (SGD: only with
 /// momentum).
 uint64_t optimizerStateFloats(const LearnState &state, uint32_t optimizer, bool momentum);
@@ -78,8 +110,8 @@ uint64_t optimizerStateFloats(const LearnState &state, uint32_t optimizer, bool 
 yan_status_t reserveOptimizerState(yan_bundle_t *bundle, LearnState &state,
                                    PartitionRecord &record, uint64_t floats);
 
-/// Frees the optimizer state of records never trained (reserved for a step
-/// or delta that then failed).
+/// Frees the optimizer state and f32 copies of records never trained
+/// (reserved for a step or delta that then failed, or rolled back).
 void releaseUntrainedState(yan_bundle_t *bundle, LearnState &state);
 
 /// The bundle's learnBusy flag for the duration of a learn or delta call.

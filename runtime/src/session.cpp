@@ -10,6 +10,7 @@
 // only when a session first learns (session_learn.cpp).
 //
 //===----------------------------------------------------------------------===//
+#include "learn_state.h"
 #include "session_internal.h"
 #include "status.h"
 #include "weight_trust.h"
@@ -99,6 +100,7 @@ yan_status_t run(yan_session_t *session, uint32_t entry, const int32_t *tokens,
   args.num_tokens = count;
   args.logits = logits;
   args.stats = session->stats;
+  setPartitionCopies(session->bundle, args);
   int32_t result = runOnPool(session, session->bundle->entries[entry], args);
   if (session->trustFailed)
     return trustFailure(session);

@@ -244,6 +244,7 @@ yan_status_t runLearn(yan_session_t *session, LearnMemory &memory, const int32_t
   args.num_tokens = static_cast<int64_t>(n);
   args.logits = memory.logits;
   args.stats = session->stats;
+  setPartitionCopies(session->bundle, args);
   args.learn = memory.params;
   int32_t result = runOnPool(session, session->bundle->entries[YAN_ENTRY_LEARN], args);
   if (session->trustFailed)
@@ -362,6 +363,7 @@ yan_status_t applySlots(yan_session_t *session, LearnMemory &memory, LearnState 
       args.num_tokens = 0;
       args.logits = memory.logits;
       args.stats = session->stats;
+      setPartitionCopies(bundle, args);
       args.learn = params;
       args.optimizer_state = needsState ? record.optimizerState : nullptr;
       int32_t result =
@@ -413,6 +415,7 @@ yan_status_t materializeGradients(yan_session_t *session, LearnMemory &memory,
     args.arena = memory.arena;
     args.logits = memory.logits;
     args.stats = session->stats;
+    setPartitionCopies(session->bundle, args);
     args.learn = params;
     args.optimizer_state = out;
     int32_t result = runOnPool(session, session->bundle->entries[YAN_ENTRY_LEARN_APPLY], args);

@@ -4,13 +4,18 @@
 yan-run --learn, for SGD, SGD with momentum and clipping, and AdamW, over 1
 and 5 steps, on several model shapes; then the convergence check (one
 32-token sequence on tiny: the loss falls by at least half within 50 steps)
-and a delta saved by one process and applied by another.
+and a delta saved by one process and applied by another. Bundles of f16
+and bf16 weights train their partitions in f32 copies: the same comparison
+(the reference trains from the widened values), the forward after learning
+against the reference run on the learned partitions, and a delta bound to
+its 16-bit base.
 
 Run by ctest with YAN_BIN (the build's bin/) and YAN_WORK (a scratch dir)."""
 
 import json
 import os
 import shutil
+import subprocess
 import sys
 import unittest
 
@@ -18,13 +23,15 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from learn_check import compare, config_of, learn_flags, reference, run  # noqa: E402
+from learn_check import (REFERENCE, compare, config_of, learn_flags,  # noqa: E402
+                         reference, run)
+from yan_model import read_safetensors, tensor_specs, write_safetensors  # noqa: E402
+from yan_model import YanConfig  # noqa: E402
 
 BIN = os.environ.get("YAN_BIN", os.path.join(HERE, "..", "..", "build", "bin"))
 WORK = os.environ.get("YAN_WORK", "/tmp/yan-e2e-learn")
 
-# name -> yan-model-gen arguments (the shapes of test_numerics.py that are
-# f32: learning needs f32 partitions).
+# name -> yan-model-gen arguments (the f32 shapes of test_numerics.py).
 SHAPES = {
     "tiny": ["--preset", "tiny"],
     "k1-window": ["--preset", "tiny", "--slope-window", "1", "--seed", "1"],
@@ -140,6 +147,77 @@ class LearnTest(unittest.TestCase):
         a = np.fromfile(after, dtype="<f4")
         self.assertTrue(np.array_equal(a, np.fromfile(reloaded, dtype="<f4")))
         self.assertFalse(np.array_equal(a, np.fromfile(fresh, dtype="<f4")))
+
+
+    def test_f16_and_bf16_bundles(self):
+        # Trained partitions start from their widened values (the reference
+        # reads the 16-bit file as f32); compare() also checks that every
+        # partition the reference left alone reads back bit-identical.
+        for dtype in ("f16", "bf16"):
+            name = f"tiny-{dtype}"
+            model, bundle = self.model(name, SHAPES["tiny"] + ["--dtype", dtype])
+            tokens = sample(256, 24, seed=7)
+            for optimizer, steps, clip, hyper in (CASES[2], CASES[4]):
+                with self.subTest(dtype=dtype, optimizer=optimizer, steps=steps):
+                    self.learn_and_compare(name, model, bundle, tokens, optimizer, steps,
+                                           clip, hyper, threads=2)
+
+    def test_f16_forward_after_learning_and_delta_binding(self):
+        model, bundle = self.model("tiny-f16", SHAPES["tiny"] + ["--dtype", "f16"])
+        cfg = config_of(model)
+        L, P = cfg["num_layers"], cfg["num_partitions"]
+        tokens = ",".join(map(str, sample(256, 20, seed=21)))
+        prompt = ",".join(map(str, sample(256, 9, seed=22)))
+        out = os.path.join(WORK, "f16-cow")
+        yan_run = os.path.join(BIN, "yan-run")
+        run(yan_run, bundle, "--learn", tokens, "--steps", "3", "--optimizer", "adamw",
+            "--save-delta", out + ".delta", "--dump-partitions", out + ".learned.f32",
+            "--prompt", prompt, "--max-tokens", "6", "--dump-logits", out + ".after.f32")
+        run(yan_run, bundle, "--delta", out + ".delta", "--dump-partitions",
+            out + ".reloaded.f32", "--prompt", prompt, "--max-tokens", "6",
+            "--dump-logits", out + ".reloaded-logits.f32")
+        learned = np.fromfile(out + ".learned.f32", dtype="<f4")
+        self.assertTrue(np.array_equal(learned, np.fromfile(out + ".reloaded.f32", dtype="<f4")))
+        after = np.fromfile(out + ".after.f32", dtype="<f4")
+        self.assertTrue(np.array_equal(
+            after, np.fromfile(out + ".reloaded-logits.f32", dtype="<f4")))
+
+        # Prefill and decode read the trained partitions' f32 copies: the
+        # reference run on the base weights with the learned partitions.
+        base, _ = read_safetensors(os.path.join(model, "model.safetensors"))
+        partitions = learned.reshape(L, 3, P, -1)
+        trained = 0
+        for l in range(L):
+            for i, n in enumerate(("w1", "w3", "w2")):
+                name = f"layers.{l}.ffn.{n}"
+                widened = base[name].reshape(P, -1)
+                trained += int((partitions[l, i] != widened).any(axis=1).sum())
+                base[name] = partitions[l, i].reshape(base[name].shape)
+        self.assertGreater(trained, 0)
+        learned_model = out + ".model"
+        os.makedirs(learned_model, exist_ok=True)
+        shutil.copy(os.path.join(model, "config.json"), learned_model)
+        specs = tensor_specs(YanConfig.load(os.path.join(model, "config.json")))
+        write_safetensors(os.path.join(learned_model, "model.safetensors"),
+                          [(name, base[name]) for name, _ in specs], "F32", {"format": "pt"})
+        run("/usr/bin/python3", os.path.join(REFERENCE, "golden.py"), learned_model,
+            "--prompt", prompt, "--steps", "6", "--logits", out + ".golden.f32")
+        golden = np.fromfile(out + ".golden.f32", dtype="<f4")
+        self.assertEqual(after.shape, golden.shape)
+        error = np.abs(after - golden).max() / max(np.abs(golden).max(), 1e-3)
+        self.assertLessEqual(error, 1e-4)
+        fresh = out + ".fresh.f32"
+        run(yan_run, bundle, "--prompt", prompt, "--max-tokens", "6", "--dump-logits", fresh)
+        self.assertFalse(np.array_equal(after, np.fromfile(fresh, dtype="<f4")))
+
+        # The delta is bound to the f16 base: the same model stored as f32
+        # refuses it.
+        wide = os.path.join(WORK, "tiny-f16-as-f32.yanb")
+        run(os.path.join(BIN, "yanc"), model, "--weights", "f32", "-o", wide)
+        result = subprocess.run([yan_run, wide, "--delta", out + ".delta", "--prompt", "1"],
+                                capture_output=True, text=True)
+        self.assertNotEqual(result.returncode, 0)
+        self.assertIn("DELTA_MISMATCH", result.stderr)
 
 
 if __name__ == "__main__":

@@ -148,7 +148,8 @@ float toFloat(const uint8_t *at, yan_dtype_t dtype) {
 }
 
 // Every layer's w1 [P,F,D], w3 [P,F,D], w2 [P,D,F] as f32, partition padding
-// removed: what the code reads now.
+// removed: what the code reads now (a trained partition's f32 copy when the
+// weights are f16/bf16).
 bool dumpPartitions(yan_bundle_t *bundle, const char *path, std::string *error) {
   yan_model_config_t config;
   yan_bundle_config(bundle, &config);
@@ -183,10 +184,19 @@ bool dumpPartitions(yan_bundle_t *bundle, const char *path, std::string *error) 
       size_t elements = static_cast<size_t>(config.partition_size * config.hidden_size);
       size_t elementBytes = w.dtype == YAN_DTYPE_F32 ? 4 : 2;
       row.resize(elements);
+      int tensorIndex = tensor[1] == '1' ? 0 : tensor[1] == '3' ? 1 : 2;
       for (int64_t p = 0; ok && p < w.num_partitions; ++p) {
-        const uint8_t *at = segment + w.offset + static_cast<uint64_t>(p) * w.partition_stride;
-        for (size_t e = 0; e < elements; ++e)
-          row[e] = toFloat(at + e * elementBytes, w.dtype);
+        // A trained partition of f16/bf16 weights lives in its f32 copy.
+        yan_partition_learn_state_t learned{};
+        yan_status_free(yan_bundle_partition_learn_state(bundle, l, p, &learned));
+        if (learned.weights_f32) {
+          const float *copy = learned.weights_f32 + tensorIndex * elements;
+          row.assign(copy, copy + elements);
+        } else {
+          const uint8_t *at = segment + w.offset + static_cast<uint64_t>(p) * w.partition_stride;
+          for (size_t e = 0; e < elements; ++e)
+            row[e] = toFloat(at + e * elementBytes, w.dtype);
+        }
         ok = std::fwrite(row.data(), sizeof(float), elements, out) == elements;
       }
     }

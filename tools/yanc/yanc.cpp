@@ -90,8 +90,9 @@ cl::opt<std::string> signKey("sign-key", cl::value_desc("file"), yanc,
              "given the matching KEY.pub accept only signed bundles"));
 enum class LearnKind { Off, Partitions };
 cl::opt<LearnKind> learn("learn", yanc,
-    cl::desc("Compile the local-update graph (docs/learning.md). Default: partitions when the "
-             "partition weights are f32, else off"),
+    cl::desc("Compile the local-update graph (docs/learning.md). Default: partitions. Every "
+             "weight format learns: f32 partitions are trained in place, f16/bf16 ones in f32 "
+             "copies made on their first update"),
     cl::values(clEnumValN(LearnKind::Off, "off", "inference only"),
                clEnumValN(LearnKind::Partitions, "partitions",
                           "learn entries that train the routed partitions")));
@@ -102,7 +103,7 @@ cl::opt<int64_t> learnPartitions("learn-partitions", cl::init(0), yanc,
              "the model's active_partitions k"));
 cl::opt<std::string> weightFormat("weights", cl::value_desc("format"), yanc,
     cl::desc("Store the weights as f32, f16, bf16, int8 or int4 (default: the checkpoint's "
-             "dtype); e.g. an f16 checkpoint with --weights f32 gives a bundle that can learn. "
+             "dtype); f32, f16 and bf16 bundles learn (--learn), int8/int4 ones not yet. "
              "int8/int4 quantize every matrix (docs/yan-model.md section 9); the norm vectors "
              "stay f32"));
 cl::opt<std::string> keepF32("keep-f32", cl::value_desc("list"), yanc,

@@ -110,7 +110,8 @@ py::dict learnInfo(BundleHandle &handle) {
                   py::arg("max_tokens") = info.max_tokens,
                   py::arg("arena_bytes") = info.arena_bytes,
                   py::arg("trained_partitions") = info.trained_partitions,
-                  py::arg("optimizer_state_bytes") = info.optimizer_state_bytes);
+                  py::arg("optimizer_state_bytes") = info.optimizer_state_bytes,
+                  py::arg("partition_copy_bytes") = info.partition_copy_bytes);
 }
 
 void saveDelta(BundleHandle &handle, const path &file, const std::optional<path> &signKey) {
@@ -221,7 +222,8 @@ void defineBundle(py::module_ &module) {
           })
       .def_property_readonly("learn_info", &learnInfo,
                              "has_learn, learn_partitions (M), max_tokens, arena_bytes, "
-                             "trained_partitions, optimizer_state_bytes.")
+                             "trained_partitions, optimizer_state_bytes, "
+                             "partition_copy_bytes.")
       .def_property_readonly("tokenizer", &tokenizerOf,
                              "The bundle's tokenizer (yan.Tokenizer), or None.")
       .def("session", &createSession, py::kw_only(), py::arg("threads") = 1,

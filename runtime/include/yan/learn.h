@@ -186,6 +186,9 @@ typedef struct yan_bundle_learn_info_t {
   uint64_t trained_partitions; /* (layer, partition) pairs trained so far
                                   (by learn steps or deltas) */
   uint64_t optimizer_state_bytes; /* optimizer state the bundle holds */
+  uint64_t partition_copy_bytes;  /* f32 copies of trained partitions held
+                                     (FFN weights that are not f32 are
+                                     trained in copies; docs/learning.md) */
 } yan_bundle_learn_info_t;
 
 void yan_bundle_learn_info(const yan_bundle_t *bundle, yan_bundle_learn_info_t *out);
@@ -200,6 +203,12 @@ typedef struct yan_partition_learn_state_t {
   uint64_t optimizer_state_floats;  /* 0, 3*F*D (SGD momentum buffer) or
                                        6*F*D (AdamW exp_avg, exp_avg_sq);
                                        blocks in the order w1, w3, w2 */
+  const float *weights_f32;         /* FFN weights that are not f32 (f16,
+                                       bf16): the partition's f32 copy the
+                                       code reads, w1 [F,D], w3 [F,D],
+                                       w2 [D,F]; NULL for f32 weights
+                                       (trained in place: see
+                                       yan_bundle_weight_segment) */
 } yan_partition_learn_state_t;
 
 yan_status_t yan_bundle_partition_learn_state(const yan_bundle_t *bundle, int64_t layer,
