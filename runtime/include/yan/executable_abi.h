@@ -47,7 +47,8 @@ typedef void (*yan_verify_fn_v5)(void *verifier, int64_t slot);
  *   weights: base of the bundle's weight segment (each weight at the offset
  *            the bundle's weight table gives). Read only, except that
  *            YAN_ENTRY_LEARN_APPLY writes the w1/w3/w2 slices of the one
- *            partition it updates (the runtime makes those pages writable).
+ *            partition it updates (the runtime makes those pages writable)
+ *            when they are f32 (else it writes the partition's copy, below).
  *   state:   the session's recurrent state, state_floats floats; layout in
  *            the bundle (per layer: h [D], u_hist [K-1, D]). Prefill and
  *            decode update it in place; the learn entries only read it (the
