@@ -95,3 +95,46 @@ func.func @decode(%tokens: tensor<1xi32>) -> tensor<1x6xf32> {
   %f = yan.partitioned_ffn %x, %idx, %alpha, %w1, %w3, %w2 : (tensor<1x6xf32>, tensor<1x3xi32>, tensor<1x3xf32>, tensor<3x5x6xf32>, tensor<3x5x6xf32>, tensor<3x6x5xf32>) -> tensor<1x6xf32>
   return %f : tensor<1x6xf32>
 }
+
+// -----
+
+// f16 partitions (executable_abi.h, "Partition copies"): per routed
+// partition the code reads the runtime's copy table (none while its pointer
+// is NULL) and branches: a trained partition's f32 copy (w1, w3, w2 back to
+// back at the table's byte offset), else the stored f16 weights.
+yan.weight @embed : tensor<16x8xf32>
+yan.weight @router : tensor<4x8xf32>
+yan.weight @w1 : tensor<4x4x8xf16>
+yan.weight @w3 : tensor<4x4x8xf16>
+yan.weight @w2 : tensor<4x8x4xf16>
+// CHECK-LABEL: func.func @yan_decode(
+// CHECK-SAME: %[[OFFSETS:[^:]*]]: memref<?xi64>, %[[COPIES:[^:]*]]: memref<?xi8>)
+// CHECK: %[[W1F16:.*]] = memref.view %{{.*}} : memref<?xi8> to memref<4x4x8xf16>
+// CHECK: %[[P:.*]] = arith.index_cast %{{.*}} : i32 to index
+// CHECK: %[[TABLE:.*]] = memref.extract_aligned_pointer_as_index %[[OFFSETS]]
+// CHECK: %[[HAS_TABLE:.*]] = arith.cmpi ne, %[[TABLE]]
+// CHECK: %[[OFFSET:.*]] = scf.if %[[HAS_TABLE]] -> (i64) {
+// CHECK: %[[SLOT:.*]] = arith.addi %{{.*}}, %[[P]] : index
+// CHECK: memref.load %[[OFFSETS]][%[[SLOT]]] : memref<?xi64>
+// CHECK: } else {
+// CHECK: scf.yield %c-1_i64 : i64
+// CHECK: %[[HAS_COPY:.*]] = arith.cmpi sge, %[[OFFSET]]
+// CHECK: scf.if %[[HAS_COPY]] {
+// CHECK: %[[BASE:.*]] = arith.index_cast %[[OFFSET]] : i64 to index
+// CHECK: %[[W1COPY:.*]] = memref.view %[[COPIES]][%{{.*}}][] : memref<?xi8> to memref<1x4x8xf32>
+// CHECK: memref.view %[[COPIES]][%{{.*}}][] : memref<?xi8> to memref<1x4x8xf32>
+// CHECK: memref.view %[[COPIES]][%{{.*}}][] : memref<?xi8> to memref<1x8x4xf32>
+// CHECK: vector.load %[[W1COPY]][%c0{{[_0-9]*}}, %{{.*}}, %{{.*}}] : memref<1x4x8xf32>, vector<4xf32>
+// CHECK: } else {
+// CHECK: vector.load %[[W1F16]][%[[P]], %{{.*}}, %{{.*}}] : memref<4x4x8xf16>, vector<4xf16>
+func.func @decode(%tokens: tensor<1xi32>) -> tensor<1x8xf32> {
+  %table = yan.weight_ref @embed : tensor<16x8xf32>
+  %x = yan.embed %table, %tokens : (tensor<16x8xf32>, tensor<1xi32>) -> tensor<1x8xf32>
+  %wr = yan.weight_ref @router : tensor<4x8xf32>
+  %idx, %alpha = yan.router %x, %wr {active_partitions = 2} : (tensor<1x8xf32>, tensor<4x8xf32>) -> (tensor<1x2xi32>, tensor<1x2xf32>)
+  %w1 = yan.weight_ref @w1 : tensor<4x4x8xf16>
+  %w3 = yan.weight_ref @w3 : tensor<4x4x8xf16>
+  %w2 = yan.weight_ref @w2 : tensor<4x8x4xf16>
+  %f = yan.partitioned_ffn %x, %idx, %alpha, %w1, %w3, %w2 : (tensor<1x8xf32>, tensor<1x2xi32>, tensor<1x2xf32>, tensor<4x4x8xf16>, tensor<4x4x8xf16>, tensor<4x8x4xf16>) -> tensor<1x8xf32>
+  return %f : tensor<1x8xf32>
+}
