@@ -171,6 +171,22 @@ std::vector<uint8_t> weightSegment(const yan_bundle_t *bundle) {
   return {};
 }
 
+std::vector<uint8_t> learnedWeights(const yan_bundle_t *bundle) {
+  std::vector<uint8_t> bytes = weightSegment(bundle);
+  DeltaModel m = DeltaModel::of(bundle);
+  size_t copyBytes = 3 * m.sliceFloats() * sizeof(float);
+  for (int64_t l = 0; l < m.layers; ++l)
+    for (int64_t p = 0; p < m.partitions; ++p) {
+      yan_partition_learn_state_t s;
+      require(yan_bundle_partition_learn_state(bundle, l, p, &s), "partition learn state");
+      if (s.weights_f32) {
+        const auto *copy = reinterpret_cast<const uint8_t *>(s.weights_f32);
+        bytes.insert(bytes.end(), copy, copy + copyBytes);
+      }
+    }
+  return bytes;
+}
+
 std::vector<uint8_t> readFileBytes(const std::string &path) {
   std::ifstream in(path, std::ios::binary);
   return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), {});

@@ -59,6 +59,10 @@ std::vector<uint8_t> partitionBytes(const yan_bundle_t *bundle, const DeltaModel
 
 /// The whole weight segment as the bundle's code reads it now.
 std::vector<uint8_t> weightSegment(const yan_bundle_t *bundle);
+/// The weights as the code reads them, as bytes to compare: the weight
+/// segment, then the f32 copy of every partition that has one (FFN weights
+/// stored in f16/bf16 are trained in copies), in (layer, partition) order.
+std::vector<uint8_t> learnedWeights(const yan_bundle_t *bundle);
 
 std::vector<uint8_t> readFileBytes(const std::string &path);
 void writeFileBytes(const std::string &path, const std::vector<uint8_t> &bytes);

@@ -1,9 +1,11 @@
 //===- LearnCompiledTest.cpp - Learning on a bundle yanc compiled ---------===//
 //
 // The learning contract on real generated code (the tiny model of the ctest
-// fixture `compiled-tiny-bundle`, path in YAN_TEST_BUNDLE): every weight
-// byte outside the trained partitions is bit-identical to the file after
-// any number of SGD and AdamW steps, no layer trains more than m partitions
+// fixture `compiled-tiny-bundle`, and the same with f16 weights, path in
+// YAN_TEST_BUNDLE): every weight byte outside the trained partitions is
+// bit-identical to the file after any number of SGD and AdamW steps (f16:
+// every byte; trained partitions live in f32 copies), a step rolled back
+// leaves no copy behind, no layer trains more than m partitions
 // in a step, a step on a NaN state is rejected and changes nothing, a saved
 // delta reproduces the learned state exactly (training on continues the
 // same), thread count changes no bit, and inference sees what was learned.
@@ -114,14 +116,16 @@ struct Choices {
   }
 };
 
-// Every byte outside `trained` equals the file's; the bundle's learn state
+// Every byte outside `trained` equals the file's (f16/bf16 weights: every
+// byte, the trained partitions have f32 copies); the bundle's learn state
 // lists exactly `trained`.
 void expectOnlyTrainedChanged(const yan_bundle_t *bundle,
                               const std::set<std::pair<int64_t, int64_t>> &trained) {
   DeltaModel m = DeltaModel::of(bundle);
+  bool inPlace = m.dtype == YAN_DTYPE_F32;
   std::vector<uint8_t> expected = fileSegment(), actual = weightSegment(bundle);
   ASSERT_EQ(actual.size(), expected.size());
-  for (auto [l, p] : trained)
+  for (auto [l, p] : inPlace ? trained : std::set<std::pair<int64_t, int64_t>>{})
     for (int t = 0; t < 3; ++t) {
       size_t at = m.offsets[l * 3 + t] + p * m.strides[l * 3 + t];
       std::memcpy(&expected[at], &actual[at], m.tensorBytes);
@@ -135,6 +139,8 @@ void expectOnlyTrainedChanged(const yan_bundle_t *bundle,
       yan_partition_learn_state_t s;
       ASSERT_EQ(message(yan_bundle_partition_learn_state(bundle, l, p, &s)), "OK");
       EXPECT_EQ(s.steps > 0, trained.count({l, p}) == 1) << "layer " << l << " partition " << p;
+      EXPECT_EQ(s.weights_f32 != nullptr, !inPlace && s.steps > 0)
+          << "layer " << l << " partition " << p;
     }
 }
 
@@ -189,7 +195,7 @@ TEST(LearnCompiled, NonFiniteStepChangesNothing) {
   yan_learn_result_t result;
   ASSERT_EQ(message(yan_session_learn(s.get(), tokens.data(), tokens.size(), &adamw, &result)),
             "OK");
-  std::vector<uint8_t> weights = weightSegment(bundle.get());
+  std::vector<uint8_t> weights = learnedWeights(bundle.get());
   yan_bundle_learn_info_t before;
   yan_bundle_learn_info(bundle.get(), &before);
 
@@ -205,11 +211,52 @@ TEST(LearnCompiled, NonFiniteStepChangesNothing) {
   EXPECT_EQ(yan_status_code(status), YAN_STATUS_NON_FINITE);
   std::string text = message(status);
   EXPECT_NE(text.find("step 1 rejected: non-finite loss or gradient"), std::string::npos) << text;
-  EXPECT_EQ(weightSegment(bundle.get()), weights);
+  EXPECT_EQ(learnedWeights(bundle.get()), weights);
   yan_bundle_learn_info_t after;
   yan_bundle_learn_info(bundle.get(), &after);
   EXPECT_EQ(after.trained_partitions, before.trained_partitions);
   EXPECT_EQ(after.optimizer_state_bytes, before.optimizer_state_bytes);
+  EXPECT_EQ(after.partition_copy_bytes, before.partition_copy_bytes);
+}
+
+TEST(LearnCompiled, RolledBackStepLeavesNothingBehind) {
+  // An SGD step with lr 1e20 makes the loss after it non-finite: the step
+  // is rolled back, and a partition it trained for the first time has no
+  // optimizer state and (f16/bf16 weights) no f32 copy afterwards.
+  BundlePtr bundle = open();
+  SKIP_WITHOUT_LEARNING(bundle.get());
+  yan_model_config_t config;
+  yan_bundle_config(bundle.get(), &config);
+  SessionPtr s = session(bundle.get());
+  std::vector<int32_t> tokens = sample(24, 9, config.vocab_size);
+  std::vector<uint8_t> fresh = learnedWeights(bundle.get());
+  yan_learn_options_t sgd{};
+  sgd.set = YAN_LEARN_SET_LR | YAN_LEARN_SET_MOMENTUM;
+  sgd.lr = 1e20;
+  sgd.momentum = 0.5;
+  yan_learn_result_t result;
+  yan_status_t status = yan_session_learn(s.get(), tokens.data(), tokens.size(), &sgd, &result);
+  EXPECT_EQ(yan_status_code(status), YAN_STATUS_NON_FINITE);
+  std::string text = message(status);
+  EXPECT_NE(text.find("rolled back"), std::string::npos) << text;
+  EXPECT_EQ(learnedWeights(bundle.get()), fresh);
+  yan_bundle_learn_info_t info;
+  yan_bundle_learn_info(bundle.get(), &info);
+  EXPECT_EQ(info.trained_partitions, 0u);
+  EXPECT_EQ(info.optimizer_state_bytes, 0u);
+  EXPECT_EQ(info.partition_copy_bytes, 0u);
+  // Learning goes on from the base weights: the same as on a fresh bundle.
+  yan_learn_options_t adamw{};
+  adamw.optimizer = YAN_LEARN_ADAMW;
+  ASSERT_EQ(message(yan_session_learn(s.get(), tokens.data(), tokens.size(), &adamw, &result)),
+            "OK");
+  BundlePtr other = open();
+  SessionPtr o = session(other.get());
+  yan_learn_result_t expected;
+  ASSERT_EQ(message(yan_session_learn(o.get(), tokens.data(), tokens.size(), &adamw,
+                                      &expected)), "OK");
+  EXPECT_EQ(result.loss_after, expected.loss_after);
+  EXPECT_EQ(learnedWeights(bundle.get()), learnedWeights(other.get()));
 }
 
 TEST(LearnCompiled, DeltaRoundTripContinuesTraining) {
@@ -234,7 +281,7 @@ TEST(LearnCompiled, DeltaRoundTripContinuesTraining) {
   ASSERT_EQ(message(yan_bundle_save_delta(trained.get(), path)), "OK");
   BundlePtr restored = open(path);
   ASSERT_TRUE(restored);
-  EXPECT_EQ(weightSegment(restored.get()), weightSegment(trained.get()));
+  EXPECT_EQ(learnedWeights(restored.get()), learnedWeights(trained.get()));
   SessionPtr r = session(restored.get());
   float lossA = 0, lossB = 0;
   ASSERT_EQ(message(yan_session_learn(s.get(), tokens.data(), tokens.size(), &adamw, &result)),
@@ -244,7 +291,7 @@ TEST(LearnCompiled, DeltaRoundTripContinuesTraining) {
             "OK");
   lossB = result.loss_after;
   EXPECT_EQ(lossA, lossB);
-  EXPECT_EQ(weightSegment(restored.get()), weightSegment(trained.get()))
+  EXPECT_EQ(learnedWeights(restored.get()), learnedWeights(trained.get()))
       << "training on after save + load differs from training on without";
   DeltaModel m = DeltaModel::of(trained.get());
   for (int64_t l = 0; l < m.layers; ++l)
@@ -278,7 +325,7 @@ TEST(LearnCompiled, ThreadCountChangesNoBit) {
     yan_learn_result_t result;
     ASSERT_EQ(message(yan_session_learn(s.get(), tokens.data(), tokens.size(), &options,
                                         &result)), "OK");
-    weights.push_back(weightSegment(bundle.get()));
+    weights.push_back(learnedWeights(bundle.get()));
     losses.push_back(result.loss_after);
   }
   EXPECT_EQ(weights[0], weights[1]);
