@@ -90,9 +90,9 @@ cl::opt<std::string> signKey("sign-key", cl::value_desc("file"), yanc,
              "given the matching KEY.pub accept only signed bundles"));
 enum class LearnKind { Off, Partitions };
 cl::opt<LearnKind> learn("learn", yanc,
-    cl::desc("Compile the local-update graph (docs/learning.md). Default: partitions. Every "
-             "weight format learns: f32 partitions are trained in place, f16/bf16 ones in f32 "
-             "copies made on their first update"),
+    cl::desc("Compile the local-update graph (docs/learning.md). Default: partitions, off for "
+             "int8/int4 partitions (not learned yet). f32 partitions are trained in place, "
+             "f16/bf16 ones in f32 copies made on their first update"),
     cl::values(clEnumValN(LearnKind::Off, "off", "inference only"),
                clEnumValN(LearnKind::Partitions, "partitions",
                           "learn entries that train the routed partitions")));
