@@ -177,6 +177,28 @@ private:
   void fusedRowBlock(const Access &matrix, const QuantizedWeight &weight,
                      const Access &vector, mlir::Value row0, int64_t block,
                      int64_t cols, RowEpilogue epilogue);
+  /// The f16 scales of groups [0, groups) of `rows` (each the leading
+  /// indices and the row) widened into an f32 [rows, groups] scratch tile.
+  mlir::Value widenedScales(const QuantizedWeight &weight,
+                            llvm::ArrayRef<llvm::SmallVector<mlir::Value>> rows,
+                            int64_t groups);
+  /// The fused kernel's q of one whole group of row `at`: 32 / lanes f32
+  /// vectors, int8's q, or int4's nibbles before the offset 8 is subtracted.
+  llvm::SmallVector<mlir::Value> fusedGroupQ(mlir::Value qPlane,
+                                             QuantFormat format,
+                                             llvm::ArrayRef<mlir::Value> at,
+                                             mlir::Value group, int64_t lanes);
+  /// Software prefetch for the fused kernel, whose row blocks are short
+  /// streams the hardware prefetcher barely trains on: prefetchRows
+  /// prefetches the scales of the rows kPrefetchBytes of q ahead of `rows`
+  /// and returns those rows (none when the q plane's shape is not static);
+  /// prefetchGroup prefetches their q's of `group`.
+  llvm::SmallVector<mlir::Value> prefetchRows(const Access &matrix,
+                                              const QuantizedWeight &weight,
+                                              llvm::ArrayRef<mlir::Value> rows);
+  void prefetchGroup(const Access &matrix, QuantFormat format,
+                     llvm::ArrayRef<mlir::Value> aheadRows, mlir::Value group);
+  static constexpr int64_t kPrefetchBytes = 4096;
   void dequantizeRows(const Access &matrix, const QuantizedWeight &weight,
                       mlir::Value row0, mlir::Value rows, int64_t cols,
                       mlir::Value tile);

@@ -224,19 +224,40 @@ void KernelEmitter::fusedRowBlock(const Access &matrix,
     return acc;
   };
 
+  SmallVector<Value> ahead = prefetchRows(matrix, weight, rows);
+
   SmallVector<Value> sums(block, f32(0.0f));
   if (fullGroups > 0) {
+    Value scales = widenedScales(weight, at, fullGroups);
     Value zero = b.create<arith::ConstantOp>(
         loc, DenseElementsAttr::get(accType, b.getF32FloatAttr(0.0f)));
     SmallVector<Value> init(block, zero);
     SmallVector<Value> accs = forLoop(
         index(0), index(fullGroups), 1, init, [&](Value g, ValueRange acc) {
           SmallVector<Value> xs = xChunks(g, chunksPerGroup);
+          prefetchGroup(matrix, weight.format, ahead, g);
+          // int4's offset 8, once per group for every row: the dot of
+          // nibbles starts from -8 * sum x (q = nibble - 8).
+          Value start;
+          if (weight.format == QuantFormat::Int4) {
+            Value sum = xs[0];
+            for (size_t c = 1; c < xs.size(); ++c)
+              sum = b.create<arith::AddFOp>(loc, sum, xs[c]);
+            start = b.create<arith::MulFOp>(
+                loc, sum, b.create<vector::BroadcastOp>(loc, accType, f32(-8.0f)));
+          }
           SmallVector<Value> next;
           for (int64_t r = 0; r < block; ++r) {
             Value d = b.create<vector::BroadcastOp>(
-                loc, accType, groupScale(weight, at[r], g));
-            next.push_back(mulAdd(d, groupDot(at[r], g, xs), acc[r]));
+                loc, accType,
+                b.create<memref::LoadOp>(loc, scales, ValueRange{index(r), g}));
+            SmallVector<Value> qs = fusedGroupQ(matrix.memref, weight.format,
+                                                at[r], g, lanes);
+            Value dot = start ? mulAdd(qs[0], xs[0], start)
+                              : b.create<arith::MulFOp>(loc, qs[0], xs[0]).getResult();
+            for (size_t c = 1; c < xs.size(); ++c)
+              dot = mulAdd(qs[c], xs[c], dot);
+            next.push_back(mulAdd(d, dot, acc[r]));
           }
           return next;
         });
@@ -266,6 +287,119 @@ void KernelEmitter::fusedRowBlock(const Access &matrix,
   }
   for (int64_t r = 0; r < block; ++r)
     epilogue(rows[r], sums[r]);
+}
+
+Value KernelEmitter::widenedScales(const QuantizedWeight &weight,
+                                   ArrayRef<SmallVector<Value>> rows,
+                                   int64_t groups) {
+  // Widened once per row block, not once per group and row: the group loop
+  // then broadcasts each scale straight from this tile.
+  int64_t block = static_cast<int64_t>(rows.size());
+  Value tile = scratchTile(block, groups);
+  constexpr int64_t kWidth = 8;
+  int64_t vectorGroups = groups / kWidth * kWidth;
+  auto halfVector = VectorType::get({kWidth}, b.getF16Type());
+  for (int64_t r = 0; r < block; ++r) {
+    if (vectorGroups > 0)
+      forLoop(index(0), index(vectorGroups), kWidth, [&](Value g) {
+        Value d = b.create<vector::LoadOp>(loc, halfVector, weight.scales,
+                                           withIndex(rows[r], g));
+        b.create<vector::StoreOp>(loc, widen(d), tile, ValueRange{index(r), g});
+      });
+    for (int64_t g = vectorGroups; g < groups; ++g)
+      store(groupScale(weight, rows[r], index(g)), tile, {index(r), index(g)});
+  }
+  return tile;
+}
+
+SmallVector<Value> KernelEmitter::fusedGroupQ(Value qPlane, QuantFormat format,
+                                              ArrayRef<Value> at, Value group,
+                                              int64_t lanes) {
+  auto f32Vector = VectorType::get({lanes}, b.getF32Type());
+  SmallVector<Value> out;
+  if (format == QuantFormat::Int8) {
+    Value base = b.create<arith::MulIOp>(loc, group, index(kGroup));
+    for (int64_t c = 0; c < kGroup / lanes; ++c) {
+      Value col = b.create<arith::AddIOp>(loc, base, index(c * lanes));
+      Value q = b.create<vector::LoadOp>(
+          loc, VectorType::get({lanes}, b.getI8Type()), qPlane, withIndex(at, col));
+      out.push_back(b.create<arith::SIToFPOp>(loc, f32Vector, q));
+    }
+    return out;
+  }
+  // int4: the nibbles (0..15) as they are, widened to 32 bits before they
+  // are split (one and, one shift per pair of vectors; the offset 8 is the
+  // caller's). Element j < 16 is byte j's low nibble, j + 16 its high one.
+  int64_t width = std::min(lanes, kInt4GroupBytes);
+  auto wordsType = VectorType::get({width}, b.getI32Type());
+  auto splat = [&](int32_t value) -> Value {
+    return b.create<arith::ConstantOp>(
+        loc, DenseElementsAttr::get(wordsType, b.getI32IntegerAttr(value)));
+  };
+  Value base = b.create<arith::MulIOp>(loc, group, index(kInt4GroupBytes));
+  SmallVector<Value> low, high;
+  for (int64_t o = 0; o < kInt4GroupBytes; o += width) {
+    Value at8 = b.create<arith::AddIOp>(loc, base, index(o));
+    Value bytes = b.create<vector::LoadOp>(
+        loc, VectorType::get({width}, b.getI8Type()), qPlane, withIndex(at, at8));
+    Value words = b.create<arith::ExtUIOp>(loc, wordsType, bytes);
+    auto toF32 = [&](Value v) {
+      return b.create<arith::SIToFPOp>(
+          loc, VectorType::get({width}, b.getF32Type()), v);
+    };
+    low.push_back(toF32(b.create<arith::AndIOp>(loc, words, splat(0x0f))));
+    high.push_back(toF32(b.create<arith::ShRUIOp>(loc, words, splat(4))));
+  }
+  if (lanes <= kInt4GroupBytes) {
+    out.append(low);
+    out.append(high);
+    return out;
+  }
+  SmallVector<int64_t> mask;
+  for (int64_t j = 0; j < kGroup; ++j)
+    mask.push_back(j);
+  out.push_back(b.create<vector::ShuffleOp>(loc, low[0], high[0], mask));
+  return out;
+}
+
+SmallVector<Value> KernelEmitter::prefetchRows(const Access &matrix,
+                                               const QuantizedWeight &weight,
+                                               ArrayRef<Value> rows) {
+  auto qType = cast<MemRefType>(matrix.memref.getType());
+  int64_t rowDim = static_cast<int64_t>(matrix.leading.size());
+  if (!qType.hasStaticShape() || rowDim + 2 != qType.getRank())
+    return {};
+  int64_t numRows = qType.getShape()[rowDim];
+  int64_t rowBytes = qType.getShape().back();
+  int64_t block = static_cast<int64_t>(rows.size());
+  // Whole row blocks, at least kPrefetchBytes of q ahead of this block.
+  int64_t blocks = std::max<int64_t>(
+      1, (kPrefetchBytes + block * rowBytes - 1) / (block * rowBytes));
+  SmallVector<Value> ahead;
+  for (Value row : rows) {
+    // Clamped to the matrix: never a byte of another partition or weight.
+    Value later = b.create<arith::MinUIOp>(
+        loc, b.create<arith::AddIOp>(loc, row, index(blocks * block)),
+        index(numRows - 1));
+    ahead.push_back(later);
+    SmallVector<Value> at = withIndex(matrix.leading, later);
+    at.push_back(index(0));
+    b.create<memref::PrefetchOp>(loc, weight.scales, at, /*isWrite=*/false,
+                                 /*localityHint=*/3, /*isDataCache=*/true);
+  }
+  return ahead;
+}
+
+void KernelEmitter::prefetchGroup(const Access &matrix, QuantFormat format,
+                                  ArrayRef<Value> aheadRows, Value group) {
+  int64_t groupBytes = format == QuantFormat::Int8 ? kGroup : kInt4GroupBytes;
+  Value byte = b.create<arith::MulIOp>(loc, group, index(groupBytes));
+  for (Value row : aheadRows) {
+    SmallVector<Value> at = withIndex(matrix.leading, row);
+    at.push_back(byte);
+    b.create<memref::PrefetchOp>(loc, matrix.memref, at, /*isWrite=*/false,
+                                 /*localityHint=*/3, /*isDataCache=*/true);
+  }
 }
 
 void KernelEmitter::dequantizeRows(const Access &matrix,

@@ -18,14 +18,24 @@ yan.weight @u : tensor<8x64xf32> {storage = "int8"}
 // CHECK: %[[Q:.*]] = memref.reinterpret_cast %[[QV]] to offset: [0], sizes: [8, 64], strides: [64, 1] : memref<576xi8> to memref<8x64xi8, strided<[64, 1]>>
 // CHECK: %[[DV:.*]] = memref.view %{{.*}} : memref<?xi8> to memref<288xf16>
 // CHECK: %[[D:.*]] = memref.reinterpret_cast %[[DV]] to offset: [256], sizes: [8, 2], strides: [2, 1] : memref<288xf16> to memref<8x2xf16, strided<[2, 1], offset: 256>>
-// One vector: the fused kernel, 4-row blocks, a loop over the 2 groups.
+// One vector: the fused kernel, 4-row blocks. Per block: the scales of the
+// rows 4 KiB of q ahead (clamped to the matrix) prefetched, and the block's
+// scales widened once into an f32 [4, 2] tile on the stack.
 // CHECK: scf.if
 // CHECK: scf.for %[[R:[^ ]*]] = %{{.*}} step %c4
+// CHECK: %[[AHEAD:.*]] = arith.minui %{{.*}}, %c7
+// CHECK: memref.prefetch %[[D]][%[[AHEAD]], %{{.*}}], read, locality<3>, data
+// CHECK: %[[TILE:.*]] = memref.view %{{.*}} : memref<65536xi8> to memref<4x2xf32>
+// CHECK: %[[S:.*]] = memref.load %[[D]][%[[R]], %{{.*}}]
+// CHECK: %[[SF:.*]] = arith.extf %[[S]] : f16 to f32
+// CHECK: memref.store %[[SF]], %[[TILE]]
+// Then a loop over the 2 groups: x's chunks loaded once for the 4 rows, the
+// rows ahead prefetched, each row's scale broadcast from the tile.
 // CHECK: %{{.*}}:4 = scf.for %[[G:[^ ]*]] = %c0{{[_0-9]*}} to %c2{{[_0-9]*}} step %c1{{[_0-9]*}} iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
 // CHECK-COUNT-4: vector.load %{{.*}} : memref<1x64xf32>, vector<8xf32>
-// CHECK: %[[S:.*]] = memref.load %[[D]][%[[R]], %[[G]]]
-// CHECK: %[[SF:.*]] = arith.extf %[[S]] : f16 to f32
-// CHECK: %[[SV:.*]] = vector.broadcast %[[SF]] : f32 to vector<8xf32>
+// CHECK: memref.prefetch %[[Q]][%[[AHEAD]], %{{.*}}], read, locality<3>, data
+// CHECK: %[[SW:.*]] = memref.load %[[TILE]][%{{.*}}, %[[G]]] : memref<4x2xf32>
+// CHECK: %[[SV:.*]] = vector.broadcast %[[SW]] : f32 to vector<8xf32>
 // CHECK: %[[Q0:.*]] = vector.load %[[Q]][%[[R]], %{{.*}}] : memref<8x64xi8, strided<[64, 1]>>, vector<8xi8>
 // CHECK: arith.sitofp %[[Q0]] : vector<8xi8> to vector<8xf32>
 // CHECK-COUNT-3: arith.sitofp %{{.*}} : vector<8xi8> to vector<8xf32>
@@ -56,16 +66,27 @@ yan.weight @u : tensor<5x40xf32> {storage = "int4"}
 // CHECK: %[[D:.*]] = memref.reinterpret_cast %{{.*}} to offset: [96], sizes: [5, 2], strides: [2, 1]
 // CHECK: %[[ONE:.*]] = arith.cmpi eq, %{{.*}}, %c1
 // CHECK: scf.if %[[ONE]]
-// The fused kernel: a group's 16 bytes, low and high nibbles minus 8.
-// CHECK: %[[B:.*]] = vector.load %[[Q]][%{{.*}}, %{{.*}}] : memref<5x32xi8, strided<[32, 1]>>, vector<16xi8>
-// CHECK: %[[LO:.*]] = arith.andi %[[B]], %{{.*}} : vector<16xi8>
-// CHECK: %[[HI:.*]] = arith.shrui %[[B]], %{{.*}} : vector<16xi8>
-// CHECK: %[[LQ:.*]] = arith.subi %[[LO]], %{{.*}} : vector<16xi8>
-// CHECK: %[[HQ:.*]] = arith.subi %[[HI]], %{{.*}} : vector<16xi8>
-// CHECK: vector.extract_strided_slice %[[LQ]] {offsets = [0], sizes = [8], strides = [1]}
-// CHECK: vector.extract_strided_slice %[[LQ]] {offsets = [8], sizes = [8], strides = [1]}
-// CHECK: vector.extract_strided_slice %[[HQ]] {offsets = [0], sizes = [8], strides = [1]}
-// CHECK: vector.extract_strided_slice %[[HQ]] {offsets = [8], sizes = [8], strides = [1]}
+// The fused kernel: per group, -8 * (the sum of x's chunks) once for every
+// row; a row's dot product of nibbles starts from it (q = nibble - 8).
+// CHECK: %[[X0:.*]] = vector.load %{{.*}} : memref<?x40xf32>, vector<8xf32>
+// CHECK: %[[X1:.*]] = vector.load %{{.*}} : memref<?x40xf32>, vector<8xf32>
+// CHECK: %[[X01:.*]] = arith.addf %[[X0]], %[[X1]] : vector<8xf32>
+// CHECK: %[[X012:.*]] = arith.addf %[[X01]], %{{.*}} : vector<8xf32>
+// CHECK: %[[XS:.*]] = arith.addf %[[X012]], %{{.*}} : vector<8xf32>
+// CHECK: %[[M8:.*]] = arith.constant -8.000000e+00 : f32
+// CHECK: %[[M8V:.*]] = vector.broadcast %[[M8]] : f32 to vector<8xf32>
+// CHECK: %[[START:.*]] = arith.mulf %[[XS]], %[[M8V]] : vector<8xf32>
+// Bytes 0..7 widened to 32 bits: their low nibbles are elements 0..7,
+// their high nibbles 16..23.
+// CHECK: %[[B:.*]] = vector.load %[[Q]][%{{.*}}, %{{.*}}] : memref<5x32xi8, strided<[32, 1]>>, vector<8xi8>
+// CHECK: %[[W:.*]] = arith.extui %[[B]] : vector<8xi8> to vector<8xi32>
+// CHECK: %[[LO:.*]] = arith.andi %[[W]], %{{.*}} : vector<8xi32>
+// CHECK: %[[LOF:.*]] = arith.sitofp %[[LO]] : vector<8xi32> to vector<8xf32>
+// CHECK: %[[HI:.*]] = arith.shrui %[[W]], %{{.*}} : vector<8xi32>
+// CHECK: arith.sitofp %[[HI]] : vector<8xi32> to vector<8xf32>
+// CHECK: vector.load %[[Q]][%{{.*}}, %{{.*}}] : memref<5x32xi8, strided<[32, 1]>>, vector<8xi8>
+// CHECK: %[[P0:.*]] = arith.mulf %[[LOF]], %[[X0]] fastmath<contract> : vector<8xf32>
+// CHECK: arith.addf %[[P0]], %[[START]] fastmath<contract> : vector<8xf32>
 // Several tokens: 16-row tiles (5 rows here) dequantized into the stack
 // scratch, then the f32 kernel reads the tile for every token.
 // CHECK: } else {
@@ -97,7 +118,7 @@ yan.weight @router : tensor<4x32xf32> {storage = "int4"}
 // The router's logits: one group a row.
 // CHECK: scf.for %[[R:[^ ]*]] = %{{.*}} step %c4
 // CHECK: memref.load %[[D]][%[[R]], %{{.*}}]
-// CHECK: vector.load %[[Q]][%[[R]], %{{.*}}] : memref<4x16xi8, strided<[16, 1]>>, vector<16xi8>
+// CHECK: vector.load %[[Q]][%[[R]], %{{.*}}] : memref<4x16xi8, strided<[16, 1]>>, vector<8xi8>
 // CHECK: vector.reduction <add>
 // CHECK: memref.store
 func.func @decode(%tokens: tensor<1xi32>) -> tensor<1x2xf32> {
@@ -156,7 +177,7 @@ yan.weight @head : tensor<10x64xf32> {storage = "int4"}
 // CHECK: func.call_indirect
 // CHECK: scf.for %{{.*}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
 // CHECK: memref.load %[[D]]
-// CHECK: vector.load %[[Q]]{{.*}} : memref<10x32xi8, strided<[32, 1]>>, vector<16xi8>
+// CHECK: vector.load %[[Q]]{{.*}} : memref<10x32xi8, strided<[32, 1]>>, vector<8xi8>
 // CHECK: vector.reduction <add>
 func.func @decode(%tokens: tensor<1xi32>) -> tensor<1x10xf32> {
   %table = yan.weight_ref @embed : tensor<10x64xf32>
