@@ -4,11 +4,13 @@
 // memref is its q plane (i8, [..., rows, qRowBytes]) and its scale plane is
 // f16 [..., rows, groups]. Every accumulation stays f32.
 //
-// * Decode (one vector): the fused kernel. Per group of 32 columns and per
-//   row, q * x accumulate in an f32 vector (q widened with sitofp; int4
-//   nibbles unpacked with and / shift and the offset 8 subtracted in i8),
-//   then acc += d * group sum: the scale is applied once per group, not per
-//   element.
+// * Decode (one vector): the fused kernel. Per row block, the rows ahead
+//   are prefetched and the block's scales widened once into a stack tile.
+//   Per group of 32 columns and per row, q * x accumulate in an f32 vector
+//   (q widened with sitofp; int4 nibbles widened to 32 bits, then split with
+//   and / shift, the offset 8 folded into the sum's start, -8 * sum x, once
+//   per group for all rows), then acc += d * group sum: the scale is
+//   applied once per group, not per element.
 // * Prefill and learning (several vectors): a tile of rows is dequantized
 //   once (w' = f32(d) * q, exact) into an f32 scratch on the stack and the
 //   f32 kernel runs over it for every vector, so the dequantization is not
