@@ -52,6 +52,8 @@ public:
     }
   }
   uint64_t written = 0;
+  /// Told the tensor after each weight partition (the progress line).
+  std::function<void(StringRef tensor)> afterPartition;
 };
 
 class HashSink : public Sink {
@@ -241,10 +243,23 @@ Error emitWeights(const BundleContents &c, Sink &sink) {
         return bundleError("internal error: weight '" + w.name + "' partition " + Twine(p) +
                            " produced " + Twine(sink.written - start) + " bytes instead of " +
                            Twine(w.partitionBytes));
+      if (sink.afterPartition)
+        sink.afterPartition(w.name);
     }
   }
   sink.zeros(c.weightSegmentSize - sink.written);
   return Error::success();
+}
+
+// Reports a pass over the weight segment (`sink`, of `size` bytes) as
+// `stage`, partition by partition.
+std::function<void(StringRef)> weightProgress(const ProgressFn &progress, StringRef stage,
+                                              const Sink &sink, uint64_t size) {
+  if (!progress)
+    return {};
+  return [&progress, stage, &sink, size](StringRef tensor) {
+    progress({stage, tensor, "", size ? static_cast<double>(sink.written) / size : 1.0});
+  };
 }
 
 // Places each vector's float arrays in the test_data segment, 64-byte aligned.
@@ -396,7 +411,7 @@ flatbuffers::DetachedBuffer buildToc(const BundleContents &c,
 
 } // namespace
 
-Error writeBundle(raw_ostream &os, const BundleContents &c) {
+Error writeBundle(raw_ostream &os, const BundleContents &c, const ProgressFn &progress) {
   if (Error error = checkContents(c))
     return error;
 
@@ -424,8 +439,10 @@ Error writeBundle(raw_ostream &os, const BundleContents &c) {
   for (SegmentPlan &s : segments) {
     s.offset = alignTo(offset, YAN_BUNDLE_SEGMENT_ALIGNMENT);
     offset = s.offset + s.size;
-    RangeHashSink hash(s.kind == fb::SegmentKind::weights ? weightRangeStarts(c)
-                                                          : std::vector<uint64_t>{});
+    bool weights = s.kind == fb::SegmentKind::weights;
+    RangeHashSink hash(weights ? weightRangeStarts(c) : std::vector<uint64_t>{});
+    if (weights)
+      hash.afterPartition = weightProgress(progress, "weights (hash)", hash, s.size);
     // A conversion that fails does so here, before anything is written.
     if (Error error = s.emit(hash))
       return error;
@@ -486,6 +503,8 @@ Error writeBundle(raw_ostream &os, const BundleContents &c) {
   for (SegmentPlan &s : segments) {
     out.zeros(header.segment_base_offset + s.offset - out.written);
     StreamSink segment(os);
+    if (s.kind == fb::SegmentKind::weights)
+      segment.afterPartition = weightProgress(progress, "weights (write)", segment, s.size);
     if (Error error = s.emit(segment))
       return error;
     out.written += segment.written;
@@ -529,10 +548,11 @@ Expected<std::array<uint8_t, 32>> readSigningKey(StringRef path) {
   return seed;
 }
 
-Error writeBundle(StringRef path, const BundleContents &contents) {
+Error writeBundle(StringRef path, const BundleContents &contents, const ProgressFn &progress) {
   // writeToOutput writes a temporary file next to `path` and renames it, so
   // readers never see a half-written bundle.
-  return writeToOutput(path, [&](raw_ostream &os) { return writeBundle(os, contents); });
+  return writeToOutput(path,
+                       [&](raw_ostream &os) { return writeBundle(os, contents, progress); });
 }
 
 } // namespace yan

@@ -12,6 +12,7 @@
 #ifndef YAN_COMPILER_BUNDLE_BUNDLEWRITER_H
 #define YAN_COMPILER_BUNDLE_BUNDLEWRITER_H
 
+#include "compiler/bundle/Progress.h"
 #include "compiler/layout/StateLayout.h"
 #include "compiler/layout/WeightLayout.h"
 #include "compiler/layout/WeightSegment.h"
@@ -95,10 +96,14 @@ llvm::Expected<std::array<uint8_t, 32>> readSigningKey(llvm::StringRef path);
 
 /// Checks `contents` (ranges, sizes, config) and writes the bundle to
 /// `path` atomically. Errors name the offending weight/image/vector.
-llvm::Error writeBundle(llvm::StringRef path, const BundleContents &contents);
+/// `progress` hears of each weight partition of both passes over the weight
+/// segment ("weights (hash)", then "weights (write)").
+llvm::Error writeBundle(llvm::StringRef path, const BundleContents &contents,
+                        const ProgressFn &progress = {});
 
 /// The same bytes to a stream (tests, in-memory use).
-llvm::Error writeBundle(llvm::raw_ostream &os, const BundleContents &contents);
+llvm::Error writeBundle(llvm::raw_ostream &os, const BundleContents &contents,
+                        const ProgressFn &progress = {});
 
 } // namespace yan
 

@@ -16,11 +16,8 @@
 #include "llvm/Target/TargetMachine.h"
 
 namespace yan {
-namespace {
 
-
-llvm::Expected<std::unique_ptr<llvm::TargetMachine>>
-createTargetMachine(const ResolvedTarget &target) {
+void initializeLLVMTargets() {
   static const bool initialized = [] {
     llvm::InitializeAllTargetInfos();
     llvm::InitializeAllTargets();
@@ -29,6 +26,14 @@ createTargetMachine(const ResolvedTarget &target) {
     return true;
   }();
   (void)initialized;
+}
+
+namespace {
+
+
+llvm::Expected<std::unique_ptr<llvm::TargetMachine>>
+createTargetMachine(const ResolvedTarget &target) {
+  initializeLLVMTargets();
   std::string message;
   const llvm::Target *llvmTarget =
       llvm::TargetRegistry::lookupTarget(target.triple, message);

@@ -13,6 +13,12 @@
 
 namespace yan {
 
+/// Registers every LLVM backend (target infos, targets, MCs, asm printers),
+/// once per process. Codegen and RequiredFeatures call it before they look a
+/// target up; the driver calls it before targets compile on several threads,
+/// since LLVM's registry is not safe to fill concurrently.
+void initializeLLVMTargets();
+
 /// Translates an LLVM-dialect module to LLVM IR and adds the ABI surface of
 /// runtime/include/yan/executable_abi.h: one wrapper per entry point taking
 /// yan_entry_args_v2, the entry table and the exported yan_executable_query.

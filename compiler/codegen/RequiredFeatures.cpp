@@ -1,11 +1,11 @@
 //===- RequiredFeatures.cpp - What a code image asks of the CPU -----------===//
 #include "compiler/codegen/RequiredFeatures.h"
+#include "compiler/codegen/ObjectEmitter.h"
 
 #include "yan/targets/cpu_feature_table.h"
 
 #include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
-#include "llvm/Support/TargetSelect.h"
 
 #include <memory>
 
@@ -14,12 +14,7 @@ namespace {
 
 llvm::Expected<std::unique_ptr<llvm::MCSubtargetInfo>>
 subtargetInfo(const ResolvedTarget &target) {
-  static const bool initialized = [] {
-    llvm::InitializeAllTargetInfos();
-    llvm::InitializeAllTargetMCs();
-    return true;
-  }();
-  (void)initialized;
+  initializeLLVMTargets();
   std::string message;
   const llvm::Target *llvmTarget = llvm::TargetRegistry::lookupTarget(target.triple, message);
   if (!llvmTarget)

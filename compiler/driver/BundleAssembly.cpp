@@ -15,6 +15,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/Diagnostics.h"
 #include "mlir/Pass/PassManager.h"
 
 namespace yan {
@@ -115,24 +116,31 @@ llvm::Error assembleBundle(llvm::StringRef modelDir, const DriverOptions &option
   auto learning = resolveLearnOptions(checkpoint, options.learn);
   if (!learning)
     return learning.takeError();
-  for (const ResolvedTarget &target : options.targets) {
-    // A context per target: lowering rewrites the module in place.
-    mlir::MLIRContext context;
+  llvm::DefaultThreadPool pool(llvm::hardware_concurrency(options.jobs));
+  {
+    // The model's costs, from a module of its own (each target's is
+    // lowered in place); an import error is reported here, once.
+    mlir::MLIRContext context(mlir::MLIRContext::Threading::DISABLED);
+    context.setThreadPool(pool);
+    mlir::ScopedDiagnosticHandler print(&context, [&](mlir::Diagnostic &diag) {
+      std::string text;
+      mlir::LogicalResult handled = formatError(diag, "", text);
+      printDiagnostics(options, text);
+      return handled;
+    });
     auto module = importStage(context, checkpoint, modelDir);
     if (!module)
       return module.takeError();
-    if (result.images.empty()) {
-      result.report.stats = decodeStats(**module);
-      auto learnFlops = learnFlopsPerToken(**module, *learning);
-      if (!learnFlops)
-        return learnFlops.takeError();
-      result.report.learnFlopsPerToken = *learnFlops;
-    }
-    auto image = compileCodeImage(**module, codegenOptionsFor(target, options, *learning));
-    if (!image)
-      return image.takeError();
-    result.images.push_back(std::move(*image));
+    result.report.stats = decodeStats(**module);
+    auto learnFlops = learnFlopsPerToken(**module, *learning);
+    if (!learnFlops)
+      return learnFlops.takeError();
+    result.report.learnFlopsPerToken = *learnFlops;
   }
+  auto images = compileTargetImages(checkpoint, modelDir, options, *learning, pool);
+  if (!images)
+    return images.takeError();
+  result.images = std::move(*images);
   auto contents = bundleContents(checkpoint, result.images, options);
   if (!contents)
     return contents.takeError();

@@ -33,21 +33,30 @@ llvm::Expected<ModelLayout> lowerToLLVMDialect(mlir::ModuleOp module,
   return layout;
 }
 
-llvm::Expected<CodeImage> compileCodeImage(mlir::ModuleOp module,
-                                           const CodegenOptions &options) {
+llvm::Expected<CodeImage>
+compileCodeImage(mlir::ModuleOp module, const CodegenOptions &options,
+                 const std::function<void(unsigned step)> &beforeStep) {
+  auto step = [&](unsigned index) {
+    if (beforeStep)
+      beforeStep(index);
+  };
   auto required = requiredCpuFeatures(options.target);
   if (!required)
     return required.takeError();
+  step(0);
   auto layout = lowerToLLVMDialect(module, options);
   if (!layout)
     return layout.takeError();
+  step(1);
   llvm::LLVMContext context;
   auto llvmModule = buildLLVMModule(module, context, *layout, options.target);
   if (!llvmModule)
     return llvmModule.takeError();
+  step(2);
   auto object = emitObject(**llvmModule, options.target);
   if (!object)
     return object.takeError();
+  step(3);
   auto image = linkCodeImage(*object);
   if (!image)
     return image.takeError();

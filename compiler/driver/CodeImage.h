@@ -14,6 +14,7 @@
 #include "targets/TargetDescription.h"
 
 #include "mlir/IR/BuiltinOps.h"
+#include <functional>
 
 namespace yan {
 
@@ -39,8 +40,12 @@ struct CodeImage {
   std::vector<uint8_t> bytes; // ELF shared object, no imports
   std::string requiredFeatures; // what the runtime checks (RequiredFeatures.h)
 };
-llvm::Expected<CodeImage> compileCodeImage(mlir::ModuleOp module,
-                                           const CodegenOptions &options);
+/// The steps of compileCodeImage, in order; `beforeStep` (if set) hears
+/// each one's index and name as it starts.
+inline constexpr const char *kCodeImageSteps[] = {"lowering", "LLVM IR", "object", "linking"};
+llvm::Expected<CodeImage>
+compileCodeImage(mlir::ModuleOp module, const CodegenOptions &options,
+                 const std::function<void(unsigned step)> &beforeStep = {});
 
 } // namespace yan
 

@@ -31,6 +31,7 @@
 
 #include "llvm/Support/Error.h"
 #include <array>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -81,6 +82,17 @@ struct DriverOptions {
   std::optional<int64_t> maxMemoryBytes;
   std::optional<std::array<uint8_t, 32>> signingSeed;
   std::string symbolPrefix = "yan_model"; // StaticLib
+  /// Threads of a bundle compile (yanc --jobs): its targets' code images
+  /// compile concurrently on them, and MLIR's parallel passes share them;
+  /// 0: one per hardware thread.
+  unsigned jobs = 0;
+  /// Hears how far a bundle compile is (each target's codegen steps); called
+  /// from the compile's threads. May be empty.
+  ProgressFn progress;
+  /// Prints a bundle compile's diagnostics: whole lines, those of a target
+  /// prefixed with "TRIPLE (CPU): " when the bundle has several. Empty:
+  /// stderr.
+  std::function<void(llvm::StringRef text)> printDiagnostics;
 };
 
 /// What a compile produced; the members of its last stage are set.

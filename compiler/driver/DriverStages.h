@@ -9,7 +9,9 @@
 
 #include "compiler/driver/Driver.h"
 
+#include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/OwningOpRef.h"
+#include "llvm/Support/ThreadPool.h"
 
 namespace yan {
 
@@ -27,6 +29,25 @@ llvm::Expected<LearnOptions> resolveLearnOptions(const Checkpoint &checkpoint,
 /// What lowering and codegen take for `target`.
 CodegenOptions codegenOptionsFor(const ResolvedTarget &target, const DriverOptions &options,
                                  const LearnOptions &learn);
+
+/// Stage::Bundle: every target's code image, in target order, compiled on
+/// `pool` (TargetImages.cpp). Each target's diagnostics are printed
+/// (printDiagnostics) once every target is done, in target order; with
+/// several targets each line and error names its target.
+llvm::Expected<std::vector<CodeImage>>
+compileTargetImages(const Checkpoint &checkpoint, llvm::StringRef modelDir,
+                    const DriverOptions &options, const LearnOptions &learning,
+                    llvm::ThreadPoolInterface &pool);
+
+/// An error diagnostic as MLIR's default handler prints it ("LOC: error:
+/// MESSAGE"), after `prefix`, appended to `text`; failure (not handled) for
+/// other severities, which the default handler drops too.
+mlir::LogicalResult formatError(mlir::Diagnostic &diag, llvm::StringRef prefix,
+                                std::string &text);
+
+/// Prints diagnostics' text through options.printDiagnostics (stderr when
+/// unset).
+void printDiagnostics(const DriverOptions &options, llvm::StringRef text);
 
 /// Stage::Bundle: a code image per target, then result.bundle and
 /// result.report (BundleAssembly.cpp).

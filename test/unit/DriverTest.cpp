@@ -13,6 +13,9 @@
 
 #include "llvm/ADT/StringRef.h"
 
+#include <algorithm>
+#include <mutex>
+
 namespace yan {
 namespace {
 
@@ -155,6 +158,51 @@ TEST_F(DriverTest, RefusesWhatTheRuntimeCannotRun) {
   tooLong.stopAfter = Stage::Yan;
   auto yanOnly = compileModel(f32Model.path(), tooLong);
   EXPECT_TRUE(bool(yanOnly)) << llvm::toString(yanOnly.takeError());
+}
+
+// Targets compile concurrently; a failing target's diagnostics come out as
+// whole lines naming it, in target order, after every target is done.
+TEST_F(DriverTest, ConcurrentTargetsNameTheirDiagnostics) {
+  DriverOptions options = optionsFor(Stage::Bundle, {"x86_64-linux-gnu", "aarch64-linux-gnu"});
+  options.jobs = 2;
+  options.partitionAlignment = 3; // each target's layout pass refuses it
+  std::string printed;
+  options.printDiagnostics = [&](llvm::StringRef text) { printed += text.str(); };
+  auto result = compileModel(f32Model.path(), options);
+  ASSERT_FALSE(bool(result));
+  EXPECT_TRUE(result.errorIsA<DiagnosedFailure>());
+  llvm::consumeError(result.takeError());
+  llvm::SmallVector<llvm::StringRef> lines;
+  llvm::StringRef(printed).rtrim('\n').split(lines, '\n');
+  ASSERT_EQ(lines.size(), 2u) << printed;
+  const char *labels[] = {"x86_64-linux-gnu (x86-64-v3): ", "aarch64-linux-gnu (generic): "};
+  for (auto [line, label] : llvm::zip(lines, labels)) {
+    EXPECT_TRUE(line.starts_with(label)) << line.str();
+    EXPECT_NE(line.find("error: weight layout: partition alignment 3 is not a power of two"),
+              llvm::StringRef::npos)
+        << line.str();
+  }
+}
+
+// Every target reports each codegen step, the fraction never past 1.
+TEST_F(DriverTest, ReportsEachTargetsCodegenSteps) {
+  DriverOptions options = optionsFor(Stage::Bundle, {"x86_64-linux-gnu", "aarch64-linux-gnu"});
+  std::mutex mutex;
+  std::vector<std::string> seen;
+  options.progress = [&](const ProgressEvent &event) {
+    std::lock_guard<std::mutex> lock(mutex);
+    EXPECT_EQ(event.stage, "codegen");
+    EXPECT_LE(event.fraction, 1.0);
+    seen.push_back((event.target + " " + event.item).str());
+  };
+  ASSERT_TRUE(compile(options));
+  std::sort(seen.begin(), seen.end());
+  std::vector<std::string> expected;
+  for (const char *target : {"aarch64-linux-gnu (generic)", "x86_64-linux-gnu (x86-64-v3)"})
+    for (const char *step : kCodeImageSteps)
+      expected.push_back(std::string(target) + " " + step);
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(seen, expected);
 }
 
 } // namespace

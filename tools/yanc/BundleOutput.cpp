@@ -49,10 +49,10 @@ llvm::Error verifyFile(const std::string &staging, llvm::StringRef path) {
 }
 
 // stdout: built in memory (open_memory wants 64-byte aligned bytes).
-llvm::Error writeToStdout(const BundleContents &contents) {
+llvm::Error writeToStdout(const BundleContents &contents, const ProgressFn &progress) {
   llvm::SmallString<0> bytes;
   llvm::raw_svector_ostream os(bytes);
-  if (llvm::Error error = writeBundle(os, contents))
+  if (llvm::Error error = writeBundle(os, contents, progress))
     return error;
   void *aligned = nullptr;
   if (posix_memalign(&aligned, YAN_BUNDLE_WEIGHT_ALIGNMENT, bytes.size() ? bytes.size() : 1))
@@ -73,15 +73,16 @@ llvm::Error writeToStdout(const BundleContents &contents) {
 
 } // namespace
 
-llvm::Error writeVerifiedBundle(llvm::StringRef path, const BundleContents &contents) {
+llvm::Error writeVerifiedBundle(llvm::StringRef path, const BundleContents &contents,
+                                const ProgressFn &progress) {
   if (path == "-")
-    return writeToStdout(contents);
+    return writeToStdout(contents, progress);
   // A name beside the output (same file system: the rename is atomic);
   // writeBundle itself writes it atomically too.
   llvm::SmallString<256> staging;
   llvm::sys::fs::createUniquePath(path + ".yanc-%%%%%%", staging, /*MakeAbsolute=*/false);
   std::string temporary(staging.str());
-  if (llvm::Error error = writeBundle(temporary, contents)) {
+  if (llvm::Error error = writeBundle(temporary, contents, progress)) {
     llvm::sys::fs::remove(temporary);
     return error;
   }

@@ -22,8 +22,10 @@
 namespace yan {
 
 /// Writes `contents` to `path` ("-": stdout) atomically, after the runtime
-/// has verified the bytes; an error (and no output) otherwise.
-llvm::Error writeVerifiedBundle(llvm::StringRef path, const BundleContents &contents);
+/// has verified the bytes; an error (and no output) otherwise. `progress`
+/// hears of the weight segment's passes (writeBundle).
+llvm::Error writeVerifiedBundle(llvm::StringRef path, const BundleContents &contents,
+                                const ProgressFn &progress = {});
 
 /// An error when the existing file `output` (given as `flag`) is one of
 /// `inputs` (same device and inode, whatever the names): yanc must never

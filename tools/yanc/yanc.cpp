@@ -14,6 +14,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "BundleOutput.h"
+#include "ProgressLine.h"
 #include "compiler/driver/Driver.h"
 #include "compiler/driver/NativeCpu.h"
 #include "tools/common/LlvmToolSupport.h"
@@ -114,6 +115,13 @@ cl::opt<std::string> keepF32("keep-f32", cl::value_desc("list"), yanc,
 cl::opt<int64_t> prefillMaxTokens("prefill-max-tokens", cl::init(64), yanc,
     cl::desc("Most tokens one prefill call handles (the runtime splits longer prompts); sizes "
              "the arena"));
+cl::opt<unsigned> jobs("jobs", cl::value_desc("N"), cl::init(0), yanc,
+    cl::desc("Threads of the compile: the code images of a multi-target bundle compile "
+             "concurrently, and MLIR's parallel passes share them (bundle bytes do not depend "
+             "on it). Default: one per hardware thread"));
+cl::opt<bool> quiet("quiet", yanc,
+    cl::desc("No progress line (it is shown only when stderr is a terminal: stage, percent, "
+             "tensor or target)"));
 
 int fail(llvm::Error error) {
   // A DiagnosedFailure was printed by MLIR's diagnostics already.
@@ -214,11 +222,15 @@ llvm::Expected<yan::DriverOptions> driverOptions() {
   if (maxMemory >= 0)
     options.maxMemoryBytes = maxMemory;
   options.symbolPrefix = symbolPrefix;
+  if (jobs.getNumOccurrences() && jobs == 0)
+    return llvm::createStringError("--jobs must be at least 1 (leave it out for one thread per "
+                                   "hardware thread)");
+  options.jobs = jobs;
   return options;
 }
 
 /// What the driver produced, to -o (the static library's header beside it).
-llvm::Error writeResult(yan::CompileResult &result) {
+llvm::Error writeResult(yan::CompileResult &result, yan::ProgressLine &progress) {
   switch (emit) {
   case Stage::Yan:
   case Stage::Mlir:
@@ -238,8 +250,10 @@ llvm::Error writeResult(yan::CompileResult &result) {
   }
   case Stage::Bundle: break;
   }
-  if (llvm::Error error = yan::writeVerifiedBundle(outputPath, result.bundle))
+  if (llvm::Error error =
+          yan::writeVerifiedBundle(outputPath, result.bundle, progress.callback()))
     return error;
+  progress.finish();
   if (report == ReportKind::None)
     return llvm::Error::success();
   uint64_t size = 0;
@@ -265,10 +279,15 @@ int main(int argc, char **argv) {
   auto options = driverOptions();
   if (!options)
     return fail(options.takeError());
+  yan::ProgressLine progress(llvm::errs(),
+                             !quiet && llvm::sys::Process::StandardErrIsDisplayed(),
+                             llvm::sys::Process::StandardErrColumns());
+  options->progress = progress.callback();
+  options->printDiagnostics = [&progress](llvm::StringRef text) { progress.print(text); };
   auto result = yan::compileModel(modelDir, *options);
-  if (!result)
-    return fail(result.takeError());
-  if (llvm::Error error = writeResult(**result))
+  llvm::Error error = result ? writeResult(**result, progress) : result.takeError();
+  progress.finish();
+  if (error)
     return fail(std::move(error));
   return 0;
 }
