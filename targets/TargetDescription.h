@@ -26,11 +26,25 @@ namespace yan {
 
 /// The shapes the generated kernels use on a CPU. The lowering
 /// (compiler/lowering/KernelEmitter, KernelShape) receives them as the
-/// -yan-lower-to-loops options vector-width, row-block, quant-lanes and
-/// dequant-rows (compiler/codegen/Pipeline).
+/// -yan-lower-to-loops options vector-width, row-block, dot-vectors,
+/// accumulate-outputs, accumulate-vectors, quant-lanes and dequant-rows
+/// (compiler/codegen/Pipeline). The two register tiles (docs/codegen.md,
+/// "Register tiles") hold their accumulators in vector registers: their
+/// products plus the operands of one step must fit the register file.
 struct KernelTiles {
   unsigned f32Lanes = 8; // f32 lanes per vector (also the dot products' width)
-  unsigned rowBlock = 4; // matrix rows per block, one accumulator each
+  /// Matrix rows per register tile of the dot-product kernel (also the
+  /// granularity of a thread's share of rows).
+  unsigned rowBlock = 4;
+  /// Vectors (tokens) per register tile of the dot-product kernel: a tile
+  /// holds rowBlock x dotVectors vector accumulators; each step loads
+  /// rowBlock weight vectors and dotVectors token vectors.
+  unsigned dotVectors = 3;
+  /// The transposed product's register tile (backward): outputs x column
+  /// vectors accumulators; each step loads accumulateVectors input vectors
+  /// and broadcasts one coefficient per output.
+  unsigned accumulateOutputs = 4;
+  unsigned accumulateVectors = 3;
   /// f32 lanes of the fused int8/int4 matrix x vector kernel (decode): per
   /// 32-element group, 32 / quantLanes q vectors are widened and multiplied
   /// into one accumulator before the group's scale is applied. A divisor of

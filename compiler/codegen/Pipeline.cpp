@@ -29,6 +29,9 @@ void buildLowerToLoopsPipeline(OpPassManager &pm, const KernelTiles &tiles,
   LowerToLoopsOptions lowering;
   lowering.vectorWidth = tiles.f32Lanes;
   lowering.rowBlock = tiles.rowBlock;
+  lowering.dotVectors = tiles.dotVectors;
+  lowering.accumulateOutputs = tiles.accumulateOutputs;
+  lowering.accumulateVectors = tiles.accumulateVectors;
   lowering.quantLanes = tiles.quantLanes;
   lowering.dequantRows = tiles.dequantRows;
   lowering.prefillMaxTokens = prefillMaxTokens;

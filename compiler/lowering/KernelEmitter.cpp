@@ -149,11 +149,44 @@ Value KernelEmitter::addReassoc(Value lhs, Value rhs) {
                                  arith::FastMathFlags::reassoc);
 }
 
-void KernelEmitter::dotRowBlock(const Access &matrix, const Access &vec,
-                                Value row0, int64_t block, int64_t cols,
-                                function_ref<void(Value, Value)> epilogue) {
+Value KernelEmitter::wholeStepsEnd(Value begin, Value end, int64_t step) {
+  Value length = b.create<arith::SubIOp>(loc, end, begin);
+  Value steps = b.create<arith::DivUIOp>(loc, length, index(step));
+  return b.create<arith::AddIOp>(
+      loc, begin, b.create<arith::MulIOp>(loc, steps, index(step)));
+}
+
+SmallVector<Value> KernelEmitter::outerProductTile(
+    int64_t rows, int64_t vectors, ValueRange init, Value begin, Value end,
+    function_ref<Value(int64_t, Value)> scalarOf,
+    function_ref<Value(int64_t, Value)> vectorOf) {
+  int64_t width = std::max<int64_t>(vectors, 1);
+  auto vecType = VectorType::get({static_cast<int64_t>(vectorWidth)},
+                                 b.getF32Type());
+  return forLoop(begin, end, 1, init,
+                 [&](Value r, ValueRange acc) -> SmallVector<Value> {
+                   SmallVector<Value> right;
+                   for (int64_t j = 0; j < width; ++j)
+                     right.push_back(vectorOf(j, r));
+                   SmallVector<Value> next;
+                   for (int64_t i = 0; i < rows; ++i) {
+                     Value a = scalarOf(i, r);
+                     if (vectors)
+                       a = b.create<vector::BroadcastOp>(loc, vecType, a);
+                     for (int64_t j = 0; j < width; ++j)
+                       next.push_back(
+                           mulAdd(a, right[j], acc[i * width + j]));
+                   }
+                   return next;
+                 });
+}
+
+void KernelEmitter::dotTile(const Access &matrix, ArrayRef<Access> vecs,
+                            Value row0, int64_t block, int64_t cols,
+                            function_ref<void(Value, int64_t, Value)> epilogue) {
   int64_t width = vectorWidth;
   int64_t mainCols = cols / width * width;
+  int64_t numVecs = vecs.size();
   auto accType = VectorType::get({width}, b.getF32Type());
   SmallVector<Value> rows;
   for (int64_t r = 0; r < block; ++r)
@@ -161,20 +194,24 @@ void KernelEmitter::dotRowBlock(const Access &matrix, const Access &vec,
                           : b.create<arith::AddIOp>(loc, row0, index(r))
                                 .getResult());
 
+  // Accumulator (r, j) at r * numVecs + j.
   SmallVector<Value> sums;
   if (mainCols > 0) {
     Value zero = b.create<arith::ConstantOp>(
         loc, DenseElementsAttr::get(accType, b.getF32FloatAttr(0.0f)));
-    SmallVector<Value> init(block, zero);
+    SmallVector<Value> init(block * numVecs, zero);
     SmallVector<Value> accs = forLoop(
         index(0), index(mainCols), width, init,
         [&](Value col, ValueRange acc) {
-          Value x = loadVectorF32(vec, {col});
+          SmallVector<Value> x, w;
+          for (const Access &vec : vecs)
+            x.push_back(loadVectorF32(vec, {col}));
+          for (int64_t r = 0; r < block; ++r)
+            w.push_back(loadVectorF32(matrix, {rows[r], col}));
           SmallVector<Value> next;
-          for (int64_t r = 0; r < block; ++r) {
-            Value w = loadVectorF32(matrix, {rows[r], col});
-            next.push_back(mulAdd(w, x, acc[r]));
-          }
+          for (int64_t r = 0; r < block; ++r)
+            for (int64_t j = 0; j < numVecs; ++j)
+              next.push_back(mulAdd(w[r], x[j], acc[r * numVecs + j]));
           return next;
         });
     for (Value acc : accs)
@@ -182,21 +219,25 @@ void KernelEmitter::dotRowBlock(const Access &matrix, const Access &vec,
           loc, vector::CombiningKind::ADD, acc,
           arith::FastMathFlags::reassoc));
   } else {
-    sums.assign(block, f32(0.0f));
+    sums.assign(block * numVecs, f32(0.0f));
   }
   if (mainCols < cols)
     sums = forLoop(index(mainCols), index(cols), 1, sums,
                    [&](Value col, ValueRange acc) {
-                     Value x = loadF32(vec, {col});
+                     SmallVector<Value> x;
+                     for (const Access &vec : vecs)
+                       x.push_back(loadF32(vec, {col}));
                      SmallVector<Value> next;
                      for (int64_t r = 0; r < block; ++r) {
                        Value w = loadF32(matrix, {rows[r], col});
-                       next.push_back(mulAdd(w, x, acc[r]));
+                       for (int64_t j = 0; j < numVecs; ++j)
+                         next.push_back(mulAdd(w, x[j], acc[r * numVecs + j]));
                      }
                      return next;
                    });
   for (int64_t r = 0; r < block; ++r)
-    epilogue(rows[r], sums[r]);
+    for (int64_t j = 0; j < numVecs; ++j)
+      epilogue(rows[r], j, sums[r * numVecs + j]);
 }
 
 void KernelEmitter::dotRows(const Access &matrix,
@@ -207,20 +248,31 @@ void KernelEmitter::dotRows(const Access &matrix,
   if (const QuantizedWeight *weight = quantized(matrix.memref))
     return dotRowsQuantized(matrix, *weight, vectorOf, numVectors, rowBegin,
                             rowEnd, cols, epilogue);
-  int64_t rowBlock = shape.rowBlock;
-  Value length = b.create<arith::SubIOp>(loc, rowEnd, rowBegin);
-  Value blocks = b.create<arith::DivUIOp>(loc, length, index(rowBlock));
-  Value mainEnd = b.create<arith::AddIOp>(
-      loc, rowBegin, b.create<arith::MulIOp>(loc, blocks, index(rowBlock)));
-  auto blockOf = [&](Value row0, int64_t block) {
-    forLoop(index(0), numVectors, 1, [&](Value t) {
-      dotRowBlock(matrix, vectorOf(t), row0, block, cols,
-                  [&](Value row, Value dot) { epilogue(row, t, dot); });
-    });
+  int64_t rowBlock = shape.rowBlock, tileVectors = shape.dotVectors;
+  Value rowsEnd = wholeStepsEnd(rowBegin, rowEnd, rowBlock);
+  Value vectorsEnd = wholeStepsEnd(index(0), numVectors, tileVectors);
+  auto tile = [&](Value row0, int64_t rows, Value t0, int64_t vectors) {
+    SmallVector<Value> ts;
+    SmallVector<Access> vecs;
+    for (int64_t j = 0; j < vectors; ++j) {
+      ts.push_back(j == 0 ? t0
+                          : b.create<arith::AddIOp>(loc, t0, index(j))
+                                .getResult());
+      vecs.push_back(vectorOf(ts.back()));
+    }
+    dotTile(matrix, vecs, row0, rows, cols,
+            [&](Value row, int64_t j, Value dot) { epilogue(row, ts[j], dot); });
   };
-  forLoop(rowBegin, mainEnd, rowBlock,
-          [&](Value row0) { blockOf(row0, rowBlock); });
-  forLoop(mainEnd, rowEnd, 1, [&](Value row) { blockOf(row, 1); });
+  auto rowTiles = [&](Value row0, int64_t rows) {
+    if (tileVectors > 1)
+      forLoop(index(0), vectorsEnd, tileVectors,
+              [&](Value t0) { tile(row0, rows, t0, tileVectors); });
+    forLoop(tileVectors > 1 ? vectorsEnd : index(0), numVectors, 1,
+            [&](Value t) { tile(row0, rows, t, 1); });
+  };
+  forLoop(rowBegin, rowsEnd, rowBlock,
+          [&](Value row0) { rowTiles(row0, rowBlock); });
+  forLoop(rowsEnd, rowEnd, 1, [&](Value row) { rowTiles(row, 1); });
 }
 
 Value KernelEmitter::sigmoid(Value x) {
@@ -240,44 +292,76 @@ Value KernelEmitter::siluGrad(Value x) {
   return b.create<arith::MulFOp>(loc, s, inner);
 }
 
-void KernelEmitter::accumulateInputBlock(const Access &output, Value o,
+void KernelEmitter::accumulateTiles(function_ref<Access(Value)> outputOf,
+                                    Value outBegin, Value outEnd,
                                     function_ref<Access(Value)> inputOf,
-                                    Value r0, int64_t block,
+                                    Value rBegin, Value rEnd,
                                     function_ref<Value(Value, Value)> coef,
                                     Value colBegin, Value colEnd) {
-  int64_t width = vectorWidth;
-  auto vecType = VectorType::get({width}, b.getF32Type());
-  SmallVector<Access> inputs;
-  SmallVector<Value> coefs, coefVecs;
-  for (int64_t i = 0; i < block; ++i) {
-    Value r = i == 0 ? r0 : b.create<arith::AddIOp>(loc, r0, index(i)).getResult();
-    inputs.push_back(inputOf(r));
-    coefs.push_back(coef(o, r));
-    coefVecs.push_back(b.create<vector::BroadcastOp>(loc, vecType, coefs.back()));
-  }
-  Value length = b.create<arith::SubIOp>(loc, colEnd, colBegin);
-  Value mainEnd = b.create<arith::AddIOp>(
-      loc, colBegin,
-      b.create<arith::MulIOp>(
-          loc, b.create<arith::DivUIOp>(loc, length, index(width)),
-          index(width)));
-  auto outIndices = [&](Value c) {
-    SmallVector<Value> at(output.leading);
-    at.push_back(c);
-    return at;
+  int64_t lanes = vectorWidth;
+  int64_t tileOutputs = shape.accumulateOutputs;
+  int64_t tileVectors = shape.accumulateVectors;
+  auto vecType = VectorType::get({lanes}, b.getF32Type());
+  // Outputs [o0, o0 + outputs) x `vectors` column vectors from col (0: one
+  // scalar column).
+  auto tile = [&](Value o0, int64_t outputs, Value col, int64_t vectors) {
+    int64_t width = std::max<int64_t>(vectors, 1);
+    SmallVector<Value> os;
+    SmallVector<SmallVector<Value>> at; // output element (i, j)'s indices
+    SmallVector<Value> init;
+    for (int64_t i = 0; i < outputs; ++i) {
+      os.push_back(i == 0 ? o0
+                          : b.create<arith::AddIOp>(loc, o0, index(i))
+                                .getResult());
+      Access output = outputOf(os.back());
+      for (int64_t j = 0; j < width; ++j) {
+        SmallVector<Value> indices(output.leading);
+        indices.push_back(
+            j == 0 ? col
+                   : b.create<arith::AddIOp>(loc, col, index(j * lanes))
+                         .getResult());
+        init.push_back(
+            vectors ? b.create<vector::LoadOp>(loc, vecType, output.memref,
+                                               indices)
+                          .getResult()
+                    : b.create<memref::LoadOp>(loc, output.memref, indices)
+                          .getResult());
+        at.push_back(std::move(indices));
+      }
+    }
+    SmallVector<Value> sums = outerProductTile(
+        outputs, vectors, init, rBegin, rEnd,
+        [&](int64_t i, Value r) { return coef(os[i], r); },
+        [&](int64_t j, Value r) {
+          Value c = at[j].back();
+          return vectors ? loadVectorF32(inputOf(r), {c})
+                         : loadF32(inputOf(r), {c});
+        });
+    for (int64_t i = 0; i < outputs; ++i) {
+      Value memref = outputOf(os[i]).memref;
+      for (int64_t j = 0; j < width; ++j) {
+        if (vectors)
+          b.create<vector::StoreOp>(loc, sums[i * width + j], memref,
+                                    at[i * width + j]);
+        else
+          store(sums[i * width + j], memref, at[i * width + j]);
+      }
+    }
   };
-  forLoop(colBegin, mainEnd, width, [&](Value c) {
-    Value acc = b.create<vector::LoadOp>(loc, vecType, output.memref, outIndices(c));
-    for (int64_t i = 0; i < block; ++i)
-      acc = mulAdd(coefVecs[i], loadVectorF32(inputs[i], {c}), acc);
-    b.create<vector::StoreOp>(loc, acc, output.memref, outIndices(c));
-  });
-  forLoop(mainEnd, colEnd, 1, [&](Value c) {
-    Value acc = b.create<memref::LoadOp>(loc, output.memref, outIndices(c));
-    for (int64_t i = 0; i < block; ++i)
-      acc = mulAdd(coefs[i], loadF32(inputs[i], {c}), acc);
-    b.create<memref::StoreOp>(loc, acc, output.memref, outIndices(c));
-  });
+  Value outsEnd = wholeStepsEnd(outBegin, outEnd, tileOutputs);
+  auto columnTile = [&](Value col, int64_t vectors) {
+    forLoop(outBegin, outsEnd, tileOutputs,
+            [&](Value o0) { tile(o0, tileOutputs, col, vectors); });
+    forLoop(outsEnd, outEnd, 1, [&](Value o) { tile(o, 1, col, vectors); });
+  };
+  Value tiledEnd = wholeStepsEnd(colBegin, colEnd, tileVectors * lanes);
+  Value vectorEnd = wholeStepsEnd(tiledEnd, colEnd, lanes);
+  forLoop(colBegin, tiledEnd, tileVectors * lanes,
+          [&](Value col) { columnTile(col, tileVectors); });
+  if (tileVectors > 1)
+    forLoop(tiledEnd, vectorEnd, lanes,
+            [&](Value col) { columnTile(col, 1); });
+  forLoop(vectorEnd, colEnd, 1, [&](Value col) { columnTile(col, 0); });
 }
 
 void KernelEmitter::accumulateRows(function_ref<Access(Value)> outputOf,
@@ -285,33 +369,18 @@ void KernelEmitter::accumulateRows(function_ref<Access(Value)> outputOf,
                                    function_ref<Access(Value)> inputOf,
                                    Value numInputs,
                                    function_ref<Value(Value, Value)> coef,
-                                   Value colBegin, Value colEnd,
-                                   bool inputsOuter) {
-  Value blocks = b.create<arith::DivUIOp>(loc, numInputs, index(accumulateBlock));
-  Value mainEnd = b.create<arith::MulIOp>(loc, blocks, index(accumulateBlock));
-  auto overInputs = [&](function_ref<void(Value r0, int64_t block)> body) {
-    forLoop(index(0), mainEnd, accumulateBlock,
-            [&](Value r0) { body(r0, accumulateBlock); });
-    forLoop(mainEnd, numInputs, 1, [&](Value r) { body(r, 1); });
-  };
-  auto one = [&](Value o, Value r0, int64_t block) {
-    accumulateInputBlock(outputOf(o), o, inputOf, r0, block, coef, colBegin,
-                         colEnd);
-  };
-  if (inputsOuter) {
-    if (const QuantizedWeight *weight = quantized(inputOf(index(0)).memref))
-      if (accumulateQuantizedInputs(*weight, outputOf, outBegin, outEnd,
-                                    inputOf, numInputs, coef, colBegin,
-                                    colEnd))
-        return;
-    overInputs([&](Value r0, int64_t block) {
-      forLoop(outBegin, outEnd, 1, [&](Value o) { one(o, r0, block); });
-    });
-  } else {
-    forLoop(outBegin, outEnd, 1, [&](Value o) {
-      overInputs([&](Value r0, int64_t block) { one(o, r0, block); });
-    });
-  }
+                                   Value colBegin, Value colEnd) {
+  if (const QuantizedWeight *weight = quantized(inputOf(index(0)).memref))
+    if (accumulateQuantizedInputs(*weight, outputOf, outBegin, outEnd, inputOf,
+                                  numInputs, coef, colBegin, colEnd))
+      return;
+  forLoop(index(0), numInputs, accumulateDepth, [&](Value r0) {
+    Value r1 = b.create<arith::MinUIOp>(
+        loc, b.create<arith::AddIOp>(loc, r0, index(accumulateDepth)),
+        numInputs);
+    accumulateTiles(outputOf, outBegin, outEnd, inputOf, r0, r1, coef,
+                    colBegin, colEnd);
+  });
 }
 
 std::pair<Value, Value> KernelEmitter::threadShare(Value total,

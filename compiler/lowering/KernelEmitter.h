@@ -28,8 +28,15 @@ struct Access {
 struct KernelShape {
   /// f32 lanes per vector: the dot products', loads' and stores' width.
   unsigned vectorWidth = 8;
-  /// Matrix rows per block of the dot-product kernels, one accumulator each.
+  /// Matrix rows per register tile of the dot-product kernels.
   int64_t rowBlock = 4;
+  /// Vectors (tokens) per register tile of the dot-product kernel: rowBlock
+  /// x dotVectors vector accumulators.
+  int64_t dotVectors = 3;
+  /// The transposed product's register tile: accumulateOutputs output rows
+  /// x accumulateVectors column vectors.
+  int64_t accumulateOutputs = 4;
+  int64_t accumulateVectors = 3;
   /// f32 lanes of the fused quantized matrix x vector kernel (decode); like
   /// vectorWidth, a divisor of the 32-element group when weights are
   /// quantized.
@@ -104,13 +111,16 @@ public:
 
   /// For rows r in [rowBegin, rowEnd) and vectors t in [0, numVectors):
   /// dot(matrix[r, :], vectorOf(t)[:]) over `cols` elements, then
-  /// `epilogue(r, t, dot)`. Rows outer, `rowBlock` at a time with one vector
-  /// accumulator each (independent FMA chains keep the FMA units busy and the
-  /// memory bus streaming); vectors inner, so a block of weight rows is read
-  /// from memory once and reused from cache by every vector (prefill). A
-  /// scalar tail handles cols % vectorWidth; rows outside whole blocks go one
-  /// at a time. A row's result does not depend on the range it is computed
-  /// in, as long as ranges start at multiples of rowBlock (threads' shares).
+  /// `epilogue(r, t, dot)`. Register tiles of rowBlock rows x dotVectors
+  /// vectors with the column loop innermost: each step loads rowBlock
+  /// matrix vectors and dotVectors vectors and feeds rowBlock x dotVectors
+  /// FMAs into as many vector accumulators, reduced once after the loop.
+  /// Rows outer, so a block of weight rows is read from memory once and
+  /// reused from cache by every vector (prefill); one vector (decode) takes
+  /// tiles of rowBlock x 1. Rows and vectors outside whole tiles go one at a
+  /// time; a scalar tail handles cols % vectorWidth. Every (row, vector)
+  /// pair's sum is the same sequence of operations in any tile, so a result
+  /// does not depend on the tiling or on how rows are split among threads.
   /// A quantized matrix (QuantKernels.cpp) takes the fused kernel when
   /// numVectors is 1 and otherwise dequantizes a tile of rows once into an
   /// f32 scratch and runs the f32 kernel over it for every vector.
@@ -126,13 +136,14 @@ public:
   /// o in [outBegin, outEnd) and columns c in [colBegin, colEnd)
   ///   outputOf(o)[c] += sum_{r in [0, numInputs)} coef(o, r) * inputOf(r)[c]
   /// (f32 outputs, inputs of any weight type). Input rows go
-  /// `accumulateBlock` at a time, so an output vector is loaded and stored
-  /// once per block; within
-  /// an element the sum runs in r order, so a result does not depend on how
-  /// outputs or columns are split among threads. `inputsOuter`: input blocks
-  /// in the outer loop (a weight matrix as input streams once while the
-  /// outputs stay in cache); otherwise outputs outer (each output row, e.g.
-  /// a weight-gradient row, is finished before the next).
+  /// accumulateDepth at a time (outermost, so a weight matrix as input
+  /// streams from memory once while its block stays in cache); within a
+  /// block, register tiles of accumulateOutputs outputs x accumulateVectors
+  /// column vectors load their outputs once, run over the block's inputs
+  /// (a step: the inputs' vectors, a broadcast coefficient per output, the
+  /// tile's FMAs) and store them. Within an element the sum runs in r order,
+  /// so a result does not depend on the tiling or on how outputs or columns
+  /// are split among threads.
   void accumulateRows(llvm::function_ref<Access(mlir::Value o)> outputOf,
                       mlir::Value outBegin, mlir::Value outEnd,
                       llvm::function_ref<Access(mlir::Value r)> inputOf,
@@ -140,10 +151,25 @@ public:
                       llvm::function_ref<mlir::Value(mlir::Value o,
                                                      mlir::Value r)>
                           coef,
-                      mlir::Value colBegin, mlir::Value colEnd,
-                      bool inputsOuter);
+                      mlir::Value colBegin, mlir::Value colEnd);
+
+  /// One register tile of a sum of outer products: for i < rows, j < width
+  /// (width = vectors, or 1 scalar column when vectors is 0)
+  ///   acc[i * width + j] += scalarOf(i, r) * vectorOf(j, r)
+  /// for r in [begin, end) in order, starting from `init`; returns the
+  /// accumulators. vectorOf(j, r) is a vector of vectorWidth lanes (a
+  /// scalar when vectors is 0); scalarOf is broadcast.
+  llvm::SmallVector<mlir::Value> outerProductTile(
+      int64_t rows, int64_t vectors, mlir::ValueRange init, mlir::Value begin,
+      mlir::Value end,
+      llvm::function_ref<mlir::Value(int64_t i, mlir::Value r)> scalarOf,
+      llvm::function_ref<mlir::Value(int64_t j, mlir::Value r)> vectorOf);
 
   unsigned lanes() const { return vectorWidth; }
+
+  /// The end of [begin, end)'s whole steps: begin + (end - begin) / step *
+  /// step (where a tiled loop hands over to its remainder loop).
+  mlir::Value wholeStepsEnd(mlir::Value begin, mlir::Value end, int64_t step);
 
   /// Thread `threadIndex` of `threadCount`'s share [begin, end) of `total`
   /// items: ceil(blocks / threads) whole blocks of `granularity` each, so
@@ -154,12 +180,17 @@ public:
                                                   mlir::Value threadCount);
 
   int64_t rowBlock() const { return shape.rowBlock; }
+  const KernelShape &tiles() const { return shape; }
   /// The most bytes of one f32 scratch tile a quantized kernel puts on the
   /// stack (it must fit in any thread's stack, Android's included).
   static constexpr int64_t kMaxScratchBytes = 64 * 1024;
-  /// Input rows per output load/store in accumulateRows (the transposed
-  /// product is bound by the output traffic, not by FMAs).
+  /// Input rows of a quantized input dequantized at once into a scratch
+  /// tile by accumulateRows.
   static constexpr int64_t accumulateBlock = 8;
+  /// Input rows per cache block of accumulateRows: a tile's column stripe
+  /// of them (128 x 4 vectors x 64 bytes at most) stays in L1 while every
+  /// output tile runs over it.
+  static constexpr int64_t accumulateDepth = 128;
 
   mlir::OpBuilder &builder() { return b; }
   mlir::Location location() const { return loc; }
@@ -232,9 +263,12 @@ private:
   /// (stack memory that loops reuse, not an allocation per iteration).
   mlir::Value scratchTile(int64_t rows, int64_t cols);
 
-  void dotRowBlock(const Access &matrix, const Access &vector, mlir::Value row0,
-                   int64_t block, int64_t cols,
-                   llvm::function_ref<void(mlir::Value, mlir::Value)> epilogue);
+  /// One register tile of dotRows: rows [row0, row0 + rows) x `vectors`.
+  void dotTile(const Access &matrix, llvm::ArrayRef<Access> vectors,
+               mlir::Value row0, int64_t rows, int64_t cols,
+               llvm::function_ref<void(mlir::Value row, int64_t j,
+                                       mlir::Value dot)>
+                   epilogue);
   /// f16/bf16 (scalar or vector) to f32: arith.extf, or for f16 on a
   /// target without native conversion, widenF16Bits.
   mlir::Value widen(mlir::Value value);
@@ -242,14 +276,16 @@ private:
   /// integer operations and one exact f32 subtraction, so the code needs no
   /// __extendhfsf2, which a code image cannot import.
   mlir::Value widenF16Bits(mlir::Value value);
-  void accumulateInputBlock(const Access &output, mlir::Value o,
+  /// accumulateRows over the inputs [rBegin, rEnd) (at most a cache
+  /// block): column tiles outer, output tiles inner.
+  void accumulateTiles(llvm::function_ref<Access(mlir::Value o)> outputOf,
+                       mlir::Value outBegin, mlir::Value outEnd,
                        llvm::function_ref<Access(mlir::Value r)> inputOf,
-                       mlir::Value r0, int64_t block,
+                       mlir::Value rBegin, mlir::Value rEnd,
                        llvm::function_ref<mlir::Value(mlir::Value o,
                                                       mlir::Value r)>
                            coef,
                        mlir::Value colBegin, mlir::Value colEnd);
-
   mlir::OpBuilder &b;
   mlir::Location loc;
   unsigned vectorWidth;

@@ -13,13 +13,15 @@ void forEachGradientChunk(
     KernelEmitter &k, const LowRankGradient &gradient, Value rowBegin,
     Value rowEnd, function_ref<void(Value, Value, int64_t, Value)> body) {
   // A register tile of `rows` rows x `vectors` vectors (0: one scalar
-  // column): for each factor row r, `vectors` loads of right[r] and `rows`
-  // broadcasts of left[r] feed rows * vectors FMAs (a small GEMM, G = L^T R,
-  // whose inner dimension is the factor rank).
+  // column), the transposed product's tile shape: for each factor row r,
+  // `vectors` loads of right[r] and `rows` broadcasts of left[r] feed rows *
+  // vectors FMAs (a small GEMM, G = L^T R, whose inner dimension is the
+  // factor rank).
   OpBuilder &b = k.builder();
   Location loc = k.location();
   int64_t lanes = k.lanes();
-  constexpr int64_t tileRows = 4, tileVectors = 2;
+  int64_t tileRows = k.tiles().accumulateOutputs;
+  int64_t tileVectors = k.tiles().accumulateVectors;
   int64_t tileCols = tileVectors * lanes;
   int64_t tiled = gradient.cols / tileCols * tileCols;
   int64_t vectorized = gradient.cols / lanes * lanes;
@@ -36,22 +38,14 @@ void forEachGradientChunk(
     for (int64_t j = 0; j < width; ++j)
       colIndex.push_back(b.create<arith::AddIOp>(loc, col, k.index(j * lanes)));
     SmallVector<Value> init(rows * width, zero);
-    SmallVector<Value> sums = k.forLoop(
-        k.index(0), gradient.count, 1, init,
-        [&](Value r, ValueRange acc) -> SmallVector<Value> {
-          SmallVector<Value> right;
-          for (int64_t j = 0; j < width; ++j)
-            right.push_back(vectors ? k.loadVectorF32(gradient.right, {r, colIndex[j]})
-                                    : k.loadF32(gradient.right, {r, colIndex[j]}));
-          SmallVector<Value> next;
-          for (int64_t i = 0; i < rows; ++i) {
-            Value a = k.loadF32(gradient.left, {r, rowIndex[i]});
-            if (vectors)
-              a = b.create<vector::BroadcastOp>(loc, vecType, a);
-            for (int64_t j = 0; j < width; ++j)
-              next.push_back(k.mulAdd(a, right[j], acc[i * width + j]));
-          }
-          return next;
+    SmallVector<Value> sums = k.outerProductTile(
+        rows, vectors, init, k.index(0), gradient.count,
+        [&](int64_t i, Value r) {
+          return k.loadF32(gradient.left, {r, rowIndex[i]});
+        },
+        [&](int64_t j, Value r) {
+          return vectors ? k.loadVectorF32(gradient.right, {r, colIndex[j]})
+                         : k.loadF32(gradient.right, {r, colIndex[j]});
         });
     for (int64_t i = 0; i < rows; ++i)
       for (int64_t j = 0; j < width; ++j)
@@ -65,12 +59,7 @@ void forEachGradientChunk(
     k.forLoop(k.index(vectorized), k.index(gradient.cols), 1,
               [&](Value col) { tile(row0, rows, col, 0); });
   };
-  Value length = b.create<arith::SubIOp>(loc, rowEnd, rowBegin);
-  Value mainEnd = b.create<arith::AddIOp>(
-      loc, rowBegin,
-      b.create<arith::MulIOp>(
-          loc, b.create<arith::DivUIOp>(loc, length, k.index(tileRows)),
-          k.index(tileRows)));
+  Value mainEnd = k.wholeStepsEnd(rowBegin, rowEnd, tileRows);
   k.forLoop(rowBegin, mainEnd, tileRows,
             [&](Value row0) { rowBlock(row0, tileRows); });
   k.forLoop(mainEnd, rowEnd, 1, [&](Value row) { rowBlock(row, 1); });

@@ -24,8 +24,9 @@ struct LowRankGradient {
 
 /// For rows in [rowBegin, rowEnd) and every column: body(row, col, width,
 /// value) with `value` = G[row, col .. col + width) as a vector of `width`
-/// lanes, or a scalar when width == 0. Computed in register tiles of four
-/// rows by two vectors; every element's sum runs over r in order, so a value
+/// lanes, or a scalar when width == 0. Computed in the transposed product's
+/// register tiles (KernelShape accumulateOutputs x accumulateVectors); every
+/// element's sum runs over r in order, so a value
 /// does not depend on the tiling or on how rows are split among threads.
 void forEachGradientChunk(
     KernelEmitter &k, const LowRankGradient &gradient, mlir::Value rowBegin,

@@ -20,9 +20,11 @@ struct LowerToLoopsPass : impl::LowerToLoopsBase<LowerToLoopsPass> {
 
   void runOnOperation() override {
     if (vectorWidth == 0 || quantLanes == 0 || rowBlock <= 0 ||
+        dotVectors <= 0 || accumulateOutputs <= 0 || accumulateVectors <= 0 ||
         dequantRows <= 0) {
       getOperation().emitError(
-          "vector-width, quant-lanes, row-block and dequant-rows must be "
+          "vector-width, quant-lanes, row-block, dot-vectors, "
+          "accumulate-outputs, accumulate-vectors and dequant-rows must be "
           "positive");
       return signalPassFailure();
     }
@@ -55,6 +57,9 @@ struct LowerToLoopsPass : impl::LowerToLoopsBase<LowerToLoopsPass> {
       options.maxTokens = learn ? learnMaxTokens : prefillMaxTokens;
       options.kernels.vectorWidth = vectorWidth;
       options.kernels.rowBlock = rowBlock;
+      options.kernels.dotVectors = dotVectors;
+      options.kernels.accumulateOutputs = accumulateOutputs;
+      options.kernels.accumulateVectors = accumulateVectors;
       options.kernels.quantLanes = quantLanes;
       options.kernels.dequantRows = dequantRows;
       options.kernels.nativeF16 = nativeF16;

@@ -74,11 +74,23 @@ def LowerToLoops : Pass<"yan-lower-to-loops", "::mlir::ModuleOp"> {
                            "::mlir::vector::VectorDialect"];
   let options = [
     Option<"vectorWidth", "vector-width", "unsigned", /*default=*/"8",
-           "f32 lanes per vector (the target preset's f32Lanes: 8 on "
-           "x86-64-v3/v4, AArch64 and RISC-V, 4 on x86-64-v2)">,
+           "f32 lanes per vector (the target preset's f32Lanes: 16 on "
+           "x86-64-v4, 8 on x86-64-v3, AArch64 and RISC-V, 4 on x86-64-v2)">,
     Option<"rowBlock", "row-block", "int64_t", /*default=*/"4",
            "Matrix rows per block of the dot-product kernels (the target "
            "preset's rowBlock)">,
+    Option<"dotVectors", "dot-vectors", "int64_t", /*default=*/"3",
+           "Vectors (tokens) per register tile of the dot-product kernel, "
+           "row-block x dot-vectors accumulators (the target preset's "
+           "dotVectors)">,
+    Option<"accumulateOutputs", "accumulate-outputs", "int64_t",
+           /*default=*/"4",
+           "Output rows per register tile of the transposed product (the "
+           "target preset's accumulateOutputs)">,
+    Option<"accumulateVectors", "accumulate-vectors", "int64_t",
+           /*default=*/"3",
+           "Column vectors per register tile of the transposed product (the "
+           "target preset's accumulateVectors)">,
     Option<"quantLanes", "quant-lanes", "unsigned", /*default=*/"8",
            "f32 lanes of the fused int8/int4 matrix x vector kernel (the "
            "target preset's quantLanes; a divisor of 32)">,

@@ -546,14 +546,13 @@ bool KernelEmitter::accumulateQuantizedInputs(
         store(loadF32(input, {c}), tile, {index(i), c});
       });
     }
-    forLoop(outBegin, outEnd, 1, [&](Value o) {
-      accumulateInputBlock(
-          outputOf(o), o,
-          [&](Value r) {
-            return Access{tile, {b.create<arith::SubIOp>(loc, r, r0)}};
-          },
-          r0, rows, coef, colBegin, colEnd);
-    });
+    accumulateTiles(
+        outputOf, outBegin, outEnd,
+        [&](Value r) {
+          return Access{tile, {b.create<arith::SubIOp>(loc, r, r0)}};
+        },
+        r0, b.create<arith::AddIOp>(loc, r0, index(rows)), coef, colBegin,
+        colEnd);
   };
   Value mainInputs = b.create<arith::MulIOp>(
       loc, b.create<arith::DivUIOp>(loc, numInputs, index(accumulateBlock)),

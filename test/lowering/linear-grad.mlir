@@ -3,8 +3,9 @@
 // yan.linear_grad in the learn entry of a minimal one-layer model (V=16,
 // D=8, P=4, k=2, F=4): the input gradient through the LM head,
 // dx[t, :] = sum_o dy[t, o] W[o, :]. Each thread zeroes, then owns, a block
-// of dx's columns; the head's rows stream once (outputs outer, 8 at a time),
-// each dy[t, o] broadcast and multiply-added into 4-wide vectors of dx.
+// of dx's columns; the head's rows stream once (in cache blocks of 128),
+// through register tiles of 4 tokens x 3 vectors of dx (the default
+// accumulate-outputs and accumulate-vectors).
 
 // CHECK-LABEL: func.func @yan_learn(
 // CHECK-SAME: %[[W:[^:]*]]: memref<?xi8>, %{{[^:]*}}: memref<?xf32>, %[[A:[^:]*]]: memref<?xi8>
@@ -24,20 +25,25 @@
 // CHECK: scf.for %[[T0:[^ ]*]] = %c0{{[_0-9]*}} to %{{.*}} step
 // CHECK: scf.for %[[C0:[^ ]*]] = %[[CB]] to %[[CE]] step
 // CHECK: memref.store %cst{{.*}}, %[[DX]][%[[T0]], %[[C0]]] : memref<?x8xf32>
-// CHECK: scf.for %[[O:[^ ]*]] = %c0{{[_0-9]*}} to %{{.*}} step %c8
-// CHECK: scf.for %[[T:[^ ]*]] = %c0{{[_0-9]*}} to
-// CHECK: %[[G0:.*]] = memref.load %[[DY]][%[[T]], %[[O]]] : memref<?x16xf32>
-// CHECK: %[[B0:.*]] = vector.broadcast %[[G0]] : f32 to vector<4xf32>
-// CHECK: scf.for %[[C:[^ ]*]] =
+// Head rows in cache blocks of 128 (here one block of 16); within a block,
+// column tiles of 3 vectors (12 columns) outer, tiles of 4 tokens inner: the
+// 12 accumulators are loaded from dx once, run over the block's head rows
+// (3 vector loads of the row, a broadcast dy per token, 12 multiply-adds)
+// and stored once.
+// CHECK: scf.for %[[R0:[^ ]*]] = %c0{{[_0-9]*}} to %c16{{[_0-9]*}} step %c128
+// CHECK: %[[R1:.*]] = arith.minui %{{.*}}, %c16
+// CHECK: scf.for %[[C:[^ ]*]] = %{{.*}} to %{{.*}} step %c12
+// CHECK: scf.for %[[T:[^ ]*]] = %c0{{[_0-9]*}} to %{{.*}} step %c4
 // CHECK: %[[ACC:.*]] = vector.load %[[DX]][%[[T]], %[[C]]] : memref<?x8xf32>, vector<4xf32>
-// CHECK: %[[ROW:.*]] = vector.load %[[HEAD]][%[[O]], %[[C]]] : memref<16x8xf32>, vector<4xf32>
+// CHECK-COUNT-11: vector.load %[[DX]]
+// CHECK: %{{.*}}:12 = scf.for %[[R:[^ ]*]] = %[[R0]] to %[[R1]] step %c1{{[_0-9]*}} iter_args(%{{[^ ]*}} = %[[ACC]],
+// CHECK: %[[ROW:.*]] = vector.load %[[HEAD]][%[[R]], %[[C]]] : memref<16x8xf32>, vector<4xf32>
+// CHECK-COUNT-2: vector.load %[[HEAD]][%[[R]]
+// CHECK: %[[G0:.*]] = memref.load %[[DY]][%[[T]], %[[R]]] : memref<?x16xf32>
+// CHECK: %[[B0:.*]] = vector.broadcast %[[G0]] : f32 to vector<4xf32>
 // CHECK: %[[P:.*]] = arith.mulf %[[B0]], %[[ROW]] fastmath<contract> : vector<4xf32>
-// CHECK: arith.addf %[[P]], %[[ACC]] fastmath<contract> : vector<4xf32>
-// CHECK-COUNT-7: vector.load %[[HEAD]]
-// CHECK: vector.store %{{.*}}, %[[DX]][%[[T]], %[[C]]] : memref<?x8xf32>, vector<4xf32>
-// The scalar tail of the columns, then the rows left over from the 8-row blocks.
-// CHECK: memref.store %{{.*}}, %[[DX]][%[[T]], %{{.*}}] : memref<?x8xf32>
-// CHECK: scf.for %{{[^ ]*}} = %{{.*}} to %c16
+// CHECK: arith.addf %[[P]], %{{.*}} fastmath<contract> : vector<4xf32>
+// CHECK-COUNT-12: vector.store %{{.*}}, %[[DX]]
 // CHECK: func.call_indirect
 module {
   yan.weight @embed : tensor<16x8xf32>
@@ -65,8 +71,8 @@ module {
 
 // -----
 
-// Odd shapes: V=13 (one block of 8 head rows, then 5 rows one at a time)
-// and D=6 (a 4-wide vector part of the columns, then a scalar tail).
+// Odd shapes: V=13 (tokens past whole tiles of 4 go one at a time) and
+// D=6 (a 4-wide vector part of the columns, then a scalar tail).
 
 // CHECK-LABEL: func.func @yan_learn(
 // CHECK-SAME: %[[W:[^:]*]]: memref<?xi8>, %{{[^:]*}}: memref<?xf32>, %[[A:[^:]*]]: memref<?xi8>
@@ -82,29 +88,27 @@ module {
 // The accumulation's column share, [CB, CE) within [0, 6).
 // CHECK: %[[CB:.*]] = arith.minui %{{.*}}, %c6
 // CHECK: %[[CE:.*]] = arith.minui %{{.*}}, %c6
-// CHECK: %[[BLOCKS:.*]] = arith.muli %{{.*}}, %c8
-// CHECK: scf.for %[[O:[^ ]*]] = %c0{{[_0-9]*}} to %[[BLOCKS]] step %c8
-// CHECK: scf.for %[[T:[^ ]*]] = %c0{{[_0-9]*}} to
-// CHECK: memref.load %[[DY]][%[[T]], %[[O]]] : memref<?x13xf32>
-// CHECK: %[[VEND:.*]] = arith.addi %[[CB]], %{{.*}} : index
-// CHECK: scf.for %[[C:[^ ]*]] = %[[CB]] to %[[VEND]] step %c4
-// CHECK: vector.load %[[HEAD]][%[[O]], %[[C]]] : memref<13x6xf32>, vector<4xf32>
-// CHECK: vector.store %{{.*}}, %[[DX]][%[[T]], %[[C]]] : memref<?x6xf32>, vector<4xf32>
+// One cache block of the 13 head rows; no whole 12-column tile.
+// CHECK: scf.for %[[R0:[^ ]*]] = %c0{{[_0-9]*}} to %c13{{[_0-9]*}} step %c128
+// CHECK: %[[R1:.*]] = arith.minui %{{.*}}, %c13
+// CHECK: %[[TILED:.*]] = arith.addi %[[CB]], %{{.*}} : index
+// CHECK: %[[VEND:.*]] = arith.addi %[[TILED]], %{{.*}} : index
+// CHECK: scf.for %{{[^ ]*}} = %[[CB]] to %[[TILED]] step %c12
+// Single vectors of columns: tiles of 4 tokens x 1 vector.
+// CHECK: scf.for %[[C:[^ ]*]] = %[[TILED]] to %[[VEND]] step %c4
+// CHECK: scf.for %{{[^ ]*}} = %c0{{[_0-9]*}} to %{{.*}} step %c4
+// CHECK: %{{.*}}:4 = scf.for %[[R:[^ ]*]] = %[[R0]] to %[[R1]] step %c1
+// CHECK: vector.load %[[HEAD]][%[[R]], %[[C]]] : memref<13x6xf32>, vector<4xf32>
+// CHECK-COUNT-4: vector.store %{{.*}}, %[[DX]]
+// Tokens past the whole tiles, one at a time.
+// CHECK: scf.for %[[T1:[^ ]*]] = %{{.*}} to %{{.*}} step %c1
+// CHECK: scf.for %{{.*}} -> (vector<4xf32>)
+// CHECK: vector.store %{{.*}}, %[[DX]][%[[T1]], %[[C]]]
+// The scalar columns [VEND, CE).
 // CHECK: scf.for %[[C2:[^ ]*]] = %[[VEND]] to %[[CE]] step %c1
-// CHECK: memref.load %[[HEAD]][%[[O]], %[[C2]]] : memref<13x6xf32>
-// CHECK: memref.store %{{.*}}, %[[DX]][%[[T]], %[[C2]]] : memref<?x6xf32>
-// The 5 leftover rows, one dy broadcast each.
-// CHECK: scf.for %[[O2:[^ ]*]] = %[[BLOCKS]] to %c13
-// CHECK: scf.for %[[T2:[^ ]*]] = %c0{{[_0-9]*}} to
-// CHECK: %[[G:.*]] = memref.load %[[DY]][%[[T2]], %[[O2]]] : memref<?x13xf32>
-// CHECK: %[[GB:.*]] = vector.broadcast %[[G]] : f32 to vector<4xf32>
-// CHECK: scf.for %[[C3:[^ ]*]] = %[[CB]] to %{{.*}} step %c4
-// CHECK: %[[ACC:.*]] = vector.load %[[DX]][%[[T2]], %[[C3]]]
-// CHECK: %[[ROW:.*]] = vector.load %[[HEAD]][%[[O2]], %[[C3]]]
-// CHECK: %[[P:.*]] = arith.mulf %[[GB]], %[[ROW]] fastmath<contract> : vector<4xf32>
-// CHECK: %[[SUM:.*]] = arith.addf %[[P]], %[[ACC]] fastmath<contract> : vector<4xf32>
-// CHECK: vector.store %[[SUM]], %[[DX]][%[[T2]], %[[C3]]]
-// CHECK: memref.store %{{.*}}, %[[DX]][%[[T2]], %{{.*}}] : memref<?x6xf32>
+// CHECK: %{{.*}}:4 = scf.for %[[R2:[^ ]*]] = %[[R0]] to %[[R1]] step %c1{{.*}} -> (f32, f32, f32, f32)
+// CHECK: memref.load %[[HEAD]][%[[R2]], %[[C2]]] : memref<13x6xf32>
+// CHECK: memref.store %{{.*}}, %[[DX]][%{{.*}}, %[[C2]]] : memref<?x6xf32>
 // CHECK: func.call_indirect
 module {
   yan.weight @embed : tensor<13x6xf32>

@@ -39,8 +39,14 @@ yan.weight @w2 : tensor<4x8x4xf32>
 // CHECK: %[[N:.*]] = arith.subi %{{.*}}, %[[BEGIN]]
 // CHECK: %[[ANY:.*]] = arith.cmpi ugt, %[[N]]
 // CHECK: scf.if %[[ANY]]
-// The r-th gathered row is token pairs[begin + r] / k.
-// CHECK: scf.for %[[R:[^ ]*]] = %c0{{[_0-9]*}} to %[[N]]
+// Register tiles of 4 rows x 3 gathered rows (dot-vectors' default), then
+// the rows left over one at a time; the r-th gathered row is token
+// pairs[begin + r] / k.
+// CHECK: %[[LEN:.*]] = arith.subi %[[N]], %c0
+// CHECK: %[[WHOLE:.*]] = arith.divui %[[LEN]], %c3
+// CHECK: %[[STEPS:.*]] = arith.muli %[[WHOLE]], %c3
+// CHECK: %[[TILED:.*]] = arith.addi %c0{{[_0-9]*}}, %[[STEPS]]
+// CHECK: scf.for %[[R:[^ ]*]] = %c0{{[_0-9]*}} to %[[TILED]] step %c3
 // CHECK: %[[AT:.*]] = arith.addi %[[BEGIN]], %[[R]]
 // CHECK: %[[PAIR32:.*]] = memref.load %[[PAIRS]][%[[AT]]] : memref<128xi32>
 // CHECK: %[[PAIR:.*]] = arith.index_cast %[[PAIR32]] : i32 to index

@@ -24,10 +24,10 @@
 // CHECK: %[[W:.*]] = arith.mulf %{{.*}}, %[[QF]] : vector<4xf32>
 // CHECK: vector.store %[[W]], %[[TILE]][%c0{{[_0-9]*}}, %[[C]]] : memref<8x64xf32>, vector<4xf32>
 // The 8 rows in the tile (each ending in a scalar column tail), then the
-// positions read it.
+// register tiles of the positions x column vectors (columns outer) read it.
 // CHECK-COUNT-8: memref.store %{{.*}}, %[[TILE]]
-// CHECK: scf.for %[[T:[^ ]*]] =
 // CHECK: scf.for %[[C2:[^ ]*]] =
+// CHECK: scf.for %[[T:[^ ]*]] =
 // CHECK: vector.load %[[DX]][%[[T]], %[[C2]]] : memref<?x40xf32>, vector<4xf32>
 // CHECK: vector.load %[[TILE]][%{{.*}}, %[[C2]]] : memref<8x64xf32>, vector<4xf32>
 // CHECK: vector.store %{{.*}}, %[[DX]][%[[T]], %[[C2]]] : memref<?x40xf32>, vector<4xf32>

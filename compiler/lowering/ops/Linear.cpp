@@ -73,7 +73,7 @@ void lowerLinearGrad(LoweringContext &ctx, y::LinearGradOp op) {
         return builder.create<memref::LoadOp>(loc, grad, ValueRange{t, o})
             .getResult();
       },
-      begin, end, /*inputsOuter=*/true);
+      begin, end);
 }
 
 } // namespace yan::lowering

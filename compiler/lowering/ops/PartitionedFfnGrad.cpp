@@ -166,7 +166,7 @@ void FfnGradLowering::partitionBackward(const PartitionWeights &w, Value p,
       [&](Value r, Value d) {
         return load(dout, {tokenOf(r), d});
       },
-      k.index(0), k.index(ffnSize), /*inputsOuter=*/true);
+      k.index(0), k.index(ffnSize));
   activationGradients(begin, count);
   // dx_pair = w1[p]^T dh1 + w3[p]^T dh3.
   k.forLoop(k.index(0), count, 1, [&](Value r) {
@@ -185,7 +185,7 @@ void FfnGradLowering::partitionBackward(const PartitionWeights &w, Value p,
         [&](Value r, Value f) {
           return load(delta, {pairOf(r), f});
         },
-        k.index(0), k.index(hidden), /*inputsOuter=*/true);
+        k.index(0), k.index(hidden));
   keepFactors(p, begin, count);
 }
 

@@ -1,0 +1,49 @@
+// RUN: yan-opt %s -split-input-file -yan-layout-weights -yan-lower-to-loops="vector-width=4 row-block=2 dot-vectors=2" | FileCheck %s
+// RUN: not yan-opt %s -split-input-file -yan-layout-weights -yan-lower-to-loops="dot-vectors=0" 2>&1 | FileCheck %s --check-prefix=BAD
+
+// The dot-product kernel's register tile (KernelEmitter::dotRows) with
+// row-block=2 and dot-vectors=2: each step of the column loop loads two
+// token vectors and two weight vectors and multiply-adds all four pairs into
+// four vector accumulators, reduced once after the loop. Tokens past the
+// whole tiles of two go one at a time (two accumulators); D=6 leaves a
+// two-column scalar tail that every pair of the tile continues in.
+
+yan.weight @embed : tensor<16x6xf32>
+yan.weight @u : tensor<4x6xf32>
+// CHECK-LABEL: func.func @yan_prefill(
+// CHECK: %[[X:.*]] = memref.view %{{.*}} : memref<?xi8> to memref<?x6xf32>
+// CHECK: %[[W:.*]] = memref.view %{{.*}} : memref<?xi8> to memref<4x6xf32>
+// CHECK: %[[OUT:.*]] = memref.reinterpret_cast %{{.*}} sizes: [%{{.*}}, 4]
+// CHECK: %[[LEN:.*]] = arith.subi %[[NT:[^,]*]], %c0
+// CHECK: %[[WHOLE:.*]] = arith.divui %[[LEN]], %c2
+// CHECK: scf.for %[[R:[^ ]*]] = %{{.*}} to %{{.*}} step %c2
+// CHECK: scf.for %[[T0:[^ ]*]] = %c0{{[_0-9]*}} to %{{.*}} step %c2
+// CHECK: %[[T1:.*]] = arith.addi %[[T0]], %c1
+// CHECK: %[[R1:.*]] = arith.addi %[[R]], %c1
+// CHECK: %{{.*}}:4 = scf.for %[[C:[^ ]*]] = %c0{{[_0-9]*}} to %c4{{[_0-9]*}} step %c4{{[_0-9]*}} iter_args({{.*}}) -> (vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>)
+// CHECK: %[[XA:.*]] = vector.load %[[X]][%[[T0]], %[[C]]] : memref<?x6xf32>, vector<4xf32>
+// CHECK: %[[XB:.*]] = vector.load %[[X]][%[[T1]], %[[C]]] : memref<?x6xf32>, vector<4xf32>
+// CHECK: %[[WA:.*]] = vector.load %[[W]][%[[R]], %[[C]]] : memref<4x6xf32>, vector<4xf32>
+// CHECK: %[[WB:.*]] = vector.load %[[W]][%[[R1]], %[[C]]] : memref<4x6xf32>, vector<4xf32>
+// CHECK: arith.mulf %[[WA]], %[[XA]] fastmath<contract>
+// CHECK: arith.mulf %[[WA]], %[[XB]] fastmath<contract>
+// CHECK: arith.mulf %[[WB]], %[[XA]] fastmath<contract>
+// CHECK: arith.mulf %[[WB]], %[[XB]] fastmath<contract>
+// CHECK-COUNT-4: vector.reduction <add>, %{{.*}} fastmath<reassoc> : vector<4xf32> into f32
+// CHECK: %{{.*}}:4 = scf.for %{{[^ ]*}} = %c4{{[_0-9]*}} to %c6 step %c1{{[_0-9]*}} iter_args({{.*}}) -> (f32, f32, f32, f32)
+// CHECK: memref.store %{{.*}}, %[[OUT]][%[[T0]], %[[R]]]
+// CHECK: memref.store %{{.*}}, %[[OUT]][%[[T1]], %[[R]]]
+// CHECK: memref.store %{{.*}}, %[[OUT]][%[[T0]], %[[R1]]]
+// CHECK: memref.store %{{.*}}, %[[OUT]][%[[T1]], %[[R1]]]
+// A token past the whole tiles: a tile of two rows x one token.
+// CHECK: scf.for %[[T:[^ ]*]] = %{{.*}} to %{{.*}} step %c1
+// CHECK: scf.for %{{.*}} iter_args({{.*}}) -> (vector<4xf32>, vector<4xf32>)
+// CHECK-COUNT-2: vector.reduction <add>
+// BAD: vector-width, quant-lanes, row-block, dot-vectors, accumulate-outputs, accumulate-vectors and dequant-rows must be positive
+func.func @prefill(%tokens: tensor<?xi32>) -> tensor<?x4xf32> {
+  %table = yan.weight_ref @embed : tensor<16x6xf32>
+  %x = yan.embed %table, %tokens : (tensor<16x6xf32>, tensor<?xi32>) -> tensor<?x6xf32>
+  %wu = yan.weight_ref @u : tensor<4x6xf32>
+  %u = yan.linear %x, %wu : (tensor<?x6xf32>, tensor<4x6xf32>) -> tensor<?x4xf32>
+  return %u : tensor<?x4xf32>
+}
