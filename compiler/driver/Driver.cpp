@@ -49,18 +49,15 @@ importStage(mlir::MLIRContext &context, const Checkpoint &checkpoint,
 
 llvm::Expected<LearnOptions> resolveLearnOptions(const Checkpoint &checkpoint,
                                                  const LearnRequest &request) {
-  // f32 partitions are trained in place, f16/bf16 ones in f32 copies made
-  // on their first update (docs/learning.md); int8/int4 ones not yet.
+  // f32 partitions are trained in place; f16/bf16/int8/int4 ones in f32
+  // copies made on their first update, widened or dequantized
+  // (docs/learning.md).
   std::optional<WeightFormat> format = checkpoint.partitionWeightFormat();
-  bool learnable = format && !format->quant;
-  if (request.enabled.value_or(false) && !learnable)
+  if (request.enabled.value_or(false) && !format)
     return llvm::createStringError(
-        "--learn=partitions needs f32, f16 or bf16 partition weights; this model's are " +
-        (format ? weightFormatName(*format) : llvm::StringRef("absent")) +
-        " (learning on quantized partitions is not supported yet; compile with "
-        "--learn=off, or keep the partitions wider with --keep-f32 ffn)");
+        "--learn=partitions needs routed FFN partitions; this model has none");
   LearnOptions options;
-  options.enabled = request.enabled.value_or(learnable);
+  options.enabled = request.enabled.value_or(format.has_value());
   if (llvm::Error error = checkTokenLimit("learn-max-tokens", request.maxTokens, 2))
     return std::move(error);
   int64_t numPartitions = checkpoint.config.numPartitions;

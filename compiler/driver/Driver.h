@@ -54,9 +54,9 @@ enum class Stage {
 
 /// What the user asked of learning, before the checkpoint is known.
 struct LearnRequest {
-  /// Unset: learn unless the partition weights are quantized (f32
-  /// partitions are trained in place, f16/bf16 ones in f32 copies made on
-  /// their first update; int8/int4 ones are not learned yet).
+  /// Unset: learn whenever the model has partitions (f32 partitions are
+  /// trained in place, f16/bf16/int8/int4 ones in f32 copies made on their
+  /// first update).
   std::optional<bool> enabled;
   int64_t partitions = 0; // M, the most partitions trained per layer; 0: k
   int64_t maxTokens = 128; // the longest sample one learn step takes

@@ -21,7 +21,7 @@ llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
 importStage(mlir::MLIRContext &context, const Checkpoint &checkpoint,
             llvm::StringRef modelDir);
 
-/// `request` for this model: learning on by default; M in
+/// `request` for this model: learning on by default (any stored format); M in
 /// [0, P] (0: the model's k); the sample length within the runtime's limit.
 llvm::Expected<LearnOptions> resolveLearnOptions(const Checkpoint &checkpoint,
                                                  const LearnRequest &request);

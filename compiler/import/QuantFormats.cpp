@@ -56,13 +56,6 @@ void storeGroup(QuantFormat format, const int8_t (&q)[kQuantGroupSize], uint8_t 
     out[j] = static_cast<uint8_t>((q[j] + 8) | ((q[j + 16] + 8) << 4));
 }
 
-int loadQ(QuantFormat format, const uint8_t *group, int64_t j) {
-  if (format == QuantFormat::Int8)
-    return static_cast<int8_t>(group[j]);
-  uint8_t byte = group[j % 16];
-  return (j < 16 ? byte & 0x0F : byte >> 4) - 8;
-}
-
 Error nonFinite(StringRef where, int64_t row, int64_t col, float value) {
   return createStringError(where + "[" + Twine(row) + "][" + Twine(col) + "] is " +
                            (std::isnan(value) ? "nan" : value > 0 ? "inf" : "-inf") +
@@ -150,17 +143,12 @@ Error quantizeRows(QuantFormat format, StringRef where, ArrayRef<float> values,
 
 void dequantizeSlab(QuantFormat format, ArrayRef<uint8_t> slab, int64_t rows, int64_t cols,
                     MutableArrayRef<float> values) {
-  QuantSlabLayout layout = quantSlabLayout(format, rows, cols);
-  assert(int64_t(values.size()) == rows * cols && int64_t(slab.size()) >= layout.bytes);
+  assert(int64_t(values.size()) == rows * cols &&
+         int64_t(slab.size()) >= quantSlabLayout(format, rows, cols).bytes);
+  // The one dequantizer, shared with the runtime's tools (yan/quant_format.h).
   for (int64_t r = 0; r < rows; ++r)
-    for (int64_t g = 0; g < layout.groups; ++g) {
-      const uint8_t *group = slab.data() + r * layout.qRowBytes + g * groupBytes(format);
-      float d = halfBitsToFloat(support::endian::read16le(
-          slab.data() + layout.scaleOffset + 2 * (r * layout.groups + g)));
-      int64_t begin = g * kQuantGroupSize;
-      for (int64_t c = begin, end = std::min(begin + kQuantGroupSize, cols); c < end; ++c)
-        values[r * cols + c] = d * static_cast<float>(loadQ(format, group, c - begin));
-    }
+    yan_quant_dequantize_row(quantBits(format), slab.data(), rows, cols, r,
+                             values.data() + r * cols);
 }
 
 Expected<std::vector<uint8_t>> quantizeTensor(QuantFormat format, StringRef name,

@@ -102,17 +102,19 @@ LogicalResult recordWeightPlacements(LoweringContext &ctx) {
       Type element = cast<RankedTensorType>(w.getType()).getElementType();
       auto ref = w.getDefiningOp<y::WeightRefOp>();
       if (!ref || !isa<Float32Type, Float16Type, BFloat16Type>(element))
-        return ffn.emitOpError("learning needs f32, f16 or bf16 partition "
-                               "weights read by yan.weight_ref");
+        return ffn.emitOpError("learning needs f32, f16, bf16, int8 or int4 "
+                               "partition weights read by yan.weight_ref");
       auto decl = SymbolTable::lookupNearestSymbolFrom<y::WeightOp>(
           ref, ref.getNameAttr());
+      std::optional<QuantFormat> quant;
       if (decl && decl.getStorage())
-        return ffn.emitOpError("learning on ")
-               << *decl.getStorage() << " partition weights is not supported";
-      if (facts.weightElement && facts.weightElement != element)
-        return ffn.emitOpError("learning needs one element type for every "
+        quant = parseQuantFormat(*decl.getStorage());
+      if (facts.weightElement &&
+          (facts.weightElement != element || facts.weightQuant != quant))
+        return ffn.emitOpError("learning needs one stored format for every "
                                "partition weight");
       facts.weightElement = element;
+      facts.weightQuant = quant;
     }
     LearnLayerWeights layerWeights;
     placement(ffn.getW1(), layerWeights.w1Offset, layerWeights.w1Stride);

@@ -38,8 +38,13 @@ private:
   void computeScalars();
   /// One loop nest per update rule, so no chunk branches on the optimizer.
   void emitUpdates();
-  using Update =
-      function_ref<void(Value e, int64_t which, int64_t width, Value g)>;
+  /// An element (or the first of a vector) of one of the three matrices:
+  /// its index in the flat matrix, and its row and column.
+  struct Element {
+    Value flat, row, col;
+  };
+  using Update = function_ref<void(const Element &e, int64_t which,
+                                   int64_t width, Value g)>;
   /// update(e, which, width, clipped gradient) over every element of the
   /// three matrices (this thread's rows), when `condition` holds.
   void forEachElement(Value condition, Update update);
@@ -88,8 +93,12 @@ private:
   Value load(Value memref, Value at, int64_t width);
   /// Element(s) e of matrix `which` as the update starts from: the weights
   /// in place, or the partition's f32 copy, which a partition's first
-  /// update (STEP 1) starts from the stored weights widened instead.
-  Value loadWeight(int64_t which, Value e, int64_t width);
+  /// update (STEP 1) starts from the stored weights widened or dequantized
+  /// instead.
+  Value loadWeight(int64_t which, const Element &e, int64_t width);
+  /// Partition p's stored slab of matrix `which` ([rows, cols]) at byte
+  /// `start`: its q plane, registered with the kernels with its scales.
+  Value quantizedSlab(Value start, int64_t which);
   void store(Value value, Value memref, Value at, int64_t width);
   Value splat(Value scalar, int64_t width) {
     if (width == 0)
@@ -108,7 +117,8 @@ private:
   Value copyOffsets, copies;
   Value slot, l, j, p, positions, count;
   Value w[3];
-  Value stored[3]; // the stored weights when they are not f32 (w[] the copy)
+  Value stored[3]; // the stored weights when they are not f32 (w[] the copy):
+                   // flat, or a quantized slab's q plane
   Value firstUpdate;
   struct Matrix {
     Value left, right;
@@ -135,20 +145,40 @@ void LearnApplyEmitter::store(Value value, Value memref, Value at,
     b.create<vector::StoreOp>(loc, value, memref, at);
 }
 
-Value LearnApplyEmitter::loadWeight(int64_t which, Value e, int64_t width) {
+Value LearnApplyEmitter::loadWeight(int64_t which, const Element &e,
+                                    int64_t width) {
   if (!stored[which])
-    return load(w[which], e, width);
+    return load(w[which], e.flat, width);
   Type type = width ? Type(VectorType::get({width}, b.getF32Type()))
                     : Type(b.getF32Type());
   auto ifOp = b.create<scf::IfOp>(loc, TypeRange{type}, firstUpdate, true);
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+  // The kernels' own widening or dequantization (a quantized vector lies
+  // within one group: its column is a multiple of the lanes).
   Access base{stored[which], {}};
-  b.create<scf::YieldOp>(loc, width ? k.loadVectorF32(base, {e})
-                                    : k.loadF32(base, {e}));
+  SmallVector<Value> at;
+  if (k.quantized(stored[which]))
+    at = {e.row, e.col};
+  else
+    at = {e.flat};
+  b.create<scf::YieldOp>(loc, width ? k.loadVectorF32(base, at)
+                                    : k.loadF32(base, at));
   b.setInsertionPointToStart(&ifOp.getElseRegion().front());
-  b.create<scf::YieldOp>(loc, load(w[which], e, width));
+  b.create<scf::YieldOp>(loc, load(w[which], e.flat, width));
   return ifOp.getResult(0);
+}
+
+Value LearnApplyEmitter::quantizedSlab(Value start, int64_t which) {
+  int64_t rows = which == 2 ? facts.hidden : facts.ffnSize;
+  int64_t cols = which == 2 ? facts.ffnSize : facts.hidden;
+  QuantSlabLayout slab = quantSlabLayout(*facts.weightQuant, rows, cols);
+  Value q = view(weights, start, {rows, slab.qRowBytes}, b.getI8Type());
+  Value scales =
+      view(weights, b.create<arith::AddIOp>(loc, start, k.index(slab.scaleOffset)),
+           {rows, slab.groups}, b.getF16Type());
+  k.registerQuantized(q, QuantizedWeight{*facts.weightQuant, scales});
+  return q;
 }
 
 std::pair<Value, Value> LearnApplyEmitter::share(int64_t rows) {
@@ -190,22 +220,23 @@ void LearnApplyEmitter::viewSlot() {
   int64_t ffnSize = facts.ffnSize, hidden = facts.hidden;
   Type f32 = b.getF32Type(), i32 = b.getI32Type();
   Type element = facts.weightElement;
-  auto weightAt = [&](auto offset, auto stride) {
-    Value start = b.create<arith::AddIOp>(
+  auto startOf = [&](auto offset, auto stride) -> Value {
+    return b.create<arith::AddIOp>(
         loc, perLayer(l, offset),
         b.create<arith::MulIOp>(loc, p, perLayer(l, stride)));
-    return view(weights, start, {matrix}, element);
   };
-  Value placed[3] = {
-      weightAt([](const LearnLayerWeights &x) { return x.w1Offset; },
-               [](const LearnLayerWeights &x) { return x.w1Stride; }),
-      weightAt([](const LearnLayerWeights &x) { return x.w3Offset; },
-               [](const LearnLayerWeights &x) { return x.w3Stride; }),
-      weightAt([](const LearnLayerWeights &x) { return x.w2Offset; },
-               [](const LearnLayerWeights &x) { return x.w2Stride; })};
+  Value starts[3] = {
+      startOf([](const LearnLayerWeights &x) { return x.w1Offset; },
+              [](const LearnLayerWeights &x) { return x.w1Stride; }),
+      startOf([](const LearnLayerWeights &x) { return x.w3Offset; },
+              [](const LearnLayerWeights &x) { return x.w3Stride; }),
+      startOf([](const LearnLayerWeights &x) { return x.w2Offset; },
+              [](const LearnLayerWeights &x) { return x.w2Stride; })};
   for (int which = 0; which < 3; ++which)
-    w[which] = placed[which];
-  if (!element.isF32()) {
+    w[which] = facts.weightQuant
+                   ? Value()
+                   : view(weights, starts[which], {matrix}, element);
+  if (facts.trainsInCopies()) {
     // Trained in the partition's f32 copy (w1, w3, w2 back to back), which
     // the runtime gave it before this call; the stored weights stay as
     // they are.
@@ -213,7 +244,8 @@ void LearnApplyEmitter::viewSlot() {
         loc, b.getIndexType(),
         partitionCopyOffset(b, loc, k, copyOffsets, l, facts.partitions, p));
     for (int which = 0; which < 3; ++which) {
-      stored[which] = placed[which];
+      stored[which] = facts.weightQuant ? quantizedSlab(starts[which], which)
+                                        : w[which];
       w[which] =
           view(copies,
                b.create<arith::AddIOp>(loc, copy, k.index(which * matrix * 4)),
@@ -302,11 +334,11 @@ void LearnApplyEmitter::forEachElement(Value condition, Update update) {
     forEachGradientChunk(
         k, gradient, begin, end,
         [&](Value row, Value col, int64_t width, Value value) {
-          Value e = b.create<arith::AddIOp>(
+          Value flat = b.create<arith::AddIOp>(
               loc, b.create<arith::MulIOp>(loc, row, k.index(mx.cols)), col);
           Value clipped =
               b.create<arith::MulFOp>(loc, value, splat(coef, width));
-          update(e, which, width, clipped);
+          update(Element{flat, row, col}, which, width, clipped);
         });
   }
 }
@@ -317,21 +349,21 @@ void LearnApplyEmitter::emitUpdates() {
       loc, hasMomentum, b.create<arith::ConstantIntOp>(loc, 1, 1));
   // The gradient itself (tests and tools): nothing else changes.
   forEachElement(equals(optimizer, YAN_OPTIMIZER_GRADIENT),
-                 [&](Value e, int64_t which, int64_t width, Value g) {
-                   store(g, state, stateAt(e, which, 0), width);
+                 [&](const Element &e, int64_t which, int64_t width, Value g) {
+                   store(g, state, stateAt(e.flat, which, 0), width);
                  });
   // SGD: w = w - lr * g.
   forEachElement(b.create<arith::AndIOp>(loc, isSgd, notMomentum),
-                 [&](Value e, int64_t which, int64_t width, Value g) {
+                 [&](const Element &e, int64_t which, int64_t width, Value g) {
                    Value updated = k.mulAdd(splat(minusLr, width), g,
                                             loadWeight(which, e, width));
-                   store(updated, w[which], e, width);
+                   store(updated, w[which], e.flat, width);
                  });
   // SGD with momentum: buf = momentum * buf + g (buf starts at 0, so the
   // first step gives g exactly, as torch's clone); w = w - lr * buf.
   forEachElement(b.create<arith::AndIOp>(loc, isSgd, hasMomentum),
-                 [&](Value e, int64_t which, int64_t width, Value g) {
-                   Value at = stateAt(e, which, 0);
+                 [&](const Element &e, int64_t which, int64_t width, Value g) {
+                   Value at = stateAt(e.flat, which, 0);
                    Value buf = b.create<arith::AddFOp>(
                        loc,
                        b.create<arith::MulFOp>(loc, load(state, at, width),
@@ -340,15 +372,15 @@ void LearnApplyEmitter::emitUpdates() {
                    store(buf, state, at, width);
                    Value updated = k.mulAdd(splat(minusLr, width), buf,
                                             loadWeight(which, e, width));
-                   store(updated, w[which], e, width);
+                   store(updated, w[which], e.flat, width);
                  });
   // AdamW (decoupled weight decay), bias corrections for the partition's
   // own step count n.
-  forEachElement(equals(optimizer, YAN_OPTIMIZER_ADAMW), [&](Value e,
+  forEachElement(equals(optimizer, YAN_OPTIMIZER_ADAMW), [&](const Element &e,
                                                              int64_t which,
                                                              int64_t width,
                                                              Value g) {
-    Value mAt = stateAt(e, which, 0), vAt = stateAt(e, which, 1);
+    Value mAt = stateAt(e.flat, which, 0), vAt = stateAt(e.flat, which, 1);
     Value weight = b.create<arith::MulFOp>(loc, loadWeight(which, e, width),
                                            splat(decay, width));
     Value mNew = k.mulAdd(splat(oneMinusBeta1, width), g,
@@ -368,7 +400,7 @@ void LearnApplyEmitter::emitUpdates() {
                  b.create<arith::DivFOp>(loc, mNew, denominator), weight);
     store(mNew, state, mAt, width);
     store(vNew, state, vAt, width);
-    store(updated, w[which], e, width);
+    store(updated, w[which], e.flat, width);
   });
 }
 

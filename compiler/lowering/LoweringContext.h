@@ -83,9 +83,13 @@ struct LearnLayerWeights {
 struct LearnFacts {
   int64_t learnPartitions = 0; // M
   int64_t partitions = 0;      // P
-  /// The stored partition weights' element type: f32 weights are updated
-  /// in place; others in the partitions' f32 copies (PartitionCopies.cpp).
+  /// The stored partition weights' element type (f32 for quantized ones)
+  /// and quantized format: plain f32 weights are updated in place; others
+  /// (f16, bf16, int8, int4) in the partitions' f32 copies
+  /// (PartitionCopies.cpp).
   Type weightElement;
+  std::optional<QuantFormat> weightQuant;
+  bool trainsInCopies() const { return weightQuant || !weightElement.isF32(); }
   int64_t ffnSize = 0, hidden = 0;
   int64_t maxPositions = 0; // the factors' planned N
   int64_t stateFloats = 0, statsCounters = 0;
@@ -164,8 +168,8 @@ public:
 
   // Partition copies (PartitionCopies.cpp).
   /// Emits `body` for partition p of the routed FFN whose weights are w1,
-  /// w3, w2 (buffers of [P,F,D], [P,F,D], [P,D,F]). Stored weights that are
-  /// not f32 are trained in an f32 copy the runtime makes on a partition's
+  /// w3, w2 (tensors of [P,F,D], [P,F,D], [P,D,F]). Stored weights that are
+  /// not plain f32 (f16, bf16, int8, int4) are trained in an f32 copy the runtime makes on a partition's
   /// first update (executable_abi.h, "Partition copies"): then `body` is
   /// emitted twice, under a run-time branch on the partition's copy offset,
   /// once over the copy and once over the stored weights. f32 weights are

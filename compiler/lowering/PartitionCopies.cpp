@@ -1,7 +1,7 @@
 //===- PartitionCopies.cpp - Reading a partition or its f32 copy ----------===//
 //
-// Learning on a bundle whose FFN weights are not f32 trains a partition in
-// an f32 copy the runtime owns (executable_abi.h, "Partition copies"): every
+// Learning on a bundle whose FFN weights are not f32 (f16, bf16, int8,
+// int4) trains a partition in an f32 copy the runtime owns (executable_abi.h, "Partition copies"): every
 // read of a routed partition's weights branches on the partition's copy
 // offset, so trained partitions are read from their copy and the rest from
 // the stored weights, which are never written.
@@ -67,13 +67,13 @@ void LoweringContext::withPartitionWeights(
   Value w1Buffer = buffer(w1), w3Buffer = buffer(w3), w2Buffer = buffer(w2);
   PartitionWeights stored{Access{w1Buffer, {p}}, Access{w3Buffer, {p}},
                           Access{w2Buffer, {p}}};
-  auto type = cast<MemRefType>(w1Buffer.getType());
   int64_t layer = ffnLayerOf(w1);
   if (storedAsF32(w1) || layer < 0) {
     body(stored);
     return;
   }
-  int64_t ffnSize = type.getDimSize(1), hidden = type.getDimSize(2);
+  // The tensor's dimensions: a quantized weight's buffer is its q plane.
+  int64_t ffnSize = dimOf(w1, 1), hidden = dimOf(w1, 2);
   Value offset =
       partitionCopyOffset(builder, loc, kernels, args.partitionCopyOffsets,
                           kernels.index(layer), numPartitions, p);

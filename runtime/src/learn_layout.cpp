@@ -2,6 +2,7 @@
 #include "learn_layout.h"
 
 #include "status.h"
+#include "yan/quant_format.h"
 
 #include <cstdio>
 #include <cstring>
@@ -10,6 +11,16 @@ namespace yan::rt {
 namespace {
 
 const char *const kFfnNames[kFfnTensors] = {"w1", "w3", "w2"};
+
+// Bytes of one [rows, cols] partition stored as `dtype`: its elements, or
+// its slab (int8/int4, yan/quant_format.h).
+uint64_t partitionBytes(fb::DType dtype, int64_t rows, int64_t cols) {
+  if (dtype == fb::DType::int8 || dtype == fb::DType::int4)
+    return yan_quant_slab_layout(dtype == fb::DType::int8 ? 8 : 4, static_cast<uint64_t>(rows),
+                                 static_cast<uint64_t>(cols))
+        .bytes;
+  return static_cast<uint64_t>(rows) * static_cast<uint64_t>(cols) * dtypeBytes(dtype);
+}
 
 } // namespace
 
@@ -43,11 +54,6 @@ yan_status_t findFfnWeights(const fb::Bundle &root, int64_t layer, FfnWeight out
                         static_cast<long long>(c.num_partitions()),
                         static_cast<long long>(inner0), static_cast<long long>(inner1),
                         static_cast<long long>(c.num_partitions()));
-    if (w->dtype() != fb::DType::f32 && w->dtype() != fb::DType::f16 &&
-        w->dtype() != fb::DType::bf16)
-      return makeStatus(YAN_STATUS_BAD_LAYOUT,
-                        "weight '%s' is %s: learning and deltas need f32, f16 or bf16 FFN "
-                        "weights", name, fb::EnumNameDType(w->dtype()));
     if (layer == 0 && t == 0)
       *dtype = w->dtype();
     else if (w->dtype() != *dtype)
@@ -57,8 +63,7 @@ yan_status_t findFfnWeights(const fb::Bundle &root, int64_t layer, FfnWeight out
     // bytes, and dimensions are below 2^31.
     out[t].offset = w->offset();
     out[t].stride = w->partition_stride();
-    out[t].bytes = static_cast<uint64_t>(c.partition_size()) *
-                   static_cast<uint64_t>(c.hidden_size()) * dtypeBytes(w->dtype());
+    out[t].bytes = partitionBytes(w->dtype(), inner0, inner1);
   }
   return nullptr;
 }

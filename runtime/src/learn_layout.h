@@ -3,7 +3,8 @@
 // Learning changes only the FFN partitions: w1, w3, w2 of each layer
 // (docs/yan-model.md section 5). This finds them in the weight table and
 // checks they are what the learn entries and deltas assume: P partitions of
-// [F, D] / [F, D] / [D, F] elements, one dtype for all of them.
+// [F, D] / [F, D] / [D, F] elements, one dtype for all of them (any stored
+// format: f32 partitions are trained in place, the others in f32 copies).
 //
 //===----------------------------------------------------------------------===//
 #ifndef YAN_RUNTIME_LEARN_LAYOUT_H
@@ -20,7 +21,7 @@ namespace yan::rt {
 enum FfnTensor : int { kFfnW1 = 0, kFfnW3 = 1, kFfnW2 = 2, kFfnTensors = 3 };
 
 /// One FFN weight of one layer: partition p is the `bytes` bytes at
-/// offset + p * stride in the weight segment.
+/// offset + p * stride in the weight segment (a slab when quantized).
 struct FfnWeight {
   uint64_t offset = 0;
   uint64_t stride = 0;

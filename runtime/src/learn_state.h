@@ -15,12 +15,12 @@
 // (yan_bundle_open_memory) borrows the caller's bytes, which we must not
 // write: its weight segment is copied once, privately, on first use.
 //
-// FFN weights that are not f32 (f16, bf16) are never written: a partition is
+// FFN weights that are not f32 (f16, bf16, int8, int4) are never written: a partition is
 // trained in an f32 copy made on its first update (executable_abi.h,
 // "Partition copies"). The copies live back to back in one buffer from the
 // bundle's allocator, found through a table of byte offsets per (layer,
 // partition) that every entry call receives; the first LEARN_APPLY of a
-// partition fills its copy from the stored weights, widened.
+// partition fills its copy from the stored weights, widened or dequantized.
 //
 //===----------------------------------------------------------------------===//
 #ifndef YAN_RUNTIME_LEARN_STATE_H

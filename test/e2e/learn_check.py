@@ -14,7 +14,8 @@ float-noise level (below 1e-4 of the tensor's largest, in any step that
 trained it) the step is noise in both implementations: there the bound is
 AdamW's largest step, lr per step.
 Every partition the reference left alone must be bit-identical to the
-original. Losses, chosen partitions and gradient norms per step match too."""
+original (an int8/int4 bundle's: to its dequantized values, which is what
+yan-run --dump-partitions writes for a partition without an f32 copy). Losses, chosen partitions and gradient norms per step match too."""
 
 import json
 import os
@@ -46,10 +47,12 @@ def run(*args):
 
 
 def reference(model, tokens, prefix, steps, optimizer, clip=None, partitions=None,
-              **hyper):
+              dequantize=None, **hyper):
     args = ["/usr/bin/python3", os.path.join(REFERENCE, "local_update.py"), model,
             "--tokens", ",".join(map(str, tokens)), "--out", prefix,
             "--steps", str(steps), "--optimizer", optimizer]
+    if dequantize:
+        args += ["--dequantize", dequantize]
     for name, value in hyper.items():
         args += ["--" + name.replace("_", "-"), repr(value)]
     if clip is not None:
@@ -80,8 +83,22 @@ def config_of(model):
         return json.load(f)
 
 
+def start_weights(model, dequantize=None):
+    """The checkpoint's tensors as a bundle computes with them: as stored,
+    or (an int8/int4 bundle) every FFN partition quantized and dequantized."""
+    original, _ = read_safetensors(os.path.join(model, "model.safetensors"))
+    if dequantize:
+        import torch
+        from quant_formats import roundtrip
+        for name in original:
+            if ".ffn." in name:
+                original[name] = roundtrip(torch.from_numpy(original[name].astype(np.float32)),
+                                           dequantize, name).numpy()
+    return original
+
+
 def compare(test, label, model, prefix, ref_report, ref_tensors, ours_report_path,
-            ours_partitions_path=None, check_weights=True):
+            ours_partitions_path=None, check_weights=True, dequantize=None):
     optimizer = ref_report["optimizer"]
     adamw = optimizer["name"] == "adamw"
     """Compares a yan-run learn run (its --learn-report, --dump-gradients
@@ -115,7 +132,7 @@ def compare(test, label, model, prefix, ref_report, ref_tensors, ours_report_pat
         test.assertEqual(offset, grads.size, f"{where}: gradient file size")
     if not check_weights:
         return
-    original, _ = read_safetensors(os.path.join(model, "model.safetensors"))
+    original = start_weights(model, dequantize)
     dumped = np.fromfile(ours_partitions_path, dtype="<f4").reshape(L, 3, P, F * D)
     for l in range(L):
         for i, n in enumerate(("w1", "w3", "w2")):

@@ -9,6 +9,10 @@ The same metric as test_numerics.py: max |ours - ref| / max(|ref|, 1e-3)
 over all logits <= 1e-4 and identical greedy tokens. A 1-token prompt runs
 the fused matrix x vector kernels only; longer prompts run the prefill
 kernels over dequantized tiles, then the 32 decode steps the fused ones.
+test_learning: on-device learning on an int4 bundle (its trained partitions
+in f32 copies of their dequantized values, docs/learning.md) against
+test/reference/local_update.py --dequantize int4, natively and under qemu
+(AArch64, RISC-V RVV at VLEN 128): the tolerances of test/e2e/learn_check.py.
 
 Run by ctest with YAN_BIN, YAN_WORK and, for the cross targets,
 YAN_RUN_AARCH64, YAN_RUN_RISCV64, YAN_QEMU_AARCH64, YAN_QEMU_RISCV64;
@@ -25,6 +29,8 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REFERENCE = os.path.join(HERE, "..", "reference")
+sys.path.insert(0, HERE)
+from learn_check import compare, learn_flags, reference  # noqa: E402
 BIN = os.environ.get("YAN_BIN", os.path.join(HERE, "..", "..", "build", "bin"))
 WORK = os.environ.get("YAN_WORK", "/tmp/yan-quantized")
 TOLERANCE = 1e-4
@@ -143,6 +149,38 @@ class QuantizedTest(unittest.TestCase):
         for vlen, cpu in (("vlen256", RISCV_V256), ("vlen128", RISCV_V128)):
             command = [os.environ["YAN_QEMU_RISCV64"], *cpu, os.environ["YAN_RUN_RISCV64"]]
             self.check_target(f"riscv64-{vlen}", command, flags, False)
+
+    def check_learning(self, label, command, bundle, name, fmt):
+        prefix = os.path.join(WORK, "out", f"{label}-{name}-{fmt}-learn")
+        os.makedirs(os.path.dirname(prefix), exist_ok=True)
+        with open(os.path.join(model_dir(name), "config.json")) as f:
+            vocab = json.load(f)["vocab_size"]
+        tokens = prompt_of(24, vocab, 24)
+        hyper = {"weight_decay": 0.05}
+        ref_report, ref_tensors = reference(model_dir(name), tokens, prefix + ".ref", 3,
+                                            "adamw", 0.1, None, fmt, **hyper)
+        run(*command, bundle, *learn_flags(tokens, 3, "adamw", 0.1, **hyper),
+            "--learn-report", prefix + ".json", "--dump-gradients", prefix,
+            "--dump-partitions", prefix + ".ffn.f32")
+        compare(self, f"{label} {name} {fmt} learn", model_dir(name), prefix, ref_report,
+                ref_tensors, prefix + ".json", prefix + ".ffn.f32", dequantize=fmt)
+        print(f"{label} {name} {fmt}: learn gradients and weights match the reference",
+              file=sys.stderr)
+
+    def test_learning(self):
+        targets = [("x86-64-v3", [os.path.join(BIN, "yan-run")],
+                    ["--target", "x86_64-linux-gnu", "--cpu", "x86-64-v3"])]
+        if "YAN_QEMU_RISCV64" in os.environ:
+            targets += [
+                ("aarch64", [os.environ["YAN_QEMU_AARCH64"], os.environ["YAN_RUN_AARCH64"]],
+                 ["--target", "aarch64-linux-gnu", "--cpu", "cortex-a76"]),
+                ("riscv64-vlen128", [os.environ["YAN_QEMU_RISCV64"], *RISCV_V128,
+                                     os.environ["YAN_RUN_RISCV64"]],
+                 ["--target", "riscv64-linux-gnu", "--cpu", "rv64gcv"])]
+        for label, command, flags in targets:
+            for name in ("tiny", "odd"):
+                bundle = self.compile(name, "int4", label, *flags)
+                self.check_learning(label, command, bundle, name, "int4")
 
 
 if __name__ == "__main__":

@@ -15,6 +15,11 @@ CLI:
       [--optimizer sgd|adamw] [--lr X] [--momentum X] [--beta1 X] [--beta2 X]
       [--eps X] [--weight-decay X] [--clip X] [--learn-partitions M]
       [--steps S] [--state FILE] [--save-model DIR]
+      [--dequantize int8|int4 [--keep-f32 LIST]]
+--dequantize trains the model whose matrices are quantized and dequantized
+(what an int8/int4 bundle computes with: its trained partitions start from
+their dequantized values, docs/learning.md); the final w1/w3/w2 written are
+then the dequantized ones for every partition left untrained.
 Update s uses sample s mod (number of --tokens), each evaluated from the same
 start state: fresh, or --state (raw float32 flat state as golden.py writes).
 Writes PREFIX.json (losses, chosen partitions, grad norms) and
@@ -36,6 +41,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from quant_formats import add_dequantize_arguments, apply_dequantize  # noqa: E402
 from yan_model import FfnOverrides, YanModel, YanState, write_safetensors  # noqa: E402
 
 Tensor = torch.Tensor
@@ -171,9 +177,10 @@ def main(argv: Optional[list] = None) -> int:
     ap.add_argument("--steps", type=int, default=1)
     ap.add_argument("--state", default=None, help="start state (raw float32, flat layout)")
     ap.add_argument("--save-model", default=None, help="write the updated model here")
+    add_dequantize_arguments(ap)
     args = ap.parse_args(argv)
 
-    model = YanModel.load(args.model_dir)
+    model = apply_dequantize(YanModel.load(args.model_dir), args)
     state = None
     if args.state:
         flat = torch.from_numpy(np.fromfile(args.state, dtype="<f4").astype(np.float32))

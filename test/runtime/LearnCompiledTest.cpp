@@ -1,10 +1,11 @@
 //===- LearnCompiledTest.cpp - Learning on a bundle yanc compiled ---------===//
 //
 // The learning contract on real generated code (the tiny model of the ctest
-// fixture `compiled-tiny-bundle`, and the same with f16 weights, path in
-// YAN_TEST_BUNDLE): every weight byte outside the trained partitions is
-// bit-identical to the file after any number of SGD and AdamW steps (f16:
-// every byte; trained partitions live in f32 copies), a step rolled back
+// fixture `compiled-tiny-bundle`, and the same with f16 and with int4
+// weights, path in YAN_TEST_BUNDLE): every weight byte outside the trained
+// partitions is bit-identical to the file after any number of SGD and AdamW
+// steps (f16, int4: every byte, q's and scales included; trained partitions
+// live in f32 copies), a step rolled back
 // leaves no copy behind, no layer trains more than m partitions
 // in a step, a step on a NaN state is rejected and changes nothing, a saved
 // delta reproduces the learned state exactly (training on continues the

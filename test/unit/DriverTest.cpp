@@ -126,7 +126,7 @@ TEST_F(DriverTest, BundleRecordsEveryTargetAndLearnsF32ByDefault) {
 }
 
 TEST_F(DriverTest, LearnIsOnByDefaultForEveryWeightFormat) {
-  // f16 partitions are trained in f32 copies (docs/learning.md).
+  // f16 (and int4) partitions are trained in f32 copies (docs/learning.md).
   TempDir f16Model;
   writeModel(f16Model, DType::F16);
   auto checkpoint = loadCheckpoint(f16Model.path());
@@ -144,6 +144,14 @@ TEST_F(DriverTest, LearnIsOnByDefaultForEveryWeightFormat) {
   auto inferenceOnly = compileModel(f16Model.path(), off);
   ASSERT_TRUE(bool(inferenceOnly)) << llvm::toString(inferenceOnly.takeError());
   EXPECT_EQ((*inferenceOnly)->bundle.learnPartitions, 0);
+
+  // int4 partitions too: trained in f32 copies of their dequantized values.
+  DriverOptions int4 = optionsFor(Stage::Bundle);
+  int4.learn.enabled.reset();
+  int4.weightFormat = "int4";
+  auto quantized = compileModel(f16Model.path(), int4);
+  ASSERT_TRUE(bool(quantized)) << llvm::toString(quantized.takeError());
+  EXPECT_EQ((*quantized)->bundle.learnPartitions, (*quantized)->bundle.config.activePartitions);
 }
 
 TEST_F(DriverTest, RefusesWhatTheRuntimeCannotRun) {

@@ -9,6 +9,9 @@
 #include <cstdio>
 #include <cstring>
 #include <set>
+#include <vector>
+
+#include "yan/quant_format.h"
 
 namespace yan::tools {
 namespace {
@@ -109,28 +112,6 @@ bool writeReport(const char *path, const yan_learn_result_t &result, const StepS
 }
 
 // f16 / bf16 -> f32, exactly.
-float halfToFloat(uint16_t h) {
-  uint32_t sign = uint32_t(h >> 15) << 31, exponent = (h >> 10) & 0x1f, mantissa = h & 0x3ff;
-  uint32_t bits;
-  if (exponent == 0x1f) {
-    bits = sign | 0x7f800000u | (mantissa << 13);
-  } else if (exponent != 0) {
-    bits = sign | ((exponent + 112) << 23) | (mantissa << 13);
-  } else if (mantissa == 0) {
-    bits = sign;
-  } else { // subnormal: normalize
-    int shift = 0;
-    while (!(mantissa & 0x400)) {
-      mantissa <<= 1;
-      ++shift;
-    }
-    bits = sign | (uint32_t(113 - shift) << 23) | ((mantissa & 0x3ff) << 13);
-  }
-  float f;
-  std::memcpy(&f, &bits, 4);
-  return f;
-}
-
 float toFloat(const uint8_t *at, yan_dtype_t dtype) {
   if (dtype == YAN_DTYPE_F32) {
     float f;
@@ -140,16 +121,33 @@ float toFloat(const uint8_t *at, yan_dtype_t dtype) {
   uint16_t h;
   std::memcpy(&h, at, 2);
   if (dtype == YAN_DTYPE_F16)
-    return halfToFloat(h);
+    return yan_f16_to_f32(h);
   uint32_t bits = uint32_t(h) << 16;
   float f;
   std::memcpy(&f, &bits, 4);
   return f;
 }
 
+// Partition p of weight `w` ([P, rows, cols]) as stored, in f32: widened
+// (f16/bf16) or dequantized (int8/int4, the slab's w' = f32(d) * q).
+void storedPartition(const uint8_t *segment, const yan_weight_info_t &w, int64_t p,
+                     std::vector<float> &out) {
+  const uint8_t *at = segment + w.offset + static_cast<uint64_t>(p) * w.partition_stride;
+  uint64_t rows = static_cast<uint64_t>(w.shape[1]), cols = static_cast<uint64_t>(w.shape[2]);
+  if (w.dtype == YAN_DTYPE_INT8 || w.dtype == YAN_DTYPE_INT4) {
+    unsigned bits = w.dtype == YAN_DTYPE_INT8 ? 8 : 4;
+    for (uint64_t r = 0; r < rows; ++r)
+      yan_quant_dequantize_row(bits, at, rows, cols, r, out.data() + r * cols);
+    return;
+  }
+  size_t elementBytes = w.dtype == YAN_DTYPE_F32 ? 4 : 2;
+  for (size_t e = 0; e < out.size(); ++e)
+    out[e] = toFloat(at + e * elementBytes, w.dtype);
+}
+
 // Every layer's w1 [P,F,D], w3 [P,F,D], w2 [P,D,F] as f32, partition padding
 // removed: what the code reads now (a trained partition's f32 copy when the
-// weights are f16/bf16).
+// weights are not f32; the others widened or dequantized).
 bool dumpPartitions(yan_bundle_t *bundle, const char *path, std::string *error) {
   yan_model_config_t config;
   yan_bundle_config(bundle, &config);
@@ -175,27 +173,19 @@ bool dumpPartitions(yan_bundle_t *bundle, const char *path, std::string *error) 
         std::fclose(out);
         return false;
       }
-      if (w.dtype != YAN_DTYPE_F32 && w.dtype != YAN_DTYPE_F16 && w.dtype != YAN_DTYPE_BF16) {
-        *error = name + " is quantized (int8/int4): only f32, f16 and bf16 partitions can be "
-                        "dumped as f32";
-        std::fclose(out);
-        return false;
-      }
       size_t elements = static_cast<size_t>(config.partition_size * config.hidden_size);
-      size_t elementBytes = w.dtype == YAN_DTYPE_F32 ? 4 : 2;
       row.resize(elements);
       int tensorIndex = tensor[1] == '1' ? 0 : tensor[1] == '3' ? 1 : 2;
       for (int64_t p = 0; ok && p < w.num_partitions; ++p) {
-        // A trained partition of f16/bf16 weights lives in its f32 copy.
+        // A trained partition of weights that are not f32 lives in its f32
+        // copy.
         yan_partition_learn_state_t learned{};
         yan_status_free(yan_bundle_partition_learn_state(bundle, l, p, &learned));
         if (learned.weights_f32) {
           const float *copy = learned.weights_f32 + tensorIndex * elements;
           row.assign(copy, copy + elements);
         } else {
-          const uint8_t *at = segment + w.offset + static_cast<uint64_t>(p) * w.partition_stride;
-          for (size_t e = 0; e < elements; ++e)
-            row[e] = toFloat(at + e * elementBytes, w.dtype);
+          storedPartition(segment, w, p, row);
         }
         ok = std::fwrite(row.data(), sizeof(float), elements, out) == elements;
       }

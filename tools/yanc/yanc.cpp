@@ -91,9 +91,9 @@ cl::opt<std::string> signKey("sign-key", cl::value_desc("file"), yanc,
              "given the matching KEY.pub accept only signed bundles"));
 enum class LearnKind { Off, Partitions };
 cl::opt<LearnKind> learn("learn", yanc,
-    cl::desc("Compile the local-update graph (docs/learning.md). Default: partitions, off for "
-             "int8/int4 partitions (not learned yet). f32 partitions are trained in place, "
-             "f16/bf16 ones in f32 copies made on their first update"),
+    cl::desc("Compile the local-update graph (docs/learning.md). Default: partitions. Every "
+             "weight format learns: f32 partitions are trained in place, f16/bf16/int8/int4 "
+             "ones in f32 copies made on their first update (widened or dequantized)"),
     cl::values(clEnumValN(LearnKind::Off, "off", "inference only"),
                clEnumValN(LearnKind::Partitions, "partitions",
                           "learn entries that train the routed partitions")));
@@ -104,7 +104,8 @@ cl::opt<int64_t> learnPartitions("learn-partitions", cl::init(0), yanc,
              "the model's active_partitions k"));
 cl::opt<std::string> weightFormat("weights", cl::value_desc("format"), yanc,
     cl::desc("Store the weights as f32, f16, bf16, int8 or int4 (default: the checkpoint's "
-             "dtype); f32, f16 and bf16 bundles learn (--learn), int8/int4 ones not yet. "
+             "dtype); every format learns (--learn; partitions not stored f32 are trained in f32 "
+             "copies). "
              "int8/int4 quantize every matrix (docs/yan-model.md section 9); the norm vectors "
              "stay f32"));
 cl::opt<std::string> keepF32("keep-f32", cl::value_desc("list"), yanc,

@@ -204,7 +204,7 @@ typedef struct yan_partition_learn_state_t {
                                        6*F*D (AdamW exp_avg, exp_avg_sq);
                                        blocks in the order w1, w3, w2 */
   const float *weights_f32;         /* FFN weights that are not f32 (f16,
-                                       bf16): the partition's f32 copy the
+                                       bf16, int8, int4): the partition's f32 copy the
                                        code reads, w1 [F,D], w3 [F,D],
                                        w2 [D,F]; NULL for f32 weights
                                        (trained in place: see
