@@ -21,7 +21,6 @@ YAN_RUN_AARCH64, YAN_RUN_RISCV64, YAN_QEMU_AARCH64, YAN_QEMU_RISCV64;
 import json
 import os
 import shutil
-import subprocess
 import sys
 import unittest
 
@@ -30,7 +29,7 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 REFERENCE = os.path.join(HERE, "..", "reference")
 sys.path.insert(0, HERE)
-from learn_check import compare, learn_flags, reference  # noqa: E402
+from learn_check import compare, learn_flags, reference, run  # noqa: E402
 BIN = os.environ.get("YAN_BIN", os.path.join(HERE, "..", "..", "build", "bin"))
 WORK = os.environ.get("YAN_WORK", "/tmp/yan-quantized")
 TOLERANCE = 1e-4
@@ -52,14 +51,6 @@ MODELS = {
 
 RISCV_V256 = ["-cpu", "rv64,v=true,vlen=256,vext_spec=v1.0"]
 RISCV_V128 = ["-cpu", "rv64,v=true,vlen=128,vext_spec=v1.0"]
-
-
-def run(*args):
-    result = subprocess.run([str(a) for a in args], capture_output=True, text=True)
-    if result.returncode != 0:
-        raise AssertionError(f"{' '.join(map(str, args))} failed ({result.returncode}):\n"
-                             f"{result.stdout}\n{result.stderr}")
-    return result.stdout
 
 
 def prompt_of(length, vocab, seed):
