@@ -1,6 +1,7 @@
 //===- Checkpoint.cpp - A Yan checkpoint: config + weights ----------------===//
 
 #include "compiler/import/Checkpoint.h"
+#include "compiler/import/FloatFormats.h"
 #include "compiler/import/ShardedCheckpoint.h"
 
 #include "llvm/ADT/STLExtras.h"
@@ -157,12 +158,13 @@ Error checkFiniteWeights(const SafeTensorsFile &weights) {
     case DType::F16: exponent = 0x7c00u; mantissa = 0x03ffu; break;
     case DType::BF16: exponent = 0x7f80u; mantissa = 0x007fu; break;
     }
-    for (uint64_t i = 0; i < count; ++i) {
-      // All ones in the exponent: inf (mantissa 0) or NaN.
+    // All ones in the exponent: inf (mantissa 0) or NaN.
+    uint64_t i = width == 4 ? firstNonFinite<uint32_t>(view.bytes.data(), count, exponent)
+                            : firstNonFinite<uint16_t>(view.bytes.data(), count,
+                                                       static_cast<uint16_t>(exponent));
+    if (i < count) {
       uint32_t bits = 0;
       std::memcpy(&bits, view.bytes.data() + i * width, width); // little-endian
-      if ((bits & exponent) != exponent)
-        continue;
       // The element's multi-index, row-major.
       std::vector<int64_t> index(view.shape.size());
       uint64_t rest = i;

@@ -86,15 +86,38 @@ namespace {
 
 constexpr int64_t kPieceBytes = 64 * 1024;
 
+/// Elements [first, first + count) of `tensor` widened to float32, as
+/// tensorElement does one by one (the dtype chosen once per run: this loop
+/// sees every weight of the model, up to three times per compile).
+void widenElements(const TensorView &tensor, int64_t first, int64_t count, float *out) {
+  const uint8_t *p = tensor.bytes.data() + first * dtypeSize(tensor.dtype);
+  switch (tensor.dtype) {
+  case DType::F32:
+    for (int64_t i = 0; i < count; ++i)
+      out[i] = bit_cast<float>(support::endian::read32le(p + 4 * i));
+    return;
+  case DType::F16:
+    for (int64_t i = 0; i < count; ++i)
+      out[i] = halfBitsToFloat(support::endian::read16le(p + 2 * i));
+    return;
+  case DType::BF16:
+    for (int64_t i = 0; i < count; ++i)
+      out[i] = bfloat16BitsToFloat(support::endian::read16le(p + 2 * i));
+    return;
+  }
+}
+
 /// Elements [begin, end) of `tensor` as the float format `dtype`, in pieces.
 Error streamFloats(const TensorView &tensor, DType dtype, int64_t begin, int64_t end,
                    ByteSink sink) {
   size_t width = dtypeSize(dtype);
   std::vector<uint8_t> piece(kPieceBytes);
+  std::vector<float> values(kPieceBytes / width);
   for (int64_t first = begin; first < end;) {
     int64_t count = std::min<int64_t>(end - first, kPieceBytes / width);
+    widenElements(tensor, first, count, values.data());
     for (int64_t i = 0; i < count; ++i) {
-      float value = tensorElement(tensor, first + i);
+      float value = values[i];
       uint8_t *out = piece.data() + i * width;
       if (dtype == DType::F32) {
         support::endian::write32le(out, bit_cast<uint32_t>(value));
@@ -131,8 +154,7 @@ Error streamSlabs(const TensorView &tensor, QuantFormat format, int64_t begin, i
       int64_t count = std::min(rowsPerPiece, rows - r);
       values.resize(count * cols);
       int64_t first = (s * rows + r) * cols;
-      for (int64_t i = 0; i < count * cols; ++i)
-        values[i] = tensorElement(tensor, first + i);
+      widenElements(tensor, first, count * cols, values.data());
       if (Error error = quantizeRows(format, where, values, r, rows, cols, slab))
         return error;
     }

@@ -68,8 +68,4 @@ float halfBitsToFloat(uint16_t bits) {
   return llvm::bit_cast<float>(sign | ((exponent + 127 - 15) << 23) | (mantissa << 13));
 }
 
-float bfloat16BitsToFloat(uint16_t bits) {
-  return llvm::bit_cast<float>(uint32_t(bits) << 16);
-}
-
 } // namespace yan

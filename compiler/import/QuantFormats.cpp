@@ -56,6 +56,27 @@ void storeGroup(QuantFormat format, const int8_t (&q)[kQuantGroupSize], uint8_t 
     out[j] = static_cast<uint8_t>((q[j] + 8) | ((q[j + 16] + 8) << 4));
 }
 
+/// std::nearbyint in the default rounding mode (to nearest, ties to even)
+/// for |x| <= 2^22, without a libm call: x + 1.5 * 2^23 lies in
+/// [2^22 + 2^23, 2^24], whose ulp is 1, so the addition rounds x to an
+/// integer and the subtraction is exact. (A plain expression, so the loop
+/// over a group vectorizes.)
+constexpr float kRoundLimit = 4194304.0f; // 2^22
+inline float roundHalfEven(float x) {
+  constexpr float kShift = 12582912.0f; // 1.5 * 2^23
+  return (x + kShift) - kShift;
+}
+
+/// max |row[c]| over [begin, end) of finite values, compared as integers:
+/// with the sign bit cleared, a finite float's bits order as its magnitude
+/// (an integer max vectorizes; a float max would need -ffinite-math-only).
+float maxMagnitude(const float *row, int64_t begin, int64_t end) {
+  int32_t most = 0;
+  for (int64_t c = begin; c < end; ++c)
+    most = std::max(most, static_cast<int32_t>(bit_cast<uint32_t>(row[c]) & 0x7fffffffu));
+  return bit_cast<float>(most);
+}
+
 Error nonFinite(StringRef where, int64_t row, int64_t col, float value) {
   return createStringError(where + "[" + Twine(row) + "][" + Twine(col) + "] is " +
                            (std::isnan(value) ? "nan" : value > 0 ? "inf" : "-inf") +
@@ -66,9 +87,7 @@ Error nonFinite(StringRef where, int64_t row, int64_t col, float value) {
 Expected<uint16_t> quantizeGroup(QuantFormat format, StringRef where, const float *row,
                                  int64_t rowIndex, int64_t begin, int64_t end,
                                  int8_t (&q)[kQuantGroupSize]) {
-  float amax = 0.0f;
-  for (int64_t c = begin; c < end; ++c)
-    amax = std::max(amax, std::fabs(row[c]));
+  float amax = maxMagnitude(row, begin, end);
   float quotient = amax / static_cast<float>(quantMax(format)); // one f32 division
   uint16_t bits = floatToHalfBits(quotient);                    // nearest even
   float d = halfBitsToFloat(bits);
@@ -83,10 +102,13 @@ Expected<uint16_t> quantizeGroup(QuantFormat format, StringRef where, const floa
   std::fill(std::begin(q), std::end(q), 0);
   if (d == 0.0f) // an all-zero group, or one whose scale underflows f16
     return bits;
+  float lo = float(quantMin(format)), hi = float(quantMax(format));
   for (int64_t c = begin; c < end; ++c) {
-    // The default rounding mode: to nearest, ties to even.
-    float rounded = std::nearbyint(row[c] / d);
-    rounded = std::clamp(rounded, float(quantMin(format)), float(quantMax(format)));
+    // Rounded to nearest, ties to even, then clamped; limiting the ratio to
+    // +-2^22 first changes nothing after the clamp (and |w / d| stays below
+    // 2 * QMAX anyway: d is max|w| / QMAX rounded to f16, at least 2^-24).
+    float ratio = std::min(std::max(row[c] / d, -kRoundLimit), kRoundLimit);
+    float rounded = std::min(std::max(roundHalfEven(ratio), lo), hi);
     q[c - begin] = static_cast<int8_t>(rounded);
   }
   return bits;
@@ -121,9 +143,9 @@ Error quantizeRows(QuantFormat format, StringRef where, ArrayRef<float> values,
   int64_t count = int64_t(values.size()) / cols;
   // Every element is checked first, so the first non-finite one is reported
   // even after a group whose scale overflows (as the reference does).
-  for (int64_t i = 0; i < count * cols; ++i)
-    if (!std::isfinite(values[i]))
-      return nonFinite(where, firstRow + i / cols, i % cols, values[i]);
+  uint64_t bad = firstNonFinite<uint32_t>(values.data(), count * cols, 0x7f800000u);
+  if (bad < uint64_t(count * cols))
+    return nonFinite(where, firstRow + bad / cols, bad % cols, values[bad]);
   int8_t q[kQuantGroupSize];
   for (int64_t r = firstRow; r < firstRow + count; ++r) {
     const float *row = values.data() + (r - firstRow) * cols;

@@ -118,8 +118,26 @@ LogicalResult EntryLowering::mapState() {
   return success();
 }
 
+namespace {
+/// Whether the next op (weight references aside) is a yan.linear of the same
+/// input, like a mixer's u, v and g projections. Then no barrier is needed
+/// between them: the second reads nothing the first wrote, and its result
+/// cannot share arena bytes with the first's input or result (both are
+/// still live: the input is its operand, the result has users further on;
+/// a result without users would not be).
+bool nextLinearSharesInput(y::LinearOp linear) {
+  Operation *next = linear->getNextNode();
+  while (next && isa<y::WeightRefOp>(next))
+    next = next->getNextNode();
+  auto nextLinear = dyn_cast_or_null<y::LinearOp>(next);
+  return nextLinear && nextLinear.getInput() == linear.getInput() &&
+         !linear.getResult().use_empty();
+}
+} // namespace
+
 /// The op lowerings, by op: each is one step, followed by a barrier (the
-/// next step may read what any thread wrote).
+/// next step may read what any thread wrote), but between projections of
+/// one input (nextLinearSharesInput).
 LogicalResult EntryLowering::lowerOp(Operation *op) {
   auto step = [&](auto lower) {
     lower();
@@ -133,7 +151,12 @@ LogicalResult EntryLowering::lowerOp(Operation *op) {
       })
       .Case([&](y::EmbedOp o) { return step([&] { lowerEmbed(ctx, o); }); })
       .Case([&](y::RmsNormOp o) { return step([&] { lowerRmsNorm(ctx, o); }); })
-      .Case([&](y::LinearOp o) { return step([&] { lowerLinear(ctx, o); }); })
+      .Case([&](y::LinearOp o) {
+        lowerLinear(ctx, o);
+        if (!nextLinearSharesInput(o))
+          ctx.barrier();
+        return success();
+      })
       .Case([&](arith::AddFOp o) { return step([&] { lowerAdd(ctx, o); }); })
       .Case([&](y::McsdOp o) { return step([&] { lowerMcsd(ctx, o); }); })
       .Case([&](y::RouterOp o) { return step([&] { lowerRouter(ctx, o); }); })

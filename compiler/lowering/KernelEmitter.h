@@ -223,12 +223,15 @@ private:
   /// streams the hardware prefetcher barely trains on: prefetchRows
   /// prefetches the scales of the rows kPrefetchBytes of q ahead of `rows`
   /// and returns those rows (none when the q plane's shape is not static);
-  /// prefetchGroup prefetches their q's of `group`.
+  /// prefetchGroup prefetches `group` of their q's, given as row views
+  /// (rowOf).
   llvm::SmallVector<mlir::Value> prefetchRows(const Access &matrix,
                                               const QuantizedWeight &weight,
                                               llvm::ArrayRef<mlir::Value> rows);
-  void prefetchGroup(const Access &matrix, QuantFormat format,
-                     llvm::ArrayRef<mlir::Value> aheadRows, mlir::Value group);
+  void prefetchGroup(QuantFormat format, llvm::ArrayRef<mlir::Value> aheadRows,
+                     mlir::Value group);
+  /// A rank-1 view of the row of `plane` at `at` (leading indices + row).
+  mlir::Value rowOf(mlir::Value plane, llvm::ArrayRef<mlir::Value> at);
   static constexpr int64_t kPrefetchBytes = 4096;
   void dequantizeRows(const Access &matrix, const QuantizedWeight &weight,
                       mlir::Value row0, mlir::Value rows, int64_t cols,

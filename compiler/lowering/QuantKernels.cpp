@@ -186,6 +186,23 @@ Value KernelEmitter::loadQuantizedF32(const Access &access,
       loc, b.create<vector::BroadcastOp>(loc, f32Vector, d), q);
 }
 
+Value KernelEmitter::rowOf(Value plane, ArrayRef<Value> at) {
+  // A rank-1 view of one row: its start is computed once, outside the group
+  // loop, so each load inside addresses the row's base plus the group's
+  // offset (one register each) instead of re-adding the row's offset.
+  auto type = cast<MemRefType>(plane.getType());
+  int64_t rank = type.getRank();
+  SmallVector<OpFoldResult> offsets(at.begin(), at.end());
+  offsets.push_back(b.getIndexAttr(0));
+  SmallVector<OpFoldResult> sizes(rank - 1, b.getIndexAttr(1));
+  sizes.push_back(b.getIndexAttr(type.getShape().back()));
+  SmallVector<OpFoldResult> strides(rank, b.getIndexAttr(1));
+  auto rowType = cast<MemRefType>(memref::SubViewOp::inferRankReducedResultType(
+      {type.getShape().back()}, type, offsets, sizes, strides));
+  return b.create<memref::SubViewOp>(loc, rowType, plane, offsets, sizes,
+                                     strides);
+}
+
 void KernelEmitter::fusedRowBlock(const Access &matrix,
                                   const QuantizedWeight &weight,
                                   const Access &vec, Value row0, int64_t block,
@@ -227,6 +244,12 @@ void KernelEmitter::fusedRowBlock(const Access &matrix,
   };
 
   SmallVector<Value> ahead = prefetchRows(matrix, weight, rows);
+  SmallVector<Value> rowQ, aheadQ;
+  if (fullGroups > 0)
+    for (int64_t r = 0; r < block; ++r)
+      rowQ.push_back(rowOf(matrix.memref, at[r]));
+  for (Value row : ahead)
+    aheadQ.push_back(rowOf(matrix.memref, withIndex(matrix.leading, row)));
 
   SmallVector<Value> sums(block, f32(0.0f));
   if (fullGroups > 0) {
@@ -237,7 +260,7 @@ void KernelEmitter::fusedRowBlock(const Access &matrix,
     SmallVector<Value> accs = forLoop(
         index(0), index(fullGroups), 1, init, [&](Value g, ValueRange acc) {
           SmallVector<Value> xs = xChunks(g, chunksPerGroup);
-          prefetchGroup(matrix, weight.format, ahead, g);
+          prefetchGroup(weight.format, aheadQ, g);
           // int4's offset 8, once per group for every row: the dot of
           // nibbles starts from -8 * sum x (q = nibble - 8).
           Value start;
@@ -253,8 +276,8 @@ void KernelEmitter::fusedRowBlock(const Access &matrix,
             Value d = b.create<vector::BroadcastOp>(
                 loc, accType,
                 b.create<memref::LoadOp>(loc, scales, ValueRange{index(r), g}));
-            SmallVector<Value> qs = fusedGroupQ(matrix.memref, weight.format,
-                                                at[r], g, lanes);
+            SmallVector<Value> qs =
+                fusedGroupQ(rowQ[r], weight.format, {}, g, lanes);
             Value dot = start ? mulAdd(qs[0], xs[0], start)
                               : b.create<arith::MulFOp>(loc, qs[0], xs[0]).getResult();
             for (size_t c = 1; c < xs.size(); ++c)
@@ -392,14 +415,12 @@ SmallVector<Value> KernelEmitter::prefetchRows(const Access &matrix,
   return ahead;
 }
 
-void KernelEmitter::prefetchGroup(const Access &matrix, QuantFormat format,
-                                  ArrayRef<Value> aheadRows, Value group) {
+void KernelEmitter::prefetchGroup(QuantFormat format, ArrayRef<Value> aheadRows,
+                                  Value group) {
   int64_t groupBytes = format == QuantFormat::Int8 ? kGroup : kInt4GroupBytes;
   Value byte = b.create<arith::MulIOp>(loc, group, index(groupBytes));
   for (Value row : aheadRows) {
-    SmallVector<Value> at = withIndex(matrix.leading, row);
-    at.push_back(byte);
-    b.create<memref::PrefetchOp>(loc, matrix.memref, at, /*isWrite=*/false,
+    b.create<memref::PrefetchOp>(loc, row, ValueRange{byte}, /*isWrite=*/false,
                                  /*localityHint=*/3, /*isDataCache=*/true);
   }
 }

@@ -25,6 +25,12 @@ yan.weight @u : tensor<8x64xf32> {storage = "int8"}
 // CHECK: scf.for %[[R:[^ ]*]] = %{{.*}} step %c4
 // CHECK: %[[AHEAD:.*]] = arith.minui %{{.*}}, %c7
 // CHECK: memref.prefetch %[[D]][%[[AHEAD]], %{{.*}}], read, locality<3>, data
+// Each row's q as a rank-1 view, made once per block (so the group loop
+// addresses a row's start plus the group's offset): the block's 4 rows,
+// then the 4 rows ahead.
+// CHECK: %[[ROW0:.*]] = memref.subview %[[Q]][%[[R]], 0] [1, 64] [1, 1] : memref<8x64xi8, strided<[64, 1]>> to memref<64xi8, strided<[1], offset: ?>>
+// CHECK-COUNT-3: memref.subview %[[Q]][%{{.*}}, 0] [1, 64] [1, 1]
+// CHECK: %[[AHEAD0:.*]] = memref.subview %[[Q]][%[[AHEAD]], 0] [1, 64] [1, 1]
 // CHECK: %[[TILE:.*]] = memref.view %{{.*}} : memref<65536xi8> to memref<4x2xf32>
 // CHECK: %[[S:.*]] = memref.load %[[D]][%[[R]], %{{.*}}]
 // CHECK: %[[SF:.*]] = arith.extf %[[S]] : f16 to f32
@@ -33,10 +39,10 @@ yan.weight @u : tensor<8x64xf32> {storage = "int8"}
 // rows ahead prefetched, each row's scale broadcast from the tile.
 // CHECK: %{{.*}}:4 = scf.for %[[G:[^ ]*]] = %c0{{[_0-9]*}} to %c2{{[_0-9]*}} step %c1{{[_0-9]*}} iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
 // CHECK-COUNT-4: vector.load %{{.*}} : memref<1x64xf32>, vector<8xf32>
-// CHECK: memref.prefetch %[[Q]][%[[AHEAD]], %{{.*}}], read, locality<3>, data
+// CHECK: memref.prefetch %[[AHEAD0]][%{{.*}}], read, locality<3>, data
 // CHECK: %[[SW:.*]] = memref.load %[[TILE]][%{{.*}}, %[[G]]] : memref<4x2xf32>
 // CHECK: %[[SV:.*]] = vector.broadcast %[[SW]] : f32 to vector<8xf32>
-// CHECK: %[[Q0:.*]] = vector.load %[[Q]][%[[R]], %{{.*}}] : memref<8x64xi8, strided<[64, 1]>>, vector<8xi8>
+// CHECK: %[[Q0:.*]] = vector.load %[[ROW0]][%{{.*}}] : memref<64xi8, strided<[1], offset: ?>>, vector<8xi8>
 // CHECK: arith.sitofp %[[Q0]] : vector<8xi8> to vector<8xf32>
 // CHECK-COUNT-3: arith.sitofp %{{.*}} : vector<8xi8> to vector<8xf32>
 // CHECK: arith.mulf
@@ -78,13 +84,13 @@ yan.weight @u : tensor<5x40xf32> {storage = "int4"}
 // CHECK: %[[START:.*]] = arith.mulf %[[XS]], %[[M8V]] : vector<8xf32>
 // Bytes 0..7 widened to 32 bits: their low nibbles are elements 0..7,
 // their high nibbles 16..23.
-// CHECK: %[[B:.*]] = vector.load %[[Q]][%{{.*}}, %{{.*}}] : memref<5x32xi8, strided<[32, 1]>>, vector<8xi8>
+// CHECK: %[[B:.*]] = vector.load %{{.*}}[%{{.*}}] : memref<32xi8, strided<[1], offset: ?>>, vector<8xi8>
 // CHECK: %[[W:.*]] = arith.extui %[[B]] : vector<8xi8> to vector<8xi32>
 // CHECK: %[[LO:.*]] = arith.andi %[[W]], %{{.*}} : vector<8xi32>
 // CHECK: %[[LOF:.*]] = arith.sitofp %[[LO]] : vector<8xi32> to vector<8xf32>
 // CHECK: %[[HI:.*]] = arith.shrui %[[W]], %{{.*}} : vector<8xi32>
 // CHECK: arith.sitofp %[[HI]] : vector<8xi32> to vector<8xf32>
-// CHECK: vector.load %[[Q]][%{{.*}}, %{{.*}}] : memref<5x32xi8, strided<[32, 1]>>, vector<8xi8>
+// CHECK: vector.load %{{.*}}[%{{.*}}] : memref<32xi8, strided<[1], offset: ?>>, vector<8xi8>
 // CHECK: %[[P0:.*]] = arith.mulf %[[LOF]], %[[X0]] fastmath<contract> : vector<8xf32>
 // CHECK: arith.addf %[[P0]], %[[START]] fastmath<contract> : vector<8xf32>
 // Several tokens: 16-row tiles (5 rows here) dequantized into the stack
@@ -117,8 +123,9 @@ yan.weight @router : tensor<4x32xf32> {storage = "int4"}
 // CHECK: %[[D:.*]] = memref.reinterpret_cast %{{.*}} to offset: [32], sizes: [4, 1], strides: [1, 1]
 // The router's logits: one group a row.
 // CHECK: scf.for %[[R:[^ ]*]] = %{{.*}} step %c4
+// CHECK: %[[ROW:.*]] = memref.subview %[[Q]][%[[R]], 0] [1, 16] [1, 1]
 // CHECK: memref.load %[[D]][%[[R]], %{{.*}}]
-// CHECK: vector.load %[[Q]][%[[R]], %{{.*}}] : memref<4x16xi8, strided<[16, 1]>>, vector<8xi8>
+// CHECK: vector.load %[[ROW]][%{{.*}}] : memref<16xi8, strided<[1], offset: ?>>, vector<8xi8>
 // CHECK: vector.reduction <add>
 // CHECK: memref.store
 func.func @decode(%tokens: tensor<1xi32>) -> tensor<1x2xf32> {
@@ -147,9 +154,9 @@ yan.weight @w2 : tensor<3x32x4xf32> {storage = "int8"}
 // CHECK: %[[W2:.*]] = memref.reinterpret_cast %{{.*}} to offset: [0], sizes: [3, 32, 32], strides: [1088, 32, 1]
 // CHECK: %[[D2:.*]] = memref.reinterpret_cast %{{.*}} to offset: [512], sizes: [3, 32, 1], strides: [544, 1, 1]
 // The routed partition p indexes both planes.
-// CHECK: %[[P:.*]] = arith.index_cast %{{.*}} : i32 to index
+// CHECK: %[[ROW:.*]] = memref.subview %[[W1]][%[[P:[^,]*]], %{{.*}}, 0] [1, 1, 32] [1, 1, 1] : memref<3x4x32xi8, strided<[192, 32, 1]>> to memref<32xi8, strided<[1], offset: ?>>
 // CHECK: memref.load %[[D1]][%[[P]], %{{.*}}, %{{.*}}]
-// CHECK: vector.load %[[W1]][%[[P]], %{{.*}}, %{{.*}}] : memref<3x4x32xi8, strided<[192, 32, 1]>>, vector<8xi8>
+// CHECK: vector.load %[[ROW]][%{{.*}}] : memref<32xi8, strided<[1], offset: ?>>, vector<8xi8>
 // CHECK: memref.load %[[W2]][%[[P]], %{{.*}}, %{{.*}}] : memref<3x32x32xi8, strided<[1088, 32, 1]>>
 // CHECK: memref.load %[[D2]][%[[P]], %{{.*}}, %{{.*}}]
 func.func @decode(%tokens: tensor<1xi32>) -> tensor<1x32xf32> {
@@ -175,9 +182,10 @@ yan.weight @head : tensor<10x64xf32> {storage = "int4"}
 // CHECK: %[[D:.*]] = memref.reinterpret_cast %{{.*}} sizes: [10, 2], strides: [2, 1]
 // The normed rows, then the head's rows into the logits.
 // CHECK: func.call_indirect
+// CHECK: memref.subview %[[Q]][%{{.*}}, 0] [1, 32] [1, 1]
 // CHECK: scf.for %{{.*}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
 // CHECK: memref.load %[[D]]
-// CHECK: vector.load %[[Q]]{{.*}} : memref<10x32xi8, strided<[32, 1]>>, vector<8xi8>
+// CHECK: vector.load %{{.*}} : memref<32xi8, strided<[1], offset: ?>>, vector<8xi8>
 // CHECK: vector.reduction <add>
 func.func @decode(%tokens: tensor<1xi32>) -> tensor<1x10xf32> {
   %table = yan.weight_ref @embed : tensor<10x64xf32>

@@ -29,46 +29,57 @@ FfnBuffers ffnBuffers(LoweringContext &ctx, y::PartitionedFfnOp op) {
   return f;
 }
 
-/// Partition p applied to `count` input rows r (input row inputRow(r), routing
-/// weight alphaOf(r), output row tokenOf(r)):
-///   gated[r, :] = silu(w1[p] x_r) * (w3[p] x_r)
-///   out[tokenOf(r), :] += alphaOf(r) * (w2[p] gated[r, :])
+/// The first half of partition p applied to `count` input rows r (input row
+/// inputRow(r)), over this thread's share of w1/w3's rows:
+///   gated[gatedRow(r), :] = silu(w1[p] x_r) * (w3[p] x_r)
 /// Only partition p's slice [p, :, :] of each weight is read. w1 and w3 split
 /// their rows the same way, so a thread reads back only the gated values it
-/// wrote; the barrier publishes them all before w2 reads them. A learn
-/// graph's forward also tapes w1 x and w3 x per pair (pairOf(r)).
-void partitionProductOf(LoweringContext &ctx, const FfnBuffers &f,
-                        const PartitionWeights &w, Value count, Value gated,
-                        Value out, function_ref<Value(Value)> inputRow,
-                        function_ref<Value(Value)> alphaOf,
-                        function_ref<Value(Value)> tokenOf,
-                        function_ref<Value(Value)> pairOf) {
+/// wrote. A learn graph's forward also tapes w1 x and w3 x per pair
+/// (pairOf(r)).
+void gateProduct(LoweringContext &ctx, const FfnBuffers &f,
+                 const PartitionWeights &w, Value count, Value gated,
+                 function_ref<Value(Value)> gatedRow,
+                 function_ref<Value(Value)> inputRow,
+                 function_ref<Value(Value)> pairOf) {
   OpBuilder &builder = ctx.builder;
   Location loc = ctx.loc;
   KernelEmitter &k = ctx.kernels;
   auto [fBegin, fEnd] = ctx.share(f.ffnSize);
-  auto [dBegin, dEnd] = ctx.share(f.hidden);
   auto input = [&](Value r) { return Access{f.x, {inputRow(r)}}; };
   k.dotRows(w.w1, input, count, fBegin, fEnd, f.hidden,
             [&](Value row, Value r, Value dot) {
-              k.store(k.silu(dot), gated, {r, row});
+              k.store(k.silu(dot), gated, {gatedRow(r), row});
               if (f.tape1)
                 k.store(dot, f.tape1, {pairOf(r), row});
             });
   k.dotRows(
       w.w3, input, count, fBegin, fEnd, f.hidden,
       [&](Value row, Value r, Value dot) {
-        Value g =
-            builder.create<memref::LoadOp>(loc, gated, ValueRange{r, row});
-        k.store(builder.create<arith::MulFOp>(loc, g, dot), gated, {r, row});
+        Value g = builder.create<memref::LoadOp>(
+            loc, gated, ValueRange{gatedRow(r), row});
+        k.store(builder.create<arith::MulFOp>(loc, g, dot), gated,
+                {gatedRow(r), row});
         if (f.tape3)
           k.store(dot, f.tape3, {pairOf(r), row});
       });
-  ctx.barrier();
+}
+
+/// The second half, after a barrier has published every thread's gated
+/// values: over this thread's share of the hidden features d,
+///   out[tokenOf(r), d] += alphaOf(r) * (w2[p] gated[gatedRow(r), :])[d]
+void downProduct(LoweringContext &ctx, const FfnBuffers &f,
+                 const PartitionWeights &w, Value count, Value gated,
+                 function_ref<Value(Value)> gatedRow, Value out,
+                 function_ref<Value(Value)> alphaOf,
+                 function_ref<Value(Value)> tokenOf) {
+  OpBuilder &builder = ctx.builder;
+  Location loc = ctx.loc;
+  KernelEmitter &k = ctx.kernels;
+  auto [dBegin, dEnd] = ctx.share(f.hidden);
   k.dotRows(
       w.w2,
       [&](Value r) {
-        return Access{gated, {r}};
+        return Access{gated, {gatedRow(r)}};
       },
       count, dBegin, dEnd, f.ffnSize,
       [&](Value d, Value r, Value dot) {
@@ -76,46 +87,68 @@ void partitionProductOf(LoweringContext &ctx, const FfnBuffers &f,
         Value acc = builder.create<memref::LoadOp>(loc, out, ValueRange{t, d});
         k.store(k.mulAdd(alphaOf(r), dot, acc), out, {t, d});
       });
-  ctx.barrier();
 }
 
-/// The same over partition p as the code reads it: its stored weights, or
-/// its f32 copy once trained (PartitionCopies.cpp).
+/// Partition p (as the code reads it: its stored weights, or its f32 copy
+/// once trained, PartitionCopies.cpp) applied to `count` input rows:
+/// gateProduct, a barrier, downProduct, a barrier (the next partition
+/// reuses `gated`).
 void partitionProduct(LoweringContext &ctx, const FfnBuffers &f, Value p,
                       Value count, Value gated, Value out,
                       function_ref<Value(Value)> inputRow,
                       function_ref<Value(Value)> alphaOf,
                       function_ref<Value(Value)> tokenOf,
-                      function_ref<Value(Value)> pairOf = {}) {
+                      function_ref<Value(Value)> pairOf) {
   y::PartitionedFfnOp op = f.op;
+  auto sameRow = [](Value r) { return r; };
   ctx.withPartitionWeights(
       op.getW1(), op.getW3(), op.getW2(), p, [&](const PartitionWeights &w) {
-        partitionProductOf(ctx, f, w, count, gated, out, inputRow, alphaOf,
-                           tokenOf, pairOf);
+        gateProduct(ctx, f, w, count, gated, sameRow, inputRow, pairOf);
+        ctx.barrier();
+        downProduct(ctx, f, w, count, gated, sameRow, out, alphaOf, tokenOf);
+        ctx.barrier();
       });
 }
 
-/// Decode: each of the k routed partitions applied to the one token.
+/// Decode: the k routed partitions applied to one token at a time, in two
+/// phases with one barrier each (not two per partition): every pick's gated
+/// row (gated[j]), then every pick's w2 product summed into the output.
 void ffnTokenByToken(LoweringContext &ctx, y::PartitionedFfnOp op, Value out) {
   OpBuilder &builder = ctx.builder;
   Location loc = ctx.loc;
   KernelEmitter &k = ctx.kernels;
   FfnBuffers f = ffnBuffers(ctx, op);
   int64_t scratchOffset;
-  Value gated =
-      ctx.temporary({1, f.ffnSize}, builder.getF32Type(), scratchOffset);
+  Value gated = ctx.temporary({f.active, f.ffnSize}, builder.getF32Type(),
+                              scratchOffset);
   k.forLoop(k.index(0), ctx.numTokens, 1, [&](Value t) {
-    k.forLoop(k.index(0), k.index(f.active), 1, [&](Value j) {
-      Value p32 =
-          builder.create<memref::LoadOp>(loc, f.indices, ValueRange{t, j});
-      Value p =
-          builder.create<arith::IndexCastOp>(loc, builder.getIndexType(), p32);
-      Value alpha =
-          builder.create<memref::LoadOp>(loc, f.alphas, ValueRange{t, j});
-      partitionProduct(
-          ctx, f, p, k.index(1), gated, out, [&](Value) { return t; },
-          [&](Value) { return alpha; }, [&](Value) { return t; });
+    // Pick j of token t: its partition's weights and routing weight.
+    auto eachPick = [&](function_ref<void(Value j, Value alpha,
+                                          const PartitionWeights &)>
+                            body) {
+      k.forLoop(k.index(0), k.index(f.active), 1, [&](Value j) {
+        Value p = ctx.loadIndex(f.indices, {t, j});
+        Value alpha =
+            builder.create<memref::LoadOp>(loc, f.alphas, ValueRange{t, j});
+        ctx.withPartitionWeights(
+            op.getW1(), op.getW3(), op.getW2(), p,
+            [&](const PartitionWeights &w) { body(j, alpha, w); });
+      });
+    };
+    auto token = [&](Value) { return t; };
+    eachPick([&](Value j, Value, const PartitionWeights &w) {
+      gateProduct(
+          ctx, f, w, k.index(1), gated, [&](Value) { return j; }, token, {});
     });
+    ctx.barrier();
+    eachPick([&](Value j, Value alpha, const PartitionWeights &w) {
+      downProduct(
+          ctx, f, w, k.index(1), gated, [&](Value) { return j; }, out,
+          [&](Value) { return alpha; }, token);
+    });
+    // The next token's gate products overwrite `gated`, which other threads
+    // read above.
+    ctx.barrier();
   });
   ctx.arena.release(scratchOffset);
 }
