@@ -41,6 +41,7 @@ void buildLowerToLoopsPipeline(OpPassManager &pm, const KernelTiles &tiles,
   pm.addPass(createExpandMath());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
+  pm.addPass(createOutlineLoopNests());
 }
 
 void buildLoopsToLLVMPipeline(OpPassManager &pm) {

@@ -126,4 +126,20 @@ def ExpandMath : Pass<"yan-expand-math"> {
                            "::mlir::vector::VectorDialect"];
 }
 
+def OutlineLoopNests : Pass<"yan-outline-loop-nests", "::mlir::ModuleOp"> {
+  let summary = "moves each outermost loop nest of an entry into its own function";
+  let description = [{
+    An entry point is one function with every layer's kernels in it, and
+    LLVM's function passes (loop rotation, instcombine) cost more than
+    linearly in a function's size: a 24-layer learn entry took minutes.
+    This pass moves every outermost scf.for of a lowered entry (a kernel,
+    with its loops) into a private function marked noinline, called in its
+    place: the same operations in the same order, so results are bit for
+    bit those of the inline code. Values the loop uses from outside become
+    arguments, except constants, which are cloned in (the kernels' shapes
+    stay constants). Runs after -yan-lower-to-loops.
+  }];
+  let dependentDialects = ["::mlir::func::FuncDialect"];
+}
+
 #endif // YAN_COMPILER_LOWERING_PASSES_TD
