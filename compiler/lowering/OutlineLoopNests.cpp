@@ -4,13 +4,11 @@
 // size of one kernel, whatever the number of layers.
 //
 //===----------------------------------------------------------------------===//
-#include "compiler/lowering/EntryLowering.h"
 #include "compiler/lowering/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/IRMapping.h"
-#include "mlir/IR/Matchers.h"
 #include "mlir/Transforms/RegionUtils.h"
 
 using namespace mlir;
