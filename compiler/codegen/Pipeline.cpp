@@ -66,7 +66,8 @@ struct LowerToLLVMOptions : PassPipelineOptions<LowerToLLVMOptions> {
                                llvm::cl::init(8)};
   Option<int64_t> prefillMaxTokens{
       *this, "prefill-max-tokens",
-      llvm::cl::desc("Most tokens per prefill call"), llvm::cl::init(64)};
+      llvm::cl::desc("Most tokens per prefill call"),
+      llvm::cl::init(kDefaultPrefillMaxTokens)};
   Option<int64_t> partitionAlignment{
       *this, "partition-alignment",
       llvm::cl::desc("Byte alignment of weight partitions (0: packed)"),

@@ -2,6 +2,7 @@
 #ifndef YAN_COMPILER_CODEGEN_PIPELINE_H
 #define YAN_COMPILER_CODEGEN_PIPELINE_H
 
+#include "compiler/lowering/Passes.h"
 #include "targets/TargetDescription.h"
 
 #include "mlir/Pass/PassManager.h"

@@ -20,7 +20,7 @@ namespace yan {
 
 struct CodegenOptions {
   ResolvedTarget target;
-  int64_t prefillMaxTokens = 64;
+  int64_t prefillMaxTokens = kDefaultPrefillMaxTokens;
   /// Weight partitions start at multiples of this (the largest page size of
   /// the bundle's targets), so unrouted partitions' pages are never touched.
   int64_t partitionAlignment = 0;

@@ -72,7 +72,7 @@ struct DriverOptions {
   /// Tensors stored f32 whatever weightFormat says: comma-separated tensor
   /// and family names (keptF32Tensors).
   std::string keepF32;
-  int64_t prefillMaxTokens = 64;
+  int64_t prefillMaxTokens = kDefaultPrefillMaxTokens;
   /// Unset: the largest page size of the targets (largestPageSize).
   std::optional<int64_t> partitionAlignment;
   LearnRequest learn;

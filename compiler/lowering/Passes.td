@@ -99,7 +99,7 @@ def LowerToLoops : Pass<"yan-lower-to-loops", "::mlir::ModuleOp"> {
            "tile when several vectors share them (prefill, learning; the "
            "target preset's dequantRows)">,
     Option<"prefillMaxTokens", "prefill-max-tokens", "int64_t",
-           /*default=*/"64",
+           /*default=*/"::yan::kDefaultPrefillMaxTokens",
            "Most tokens one call of a dynamic-length entry handles; the "
            "arena is planned for it and the runtime splits longer prompts">,
     Option<"learnMaxTokens", "learn-max-tokens", "int64_t",

@@ -10,14 +10,14 @@ yan.weight @norm : tensor<8xf32>
 yan.weight @head : tensor<10x8xf32>
 // CHECK-LABEL: func.func @yan_prefill(
 // CHECK-SAME: %[[L:[^:]*]]: memref<?xf32>, %{{[^:]*}}: memref<?xi64>
-// CHECK-SAME: yan.max_tokens = 64 : i64
+// CHECK-SAME: yan.max_tokens = 256 : i64
 // CHECK: %[[HEAD:.*]] = memref.view %{{.*}} : memref<?xi8> to memref<10x8xf32>
 // CHECK: %[[LOGITS:.*]] = memref.reinterpret_cast %[[L]] to offset: [0], sizes: [%{{.*}}, 10], strides: [10, 1]
-// CHECK: %[[NORMED:.*]] = memref.view %{{.*}} : memref<?xi8> to memref<64x8xf32>
+// CHECK: %[[NORMED:.*]] = memref.view %{{.*}} : memref<?xi8> to memref<256x8xf32>
 // CHECK: math.sqrt
 // CHECK: memref.store %{{.*}}, %[[NORMED]]
 // CHECK: func.call_indirect
-// CHECK: vector.load %[[NORMED]]{{.*}} : memref<64x8xf32>, vector<4xf32>
+// CHECK: vector.load %[[NORMED]]{{.*}} : memref<256x8xf32>, vector<4xf32>
 // CHECK: vector.load %[[HEAD]]{{.*}} : memref<10x8xf32>, vector<4xf32>
 // CHECK: memref.store %{{.*}}, %[[LOGITS]]
 func.func @prefill(%tokens: tensor<?xi32>) -> tensor<?x10xf32> {

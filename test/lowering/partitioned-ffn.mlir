@@ -5,7 +5,7 @@
 // [p, :, :] are read.
 
 // Prefill (P=4, k=2, F=4, D=8): the (token, pick) pairs are grouped by
-// partition with a counting sort (starts [P+1] i64, pairs [64*2] i32 in the
+// partition with a counting sort (starts [P+1] i64, pairs [256*2] i32 in the
 // arena); each partition any token routed to is multiplied once over its
 // gathered rows, and counted in stats[L*P + p].
 yan.weight @embed : tensor<16x8xf32>
@@ -17,13 +17,13 @@ yan.weight @w2 : tensor<4x8x4xf32>
 // CHECK-SAME: %[[STATS:[^:]*]]: memref<?xi64>, %{{[^:]*}}: memref<?xf64>, %{{[^:]*}}: memref<?xf32>, %[[TID:[^:]*]]: index, %[[NT:[^:]*]]: index
 // CHECK-SAME: yan.stats_counters = 8 : i64
 // CHECK: %[[W1:.*]] = memref.view %{{.*}} : memref<?xi8> to memref<4x4x8xf32>
-// CHECK: %[[GATED:.*]] = memref.view %{{.*}} : memref<?xi8> to memref<64x4xf32>
+// CHECK: %[[GATED:.*]] = memref.view %{{.*}} : memref<?xi8> to memref<256x4xf32>
 // CHECK: %[[STARTS:.*]] = memref.view %{{.*}} : memref<?xi8> to memref<5xi64>
-// CHECK: %[[PAIRS:.*]] = memref.view %{{.*}} : memref<?xi8> to memref<128xi32>
+// CHECK: %[[PAIRS:.*]] = memref.view %{{.*}} : memref<?xi8> to memref<512xi32>
 // The counting sort, on thread 0, with a cursor per partition.
 // CHECK: scf.if
 // CHECK: memref.view %{{.*}} : memref<?xi8> to memref<4xi64>
-// CHECK: memref.store %{{.*}}, %[[PAIRS]][%{{.*}}] : memref<128xi32>
+// CHECK: memref.store %{{.*}}, %[[PAIRS]][%{{.*}}] : memref<512xi32>
 // A used partition counts one grouped multiplication: stats[4 + p].
 // CHECK: scf.for %[[P:[^ ]*]] = %c0{{[_0-9]*}} to %c4
 // CHECK: %[[COUNT:.*]] = arith.subi
@@ -48,11 +48,11 @@ yan.weight @w2 : tensor<4x8x4xf32>
 // CHECK: %[[TILED:.*]] = arith.addi %c0{{[_0-9]*}}, %[[STEPS]]
 // CHECK: scf.for %[[R:[^ ]*]] = %c0{{[_0-9]*}} to %[[TILED]] step %c3
 // CHECK: %[[AT:.*]] = arith.addi %[[BEGIN]], %[[R]]
-// CHECK: %[[PAIR32:.*]] = memref.load %[[PAIRS]][%[[AT]]] : memref<128xi32>
+// CHECK: %[[PAIR32:.*]] = memref.load %[[PAIRS]][%[[AT]]] : memref<512xi32>
 // CHECK: %[[PAIR:.*]] = arith.index_cast %[[PAIR32]] : i32 to index
 // CHECK: arith.divui %[[PAIR]], %c2
 // CHECK: vector.load %[[W1]][%[[Q]], %{{.*}}, %{{.*}}] : memref<4x4x8xf32>, vector<4xf32>
-// CHECK: memref.store %{{.*}}, %[[GATED]][%[[R]], %{{.*}}] : memref<64x4xf32>
+// CHECK: memref.store %{{.*}}, %[[GATED]][%[[R]], %{{.*}}] : memref<256x4xf32>
 func.func @prefill(%tokens: tensor<?xi32>) -> tensor<?x8xf32> {
   %table = yan.weight_ref @embed : tensor<16x8xf32>
   %x = yan.embed %table, %tokens : (tensor<16x8xf32>, tensor<?xi32>) -> tensor<?x8xf32>

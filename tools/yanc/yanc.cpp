@@ -113,7 +113,7 @@ cl::opt<std::string> keepF32("keep-f32", cl::value_desc("list"), yanc,
              "(e.g. layers.0.mix.u.weight) and families: embed, lm_head, router (every "
              "layers.*.router.weight), mix (layers.*.mix.{u,v,g,o}.weight), ffn "
              "(layers.*.ffn.{w1,w3,w2})"));
-cl::opt<int64_t> prefillMaxTokens("prefill-max-tokens", cl::init(64), yanc,
+cl::opt<int64_t> prefillMaxTokens("prefill-max-tokens", cl::init(yan::kDefaultPrefillMaxTokens), yanc,
     cl::desc("Most tokens one prefill call handles (the runtime splits longer prompts); sizes "
              "the arena"));
 cl::opt<unsigned> jobs("jobs", cl::value_desc("N"), cl::init(0), yanc,
