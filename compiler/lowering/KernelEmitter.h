@@ -187,10 +187,15 @@ public:
   /// Input rows of a quantized input dequantized at once into a scratch
   /// tile by accumulateRows.
   static constexpr int64_t accumulateBlock = 8;
-  /// Input rows per cache block of accumulateRows: a tile's column stripe
-  /// of them (128 x 4 vectors x 64 bytes at most) stays in L1 while every
-  /// output tile runs over it.
-  static constexpr int64_t accumulateDepth = 128;
+  /// Input rows per cache block of accumulateRows. The inputs are rows of a
+  /// matrix (a weight, or tokens) whose stride is usually a power of two
+  /// times the cache line (2 KiB for D = 512), so a column stripe of them
+  /// falls into a few L1 sets: 16 rows of it stay in L1 while every output
+  /// tile runs over them, 128 did not. On the grouped backward's shapes
+  /// (8-64 outputs, 512 x 512 weights from DRAM) 16 was 1.2-2.2x faster
+  /// than 128 (docs/performance.md); the outputs' extra loads and stores
+  /// (once per 16 inputs) cost less.
+  static constexpr int64_t accumulateDepth = 16;
 
   mlir::OpBuilder &builder() { return b; }
   mlir::Location location() const { return loc; }
