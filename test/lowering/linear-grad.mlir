@@ -3,7 +3,7 @@
 // yan.linear_grad in the learn entry of a minimal one-layer model (V=16,
 // D=8, P=4, k=2, F=4): the input gradient through the LM head,
 // dx[t, :] = sum_o dy[t, o] W[o, :]. Each thread zeroes, then owns, a block
-// of dx's columns; the head's rows stream once (in cache blocks of 16),
+// of dx's columns; the head's rows stream once (in cache blocks of 32),
 // through register tiles of 4 tokens x 3 vectors of dx (the default
 // accumulate-outputs and accumulate-vectors).
 
@@ -25,12 +25,12 @@
 // CHECK: scf.for %[[T0:[^ ]*]] = %c0{{[_0-9]*}} to %{{.*}} step
 // CHECK: scf.for %[[C0:[^ ]*]] = %[[CB]] to %[[CE]] step
 // CHECK: memref.store %cst{{.*}}, %[[DX]][%[[T0]], %[[C0]]] : memref<?x8xf32>
-// Head rows in cache blocks of 16 (here one block of 16); within a block,
+// Head rows in cache blocks of 32 (here one block of 16); within a block,
 // column tiles of 3 vectors (12 columns) outer, tiles of 4 tokens inner: the
 // 12 accumulators are loaded from dx once, run over the block's head rows
 // (3 vector loads of the row, a broadcast dy per token, 12 multiply-adds)
 // and stored once.
-// CHECK: scf.for %[[R0:[^ ]*]] = %c0{{[_0-9]*}} to %c16{{[_0-9]*}} step %c16
+// CHECK: scf.for %[[R0:[^ ]*]] = %c0{{[_0-9]*}} to %c16{{[_0-9]*}} step %c32
 // CHECK: %[[R1:.*]] = arith.minui %{{.*}}, %c16
 // CHECK: scf.for %[[C:[^ ]*]] = %{{.*}} to %{{.*}} step %c12
 // CHECK: scf.for %[[T:[^ ]*]] = %c0{{[_0-9]*}} to %{{.*}} step %c4
@@ -89,7 +89,7 @@ module {
 // CHECK: %[[CB:.*]] = arith.minui %{{.*}}, %c6
 // CHECK: %[[CE:.*]] = arith.minui %{{.*}}, %c6
 // One cache block of the 13 head rows; no whole 12-column tile.
-// CHECK: scf.for %[[R0:[^ ]*]] = %c0{{[_0-9]*}} to %c13{{[_0-9]*}} step %c16
+// CHECK: scf.for %[[R0:[^ ]*]] = %c0{{[_0-9]*}} to %c13{{[_0-9]*}} step %c32
 // CHECK: %[[R1:.*]] = arith.minui %{{.*}}, %c13
 // CHECK: %[[TILED:.*]] = arith.addi %[[CB]], %{{.*}} : index
 // CHECK: %[[VEND:.*]] = arith.addi %[[TILED]], %{{.*}} : index
