@@ -31,6 +31,7 @@ from learn_check import (REFERENCE, compare, config_of, learn_flags,  # noqa: E4
                          reference, run)
 from yan_model import read_safetensors, tensor_specs, write_safetensors  # noqa: E402
 from yan_model import YanConfig  # noqa: E402
+from e2e_main import discard_outputs, main  # noqa: E402
 
 BIN = os.environ.get("YAN_BIN", os.path.join(HERE, "..", "..", "build", "bin"))
 WORK = os.environ.get("YAN_WORK", "/tmp/yan-e2e-learn")
@@ -87,6 +88,7 @@ class LearnTest(unittest.TestCase):
             "--dump-partitions", prefix + ".ffn.f32")
         compare(self, label, model, prefix, ref_report, ref_tensors, prefix + ".json",
                 prefix + ".ffn.f32", dequantize=dequantize)
+        discard_outputs(prefix)
         return ref_report
 
     def test_shapes_and_optimizers(self):
@@ -117,6 +119,8 @@ class LearnTest(unittest.TestCase):
         tokens = sample(4096, 64, seed=64)
         self.learn_and_compare("small", model, bundle, tokens, "sgd", 1, None, {},
                                threads=2)
+        shutil.rmtree(model)             # 0.8 GB each, used by no other case
+        os.remove(bundle)
 
     def test_loss_halves_within_50_steps(self):
         model, bundle = self.model("tiny", SHAPES["tiny"])
@@ -273,4 +277,4 @@ class LearnTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    main(WORK)

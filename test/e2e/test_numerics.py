@@ -16,6 +16,7 @@ import sys
 import unittest
 
 import numpy as np
+from e2e_main import main  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REFERENCE = os.path.join(HERE, "..", "reference")
@@ -105,4 +106,4 @@ for _name, _args in SHAPES.items():
     setattr(NumericsTest, "test_" + _name.replace("-", "_"), _make_test(_name, _args))
 
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    main(WORK)

@@ -30,6 +30,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REFERENCE = os.path.join(HERE, "..", "reference")
 sys.path.insert(0, HERE)
 from learn_check import compare, learn_flags, reference, run  # noqa: E402
+from e2e_main import discard_outputs, main  # noqa: E402
 BIN = os.environ.get("YAN_BIN", os.path.join(HERE, "..", "..", "build", "bin"))
 WORK = os.environ.get("YAN_WORK", "/tmp/yan-quantized")
 TOLERANCE = 1e-4
@@ -155,6 +156,7 @@ class QuantizedTest(unittest.TestCase):
             "--dump-partitions", prefix + ".ffn.f32")
         compare(self, f"{label} {name} {fmt} learn", model_dir(name), prefix, ref_report,
                 ref_tensors, prefix + ".json", prefix + ".ffn.f32", dequantize=fmt)
+        discard_outputs(prefix)
         print(f"{label} {name} {fmt}: learn gradients and weights match the reference",
               file=sys.stderr)
 
@@ -175,7 +177,4 @@ class QuantizedTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] == ["setup"]:
-        setup()
-    else:
-        unittest.main(verbosity=2)
+    main(WORK, setup)

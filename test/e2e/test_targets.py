@@ -38,6 +38,7 @@ SOURCE = os.environ.get("YAN_SOURCE", os.path.join(HERE, "..", ".."))
 REFERENCE = os.path.join(SOURCE, "test", "reference")
 sys.path.insert(0, os.path.join(SOURCE, "test", "tools", "Inputs"))
 import image_choice  # noqa: E402  (selectImage's rule, shared with the lit tests)
+from e2e_main import discard_outputs, main  # noqa: E402
 BIN = os.environ.get("YAN_BIN", os.path.join(SOURCE, "build", "bin"))
 WORK = os.environ.get("YAN_WORK", "/tmp/yan-targets")
 TOLERANCE = 1e-4
@@ -183,6 +184,7 @@ class TargetsTest(unittest.TestCase):
         ref_tensors, _ = read_safetensors(ref_prefix + ".safetensors")
         compare(self, f"{label} {name} learn", model_dir(name), prefix, ref_report,
                 ref_tensors, prefix + ".json", prefix + ".ffn.f32")
+        discard_outputs(prefix)
         print(f"{label} {name}: learn gradients and weights match the reference",
               file=sys.stderr)
 
@@ -340,7 +342,4 @@ class TargetsTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] == ["setup"]:
-        setup()
-    else:
-        unittest.main(verbosity=2)
+    main(WORK, setup)

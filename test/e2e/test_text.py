@@ -25,6 +25,7 @@ import shutil
 import subprocess
 import sys
 import unittest
+from e2e_main import main  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
@@ -197,4 +198,4 @@ class TextTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main()
+    main(WORK)

@@ -25,6 +25,7 @@ import sys
 import unittest
 
 import sentencepiece as spm
+from e2e_main import main  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
@@ -173,4 +174,4 @@ class TokenizerTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main()
+    main(WORK)

@@ -23,8 +23,9 @@ then the dequantized ones for every partition left untrained.
 Update s uses sample s mod (number of --tokens), each evaluated from the same
 start state: fresh, or --state (raw float32 flat state as golden.py writes).
 Writes PREFIX.json (losses, chosen partitions, grad norms) and
-PREFIX.safetensors (every update's pre-clip gradients as full [P,..]
-tensors, zero for non-chosen partitions, and the final w1/w3/w2).
+PREFIX.safetensors (every update's pre-clip gradients of its chosen
+partitions, and the final w1/w3/w2 of every partition a step trained; the
+naming is in docs/yan-model.md).
 """
 
 from __future__ import annotations
@@ -195,20 +196,22 @@ def main(argv: Optional[list] = None) -> int:
         res = trainer.update(sample, state)
         updates.append({"tokens": sample, "loss": res.loss, "grad_norm": res.grad_norm,
                         "chosen": res.chosen})
-        for l in range(cfg.num_layers):
+        # Only the chosen partitions: a full [P, ...] tensor per step would
+        # be mostly zeros (1.6 GB for the small preset's single step).
+        for (l, p), g in sorted(res.grads.items()):
             for i, n in enumerate(("w1", "w3", "w2")):
-                full = torch.zeros_like(model.w[f"layers.{l}.ffn.{n}"])
-                for (ll, p), g in res.grads.items():
-                    if ll == l:
-                        full[p] = g[i]
-                tensors.append((f"update.{s}.grad.layers.{l}.ffn.{n}", full.numpy()))
-    for l in range(cfg.num_layers):
+                tensors.append((f"update.{s}.grad.layers.{l}.ffn.{n}.{p}",
+                            g[i].detach().numpy()))
+    # The final weights of every partition some step trained; the others are
+    # the model's own, unchanged.
+    trained = sorted({(l, p) for u in updates for l, ps in enumerate(u["chosen"]) for p in ps})
+    for l, p in trained:
         for n in ("w1", "w3", "w2"):
-            name = f"layers.{l}.ffn.{n}"
-            tensors.append((name, model.w[name].detach().numpy()))
+            tensors.append((f"layers.{l}.ffn.{n}.{p}",
+                            model.w[f"layers.{l}.ffn.{n}"][p].detach().numpy()))
     write_safetensors(args.out + ".safetensors", tensors, "F32",
                       {"format": "pt", "generator": "yan-local-update"})
-    report = {"format": "yan-local-update-v1", "model": args.model_dir, "state": args.state,
+    report = {"format": "yan-local-update-v2", "model": args.model_dir, "state": args.state,
               "optimizer": dataclasses.asdict(opt),
               "learn_partitions": trainer.m, "updates": updates,
               "tensors": os.path.basename(args.out) + ".safetensors"}

@@ -506,12 +506,18 @@ class TestLocalUpdate(unittest.TestCase):
             self.assertEqual(rep["updates"][i]["chosen"], res.chosen)
             self.assertAlmostEqual(rep["updates"][i]["loss"], res.loss, places=6)
             for (l, p), g in res.grads.items():
-                self.assertTrue(np.array_equal(arrays[f"update.{i}.grad.layers.{l}.ffn.w1"][p],
+                self.assertTrue(np.array_equal(arrays[f"update.{i}.grad.layers.{l}.ffn.w1.{p}"],
                                                g[0].numpy()))
+        trained = {(l, p) for u in rep["updates"] for l, ps in enumerate(u["chosen"]) for p in ps}
         for name, w in trainer.model.w.items():
             self.assertTrue(torch.equal(updated.w[name], w), name)
-            if ".ffn." in name:
-                self.assertTrue(np.array_equal(arrays[name], w.numpy()), name)
+        written = {name for name in arrays if not name.startswith("update.")}
+        self.assertEqual(written, {f"layers.{l}.ffn.{n}.{p}" for l, p in trained
+                                   for n in ("w1", "w3", "w2")})
+        for name in written:
+            base, p = name.rsplit(".", 1)
+            self.assertTrue(np.array_equal(arrays[name], trainer.model.w[base][int(p)].numpy()),
+                            name)
 
 
 # --------------------------------------------------------------------------

@@ -11,8 +11,12 @@
 #include "gtest/gtest.h"
 
 #include <atomic>
+#include <filesystem>
+#include <mutex>
 #include <cstdlib>
 #include <cstring>
+#include <string>
+#include <vector>
 #include <unistd.h>
 
 #ifndef YAN_RUNTIME_FIXTURE_DIR
@@ -55,7 +59,12 @@ const std::vector<uint8_t> &hostFixtureImage() {
 Checkpoint randomCheckpoint(const ModelConfig &config, uint64_t seed) {
   std::string dir = temporaryPath("-model");
   llvm::cantFail(writeRandomModel(dir, config, seed, DType::F32));
-  return llvm::cantFail(loadCheckpoint(dir));
+  Checkpoint checkpoint = llvm::cantFail(loadCheckpoint(dir));
+  // The checkpoint holds its file's bytes (mapped or read); the folder would
+  // otherwise stay in TMPDIR after every test process.
+  if (std::error_code error = llvm::sys::fs::remove_directories(dir))
+    ADD_FAILURE() << "cannot remove " << dir << ": " << error.message();
+  return checkpoint;
 }
 
 const Checkpoint &fixtureCheckpoint() {
@@ -157,10 +166,40 @@ std::vector<uint8_t> bundleBytes(const BundleContents &contents) {
   return std::vector<uint8_t>(text.begin(), text.end());
 }
 
+namespace {
+/// Every path temporaryPath handed out, removed (file or folder) when the
+/// process that asked for it exits: a test that keeps a file for the whole
+/// process (a static bundle path) or fails before its own cleanup leaves
+/// nothing in TMPDIR. Forked children (crash and death tests) leave them to
+/// their parent.
+class TemporaryPaths {
+public:
+  ~TemporaryPaths() {
+    if (::getpid() != owner_)
+      return;
+    std::error_code ignored;
+    for (const std::string &path : paths_)
+      std::filesystem::remove_all(path, ignored);
+  }
+  void add(const std::string &path) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    paths_.push_back(path);
+  }
+
+private:
+  pid_t owner_ = ::getpid();
+  std::mutex mutex_;
+  std::vector<std::string> paths_;
+};
+} // namespace
+
 std::string temporaryPath(const std::string &suffix) {
   static std::atomic<int> counter{0};
-  return ::testing::TempDir() + "yan-runtime-test-" + std::to_string(::getpid()) + "-" +
-         std::to_string(counter++) + suffix;
+  static TemporaryPaths made;
+  std::string path = ::testing::TempDir() + "yan-runtime-test-" +
+                     std::to_string(::getpid()) + "-" + std::to_string(counter++) + suffix;
+  made.add(path);
+  return path;
 }
 
 void AlignedBytes::Free::operator()(uint8_t *p) const { std::free(p); }
