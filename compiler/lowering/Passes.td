@@ -74,8 +74,8 @@ def LowerToLoops : Pass<"yan-lower-to-loops", "::mlir::ModuleOp"> {
                            "::mlir::vector::VectorDialect"];
   let options = [
     Option<"vectorWidth", "vector-width", "unsigned", /*default=*/"8",
-           "f32 lanes per vector (the target preset's f32Lanes: 8 on "
-           "x86-64-v3/v4, AArch64 and RISC-V, 4 on x86-64-v2)">,
+           "f32 lanes per vector (the target preset's f32Lanes: 16 on "
+           "x86-64-v4, 8 on x86-64-v3, AArch64 and RISC-V, 4 on x86-64-v2)">,
     Option<"rowBlock", "row-block", "int64_t", /*default=*/"4",
            "Matrix rows per block of the dot-product kernels (the target "
            "preset's rowBlock)">,

@@ -5,25 +5,30 @@ namespace yan {
 
 TargetDescription describeX86Target() {
   // The x86-64 micro-architecture levels: v2 (SSE4.2, 4 lanes), v3 (AVX2 +
-  // FMA, 8 lanes: the default), v4 (AVX-512; we keep 8 lanes, since 512-bit
-  // vectors down-clock many parts, Zen 4 issues a 512-bit FMA as two
-  // 256-bit halves, and 16-lane decode measured slower; AVX-512VL's 32 ymm
-  // registers still serve the larger register tiles). The fused int8/int4
-  // decode kernel is bound by widening q (vpmovsxbd + vcvtdq2ps per vector),
-  // not by the bus: v4 widens 16 at a time (two chunks a group), v3 8
-  // (four), v2 4.
+  // FMA, 8 lanes: the default), v4 (AVX-512, 16 lanes in zmm registers).
+  // v4 kept 8 lanes until yan-bench ran on an AMD Zen 5 (full-width 512-bit
+  // FMA: a probe of 270 GFLOP/s per core against 135 with 256-bit vectors):
+  // there 16 lanes and the 8 x 2 tile took 128-token prefill of `small`
+  // from 1026 to 1583-1633 tokens/s and f32 decode from 225 to 269-292
+  // (docs/performance.md). On Zen 4, which issues a 512-bit FMA as two
+  // 256-bit halves, a zmm FMA does the work of two ymm ones. The fused
+  // int8/int4 decode kernel is bound by widening q (vpmovsxbd + vcvtdq2ps
+  // per vector), not by the bus: v4 widens 16 at a time (two chunks a
+  // group), v3 8 (four), v2 4.
   // Register tiles (KernelTiles): v3's dot tile is 4 rows x 2 tokens (8
   // accumulators + 4 weight + 2 token vectors of 16 ymm; 6 loads feed 8
   // FMAs, so the two FMA pipes, not the load ports, bound it); its
   // transposed tile 4 outputs x 3 vectors (12 + 3 inputs + 1 broadcast =
-  // 16). v4: 4 x 4 and 4 x 4 (16 + 8 and 16 + 5 of 32 ymm).
+  // 16). v4: 8 x 2 (16 + 8 + 2 of 32 zmm: a prefill call gives a partition
+  // few tokens, so more rows per token load pay; 4 x 4 was 15-19% slower)
+  // and 4 x 4 (16 + 4 + 1; 8 x 3 was 12% slower in the learn step).
   static const CpuPreset presets[] = {
       // name        LLVM CPU     features  tiles {f32 lanes, row block,
       //   dot vectors, accumulate outputs, accumulate vectors, quant lanes,
       //   dequant rows}
       {"x86-64-v2", "x86-64-v2", "", {4, 4, 2, 4, 2, 4, 16}},
       {"x86-64-v3", "x86-64-v3", "", {8, 4, 2, 4, 3, 8, 16}},
-      {"x86-64-v4", "x86-64-v4", "", {8, 4, 4, 4, 4, 16, 16}},
+      {"x86-64-v4", "x86-64-v4", "", {16, 8, 2, 4, 4, 16, 16}},
   };
   return describeTarget({Arch::x86_64, "x86_64-unknown-linux-gnu",
                          /*defaultCpu=*/"x86-64-v3", /*pageSize=*/4096,
