@@ -6,6 +6,32 @@
 
 namespace yan::rt {
 
+namespace {
+/// Rounds a thread watches an atomic before it sleeps (about 50-200 us
+/// with the pause below, depending on the core).
+constexpr uint32_t kHandOffSpins = 1u << 14;
+
+/// Tells the core this is a spin loop (lets the sibling hyperthread run,
+/// saves power); a no-op where the ISA has no hint.
+inline void cpuRelax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+
+/// Spins until `done()` holds or the budget is spent; returns done().
+template <typename Done> bool spinUntil(Done done) {
+  for (uint32_t spins = 0; spins < kHandOffSpins; ++spins) {
+    if (done())
+      return true;
+    cpuRelax();
+  }
+  return done();
+}
+} // namespace
+
 size_t ThreadPool::bytesFor(uint32_t threads) {
   return sizeof(ThreadPool) + sizeof(pthread_t) * (threads > 0 ? threads - 1 : 0);
 }
@@ -44,23 +70,29 @@ void ThreadPool::destroy() {
 void *ThreadPool::workerMain(void *self) {
   auto *pool = static_cast<ThreadPool *>(self);
   uint64_t seen = 0;
-  pthread_mutex_lock(&pool->mutex_);
   while (true) {
-    while (!pool->stopping_ && pool->generation_ == seen)
-      pthread_cond_wait(&pool->wake_, &pool->mutex_);
-    if (pool->stopping_)
-      break;
-    seen = pool->generation_;
-    auto job = pool->job_;
-    void *context = pool->context_;
-    pthread_mutex_unlock(&pool->mutex_);
-    job(context, pool->nextIndex_.fetch_add(1, std::memory_order_relaxed));
+    // Watch for the next job, then sleep. destroy() wakes only sleepers: a
+    // spinning worker sees stopping_ once its budget is spent.
+    spinUntil([&] { return pool->generation_.load(std::memory_order_acquire) != seen; });
     pthread_mutex_lock(&pool->mutex_);
-    if (--pool->pending_ == 0)
+    while (!pool->stopping_ && pool->generation_.load(std::memory_order_relaxed) == seen)
+      pthread_cond_wait(&pool->wake_, &pool->mutex_);
+    bool stopping = pool->stopping_;
+    pthread_mutex_unlock(&pool->mutex_);
+    if (stopping)
+      return nullptr;
+    // job_ and context_ were written before the generation was bumped (under
+    // the mutex, acquired above); the next job waits for this one's pending_.
+    seen = pool->generation_.load(std::memory_order_acquire);
+    pool->job_(pool->context_, pool->nextIndex_.fetch_add(1, std::memory_order_relaxed));
+    if (pool->pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      // The caller may be asleep on done_: signal under the mutex, so it
+      // cannot check pending_ and go to sleep between our store and signal.
+      pthread_mutex_lock(&pool->mutex_);
       pthread_cond_signal(&pool->done_);
+      pthread_mutex_unlock(&pool->mutex_);
+    }
   }
-  pthread_mutex_unlock(&pool->mutex_);
-  return nullptr;
 }
 
 void ThreadPool::run(void (*job)(void *, uint32_t), void *context) {
@@ -72,13 +104,15 @@ void ThreadPool::run(void (*job)(void *, uint32_t), void *context) {
   job_ = job;
   context_ = context;
   nextIndex_.store(1, std::memory_order_relaxed);
-  pending_ = count_ - 1;
-  ++generation_;
+  pending_.store(count_ - 1, std::memory_order_relaxed);
+  generation_.fetch_add(1, std::memory_order_release);
   pthread_cond_broadcast(&wake_);
   pthread_mutex_unlock(&mutex_);
   job(context, 0);
+  if (spinUntil([&] { return pending_.load(std::memory_order_acquire) == 0; }))
+    return;
   pthread_mutex_lock(&mutex_);
-  while (pending_ != 0)
+  while (pending_.load(std::memory_order_acquire) != 0)
     pthread_cond_wait(&done_, &mutex_);
   pthread_mutex_unlock(&mutex_);
 }

@@ -6,6 +6,12 @@
 // thread 0), created once with the session; running an entry allocates
 // nothing and takes no lock on the fast path of a barrier.
 //
+// Hand-off spins before it sleeps: a decode loop runs one job per token,
+// a fraction of a millisecond apart, and waking a thread that sleeps on a
+// condition variable costs tens of microseconds on a VM. A worker that
+// finished a job watches for the next one for kHandOffSpins rounds before
+// it sleeps; the caller watches for the workers to finish the same way.
+//
 //===----------------------------------------------------------------------===//
 #ifndef YAN_RUNTIME_THREAD_POOL_H
 #define YAN_RUNTIME_THREAD_POOL_H
@@ -44,8 +50,10 @@ private:
   pthread_mutex_t mutex_;
   pthread_cond_t wake_;
   pthread_cond_t done_;
-  uint64_t generation_ = 0; // bumped per job, under mutex_
-  uint32_t pending_ = 0;    // workers still running the job
+  /// Bumped per job, under mutex_ (so a worker about to sleep cannot miss
+  /// it); read without the lock by spinning workers.
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<uint32_t> pending_{0}; // workers still running the job
   bool stopping_ = false;
   void (*job_)(void *, uint32_t) = nullptr;
   void *context_ = nullptr;
