@@ -22,11 +22,16 @@ inline void cpuRelax() {
 }
 
 /// Spins until `done()` holds or the budget is spent; returns done().
+/// Every 256 rounds it yields the core, as the barrier does: with more
+/// threads than cores, the thread it waits for may need this one's core.
 template <typename Done> bool spinUntil(Done done) {
-  for (uint32_t spins = 0; spins < kHandOffSpins; ++spins) {
+  for (uint32_t spins = 1; spins <= kHandOffSpins; ++spins) {
     if (done())
       return true;
-    cpuRelax();
+    if (spins % 256 == 0)
+      sched_yield();
+    else
+      cpuRelax();
   }
   return done();
 }
