@@ -9,7 +9,7 @@ TargetDescription describeX86Target() {
   // v4 kept 8 lanes until yan-bench ran on an AMD Zen 5 (full-width 512-bit
   // FMA: a probe of 270 GFLOP/s per core against 135 with 256-bit vectors):
   // there 16 lanes and the 8 x 2 tile took 128-token prefill of `small`
-  // from 1026 to 1583-1633 tokens/s and f32 decode from 225 to 269-292
+  // from 1026 to 1583-1633 tokens/s and f32 decode from 225 to 255-292
   // (docs/performance.md). On Zen 4, which issues a 512-bit FMA as two
   // 256-bit halves, a zmm FMA does the work of two ymm ones. The fused
   // int8/int4 decode kernel is bound by widening q (vpmovsxbd + vcvtdq2ps

@@ -59,12 +59,7 @@ const std::vector<uint8_t> &hostFixtureImage() {
 Checkpoint randomCheckpoint(const ModelConfig &config, uint64_t seed) {
   std::string dir = temporaryPath("-model");
   llvm::cantFail(writeRandomModel(dir, config, seed, DType::F32));
-  Checkpoint checkpoint = llvm::cantFail(loadCheckpoint(dir));
-  // The checkpoint holds its file's bytes (mapped or read); the folder would
-  // otherwise stay in TMPDIR after every test process.
-  if (std::error_code error = llvm::sys::fs::remove_directories(dir))
-    ADD_FAILURE() << "cannot remove " << dir << ": " << error.message();
-  return checkpoint;
+  return llvm::cantFail(loadCheckpoint(dir));
 }
 
 const Checkpoint &fixtureCheckpoint() {
