@@ -118,7 +118,8 @@ llvm::Expected<ResolvedTarget> resolveTarget(llvm::StringRef tripleName,
   ResolvedTarget resolved{description->arch, triple.str(), preset->llvmCpu,
                           preset->features, preset->tiles, description->pageSize,
                           description->abiName,
-                          description->f16ConversionFeature};
+                          description->f16ConversionFeature,
+                          description->bf16PairDot};
   if (!features.empty())
     resolved.features += (resolved.features.empty() ? "" : ",") + features.str();
   return resolved;

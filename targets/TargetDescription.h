@@ -64,6 +64,19 @@ struct CpuPreset {
   KernelTiles tiles;
 };
 
+/// Two LLVM intrinsics the fused int4 decode kernel uses instead of widening
+/// q to f32 (docs/codegen.md, "int4 decode on bf16 pair dots"), and the
+/// feature that enables them. `dotIntrinsic`: acc[i] += a[2i] * b[2i] +
+/// a[2i+1] * b[2i+1] over 16 f32 lanes and 32 bf16 elements, products exact
+/// (x86: vdpbf16ps). `lookupIntrinsic`: a 32-entry table of 16-bit words
+/// indexed by the low 5 bits of each of 32 words (x86: vpermw). Empty: the
+/// architecture has none.
+struct Bf16PairDot {
+  std::string feature;
+  std::string dotIntrinsic;
+  std::string lookupIntrinsic;
+};
+
 /// The facts of an architecture that do not depend on the CPU.
 struct TargetFacts {
   Arch arch;
@@ -82,6 +95,7 @@ struct TargetFacts {
   /// lowering widens f16 weights with integer operations (a code image
   /// cannot import the __extendhfsf2 library call).
   std::string f16ConversionFeature = {};
+  Bf16PairDot bf16PairDot = {};
 };
 
 struct TargetDescription : TargetFacts {
@@ -101,6 +115,7 @@ struct ResolvedTarget {
   int64_t pageSize;
   std::string abiName;
   std::string f16ConversionFeature; // TargetFacts'
+  Bf16PairDot bf16PairDot;          // TargetFacts'
 };
 
 /// Descriptions of every target we know.

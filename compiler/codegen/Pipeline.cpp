@@ -17,7 +17,8 @@ namespace yan {
 void buildLowerToLoopsPipeline(OpPassManager &pm, const KernelTiles &tiles,
                                int64_t prefillMaxTokens,
                                int64_t partitionAlignment,
-                               const LearnOptions &learn, bool nativeF16) {
+                               const LearnOptions &learn, bool nativeF16,
+                               const Bf16PairDot &pairDot) {
   LayoutWeightsOptions layout;
   layout.partitionAlignment = partitionAlignment;
   pm.addPass(createLayoutWeights(layout));
@@ -37,6 +38,8 @@ void buildLowerToLoopsPipeline(OpPassManager &pm, const KernelTiles &tiles,
   lowering.prefillMaxTokens = prefillMaxTokens;
   lowering.learnMaxTokens = learn.maxTokens;
   lowering.nativeF16 = nativeF16;
+  lowering.bf16DotIntrinsic = pairDot.dotIntrinsic;
+  lowering.wordLookupIntrinsic = pairDot.lookupIntrinsic;
   pm.addPass(createLowerToLoops(lowering));
   pm.addPass(createExpandMath());
   pm.addPass(createCanonicalizerPass());

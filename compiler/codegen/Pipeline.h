@@ -20,12 +20,15 @@ struct LearnOptions {
 /// when enabled, lowering, math expansion, cleanup). After it, entry
 /// functions carry their metadata. `tiles`: the target preset's kernel
 /// shapes; `nativeF16`: the target converts f16 to f32 in hardware
-/// (hasNativeF16Conversion).
+/// (hasNativeF16Conversion); `pairDot`: the target's bf16 pair-dot
+/// intrinsics when the int4 decode kernel may use them (hasBf16PairDot),
+/// else empty.
 void buildLowerToLoopsPipeline(mlir::OpPassManager &pm, const KernelTiles &tiles,
                                int64_t prefillMaxTokens,
                                int64_t partitionAlignment,
                                const LearnOptions &learn = {},
-                               bool nativeF16 = true);
+                               bool nativeF16 = true,
+                               const Bf16PairDot &pairDot = {});
 
 /// Loops over memrefs -> the LLVM dialect (upstream conversions only).
 void buildLoopsToLLVMPipeline(mlir::OpPassManager &pm);

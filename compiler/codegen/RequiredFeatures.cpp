@@ -50,19 +50,31 @@ llvm::Expected<std::string> requiredCpuFeatures(const ResolvedTarget &target) {
   return required;
 }
 
-llvm::Expected<bool> hasNativeF16Conversion(const ResolvedTarget &target) {
-  if (target.f16ConversionFeature.empty())
-    return true;
+namespace {
+/// Whether LLVM enables `feature` for the target's CPU and features.
+llvm::Expected<bool> featureEnabled(const ResolvedTarget &target,
+                                    const std::string &feature) {
   auto info = subtargetInfo(target);
   if (!info)
     return info.takeError();
-  const llvm::SubtargetFeatureKV *kv =
-      findFeature(**info, target.f16ConversionFeature);
+  const llvm::SubtargetFeatureKV *kv = findFeature(**info, feature);
   if (!kv)
-    return llvm::createStringError("LLVM has no feature '" +
-                                   target.f16ConversionFeature + "' for '" +
-                                   target.triple + "'");
+    return llvm::createStringError("LLVM has no feature '" + feature +
+                                   "' for '" + target.triple + "'");
   return (*info)->getFeatureBits().test(kv->Value);
+}
+} // namespace
+
+llvm::Expected<bool> hasNativeF16Conversion(const ResolvedTarget &target) {
+  if (target.f16ConversionFeature.empty())
+    return true;
+  return featureEnabled(target, target.f16ConversionFeature);
+}
+
+llvm::Expected<bool> hasBf16PairDot(const ResolvedTarget &target) {
+  if (target.bf16PairDot.feature.empty())
+    return false;
+  return featureEnabled(target, target.bf16PairDot.feature);
 }
 
 llvm::Expected<std::vector<std::string>>

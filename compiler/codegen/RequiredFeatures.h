@@ -36,6 +36,11 @@ tableFeaturesUnknownToLLVM(const ResolvedTarget &target);
 /// CPU and features.
 llvm::Expected<bool> hasNativeF16Conversion(const ResolvedTarget &target);
 
+/// Whether the fused int4 decode kernel may use the target's bf16 pair-dot
+/// intrinsics (target.bf16PairDot.feature enabled), as LLVM sees the CPU and
+/// features.
+llvm::Expected<bool> hasBf16PairDot(const ResolvedTarget &target);
+
 } // namespace yan
 
 #endif // YAN_COMPILER_CODEGEN_REQUIREDFEATURES_H

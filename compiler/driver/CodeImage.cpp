@@ -15,12 +15,19 @@ llvm::Expected<ModelLayout> lowerToLLVMDialect(mlir::ModuleOp module,
   auto nativeF16 = hasNativeF16Conversion(options.target);
   if (!nativeF16)
     return nativeF16.takeError();
+  auto pairDot = hasBf16PairDot(options.target);
+  if (!pairDot)
+    return pairDot.takeError();
 
   mlir::PassManager loops(module.getContext());
   buildLowerToLoopsPipeline(loops, options.target.tiles,
                             options.prefillMaxTokens,
                             options.partitionAlignment, options.learn,
-                            *nativeF16);
+                            *nativeF16,
+                            // The pair dot fills 16 f32 lanes.
+                            *pairDot && options.target.tiles.quantLanes == 16
+                                ? options.target.bf16PairDot
+                                : Bf16PairDot{});
   if (failed(loops.run(module)))
     return llvm::createStringError("lowering the yan module to loops failed");
   if (llvm::Error err = takeLayout(module, layout))

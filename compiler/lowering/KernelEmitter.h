@@ -48,6 +48,12 @@ struct KernelShape {
   /// Whether the target converts f16 to f32 in hardware; without it f16
   /// values are widened with integer operations (widen()).
   bool nativeF16 = true;
+  /// The target's bf16 pair-dot and word-lookup intrinsics (targets/
+  /// Bf16PairDot), both set or both empty; set only with quantLanes 16.
+  /// The fused int4 decode kernel then works on pairs of groups with them
+  /// (Bf16PairDot.cpp).
+  std::string bf16DotIntrinsic;
+  std::string wordLookupIntrinsic;
 };
 
 /// What makes a weight's memref quantized (docs/yan-model.md section 9):
@@ -211,9 +217,25 @@ private:
       int64_t cols,
       llvm::function_ref<void(mlir::Value, mlir::Value, mlir::Value)>
           epilogue);
+  /// `limbs`: pairDotLimbs' for this vector, or null.
   void fusedRowBlock(const Access &matrix, const QuantizedWeight &weight,
                      const Access &vector, mlir::Value row0, int64_t block,
-                     int64_t cols, RowEpilogue epilogue);
+                     int64_t cols, mlir::Value limbs, RowEpilogue epilogue);
+  // Bf16PairDot.cpp
+  /// The bf16 limbs of `vector` (cols elements) in the fused int4 kernel's
+  /// order, in the function's scratch bytes; null when the kernel does not
+  /// use the pair dot for this weight (not int4, no intrinsic, fewer than two
+  /// groups, or limbs or the `block` rows' scale tile too large for scratch).
+  mlir::Value pairDotLimbs(const QuantizedWeight &weight, const Access &vector,
+                           int64_t block, int64_t cols);
+  /// The row block's accumulators (`init`, one per row of `rowQ`) after
+  /// every pair of whole groups, by pair dots over `limbs`; `scales` is the
+  /// block's widenedScales tile, `aheadQ` prefetchRows' rows.
+  llvm::SmallVector<mlir::Value> pairDotGroups(llvm::ArrayRef<mlir::Value> rowQ,
+                                               mlir::Value scales,
+                                               mlir::Value limbs,
+                                               llvm::ArrayRef<mlir::Value> aheadQ,
+                                               llvm::ArrayRef<mlir::Value> init);
   /// The f16 scales of groups [0, groups) of `rows` (each the leading
   /// indices and the row) widened into an f32 [rows, groups] scratch tile.
   mlir::Value widenedScales(const QuantizedWeight &weight,
@@ -271,6 +293,8 @@ private:
   /// An f32 [rows, cols] scratch at the start of the enclosing function
   /// (stack memory that loops reuse, not an allocation per iteration).
   mlir::Value scratchTile(int64_t rows, int64_t cols);
+  /// The function's kMaxScratchBytes of stack, allocated at its start once.
+  mlir::Value functionScratch();
 
   /// One register tile of dotRows: rows [row0, row0 + rows) x `vectors`.
   void dotTile(const Access &matrix, llvm::ArrayRef<Access> vectors,

@@ -28,6 +28,13 @@ struct LowerToLoopsPass : impl::LowerToLoopsBase<LowerToLoopsPass> {
           "positive");
       return signalPassFailure();
     }
+    if (bf16DotIntrinsic.empty() != wordLookupIntrinsic.empty() ||
+        (!bf16DotIntrinsic.empty() && quantLanes != 16)) {
+      getOperation().emitError(
+          "bf16-dot-intrinsic and word-lookup-intrinsic go together, and "
+          "need quant-lanes 16 (the pair dot's f32 lanes)");
+      return signalPassFailure();
+    }
     // A vector of a quantized weight must lie within one 32-element group.
     for (auto weight : getOperation().getOps<mlir::yan::WeightOp>()) {
       if (!weight.getStorage())
@@ -63,6 +70,8 @@ struct LowerToLoopsPass : impl::LowerToLoopsBase<LowerToLoopsPass> {
       options.kernels.quantLanes = quantLanes;
       options.kernels.dequantRows = dequantRows;
       options.kernels.nativeF16 = nativeF16;
+      options.kernels.bf16DotIntrinsic = bf16DotIntrinsic;
+      options.kernels.wordLookupIntrinsic = wordLookupIntrinsic;
       lowering::LearnFacts facts;
       if (failed(lowering::lowerEntry(func, options, &facts)))
         return signalPassFailure();

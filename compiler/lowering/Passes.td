@@ -68,6 +68,7 @@ def LowerToLoops : Pass<"yan-lower-to-loops", "::mlir::ModuleOp"> {
     and optimizer step for one chosen partition (LowerLearnApply.cpp).
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::LLVM::LLVMDialect",
                            "::mlir::math::MathDialect",
                            "::mlir::memref::MemRefDialect",
                            "::mlir::scf::SCFDialect",
@@ -111,6 +112,17 @@ def LowerToLoops : Pass<"yan-lower-to-loops", "::mlir::ModuleOp"> {
            "RISC-V Zfhmin, AArch64). When false, f16 weights are widened "
            "with integer operations, since a code image cannot import the "
            "__extendhfsf2 library call">,
+    Option<"bf16DotIntrinsic", "bf16-dot-intrinsic", "std::string",
+           /*default=*/"",
+           "LLVM intrinsic of a 16-lane bf16 pair dot product (x86: "
+           "llvm.x86.avx512bf16.dpbf16ps.512). With word-lookup-intrinsic "
+           "and quant-lanes 16, the fused int4 decode kernel multiplies "
+           "nibbles looked up as bf16 with two bf16 limbs of x instead of "
+           "widening them to f32 (docs/codegen.md). Empty: not used">,
+    Option<"wordLookupIntrinsic", "word-lookup-intrinsic", "std::string",
+           /*default=*/"",
+           "LLVM intrinsic of a 32-entry lookup of 16-bit words (x86: "
+           "llvm.x86.avx512.permvar.hi.512); given with bf16-dot-intrinsic">,
   ];
 }
 

@@ -206,7 +206,8 @@ Value KernelEmitter::rowOf(Value plane, ArrayRef<Value> at) {
 void KernelEmitter::fusedRowBlock(const Access &matrix,
                                   const QuantizedWeight &weight,
                                   const Access &vec, Value row0, int64_t block,
-                                  int64_t cols, RowEpilogue epilogue) {
+                                  int64_t cols, Value limbs,
+                                  RowEpilogue epilogue) {
   int64_t lanes = shape.quantLanes;
   int64_t chunksPerGroup = kGroup / lanes;
   int64_t fullGroups = cols / kGroup;
@@ -257,8 +258,13 @@ void KernelEmitter::fusedRowBlock(const Access &matrix,
     Value zero = b.create<arith::ConstantOp>(
         loc, DenseElementsAttr::get(accType, b.getF32FloatAttr(0.0f)));
     SmallVector<Value> init(block, zero);
+    // With the pair dot (limbs): pairs of groups first (Bf16PairDot.cpp),
+    // an odd last group below.
+    int64_t pairedGroups = limbs ? fullGroups / 2 * 2 : 0;
+    if (limbs)
+      init = pairDotGroups(rowQ, scales, limbs, aheadQ, init);
     SmallVector<Value> accs = forLoop(
-        index(0), index(fullGroups), 1, init, [&](Value g, ValueRange acc) {
+        index(pairedGroups), index(fullGroups), 1, init, [&](Value g, ValueRange acc) {
           SmallVector<Value> xs = xChunks(g, chunksPerGroup);
           prefetchGroup(weight.format, aheadQ, g);
           // int4's offset 8, once per group for every row: the dot of
@@ -460,7 +466,7 @@ void KernelEmitter::dequantizeRows(const Access &matrix,
   });
 }
 
-Value KernelEmitter::scratchTile(int64_t rows, int64_t cols) {
+Value KernelEmitter::functionScratch() {
   auto function =
       b.getInsertionBlock()->getParent()->getParentOfType<FunctionOpInterface>();
   Value &bytes = scratchBytes[function.getOperation()];
@@ -471,9 +477,13 @@ Value KernelEmitter::scratchTile(int64_t rows, int64_t cols) {
         loc, MemRefType::get({kMaxScratchBytes}, b.getI8Type()),
         b.getI64IntegerAttr(64));
   }
+  return bytes;
+}
+
+Value KernelEmitter::scratchTile(int64_t rows, int64_t cols) {
   return b.create<memref::ViewOp>(
-      loc, MemRefType::get({rows, cols}, b.getF32Type()), bytes, index(0),
-      ValueRange{});
+      loc, MemRefType::get({rows, cols}, b.getF32Type()), functionScratch(),
+      index(0), ValueRange{});
 }
 
 void KernelEmitter::dotRowsQuantized(
@@ -484,6 +494,7 @@ void KernelEmitter::dotRowsQuantized(
   int64_t rowBlock = shape.rowBlock;
   auto fused = [&](Value t) {
     Access vec = vectorOf(t);
+    Value limbs = pairDotLimbs(weight, vec, rowBlock, cols);
     Value length = b.create<arith::SubIOp>(loc, rowEnd, rowBegin);
     Value mainEnd = b.create<arith::AddIOp>(
         loc, rowBegin,
@@ -491,7 +502,7 @@ void KernelEmitter::dotRowsQuantized(
             loc, b.create<arith::DivUIOp>(loc, length, index(rowBlock)),
             index(rowBlock)));
     auto rowsFrom = [&](Value row0, int64_t block) {
-      fusedRowBlock(matrix, weight, vec, row0, block, cols,
+      fusedRowBlock(matrix, weight, vec, row0, block, cols, limbs,
                     [&](Value row, Value dot) { epilogue(row, t, dot); });
     };
     forLoop(rowBegin, mainEnd, rowBlock,

@@ -2,7 +2,7 @@
 """int8 / int4 bundles end to end against the PyTorch reference run on the
 dequantized weights (test/reference/golden.py --dequantize, docs/yan-model.md
 section 9): yan-model-gen -> yanc --weights int8|int4 -> yan-run, on every
-target's quantized kernels (natively x86-64-v3 and -v4, under qemu-user
+target's quantized kernels (natively x86-64-v3, -v4 and -v4-bf16, under qemu-user
 AArch64 and RISC-V RVV at VLEN 128 and 256).
 
 The same metric as test_numerics.py: max |ours - ref| / max(|ref|, 1e-3)
@@ -130,6 +130,14 @@ class QuantizedTest(unittest.TestCase):
     def test_x86_64_v4(self):
         self.check_target("x86-64-v4", [os.path.join(BIN, "yan-run")],
                           ["--target", "x86_64-linux-gnu", "--cpu", "x86-64-v4"], True)
+
+    # The int4 decode kernel on bf16 pair dots (docs/codegen.md): q looked up
+    # as bf16, x in two bf16 limbs, each product within 2^-18 of f32's.
+    @unittest.skipUnless("avx512_bf16" in open("/proc/cpuinfo").read(),
+                         "this machine has no AVX512-BF16")
+    def test_x86_64_v4_bf16(self):
+        self.check_target("x86-64-v4-bf16", [os.path.join(BIN, "yan-run")],
+                          ["--target", "x86_64-linux-gnu", "--cpu", "x86-64-v4-bf16"], True)
 
     def test_aarch64(self):
         command = [os.environ["YAN_QEMU_AARCH64"], os.environ["YAN_RUN_AARCH64"]]

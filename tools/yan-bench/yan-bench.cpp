@@ -247,13 +247,15 @@ double ratio(double a, double b) { return b > 0 ? a / b : 0.0; }
 /// required features the CPU has, among a multi-image bundle's).
 struct LoadedImage {
   std::string triple, cpu;
+  std::string features; // as given to the compiler ("+avx512bf16"), often empty
 };
 
 void printJson(const Options &o, const LoadedImage &image, const std::vector<Result> &results) {
   std::printf("{\n  \"bundle\": %s,\n", yan::tools::jsonQuote(o.bundle).c_str());
-  std::printf("  \"image_triple\": %s,\n  \"image_cpu\": %s,\n",
+  std::printf("  \"image_triple\": %s,\n  \"image_cpu\": %s,\n  \"image_features\": %s,\n",
               yan::tools::jsonQuote(image.triple.c_str()).c_str(),
-              yan::tools::jsonQuote(image.cpu.c_str()).c_str());
+              yan::tools::jsonQuote(image.cpu.c_str()).c_str(),
+              yan::tools::jsonQuote(image.features.c_str()).c_str());
   if (!results.empty() && results[0].learn.measured) {
     const yan::tools::LearnBenchResult &l = results[0].learn;
     std::printf("  \"learn_baseline_rss_bytes\": %" PRId64
@@ -304,7 +306,8 @@ void printJson(const Options &o, const LoadedImage &image, const std::vector<Res
 
 void printText(const Options &o, const LoadedImage &image, const std::vector<Result> &results) {
   std::printf("bundle: %s\n", o.bundle);
-  std::printf("image: %s (cpu %s)\n", image.triple.c_str(), image.cpu.c_str());
+  std::printf("image: %s (cpu %s%s%s)\n", image.triple.c_str(), image.cpu.c_str(),
+              image.features.empty() ? "" : ", features ", image.features.c_str());
   for (const Result &r : results) {
     std::printf("threads: %u\n", r.threads);
     std::printf("  decode:  %.1f tokens/s (%lld tokens after %lld warm-up)\n",
@@ -407,7 +410,7 @@ int main(int argc, char **argv) {
   LoadedImage loaded;
   yan_code_image_info_t image;
   if (!yan_bundle_code_image_info(bundle, yan_bundle_selected_image(bundle), &image))
-    loaded = {image.triple, image.cpu};
+    loaded = {image.triple, image.cpu, image.features};
   yan_status_t status = nullptr;
   for (size_t i = 0; i < counts.size() && !status; ++i)
     status = measure(bundle, o, counts[i], /*measureMemory=*/i == 0, results[i]);

@@ -1,14 +1,16 @@
 """Which code image of a bundle this host runs, seen from the outside.
 
   image_choice.py expected DUMP.json CPU_INFO.txt
-      the cpu of the image a runtime on this host should load: of the images
+      the cpu and features of the image a runtime on this host should load
+      (two presets may share LLVM's CPU: x86-64-v4 and x86-64-v4-bf16): of the images
       for this host's architecture whose required features the host has all
       of, the one requiring the most (ties to the earlier image), or "none".
       That is the rule of selectImage (runtime/src/bundle_verify.cpp),
       restated so tests check the runtime's and `yanc --cpu native`'s
       choices against it on whatever CPU runs them.
   image_choice.py loaded DUMP.json
-      the cpu of the image the runtime loaded ("host": true), or "none".
+      the cpu and features of the image the runtime loaded ("host": true),
+      or "none".
 
 DUMP.json is `yan-dump BUNDLE --json`, CPU_INFO.txt `yan-run --cpu-info`
 (the features the runtime detects here).
@@ -31,12 +33,16 @@ def expected(dump_path, cpu_info_path):
         required = set(filter(None, image["required_features"].split(",")))
         if image["arch"] == info["arch"] and required <= host:
             if best is None or len(required) > best[0]:
-                best = (len(required), image["cpu"])
+                best = (len(required), name(image))
     return best[1] if best else "none"
 
 
+def name(image):
+    return f"{image['cpu']} '{image['features']}'"
+
+
 def loaded(dump_path):
-    return next((image["cpu"] for image in images(dump_path) if image["host"]), "none")
+    return next((name(image) for image in images(dump_path) if image["host"]), "none")
 
 
 if __name__ == "__main__":
