@@ -309,7 +309,7 @@ class TargetsTest(unittest.TestCase):
             self.assertEqual(loaded[label], expected, label)
             self.check_runs(f"aarch64-select-{label}", [qemu, *cpu, yan_run], bundle, "tiny")
         # The two emulated CPUs exercise both images.
-        self.assertEqual(loaded, {"max": "cortex-a76 ''", "cortex-a53": "cortex-a53 ''"})
+        self.assertEqual(loaded, {"max": "cortex-a76 '+dotprod'", "cortex-a53": "cortex-a53 ''"})
 
     def check_firmware(self, label, target_flags, compiler, emulator):
         """examples/firmware linked with yanc's static library, no runtime."""

@@ -43,7 +43,7 @@ NativeCpuChoice choose(Arch arch, const std::string &host) {
 }
 
 TEST(NativeCpu, PicksThePresetWithTheMostFeaturesTheHostHas) {
-  for (const char *preset : {"x86-64-v2", "x86-64-v3", "x86-64-v4"}) {
+  for (const char *preset : {"x86-64-v2", "x86-64-v3", "x86-64-v4", "x86-64-v4-bf16"}) {
     NativeCpuChoice choice = choose(Arch::x86_64, cpuOf(Arch::x86_64, preset));
     EXPECT_EQ(choice.preset, preset);
     EXPECT_FALSE(choice.fallback);

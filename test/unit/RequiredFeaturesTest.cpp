@@ -83,6 +83,29 @@ TEST(RequiredFeatures, X86Levels) {
   EXPECT_TRUE(required("x86_64-linux-gnu", "x86-64-v2", "+avx2").count("avx2"));
 }
 
+bool pairDot(const char *triple, const char *cpu, const char *features = "") {
+  auto target = resolveTarget(triple, cpu, features);
+  EXPECT_TRUE(bool(target)) << llvm::toString(target.takeError());
+  if (!target)
+    return false;
+  auto enabled = hasBf16PairDot(*target);
+  EXPECT_TRUE(bool(enabled)) << llvm::toString(enabled.takeError());
+  return enabled && *enabled;
+}
+
+// The int4 kernel's bf16 pair dot follows LLVM's view of the CPU and
+// features, as the code image's required features do.
+TEST(RequiredFeatures, Bf16PairDotFollowsTheFeature) {
+  EXPECT_TRUE(required("x86_64-linux-gnu", "x86-64-v4-bf16").count("avx512bf16"));
+  EXPECT_FALSE(required("x86_64-linux-gnu", "x86-64-v4").count("avx512bf16"));
+  EXPECT_TRUE(pairDot("x86_64-linux-gnu", "x86-64-v4-bf16"));
+  EXPECT_FALSE(pairDot("x86_64-linux-gnu", "x86-64-v4"));
+  EXPECT_TRUE(pairDot("x86_64-linux-gnu", "x86-64-v4", "+avx512bf16"));
+  EXPECT_FALSE(pairDot("x86_64-linux-gnu", "x86-64-v4-bf16", "-avx512bf16"));
+  EXPECT_FALSE(pairDot("aarch64-linux-gnu", "cortex-a76"));
+  EXPECT_FALSE(pairDot("riscv64-linux-gnu", "rv64gcv"));
+}
+
 TEST(RequiredFeatures, AArch64ImpliedFeatures) {
   auto a53 = required("aarch64-linux-gnu", "cortex-a53");
   EXPECT_TRUE(a53.count("neon"));
