@@ -10,7 +10,8 @@
 //   (q widened with sitofp; int4 nibbles widened to 32 bits, then split with
 //   and / shift, the offset 8 folded into the sum's start, -8 * sum x, once
 //   per group for all rows), then acc += d * group sum: the scale is
-//   applied once per group, not per element.
+//   applied once per group, not per element. With a bf16 pair dot (the
+//   target's intrinsics), pairs of whole int4 groups: Bf16PairDot.cpp.
 // * Prefill and learning (several vectors): a tile of rows is dequantized
 //   once (w' = f32(d) * q, exact) into an f32 scratch on the stack and the
 //   f32 kernel runs over it for every vector, so the dequantization is not
