@@ -224,12 +224,12 @@ private:
   // Bf16PairDot.cpp
   /// The bf16 limbs of `vector` (cols elements) in the fused int4 kernel's
   /// order, in the function's scratch bytes; null when the kernel does not
-  /// use the pair dot for this weight (not int4, no intrinsic, fewer than two
+  /// use the pair dot for this weight (not int4, no intrinsic, fewer than four
   /// groups, or limbs or the `block` rows' scale tile too large for scratch).
   mlir::Value pairDotLimbs(const QuantizedWeight &weight, const Access &vector,
                            int64_t block, int64_t cols);
   /// The row block's accumulators (`init`, one per row of `rowQ`) after
-  /// every pair of whole groups, by pair dots over `limbs`; `scales` is the
+  /// every four whole groups (groups / 4 * 4 of them), by pair dots over `limbs`; `scales` is the
   /// block's widenedScales tile, `aheadQ` prefetchRows' rows.
   llvm::SmallVector<mlir::Value> pairDotGroups(llvm::ArrayRef<mlir::Value> rowQ,
                                                mlir::Value scales,

@@ -11,7 +11,7 @@
 //   and / shift, the offset 8 folded into the sum's start, -8 * sum x, once
 //   per group for all rows), then acc += d * group sum: the scale is
 //   applied once per group, not per element. With a bf16 pair dot (the
-//   target's intrinsics), pairs of whole int4 groups: Bf16PairDot.cpp.
+//   target's intrinsics), four whole int4 groups a step: Bf16PairDot.cpp.
 // * Prefill and learning (several vectors): a tile of rows is dequantized
 //   once (w' = f32(d) * q, exact) into an f32 scratch on the stack and the
 //   f32 kernel runs over it for every vector, so the dequantization is not
@@ -259,9 +259,9 @@ void KernelEmitter::fusedRowBlock(const Access &matrix,
     Value zero = b.create<arith::ConstantOp>(
         loc, DenseElementsAttr::get(accType, b.getF32FloatAttr(0.0f)));
     SmallVector<Value> init(block, zero);
-    // With the pair dot (limbs): pairs of groups first (Bf16PairDot.cpp),
-    // an odd last group below.
-    int64_t pairedGroups = limbs ? fullGroups / 2 * 2 : 0;
+    // With the pair dot (limbs): four groups a step first (Bf16PairDot.cpp),
+    // the last groups % 4 below.
+    int64_t pairedGroups = limbs ? fullGroups / 4 * 4 : 0;
     if (limbs)
       init = pairDotGroups(rowQ, scales, limbs, aheadQ, init);
     SmallVector<Value> accs = forLoop(

@@ -38,11 +38,13 @@ DECODE_STEPS = 32
 FORMATS = ("int8", "int4")
 
 # name -> (yan-model-gen arguments, prompt lengths natively, under qemu).
-# odd: D=36 (one full group and a 4-column group in every D-wide row),
-# F=13 (w2's rows are one short group), V=101, K=1, k=P=4.
+# odd: D=196 (six full groups and a 4-column group in every D-wide row: on
+# x86-64-v4-bf16 one four-group step of the int4 pair-dot kernel, two groups
+# on its f32 path and the short group), F=13 (w2's rows are one short group),
+# V=101, K=1, k=P=4.
 MODELS = {
     "tiny": (["--preset", "tiny"], (1, 7, 64), (7,)),
-    "odd": (["--preset", "tiny", "--hidden-size", "36", "--num-channels", "1",
+    "odd": (["--preset", "tiny", "--hidden-size", "196", "--num-channels", "1",
              "--slope-window", "1", "--num-partitions", "4", "--active-partitions", "4",
              "--partition-size", "13", "--vocab-size", "101", "--seed", "3"],
             (1, 7, 64), (7,)),
