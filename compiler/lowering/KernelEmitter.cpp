@@ -183,6 +183,7 @@ SmallVector<Value> KernelEmitter::outerProductTile(
 
 void KernelEmitter::dotTile(const Access &matrix, ArrayRef<Access> vecs,
                             Value row0, int64_t block, int64_t cols,
+                            bool prefetchNextBlock,
                             function_ref<void(Value, int64_t, Value)> epilogue) {
   int64_t width = vectorWidth;
   int64_t mainCols = cols / width * width;
@@ -194,6 +195,9 @@ void KernelEmitter::dotTile(const Access &matrix, ArrayRef<Access> vecs,
                           : b.create<arith::AddIOp>(loc, row0, index(r))
                                 .getResult());
 
+  SmallVector<Value> ahead;
+  if (prefetchNextBlock)
+    ahead = rowsAhead(matrix, rows, block);
   // Accumulator (r, j) at r * numVecs + j.
   SmallVector<Value> sums;
   if (mainCols > 0) {
@@ -208,6 +212,12 @@ void KernelEmitter::dotTile(const Access &matrix, ArrayRef<Access> vecs,
             x.push_back(loadVectorF32(vec, {col}));
           for (int64_t r = 0; r < block; ++r)
             w.push_back(loadVectorF32(matrix, {rows[r], col}));
+          for (Value row : ahead) {
+            SmallVector<Value> at(matrix.leading);
+            at.append({row, col});
+            b.create<memref::PrefetchOp>(loc, matrix.memref, at, /*isWrite=*/false,
+                                         /*localityHint=*/3, /*isDataCache=*/true);
+          }
           SmallVector<Value> next;
           for (int64_t r = 0; r < block; ++r)
             for (int64_t j = 0; j < numVecs; ++j)
@@ -248,6 +258,15 @@ void KernelEmitter::dotRows(const Access &matrix,
   if (const QuantizedWeight *weight = quantized(matrix.memref))
     return dotRowsQuantized(matrix, *weight, vectorOf, numVectors, rowBegin,
                             rowEnd, cols, epilogue);
+  dotRowsF32(matrix, vectorOf, numVectors, rowBegin, rowEnd, cols,
+             /*fromMemory=*/true, epilogue);
+}
+
+void KernelEmitter::dotRowsF32(const Access &matrix,
+                               function_ref<Access(Value)> vectorOf,
+                               Value numVectors, Value rowBegin, Value rowEnd,
+                               int64_t cols, bool fromMemory,
+                               function_ref<void(Value, Value, Value)> epilogue) {
   int64_t rowBlock = shape.rowBlock, tileVectors = shape.dotVectors;
   Value rowsEnd = wholeStepsEnd(rowBegin, rowEnd, rowBlock);
   Value vectorsEnd = wholeStepsEnd(index(0), numVectors, tileVectors);
@@ -260,7 +279,9 @@ void KernelEmitter::dotRows(const Access &matrix,
                                 .getResult());
       vecs.push_back(vectorOf(ts.back()));
     }
-    dotTile(matrix, vecs, row0, rows, cols,
+    // One vector (decode) streams each row once: the hardware prefetcher
+    // keeps up with that, and the prefetches would only cost issue slots.
+    dotTile(matrix, vecs, row0, rows, cols, fromMemory && vectors > 1,
             [&](Value row, int64_t j, Value dot) { epilogue(row, ts[j], dot); });
   };
   auto rowTiles = [&](Value row0, int64_t rows) {
@@ -273,6 +294,21 @@ void KernelEmitter::dotRows(const Access &matrix,
   forLoop(rowBegin, rowsEnd, rowBlock,
           [&](Value row0) { rowTiles(row0, rowBlock); });
   forLoop(rowsEnd, rowEnd, 1, [&](Value row) { rowTiles(row, 1); });
+}
+
+SmallVector<Value> KernelEmitter::rowsAhead(const Access &matrix,
+                                            ArrayRef<Value> rows,
+                                            int64_t distance) {
+  auto type = cast<MemRefType>(matrix.memref.getType());
+  int64_t rowDim = static_cast<int64_t>(matrix.leading.size());
+  if (!type.hasStaticShape() || rowDim + 2 != type.getRank())
+    return {};
+  int64_t lastRow = type.getShape()[rowDim] - 1;
+  SmallVector<Value> ahead;
+  for (Value row : rows)
+    ahead.push_back(b.create<arith::MinUIOp>(
+        loc, b.create<arith::AddIOp>(loc, row, index(distance)), index(lastRow)));
+  return ahead;
 }
 
 Value KernelEmitter::sigmoid(Value x) {

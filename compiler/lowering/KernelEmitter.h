@@ -210,6 +210,19 @@ public:
 private:
   // QuantKernels.cpp
   using RowEpilogue = llvm::function_ref<void(mlir::Value, mlir::Value)>;
+  /// dotRows on an f32, f16 or bf16 matrix. `fromMemory`: the matrix is a
+  /// weight streamed from memory, not a tile in scratch; then a tile of
+  /// several vectors prefetches the next row block's lines as it reads its
+  /// own (dotTile's prefetchNextBlock). A partition's rows are read once from DRAM and
+  /// then from cache by the other vectors' tiles; without the prefetch the
+  /// first tile of each row block waits for DRAM (128-token prefill of
+  /// `small`, f32, Zen 5: 0.43 -> 0.54 of the FMA peak on one thread).
+  void dotRowsF32(const Access &matrix,
+                  llvm::function_ref<Access(mlir::Value t)> vectorOf,
+                  mlir::Value numVectors, mlir::Value rowBegin,
+                  mlir::Value rowEnd, int64_t cols, bool fromMemory,
+                  llvm::function_ref<void(mlir::Value, mlir::Value, mlir::Value)>
+                      epilogue);
   void dotRowsQuantized(
       const Access &matrix, const QuantizedWeight &weight,
       llvm::function_ref<Access(mlir::Value t)> vectorOf,
@@ -258,6 +271,12 @@ private:
                                               llvm::ArrayRef<mlir::Value> rows);
   void prefetchGroup(QuantFormat format, llvm::ArrayRef<mlir::Value> aheadRows,
                      mlir::Value group);
+  /// `rows` + `distance`, each clamped to the matrix's last row (never a
+  /// byte of another partition or weight); none when `matrix`'s memref is
+  /// not [leading..., rows, cols] of static shape.
+  llvm::SmallVector<mlir::Value> rowsAhead(const Access &matrix,
+                                           llvm::ArrayRef<mlir::Value> rows,
+                                           int64_t distance);
   /// A rank-1 view of the row of `plane` at `at` (leading indices + row).
   mlir::Value rowOf(mlir::Value plane, llvm::ArrayRef<mlir::Value> at);
   static constexpr int64_t kPrefetchBytes = 4096;
@@ -296,9 +315,12 @@ private:
   /// The function's kMaxScratchBytes of stack, allocated at its start once.
   mlir::Value functionScratch();
 
-  /// One register tile of dotRows: rows [row0, row0 + rows) x `vectors`.
+  /// One register tile of dotRows: rows [row0, row0 + rows) x `vectors`;
+  /// with `prefetchNextBlock`, each column step also prefetches the lines of
+  /// the next `rows` rows at that column (rowsAhead).
   void dotTile(const Access &matrix, llvm::ArrayRef<Access> vectors,
                mlir::Value row0, int64_t rows, int64_t cols,
+               bool prefetchNextBlock,
                llvm::function_ref<void(mlir::Value row, int64_t j,
                                        mlir::Value dot)>
                    epilogue);

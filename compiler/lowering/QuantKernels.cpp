@@ -398,22 +398,15 @@ SmallVector<Value> KernelEmitter::prefetchRows(const Access &matrix,
                                                const QuantizedWeight &weight,
                                                ArrayRef<Value> rows) {
   auto qType = cast<MemRefType>(matrix.memref.getType());
-  int64_t rowDim = static_cast<int64_t>(matrix.leading.size());
-  if (!qType.hasStaticShape() || rowDim + 2 != qType.getRank())
+  if (!qType.hasStaticShape())
     return {};
-  int64_t numRows = qType.getShape()[rowDim];
   int64_t rowBytes = qType.getShape().back();
   int64_t block = static_cast<int64_t>(rows.size());
   // Whole row blocks, at least kPrefetchBytes of q ahead of this block.
   int64_t blocks = std::max<int64_t>(
       1, (kPrefetchBytes + block * rowBytes - 1) / (block * rowBytes));
-  SmallVector<Value> ahead;
-  for (Value row : rows) {
-    // Clamped to the matrix: never a byte of another partition or weight.
-    Value later = b.create<arith::MinUIOp>(
-        loc, b.create<arith::AddIOp>(loc, row, index(blocks * block)),
-        index(numRows - 1));
-    ahead.push_back(later);
+  SmallVector<Value> ahead = rowsAhead(matrix, rows, blocks * block);
+  for (Value later : ahead) {
     SmallVector<Value> at = withIndex(matrix.leading, later);
     at.push_back(index(0));
     b.create<memref::PrefetchOp>(loc, weight.scales, at, /*isWrite=*/false,
@@ -539,10 +532,10 @@ void KernelEmitter::dotRowsQuantized(
     Value rows = b.create<arith::MinUIOp>(
         loc, index(tileRows), b.create<arith::SubIOp>(loc, rowEnd, r0));
     dequantizeRows(matrix, weight, r0, rows, cols, tile);
-    dotRows(Access{tile, {}}, vectorOf, numVectors, index(0), rows, cols,
-            [&](Value row, Value t, Value dot) {
-              epilogue(b.create<arith::AddIOp>(loc, r0, row), t, dot);
-            });
+    dotRowsF32(Access{tile, {}}, vectorOf, numVectors, index(0), rows, cols,
+               /*fromMemory=*/false, [&](Value row, Value t, Value dot) {
+                 epilogue(b.create<arith::AddIOp>(loc, r0, row), t, dot);
+               });
   });
 }
 

@@ -6,7 +6,8 @@
 // token vectors and two weight vectors and multiply-adds all four pairs into
 // four vector accumulators, reduced once after the loop. Tokens past the
 // whole tiles of two go one at a time (two accumulators); D=6 leaves a
-// two-column scalar tail that every pair of the tile continues in.
+// two-column scalar tail that every pair of the tile continues in. Tiles of
+// two tokens also prefetch the next row block's lines.
 
 yan.weight @embed : tensor<16x6xf32>
 yan.weight @u : tensor<4x6xf32>
@@ -20,11 +21,19 @@ yan.weight @u : tensor<4x6xf32>
 // CHECK: scf.for %[[T0:[^ ]*]] = %c0{{[_0-9]*}} to %{{.*}} step %c2
 // CHECK: %[[T1:.*]] = arith.addi %[[T0]], %c1
 // CHECK: %[[R1:.*]] = arith.addi %[[R]], %c1
+// The next row block, clamped to the last row, is prefetched by tiles of
+// several tokens: its rows come from DRAM while this block's come from cache.
+// CHECK: %[[NEXT0:.*]] = arith.addi %[[R]], %c2
+// CHECK: %[[AHEAD0:.*]] = arith.minui %[[NEXT0]], %c3
+// CHECK: %[[NEXT1:.*]] = arith.addi %[[R1]], %c2
+// CHECK: %[[AHEAD1:.*]] = arith.minui %[[NEXT1]], %c3
 // CHECK: %{{.*}}:4 = scf.for %[[C:[^ ]*]] = %c0{{[_0-9]*}} to %c4{{[_0-9]*}} step %c4{{[_0-9]*}} iter_args({{.*}}) -> (vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>)
 // CHECK: %[[XA:.*]] = vector.load %[[X]][%[[T0]], %[[C]]] : memref<?x6xf32>, vector<4xf32>
 // CHECK: %[[XB:.*]] = vector.load %[[X]][%[[T1]], %[[C]]] : memref<?x6xf32>, vector<4xf32>
 // CHECK: %[[WA:.*]] = vector.load %[[W]][%[[R]], %[[C]]] : memref<4x6xf32>, vector<4xf32>
 // CHECK: %[[WB:.*]] = vector.load %[[W]][%[[R1]], %[[C]]] : memref<4x6xf32>, vector<4xf32>
+// CHECK: memref.prefetch %[[W]][%[[AHEAD0]], %[[C]]], read, locality<3>, data
+// CHECK: memref.prefetch %[[W]][%[[AHEAD1]], %[[C]]], read, locality<3>, data
 // CHECK: arith.mulf %[[WA]], %[[XA]] fastmath<contract>
 // CHECK: arith.mulf %[[WA]], %[[XB]] fastmath<contract>
 // CHECK: arith.mulf %[[WB]], %[[XA]] fastmath<contract>
@@ -35,9 +44,12 @@ yan.weight @u : tensor<4x6xf32>
 // CHECK: memref.store %{{.*}}, %[[OUT]][%[[T1]], %[[R]]]
 // CHECK: memref.store %{{.*}}, %[[OUT]][%[[T0]], %[[R1]]]
 // CHECK: memref.store %{{.*}}, %[[OUT]][%[[T1]], %[[R1]]]
-// A token past the whole tiles: a tile of two rows x one token.
+// A token past the whole tiles: a tile of two rows x one token, which reads
+// each row once and prefetches nothing (decode's tiles are all of this kind).
 // CHECK: scf.for %[[T:[^ ]*]] = %{{.*}} to %{{.*}} step %c1
+// CHECK-NOT: memref.prefetch
 // CHECK: scf.for %{{.*}} iter_args({{.*}}) -> (vector<4xf32>, vector<4xf32>)
+// CHECK-NOT: memref.prefetch
 // CHECK-COUNT-2: vector.reduction <add>
 // BAD: vector-width, quant-lanes, row-block, dot-vectors, accumulate-outputs, accumulate-vectors and dequant-rows must be positive
 func.func @prefill(%tokens: tensor<?xi32>) -> tensor<?x4xf32> {
