@@ -1,4 +1,5 @@
 // RUN: yan-opt %s -split-input-file -yan-layout-weights -yan-build-learn -yan-lower-to-loops="vector-width=4 learn-max-tokens=8" | FileCheck %s
+// RUN: yan-opt %s -split-input-file -yan-layout-weights -yan-build-learn -yan-lower-to-loops="vector-width=4 learn-max-tokens=8 accumulate-vectors=1" | FileCheck %s --check-prefix=NEXT
 
 // yan.linear_grad in the learn entry of a minimal one-layer model (V=16,
 // D=8, P=4, k=2, F=4): the input gradient through the LM head,
@@ -45,6 +46,22 @@
 // CHECK: arith.addf %[[P]], %{{.*}} fastmath<contract> : vector<4xf32>
 // CHECK-COUNT-12: vector.store %{{.*}}, %[[DX]]
 // CHECK: func.call_indirect
+
+// With column tiles of one vector (accumulate-vectors=1, so D=8 has whole
+// tiles): loading a head row's vector, each step prefetches the line of the
+// next column tile (clamped to the row), which the next tile of columns
+// reads from cache instead of DRAM.
+// NEXT-LABEL: func.func @yan_learn(
+// NEXT: memref.view %{{.*}} : memref<?xi8> to memref<8xf32>
+// NEXT: %[[HEAD:.*]] = memref.view %{{.*}} : memref<?xi8> to memref<16x8xf32>
+// NEXT: scf.for %[[R0:[^ ]*]] = %c0{{[_0-9]*}} to %c16{{[_0-9]*}} step %c32
+// NEXT: scf.for %[[C:[^ ]*]] = %{{.*}} to %{{.*}} step %c4
+// NEXT: scf.for %{{[^ ]*}} = %c0{{[_0-9]*}} to %{{.*}} step %c4
+// NEXT: scf.for %[[R:[^ ]*]] = %[[R0]] to
+// NEXT: %[[NEXTCOL:.*]] = arith.addi %[[C]], %c4
+// NEXT: %[[CLAMPED:.*]] = arith.minui %[[NEXTCOL]], %c7
+// NEXT: memref.prefetch %[[HEAD]][%[[R]], %[[CLAMPED]]], read, locality<3>, data : memref<16x8xf32>
+// NEXT: vector.load %[[HEAD]][%[[R]], %[[C]]] : memref<16x8xf32>, vector<4xf32>
 module {
   yan.weight @embed : tensor<16x8xf32>
   yan.weight @norm : tensor<8xf32>
