@@ -127,12 +127,19 @@ void KernelEmitter::store(Value value, Value memref, ValueRange indices) {
   b.create<memref::StoreOp>(loc, value, memref, indices);
 }
 
+Value KernelEmitter::f32Like(float value, Value like) {
+  Value scalar = f32(value);
+  if (auto vec = dyn_cast<VectorType>(like.getType()))
+    return b.create<vector::BroadcastOp>(loc, vec, scalar);
+  return scalar;
+}
+
 Value KernelEmitter::silu(Value x) {
   // x * sigmoid(x) = x / (1 + exp(-x)); exp is expanded to a polynomial later
   // (no libm in generated code). For x << 0, exp(-x) = inf and x/inf = -0.
   Value negated = b.create<arith::NegFOp>(loc, x);
   Value e = b.create<math::ExpOp>(loc, negated);
-  Value denominator = b.create<arith::AddFOp>(loc, f32(1.0f), e);
+  Value denominator = b.create<arith::AddFOp>(loc, f32Like(1.0f, x), e);
   return b.create<arith::DivFOp>(loc, x, denominator);
 }
 
@@ -312,16 +319,14 @@ SmallVector<Value> KernelEmitter::rowsAhead(const Access &matrix,
 }
 
 Value KernelEmitter::sigmoid(Value x) {
-  Value one = f32(1.0f);
-  if (auto vec = dyn_cast<VectorType>(x.getType()))
-    one = b.create<vector::BroadcastOp>(loc, vec, one);
+  Value one = f32Like(1.0f, x);
   Value e = b.create<math::ExpOp>(loc, b.create<arith::NegFOp>(loc, x));
   return b.create<arith::DivFOp>(loc, one, b.create<arith::AddFOp>(loc, one, e));
 }
 
 Value KernelEmitter::siluGrad(Value x) {
   Value s = sigmoid(x);
-  Value one = f32(1.0f);
+  Value one = f32Like(1.0f, x);
   Value inner = b.create<arith::AddFOp>(
       loc, one,
       b.create<arith::MulFOp>(loc, x, b.create<arith::SubFOp>(loc, one, s)));

@@ -74,6 +74,8 @@ public:
 
   mlir::Value index(int64_t value);
   mlir::Value f32(float value);
+  /// `value` as an f32, or splat to a vector when `like` is a vector.
+  mlir::Value f32Like(float value, mlir::Value like);
 
   /// for iv in [lb, ub) step `step`; `body` gets the induction variable.
   void forLoop(mlir::Value lb, mlir::Value ub, int64_t step,
@@ -106,6 +108,7 @@ public:
   }
   void store(mlir::Value value, mlir::Value memref, mlir::ValueRange indices);
 
+  /// silu, sigmoid and siluGrad take an f32 or a vector of f32.
   mlir::Value silu(mlir::Value x);
   mlir::Value sigmoid(mlir::Value x);
   /// d silu(x) / dx = sigmoid(x) * (1 + x * (1 - sigmoid(x))).

@@ -31,10 +31,10 @@ TargetDescription describeX86Target() {
       {"x86-64-v4", "x86-64-v4", "", {16, 8, 2, 4, 4, 16, 16}},
       // v4 plus AVX512-BF16 (Zen 4 and 5, Cooper Lake, Sapphire Rapids and
       // later): the int4 decode kernel multiplies nibbles looked up as bf16
-      // (vpermw) with two bf16 limbs of x (vdpbf16ps), 64 weights in 4 dot
-      // instructions instead of 8 widenings and conversions (a C model of
-      // the loop on Zen 5, L2-resident rows: 37 -> 53 G weights/s per core;
-      // `small` int4 decode 1571-1684 -> 1852-1917 tokens/s at 2 threads).
+      // (vpermw) with two bf16 limbs of x (vdpbf16ps), 128 weights in 8 dot
+      // instructions instead of 16 widenings and conversions (a C model of
+      // the loop on Zen 5, L2-resident rows: 37 -> 77 G weights/s per core;
+      // `small` int4 decode at 1 thread 998-1024 -> 1274-1370 tokens/s).
       {"x86-64-v4-bf16", "x86-64-v4", "+avx512bf16", {16, 8, 2, 4, 4, 16, 16}},
   };
   return describeTarget({Arch::x86_64, "x86_64-unknown-linux-gnu",
