@@ -191,53 +191,27 @@ void FfnGradLowering::partitionBackward(const PartitionWeights &w, Value p,
 
 void FfnGradLowering::activationGradients(Value begin, Value count) {
   Value h1 = tape.h1 ? tape.h1 : dh1, h3 = tape.h3 ? tape.h3 : dh3;
-  int64_t lanes = k.lanes();
-  int64_t vectorized = ffnSize / lanes * lanes;
-  auto vecType = VectorType::get({lanes}, builder.getF32Type());
   // g = silu(h1) h3; dg = alpha gw; dh1 = dg h3 silu'(h1); dh3 = dg silu(h1);
-  // dalpha = gw . g. Whole vectors of f, then single elements.
+  // dalpha = gw . g.
   k.forLoop(k.index(0), count, 1, [&](Value r) {
     Value pair = routed.pairAt(begin, r);
     Value alpha = routed.alphaAt(alphas, begin, r);
-    Value alphaLanes = builder.create<vector::BroadcastOp>(loc, vecType, alpha);
-    // Elements f (one, or a vector from f): stores g, dh1 and dh3 and
-    // returns acc + gw * g.
-    auto step = [&](Value f, bool vector, Value acc) -> Value {
-      auto get = [&](Value memref) -> Value {
-        if (vector)
-          return builder.create<vector::LoadOp>(loc, vecType, memref,
-                                                ValueRange{pair, f});
-        return load(memref, {pair, f});
-      };
-      auto put = [&](Value value, Value memref) {
-        if (vector)
-          builder.create<vector::StoreOp>(loc, value, memref, ValueRange{pair, f});
-        else
-          k.store(value, memref, {pair, f});
-      };
-      Value a = get(h1), b3 = get(h3), up = get(gw);
-      Value sa = k.silu(a);
-      Value g = builder.create<arith::MulFOp>(loc, sa, b3);
-      Value dg = builder.create<arith::MulFOp>(loc, vector ? alphaLanes : alpha, up);
-      put(g, gated);
-      put(builder.create<arith::MulFOp>(
-              loc, builder.create<arith::MulFOp>(loc, dg, b3), k.siluGrad(a)),
-          dh1);
-      put(builder.create<arith::MulFOp>(loc, dg, sa), dh3);
-      return k.mulAdd(up, g, acc);
-    };
-    Value zero = builder.create<arith::ConstantOp>(
-        loc, DenseElementsAttr::get(vecType, builder.getF32FloatAttr(0.0f)));
-    Value lanesSum = k.forLoop(k.index(0), k.index(vectorized), lanes, {zero},
-                               [&](Value f, ValueRange acc) -> SmallVector<Value> {
-                                 return {step(f, /*vector=*/true, acc[0])};
-                               })[0];
-    Value sum = builder.create<vector::ReductionOp>(
-        loc, vector::CombiningKind::ADD, lanesSum, arith::FastMathFlags::reassoc);
-    Value dot = k.forLoop(k.index(vectorized), k.index(ffnSize), 1, {sum},
-                          [&](Value f, ValueRange acc) -> SmallVector<Value> {
-                            return {step(f, /*vector=*/false, acc[0])};
-                          })[0];
+    Value dot = k.forLoop(
+        k.index(0), k.index(ffnSize), 1, {k.f32(0.0f)},
+        [&](Value f, ValueRange acc) -> SmallVector<Value> {
+          Value a = load(h1, {pair, f}), b3 = load(h3, {pair, f});
+          Value sa = k.silu(a);
+          Value up = load(gw, {pair, f});
+          Value g = builder.create<arith::MulFOp>(loc, sa, b3);
+          Value dg = builder.create<arith::MulFOp>(loc, alpha, up);
+          k.store(g, gated, {pair, f});
+          k.store(builder.create<arith::MulFOp>(
+                      loc, builder.create<arith::MulFOp>(loc, dg, b3),
+                      k.siluGrad(a)),
+                  dh1, {pair, f});
+          k.store(builder.create<arith::MulFOp>(loc, dg, sa), dh3, {pair, f});
+          return {k.mulAdd(up, g, acc[0])};
+        })[0];
     Value t = builder.create<arith::DivUIOp>(loc, pair, k.index(active));
     Value j = builder.create<arith::RemUIOp>(loc, pair, k.index(active));
     k.store(dot, dalpha, {t, j});
