@@ -49,8 +49,7 @@ namespace {
 constexpr int64_t kPairWords = 32;  // bf16 elements of one pair-dot operand
 constexpr int64_t kPairLanes = 16;  // its f32 lanes
 constexpr int64_t kLimbs = 2;
-/// Groups per step of the kernel: one 64-byte line of a row's q.
-constexpr int64_t kGroupsPerStep = 4;
+constexpr int64_t kGroupsPerStep = KernelEmitter::kPairDotGroupsPerStep;
 constexpr int64_t kStepBytes = kGroupsPerStep * kQuantGroupSize / 2;
 /// Table lookups per step: the q as read and shifted by 4, 8 and 12 bits.
 constexpr int64_t kLookups = 4;

@@ -395,10 +395,10 @@ void KernelEmitter::accumulateTiles(function_ref<Access(Value)> outputOf,
         [&](int64_t i, Value r) { return coef(os[i], r); },
         [&](int64_t j, Value r) {
           Value c = at[j].back();
+          Access input = inputOf(r);
           if (vectors == tileVectors)
-            prefetchNextColumns(inputOf(r), c);
-          return vectors ? loadVectorF32(inputOf(r), {c})
-                         : loadF32(inputOf(r), {c});
+            prefetchNextColumns(input, c);
+          return vectors ? loadVectorF32(input, {c}) : loadF32(input, {c});
         });
     for (int64_t i = 0; i < outputs; ++i) {
       Value memref = outputOf(os[i]).memref;

@@ -193,6 +193,9 @@ public:
   /// The most bytes of one f32 scratch tile a quantized kernel puts on the
   /// stack (it must fit in any thread's stack, Android's included).
   static constexpr int64_t kMaxScratchBytes = 64 * 1024;
+  /// Whole int4 groups per step of the pair-dot kernel: one 64-byte line of
+  /// a row's q.
+  static constexpr int64_t kPairDotGroupsPerStep = 4;
   /// Input rows of a quantized input dequantized at once into a scratch
   /// tile by accumulateRows.
   static constexpr int64_t accumulateBlock = 8;
@@ -216,10 +219,11 @@ private:
   /// dotRows on an f32, f16 or bf16 matrix. `fromMemory`: the matrix is a
   /// weight streamed from memory, not a tile in scratch; then a tile of
   /// several vectors prefetches the next row block's lines as it reads its
-  /// own (dotTile's prefetchNextBlock). A partition's rows are read once from DRAM and
-  /// then from cache by the other vectors' tiles; without the prefetch the
-  /// first tile of each row block waits for DRAM (128-token prefill of
-  /// `small`, f32, Zen 5: 0.43 -> 0.54 of the FMA peak on one thread).
+  /// own (dotTile's prefetchNextBlock). A partition's rows are read once
+  /// from DRAM and then from cache by the other vectors' tiles; without the
+  /// prefetch the first tile of each row block waits for DRAM (128-token
+  /// prefill of `small`, f32, Zen 5: 0.43 -> 0.54 of the FMA peak on one
+  /// thread).
   void dotRowsF32(const Access &matrix,
                   llvm::function_ref<Access(mlir::Value t)> vectorOf,
                   mlir::Value numVectors, mlir::Value rowBegin,
@@ -244,9 +248,10 @@ private:
   /// groups, or limbs or the `block` rows' scale tile too large for scratch).
   mlir::Value pairDotLimbs(const QuantizedWeight &weight, const Access &vector,
                            int64_t block, int64_t cols);
-  /// The row block's accumulators (`init`, one per row of `rowQ`) after
-  /// every four whole groups (groups / 4 * 4 of them), by pair dots over `limbs`; `scales` is the
-  /// block's widenedScales tile, `aheadQ` prefetchRows' rows.
+  /// The row block's accumulators (`init`, one per row of `rowQ`) after the
+  /// whole steps of kPairDotGroupsPerStep groups, by pair dots over
+  /// `limbs`; `scales` is the block's widenedScales tile, `aheadQ`
+  /// prefetchRows' rows.
   llvm::SmallVector<mlir::Value> pairDotGroups(llvm::ArrayRef<mlir::Value> rowQ,
                                                mlir::Value scales,
                                                mlir::Value limbs,

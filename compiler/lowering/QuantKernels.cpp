@@ -259,9 +259,10 @@ void KernelEmitter::fusedRowBlock(const Access &matrix,
     Value zero = b.create<arith::ConstantOp>(
         loc, DenseElementsAttr::get(accType, b.getF32FloatAttr(0.0f)));
     SmallVector<Value> init(block, zero);
-    // With the pair dot (limbs): four groups a step first (Bf16PairDot.cpp),
-    // the last groups % 4 below.
-    int64_t pairedGroups = limbs ? fullGroups / 4 * 4 : 0;
+    // With the pair dot (limbs): its whole steps of groups first
+    // (Bf16PairDot.cpp), the groups left over below.
+    int64_t pairedGroups =
+        limbs ? fullGroups / kPairDotGroupsPerStep * kPairDotGroupsPerStep : 0;
     if (limbs)
       init = pairDotGroups(rowQ, scales, limbs, aheadQ, init);
     SmallVector<Value> accs = forLoop(
