@@ -10,7 +10,8 @@
 //
 // Threads: every thread runs the whole function. Matrix products split their
 // rows into fixed shares (multiples of the kernel's row block, so no result
-// bit depends on the thread count); everything else runs on thread 0
+// bit depends on the thread count); norms, residual additions and the mixer
+// split their columns (share(width, lanes)); the small rest runs on thread 0
 // (serial()); a barrier separates steps whose inputs another thread wrote.
 //
 //===----------------------------------------------------------------------===//

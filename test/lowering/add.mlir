@@ -1,7 +1,8 @@
 // RUN: yan-opt %s -split-input-file -yan-layout-weights -yan-lower-to-loops=vector-width=4 | FileCheck %s
 
-// arith.addf on activations (the residual connections): elementwise on
-// thread 0 over the positions and the width, into the result's buffer.
+// arith.addf on activations (the residual connections): elementwise over
+// the positions and this thread's share of the width (whole vectors), into
+// the result's buffer.
 
 // An odd width (D=5) over a run-time number of positions; the sum is the
 // returned value, so it lands in the caller's logits.
@@ -11,9 +12,18 @@ yan.weight @embed : tensor<16x5xf32>
 // CHECK: %[[X:.*]] = memref.view %{{.*}}[%[[N]]] : memref<?xi8> to memref<?x5xf32>
 // CHECK: func.call_indirect
 // CHECK: %[[OUT:.*]] = memref.reinterpret_cast %{{.*}} sizes: [%[[N]], 5]
-// CHECK: scf.if
+// This thread's columns: ceil(ceil(5 / 4) / threads) vectors of 4, from
+// thread_index times that, clamped to the width.
+// CHECK: %[[VECS:.*]] = arith.ceildivui %c5{{[_0-9]*}}, %c4
+// CHECK: %[[PER:.*]] = arith.ceildivui %[[VECS]], %{{.*}} : index
+// CHECK: %[[SHARE:.*]] = arith.muli %[[PER]], %c4
+// CHECK: %[[B0:.*]] = arith.muli %{{.*}}, %[[SHARE]]
+// CHECK: %[[B:.*]] = arith.minui %[[B0]], %c5
+// CHECK: %[[E0:.*]] = arith.addi %[[B]], %[[SHARE]]
+// CHECK: %[[E:.*]] = arith.minui %[[E0]], %c5
+// CHECK-NOT: scf.if
 // CHECK: scf.for %[[T:[^ ]*]] = %c0{{[_0-9]*}} to %[[N]]
-// CHECK: scf.for %[[D:[^ ]*]] = %c0{{[_0-9]*}} to %c5
+// CHECK: scf.for %[[D:[^ ]*]] = %[[B]] to %[[E]]
 // CHECK: %[[A:.*]] = memref.load %[[X]][%[[T]], %[[D]]]
 // CHECK: %[[B:.*]] = memref.load %[[X]][%[[T]], %[[D]]]
 // CHECK: %[[S:.*]] = arith.addf %[[A]], %[[B]] : f32

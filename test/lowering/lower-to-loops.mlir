@@ -36,12 +36,12 @@ module {
   // CHECK: arith.extf {{.*}} : vector<4xf16> to vector<4xf32>
   // CHECK: arith.mulf {{.*}} fastmath<contract> : vector<4xf32>
   // CHECK: vector.reduction <add>, {{.*}} fastmath<reassoc> : vector<4xf32> into f32
-  // Serial steps run on thread 0; a barrier follows every step.
+  // Serial steps run on thread 0, like the router's choice, which counts
+  // every pick: stats[p] += 1 (layer 0); a barrier follows every step.
   // CHECK: arith.cmpi eq, %[[TID]], %{{.*}} : index
-  // CHECK: func.call_indirect %[[BARRIER]](%[[POOL]]) : (i64) -> ()
-  // The router counts every pick: stats[p] += 1 (layer 0).
   // CHECK: memref.load %[[STATS]][%{{.*}}] : memref<?xi64>
   // CHECK: memref.store %{{.*}}, %[[STATS]][%{{.*}}] : memref<?xi64>
+  // CHECK: func.call_indirect %[[BARRIER]](%[[POOL]]) : (i64) -> ()
   // Only the routed partitions are read: w1 indexed by the loaded partition id.
   // CHECK: vector.load %{{.*}}[%[[P:.*]], %{{.*}}, %{{.*}}] : memref<4x4x8xf32>, vector<4xf32>
   // Logits go straight into the caller's buffer.

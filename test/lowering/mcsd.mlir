@@ -1,8 +1,9 @@
 // RUN: yan-opt %s -split-input-file -yan-layout-weights -yan-lower-to-loops=vector-width=4 | FileCheck %s
 
-// yan.mcsd: feature by feature, channel by channel, positions in order; the
-// decay state h and the last K-1 inputs travel as loop-carried scalars, so
-// the caller's state is read once and written back once, in place.
+// yan.mcsd: feature by feature (each thread its share of the features, in
+// whole vectors), channel by channel, positions in order; the decay state h
+// and the last K-1 inputs travel as loop-carried scalars, so the caller's
+// state is read once and written back once, in place.
 
 // Two channels of two features, K=3: per feature the carried values are
 // (h, u_{t-1}, u_{t-2}), read from h and u_hist's rows newest first.
@@ -11,8 +12,19 @@ yan.weight @embed : tensor<16x4xf32>
 // CHECK-SAME: %{{[^:]*}}: memref<?xi8>, %[[S:[^:]*]]: memref<?xf32>
 // CHECK-DAG: %[[H:.*]] = memref.reinterpret_cast %[[S]] to offset: [0], sizes: [4], strides: [1]
 // CHECK-DAG: %[[HIST:.*]] = memref.reinterpret_cast %[[S]] to offset: [4], sizes: [2, 4], strides: [4, 1]
-// Channel 0: features [0, 2).
-// CHECK: scf.for %[[I:[^ ]*]] = %c0{{[_0-9]*}} to %c2 step
+// This thread's features [B, E), in whole vectors of 4.
+// CHECK: %[[VECS:.*]] = arith.ceildivui %c4{{[_0-9]*}}, %c4
+// CHECK: %[[PER:.*]] = arith.ceildivui %[[VECS]], %{{.*}} : index
+// CHECK: %[[SHARE:.*]] = arith.muli %[[PER]], %c4
+// CHECK: %[[B0:.*]] = arith.muli %{{.*}}, %[[SHARE]]
+// CHECK: %[[B:.*]] = arith.minui %[[B0]], %c4
+// CHECK: %[[E0:.*]] = arith.addi %[[B]], %[[SHARE]]
+// CHECK: %[[E:.*]] = arith.minui %[[E0]], %c4
+// Channel 0: its features [0, 2) within [B, E).
+// CHECK: %[[LB0:.*]] = arith.maxui %[[B]], %c0
+// CHECK: %[[UB0:.*]] = arith.minui %[[E]], %c2
+// CHECK-NOT: scf.if
+// CHECK: scf.for %[[I:[^ ]*]] = %[[LB0]] to %[[UB0]] step
 // CHECK: %[[H0:.*]] = memref.load %[[H]][%[[I]]]
 // CHECK: %[[U1:.*]] = memref.load %[[HIST]][%c1{{[_0-9]*}}, %[[I]]]
 // CHECK: %[[U2:.*]] = memref.load %[[HIST]][%c0{{[_0-9]*}}, %[[I]]]
@@ -32,8 +44,10 @@ yan.weight @embed : tensor<16x4xf32>
 // CHECK: memref.store %{{.*}}#0, %[[H]][%[[I]]]
 // CHECK: memref.store %{{.*}}#1, %[[HIST]][%c1{{[_0-9]*}}, %[[I]]]
 // CHECK: memref.store %{{.*}}#2, %[[HIST]][%c0{{[_0-9]*}}, %[[I]]]
-// Channel 1: features [2, 4).
-// CHECK: scf.for %{{[^ ]*}} = %c2{{[_0-9]*}} to %c4 step
+// Channel 1: features [2, 4) within [B, E).
+// CHECK: %[[LB1:.*]] = arith.maxui %[[B]], %c2
+// CHECK: %[[UB1:.*]] = arith.minui %[[E]], %c4
+// CHECK: scf.for %{{[^ ]*}} = %[[LB1]] to %[[UB1]] step
 func.func @decode(%tokens: tensor<1xi32>, %h: tensor<4xf32>, %hist: tensor<2x4xf32>) -> (tensor<1x4xf32>, tensor<4xf32>, tensor<2x4xf32>) {
   %table = yan.weight_ref @embed : tensor<16x4xf32>
   %x = yan.embed %table, %tokens : (tensor<16x4xf32>, tensor<1xi32>) -> tensor<1x4xf32>
@@ -50,9 +64,12 @@ yan.weight @embed : tensor<16x3xf32>
 // CHECK-LABEL: func.func @yan_prefill(
 // CHECK: %[[N:[^ ]*]] = memref.dim
 // CHECK: memref.reinterpret_cast %{{.*}} to offset: [0], sizes: [3]
-// CHECK: arith.cmpi eq
-// CHECK: arith.cmpi eq
-// CHECK: scf.for %[[I:[^ ]*]] = %c0{{[_0-9]*}} to %c3 step
+// CHECK: %[[B:.*]] = arith.minui %{{.*}}, %c3
+// CHECK: %[[E:.*]] = arith.minui %{{.*}}, %c3
+// CHECK: %[[LB:.*]] = arith.maxui %[[B]], %c0
+// CHECK: %[[UB:.*]] = arith.minui %[[E]], %c3
+// CHECK-NOT: scf.if
+// CHECK: scf.for %[[I:[^ ]*]] = %[[LB]] to %[[UB]] step
 // CHECK-NEXT: %[[H0:.*]] = memref.load %{{.*}}[%[[I]]] : memref<3xf32
 // CHECK: %[[LAST:.*]] = scf.for %{{[^ ]*}} = %c0{{[_0-9]*}} to %[[N]] step %{{.*}} iter_args(%{{.*}} = %[[H0]]) -> (f32)
 // CHECK: memref.store %[[LAST]], %{{.*}}[%[[I]]] : memref<3xf32

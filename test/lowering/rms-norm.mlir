@@ -1,24 +1,32 @@
 // RUN: yan-opt %s -split-input-file -yan-layout-weights -yan-lower-to-loops=vector-width=4 | FileCheck %s
 
-// yan.rms_norm: per position, on thread 0, the mean of squares (a
-// reassociable sum), 1/sqrt(mean + eps), then x * scale * weight.
+// yan.rms_norm: per position, the mean of squares over the whole width (a
+// reassociable sum, which every thread computes alike), 1/sqrt(mean + eps),
+// then x * scale * weight over this thread's share of the columns.
 
 yan.weight @embed : tensor<16x8xf32>
 yan.weight @norm : tensor<8xf32>
 // CHECK-LABEL: func.func @yan_decode(
 // CHECK: %[[NW:.*]] = memref.view %{{.*}} : memref<?xi8> to memref<8xf32>
 // CHECK: %[[OUT:.*]] = memref.reinterpret_cast
-// CHECK: %[[FIRST:.*]] = arith.cmpi eq, %{{.*}}, %c0
-// CHECK: scf.if %[[FIRST]]
+// This thread's columns, in whole vectors of 4.
+// CHECK: %[[VECS:.*]] = arith.ceildivui %c8{{[_0-9]*}}, %c4
+// CHECK: %[[PER:.*]] = arith.ceildivui %[[VECS]], %{{.*}} : index
+// CHECK: %[[SHARE:.*]] = arith.muli %[[PER]], %c4
+// CHECK: %[[B0:.*]] = arith.muli %{{.*}}, %[[SHARE]]
+// CHECK: %[[B:.*]] = arith.minui %[[B0]], %c8
+// CHECK: %[[E0:.*]] = arith.addi %[[B]], %[[SHARE]]
+// CHECK: %[[E:.*]] = arith.minui %[[E0]], %c8
+// CHECK-NOT: scf.if
 // CHECK: scf.for %[[T:[^ ]*]] =
-// CHECK: %[[SUM:.*]] = scf.for %{{[^ ]*}} = %c0{{[_0-9]*}} to %c8 step %c1{{[_0-9]*}} iter_args
+// CHECK: %[[SUM:.*]] = scf.for %{{[^ ]*}} = %c0{{[_0-9]*}} to %c8{{[_0-9]*}} step %c1{{[_0-9]*}} iter_args
 // CHECK: %[[SQ:.*]] = arith.mulf
 // CHECK: arith.addf %{{.*}}, %[[SQ]] fastmath<reassoc> : f32
 // CHECK: %[[MEAN:.*]] = arith.divf %[[SUM]], %{{.*}} : f32
 // CHECK: %[[SHIFTED:.*]] = arith.addf %[[MEAN]], %{{.*}} : f32
 // CHECK: %[[ROOT:.*]] = math.sqrt %[[SHIFTED]] : f32
 // CHECK: %[[SCALE:.*]] = arith.divf %{{.*}}, %[[ROOT]] : f32
-// CHECK: scf.for %[[D:[^ ]*]] = %c0{{[_0-9]*}} to %c8
+// CHECK: scf.for %[[D:[^ ]*]] = %[[B]] to %[[E]]
 // CHECK: %[[X:.*]] = memref.load %{{.*}}[%[[T]], %[[D]]]
 // CHECK: %[[XS:.*]] = arith.mulf %[[X]], %[[SCALE]] : f32
 // CHECK: %[[W:.*]] = memref.load %[[NW]][%[[D]]] : memref<8xf32>

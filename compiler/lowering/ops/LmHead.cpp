@@ -1,7 +1,8 @@
 //===- LmHead.cpp - yan.lm_head -------------------------------------------===//
 //
-// The final norm (thread 0) and the vocabulary projection (rows shared among
-// threads), written straight into the caller's logits.
+// The final norm (columns shared among threads) and the vocabulary
+// projection (rows shared among threads), written straight into the
+// caller's logits.
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/lowering/ops/OpLowerings.h"
@@ -19,11 +20,10 @@ void lowerLmHead(LoweringContext &ctx, y::LmHeadOp op) {
   int64_t scratchOffset;
   Value normed = ctx.temporary({ctx.maxTokens, hidden}, builder.getF32Type(),
                                scratchOffset);
-  ctx.serial([&] {
-    k.forLoop(k.index(0), ctx.numTokens, 1, [&](Value t) {
-      rmsNormRow(ctx, Access{x, {t}}, ctx.buffer(op.getNormWeight()), normed, t,
-                 hidden, op.getEps().convertToFloat());
-    });
+  auto [colBegin, colEnd] = ctx.share(hidden, k.lanes());
+  k.forLoop(k.index(0), ctx.numTokens, 1, [&](Value t) {
+    rmsNormRow(ctx, Access{x, {t}}, ctx.buffer(op.getNormWeight()), normed, t,
+               hidden, op.getEps().convertToFloat(), colBegin, colEnd);
   });
   ctx.barrier();
   matmulTransposed(ctx, normed, weight, logits, vocab, hidden);

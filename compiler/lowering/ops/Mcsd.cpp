@@ -1,7 +1,8 @@
 //===- Mcsd.cpp - yan.mcsd and its gradient -------------------------------===//
 //
-// The mixer runs feature by feature (features are independent), positions
-// in order, carrying the decay state and the last K-1 inputs as loop values.
+// The mixer runs feature by feature (features are independent; every thread
+// owns a share of them), positions in order, carrying the decay state and
+// the last K-1 inputs as loop values.
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/lowering/ops/OpLowerings.h"
@@ -44,6 +45,25 @@ SmallVector<Value> shiftWindow(Value first, Value newest, ValueRange carried,
   return next;
 }
 
+/// Calls `body(c, i)` for every feature i of this thread's share of the
+/// hidden features (whole vectors, so threads write no common cache line),
+/// channel by channel (a channel's features share its decay and slope,
+/// which are constants of the code).
+void forEachOwnFeature(LoweringContext &ctx, int64_t hidden, int64_t channels,
+                       function_ref<void(int64_t, Value)> body) {
+  OpBuilder &builder = ctx.builder;
+  KernelEmitter &k = ctx.kernels;
+  int64_t perChannel = hidden / channels;
+  auto [begin, end] = ctx.share(hidden, k.lanes());
+  for (int64_t c = 0; c < channels; ++c) {
+    Value lb =
+        builder.create<arith::MaxUIOp>(ctx.loc, begin, k.index(c * perChannel));
+    Value ub = builder.create<arith::MinUIOp>(ctx.loc, end,
+                                              k.index((c + 1) * perChannel));
+    k.forLoop(lb, ub, 1, [&](Value i) { body(c, i); });
+  }
+}
+
 } // namespace
 
 void lowerMcsd(LoweringContext &ctx, y::McsdOp op) {
@@ -65,42 +85,30 @@ void lowerMcsd(LoweringContext &ctx, y::McsdOp op) {
   int64_t hidden = ctx.dimOf(op.getH(), 0);
   int64_t channels = op.getNumChannels();
   int64_t window = op.getSlopeWindow();
-  int64_t perChannel = hidden / channels;
-  ctx.serial([&] {
-    for (int64_t c = 0; c < channels; ++c) {
-      float decay = op.getDecays()[c];
-      float slope = op.getSlopes()[c];
-      k.forLoop(
-          k.index(c * perChannel), k.index((c + 1) * perChannel), 1,
-          [&](Value i) {
-            // carried: h, then u_{t-1}, u_{t-2}, ..., u_{t-K+1}
-            SmallVector<Value> init = loadWindowStart(ctx, h, hist, i, window);
-            SmallVector<Value> last = k.forLoop(
-                k.index(0), ctx.numTokens, 1, init,
-                [&](Value t, ValueRange carried) -> SmallVector<Value> {
-                  Value ut =
-                      builder.create<memref::LoadOp>(loc, u, ValueRange{t, i});
-                  Value s = slopeWindowSum(k, ut, carried, slope, window);
-                  Value vt =
-                      builder.create<memref::LoadOp>(loc, v, ValueRange{t, i});
-                  Value decayed = builder.create<arith::MulFOp>(
-                      loc, k.f32(decay), carried[0]);
-                  Value hNew = k.mulAdd(k.f32(1.0f - decay), vt, decayed);
-                  Value qt =
-                      builder.create<memref::LoadOp>(loc, q, ValueRange{t, i});
-                  Value mixed = builder.create<arith::MulFOp>(
-                      loc, builder.create<arith::MulFOp>(loc, s, hNew),
-                      k.silu(qt));
-                  k.store(mixed, m, {t, i});
-                  return shiftWindow(hNew, ut, carried, window);
-                });
-            builder.create<memref::StoreOp>(loc, last[0], hOut, i);
-            for (int64_t j = 1; j < window; ++j)
-              builder.create<memref::StoreOp>(
-                  loc, last[j], histOut,
-                  ValueRange{k.index(window - 1 - j), i});
-          });
-    }
+  forEachOwnFeature(ctx, hidden, channels, [&](int64_t c, Value i) {
+    float decay = op.getDecays()[c];
+    float slope = op.getSlopes()[c];
+    // carried: h, then u_{t-1}, u_{t-2}, ..., u_{t-K+1}
+    SmallVector<Value> init = loadWindowStart(ctx, h, hist, i, window);
+    SmallVector<Value> last = k.forLoop(
+        k.index(0), ctx.numTokens, 1, init,
+        [&](Value t, ValueRange carried) -> SmallVector<Value> {
+          Value ut = builder.create<memref::LoadOp>(loc, u, ValueRange{t, i});
+          Value s = slopeWindowSum(k, ut, carried, slope, window);
+          Value vt = builder.create<memref::LoadOp>(loc, v, ValueRange{t, i});
+          Value decayed =
+              builder.create<arith::MulFOp>(loc, k.f32(decay), carried[0]);
+          Value hNew = k.mulAdd(k.f32(1.0f - decay), vt, decayed);
+          Value qt = builder.create<memref::LoadOp>(loc, q, ValueRange{t, i});
+          Value mixed = builder.create<arith::MulFOp>(
+              loc, builder.create<arith::MulFOp>(loc, s, hNew), k.silu(qt));
+          k.store(mixed, m, {t, i});
+          return shiftWindow(hNew, ut, carried, window);
+        });
+    builder.create<memref::StoreOp>(loc, last[0], hOut, i);
+    for (int64_t j = 1; j < window; ++j)
+      builder.create<memref::StoreOp>(loc, last[j], histOut,
+                                      ValueRange{k.index(window - 1 - j), i});
   });
 }
 
@@ -122,63 +130,53 @@ void lowerMcsdGrad(LoweringContext &ctx, y::McsdGradOp op) {
   int64_t hidden = ctx.dimOf(op.getH(), 0);
   int64_t channels = op.getNumChannels();
   int64_t window = op.getSlopeWindow();
-  int64_t perChannel = hidden / channels;
   auto load = [&](Value memref, Value t, Value i) {
     return builder.create<memref::LoadOp>(loc, memref, ValueRange{t, i})
         .getResult();
   };
-  Value begin, end;
-  std::tie(begin, end) = ctx.share(hidden);
-  for (int64_t c = 0; c < channels; ++c) {
+  forEachOwnFeature(ctx, hidden, channels, [&](int64_t c, Value i) {
     float decay = op.getDecays()[c];
     float slope = op.getSlopes()[c];
-    Value lb =
-        builder.create<arith::MaxUIOp>(loc, begin, k.index(c * perChannel));
-    Value ub =
-        builder.create<arith::MinUIOp>(loc, end, k.index((c + 1) * perChannel));
-    k.forLoop(lb, ub, 1, [&](Value i) {
-      // Forward: carried h, then u_{t-1}, ..., u_{t-K+1}.
-      SmallVector<Value> init = loadWindowStart(ctx, h, hist, i, window);
-      k.forLoop(k.index(0), ctx.numTokens, 1, init,
-                [&](Value t, ValueRange carried) -> SmallVector<Value> {
-                  Value ut = load(u, t, i);
-                  Value s = slopeWindowSum(k, ut, carried, slope, window);
-                  Value decayed = builder.create<arith::MulFOp>(
-                      loc, k.f32(decay), carried[0]);
-                  Value hNew =
-                      k.mulAdd(k.f32(1.0f - decay), load(v, t, i), decayed);
-                  k.store(hNew, dv, {t, i});
-                  k.store(s, du, {t, i});
-                  return shiftWindow(hNew, ut, carried, window);
-                });
-      // Backward: carried dh_{t+1}, then ds_{t+1}, ..., ds_{t+K-1}.
-      SmallVector<Value> zeros(window, k.f32(0.0f));
-      k.forLoop(
-          k.index(0), ctx.numTokens, 1, zeros,
-          [&](Value r, ValueRange carried) -> SmallVector<Value> {
-            Value t = builder.create<arith::SubIOp>(
-                loc, builder.create<arith::SubIOp>(loc, ctx.numTokens, r),
-                k.index(1));
-            Value ht = load(dv, t, i), st = load(du, t, i);
-            Value qt = load(q, t, i), g = load(dm, t, i);
-            Value sq = k.silu(qt);
-            Value gs = builder.create<arith::MulFOp>(loc, g, st);
-            Value ds = builder.create<arith::MulFOp>(
-                loc, builder.create<arith::MulFOp>(loc, g, ht), sq);
-            Value dh = k.mulAdd(k.f32(decay), carried[0],
-                                builder.create<arith::MulFOp>(loc, gs, sq));
-            Value dqt = builder.create<arith::MulFOp>(
-                loc, builder.create<arith::MulFOp>(loc, gs, ht),
-                k.siluGrad(qt));
-            Value dut = slopeWindowSum(k, ds, carried, slope, window);
-            k.store(dut, du, {t, i});
-            k.store(builder.create<arith::MulFOp>(loc, k.f32(1.0f - decay), dh),
-                    dv, {t, i});
-            k.store(dqt, dq, {t, i});
-            return shiftWindow(dh, ds, carried, window);
-          });
-    });
-  }
+    // Forward: carried h, then u_{t-1}, ..., u_{t-K+1}.
+    SmallVector<Value> init = loadWindowStart(ctx, h, hist, i, window);
+    k.forLoop(k.index(0), ctx.numTokens, 1, init,
+              [&](Value t, ValueRange carried) -> SmallVector<Value> {
+                Value ut = load(u, t, i);
+                Value s = slopeWindowSum(k, ut, carried, slope, window);
+                Value decayed = builder.create<arith::MulFOp>(loc, k.f32(decay),
+                                                              carried[0]);
+                Value hNew =
+                    k.mulAdd(k.f32(1.0f - decay), load(v, t, i), decayed);
+                k.store(hNew, dv, {t, i});
+                k.store(s, du, {t, i});
+                return shiftWindow(hNew, ut, carried, window);
+              });
+    // Backward: carried dh_{t+1}, then ds_{t+1}, ..., ds_{t+K-1}.
+    SmallVector<Value> zeros(window, k.f32(0.0f));
+    k.forLoop(
+        k.index(0), ctx.numTokens, 1, zeros,
+        [&](Value r, ValueRange carried) -> SmallVector<Value> {
+          Value t = builder.create<arith::SubIOp>(
+              loc, builder.create<arith::SubIOp>(loc, ctx.numTokens, r),
+              k.index(1));
+          Value ht = load(dv, t, i), st = load(du, t, i);
+          Value qt = load(q, t, i), g = load(dm, t, i);
+          Value sq = k.silu(qt);
+          Value gs = builder.create<arith::MulFOp>(loc, g, st);
+          Value ds = builder.create<arith::MulFOp>(
+              loc, builder.create<arith::MulFOp>(loc, g, ht), sq);
+          Value dh = k.mulAdd(k.f32(decay), carried[0],
+                              builder.create<arith::MulFOp>(loc, gs, sq));
+          Value dqt = builder.create<arith::MulFOp>(
+              loc, builder.create<arith::MulFOp>(loc, gs, ht), k.siluGrad(qt));
+          Value dut = slopeWindowSum(k, ds, carried, slope, window);
+          k.store(dut, du, {t, i});
+          k.store(builder.create<arith::MulFOp>(loc, k.f32(1.0f - decay), dh),
+                  dv, {t, i});
+          k.store(dqt, dq, {t, i});
+          return shiftWindow(dh, ds, carried, window);
+        });
+  });
 }
 
 } // namespace yan::lowering

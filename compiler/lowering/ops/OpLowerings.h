@@ -53,10 +53,13 @@ void verifyRoutedPartitions(LoweringContext &ctx, y::PartitionedFfnOp op);
 void continueIfVerified(LoweringContext &ctx);
 
 // Kernels more than one op lowering uses.
-/// out[outRow, :] = rms_norm(x[...]) * weight over `width` elements
-/// (RmsNorm.cpp; also the LM head's final norm).
+/// out[outRow, colBegin:colEnd] = (rms_norm(x[...]) * weight) over those
+/// columns of `width` (RmsNorm.cpp; also the LM head's final norm). Every
+/// thread sums all `width` squares in the same order, so each thread's
+/// columns get the same scale whatever the split: no serial step.
 void rmsNormRow(LoweringContext &ctx, const Access &x, Value weight, Value out,
-                Value outRow, int64_t width, float eps);
+                Value outRow, int64_t width, float eps, Value colBegin,
+                Value colEnd);
 /// out[t, r] = dot(weight[r, :], x[t, :]) for every position, this thread's
 /// share of the rows (Linear.cpp; also the LM head's projection).
 void matmulTransposed(LoweringContext &ctx, Value x, Value weight, Value out,

@@ -1,7 +1,8 @@
 //===- RmsNorm.cpp - yan.rms_norm and its gradient ------------------------===//
 //
-// The forward normalizes row by row on thread 0 (rmsNormRow is shared with
-// the LM head); the gradient splits positions among threads.
+// The forward normalizes row by row, every thread its share of the columns
+// (rmsNormRow is shared with the LM head); the gradient splits positions
+// among threads.
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/lowering/ops/OpLowerings.h"
@@ -9,7 +10,8 @@
 namespace yan::lowering {
 
 void rmsNormRow(LoweringContext &ctx, const Access &x, Value weight, Value out,
-                Value outRow, int64_t width, float eps) {
+                Value outRow, int64_t width, float eps, Value colBegin,
+                Value colEnd) {
   OpBuilder &builder = ctx.builder;
   Location loc = ctx.loc;
   KernelEmitter &k = ctx.kernels;
@@ -25,7 +27,7 @@ void rmsNormRow(LoweringContext &ctx, const Access &x, Value weight, Value out,
   Value root = builder.create<math::SqrtOp>(
       loc, builder.create<arith::AddFOp>(loc, mean, k.f32(eps)));
   Value scale = builder.create<arith::DivFOp>(loc, k.f32(1.0f), root);
-  k.forLoop(k.index(0), k.index(width), 1, [&](Value i) {
+  k.forLoop(colBegin, colEnd, 1, [&](Value i) {
     Value v = builder.create<arith::MulFOp>(loc, k.loadF32(x, {i}), scale);
     Value w = k.loadF32(Access{weight, {}}, {i});
     k.store(builder.create<arith::MulFOp>(loc, v, w), out, {outRow, i});
@@ -38,11 +40,10 @@ void lowerRmsNorm(LoweringContext &ctx, y::RmsNormOp op) {
   Value out = ctx.bufferFor(op.getResult());
   float eps = op.getEps().convertToFloat();
   int64_t width = ctx.dimOf(op.getInput(), 1);
-  ctx.serial([&] {
-    k.forLoop(k.index(0), ctx.numTokens, 1, [&](Value t) {
-      rmsNormRow(ctx, Access{x, {t}}, ctx.buffer(op.getWeight()), out, t, width,
-                 eps);
-    });
+  auto [colBegin, colEnd] = ctx.share(width, k.lanes());
+  k.forLoop(k.index(0), ctx.numTokens, 1, [&](Value t) {
+    rmsNormRow(ctx, Access{x, {t}}, ctx.buffer(op.getWeight()), out, t, width,
+               eps, colBegin, colEnd);
   });
 }
 
