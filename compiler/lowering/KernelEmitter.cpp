@@ -191,7 +191,8 @@ SmallVector<Value> KernelEmitter::outerProductTile(
 void KernelEmitter::dotTile(const Access &matrix, ArrayRef<Access> vecs,
                             Value row0, int64_t block, int64_t cols,
                             bool prefetchNextBlock,
-                            function_ref<void(Value, int64_t, Value)> epilogue) {
+                            function_ref<void(Value, int64_t, Value)> epilogue,
+                            function_ref<void(int64_t, Value)> blockEpilogue) {
   int64_t width = vectorWidth;
   int64_t mainCols = cols / width * width;
   int64_t numVecs = vecs.size();
@@ -252,6 +253,16 @@ void KernelEmitter::dotTile(const Access &matrix, ArrayRef<Access> vecs,
                      }
                      return next;
                    });
+  if (blockEpilogue) {
+    for (int64_t j = 0; j < numVecs; ++j) {
+      SmallVector<Value> column;
+      for (int64_t r = 0; r < block; ++r)
+        column.push_back(sums[r * numVecs + j]);
+      blockEpilogue(j, b.create<vector::FromElementsOp>(
+                           loc, VectorType::get({block}, b.getF32Type()), column));
+    }
+    return;
+  }
   for (int64_t r = 0; r < block; ++r)
     for (int64_t j = 0; j < numVecs; ++j)
       epilogue(rows[r], j, sums[r * numVecs + j]);
@@ -261,19 +272,21 @@ void KernelEmitter::dotRows(const Access &matrix,
                             function_ref<Access(Value)> vectorOf,
                             Value numVectors, Value rowBegin, Value rowEnd,
                             int64_t cols,
-                            function_ref<void(Value, Value, Value)> epilogue) {
+                            function_ref<void(Value, Value, Value)> epilogue,
+                            BlockEpilogue blockEpilogue) {
   if (const QuantizedWeight *weight = quantized(matrix.memref))
     return dotRowsQuantized(matrix, *weight, vectorOf, numVectors, rowBegin,
-                            rowEnd, cols, epilogue);
+                            rowEnd, cols, epilogue, blockEpilogue);
   dotRowsF32(matrix, vectorOf, numVectors, rowBegin, rowEnd, cols,
-             /*fromMemory=*/true, epilogue);
+             /*fromMemory=*/true, epilogue, blockEpilogue);
 }
 
 void KernelEmitter::dotRowsF32(const Access &matrix,
                                function_ref<Access(Value)> vectorOf,
                                Value numVectors, Value rowBegin, Value rowEnd,
                                int64_t cols, bool fromMemory,
-                               function_ref<void(Value, Value, Value)> epilogue) {
+                               function_ref<void(Value, Value, Value)> epilogue,
+                               BlockEpilogue blockEpilogue) {
   int64_t rowBlock = shape.rowBlock, tileVectors = shape.dotVectors;
   Value rowsEnd = wholeStepsEnd(rowBegin, rowEnd, rowBlock);
   Value vectorsEnd = wholeStepsEnd(index(0), numVectors, tileVectors);
@@ -288,8 +301,14 @@ void KernelEmitter::dotRowsF32(const Access &matrix,
     }
     // One vector (decode) streams each row once: the hardware prefetcher
     // keeps up with that, and the prefetches would only cost issue slots.
+    auto wholeBlock = [&](int64_t j, Value dots) {
+      blockEpilogue(row0, ts[j], dots);
+    };
     dotTile(matrix, vecs, row0, rows, cols, fromMemory && vectors > 1,
-            [&](Value row, int64_t j, Value dot) { epilogue(row, ts[j], dot); });
+            [&](Value row, int64_t j, Value dot) { epilogue(row, ts[j], dot); },
+            blockEpilogue && rows == rowBlock
+                ? function_ref<void(int64_t, Value)>(wholeBlock)
+                : function_ref<void(int64_t, Value)>());
   };
   auto rowTiles = [&](Value row0, int64_t rows) {
     if (tileVectors > 1)

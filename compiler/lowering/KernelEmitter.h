@@ -133,13 +133,21 @@ public:
   /// A quantized matrix (QuantKernels.cpp) takes the fused kernel when
   /// numVectors is 1 and otherwise dequantizes a tile of rows once into an
   /// f32 scratch and runs the f32 kernel over it for every vector.
+  /// With `blockEpilogue`, the results of a whole row block and one vector
+  /// go to it instead, as one vector<rowBlock x f32> of rows row0, row0 + 1,
+  /// ... (the same sums), so the caller's activation and stores run a
+  /// vector at a time; rows outside whole blocks, and the fused kernel's
+  /// rows, still go to `epilogue`.
+  using BlockEpilogue = llvm::function_ref<void(
+      mlir::Value row0, mlir::Value t, mlir::Value dots)>;
   void dotRows(const Access &matrix,
                llvm::function_ref<Access(mlir::Value t)> vectorOf,
                mlir::Value numVectors, mlir::Value rowBegin, mlir::Value rowEnd,
                int64_t cols,
                llvm::function_ref<void(mlir::Value row, mlir::Value t,
                                        mlir::Value dot)>
-                   epilogue);
+                   epilogue,
+               BlockEpilogue blockEpilogue = {});
 
   /// The transposed product the backward pass is made of: for output rows
   /// o in [outBegin, outEnd) and columns c in [colBegin, colEnd)
@@ -229,14 +237,16 @@ private:
                   mlir::Value numVectors, mlir::Value rowBegin,
                   mlir::Value rowEnd, int64_t cols, bool fromMemory,
                   llvm::function_ref<void(mlir::Value, mlir::Value, mlir::Value)>
-                      epilogue);
+                      epilogue,
+                  BlockEpilogue blockEpilogue);
   void dotRowsQuantized(
       const Access &matrix, const QuantizedWeight &weight,
       llvm::function_ref<Access(mlir::Value t)> vectorOf,
       mlir::Value numVectors, mlir::Value rowBegin, mlir::Value rowEnd,
       int64_t cols,
       llvm::function_ref<void(mlir::Value, mlir::Value, mlir::Value)>
-          epilogue);
+          epilogue,
+      BlockEpilogue blockEpilogue);
   /// `limbs`: pairDotLimbs' for this vector, or null.
   void fusedRowBlock(const Access &matrix, const QuantizedWeight &weight,
                      const Access &vector, mlir::Value row0, int64_t block,
@@ -331,7 +341,9 @@ private:
                bool prefetchNextBlock,
                llvm::function_ref<void(mlir::Value row, int64_t j,
                                        mlir::Value dot)>
-                   epilogue);
+                   epilogue,
+               llvm::function_ref<void(int64_t j, mlir::Value dots)>
+                   blockEpilogue);
   /// f16/bf16 (scalar or vector) to f32: arith.extf, or for f16 on a
   /// target without native conversion, widenF16Bits.
   mlir::Value widen(mlir::Value value);

@@ -485,7 +485,8 @@ void KernelEmitter::dotRowsQuantized(
     const Access &matrix, const QuantizedWeight &weight,
     function_ref<Access(Value)> vectorOf, Value numVectors, Value rowBegin,
     Value rowEnd, int64_t cols,
-    function_ref<void(Value, Value, Value)> epilogue) {
+    function_ref<void(Value, Value, Value)> epilogue,
+    BlockEpilogue blockEpilogue) {
   int64_t rowBlock = shape.rowBlock;
   auto fused = [&](Value t) {
     Access vec = vectorOf(t);
@@ -533,10 +534,15 @@ void KernelEmitter::dotRowsQuantized(
     Value rows = b.create<arith::MinUIOp>(
         loc, index(tileRows), b.create<arith::SubIOp>(loc, rowEnd, r0));
     dequantizeRows(matrix, weight, r0, rows, cols, tile);
+    auto shifted = [&](Value row0, Value t, Value dots) {
+      blockEpilogue(b.create<arith::AddIOp>(loc, r0, row0), t, dots);
+    };
     dotRowsF32(Access{tile, {}}, vectorOf, numVectors, index(0), rows, cols,
-               /*fromMemory=*/false, [&](Value row, Value t, Value dot) {
+               /*fromMemory=*/false,
+               [&](Value row, Value t, Value dot) {
                  epilogue(b.create<arith::AddIOp>(loc, r0, row), t, dot);
-               });
+               },
+               blockEpilogue ? BlockEpilogue(shifted) : BlockEpilogue());
   });
 }
 

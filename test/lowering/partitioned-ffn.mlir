@@ -52,7 +52,12 @@ yan.weight @w2 : tensor<4x8x4xf32>
 // CHECK: %[[PAIR:.*]] = arith.index_cast %[[PAIR32]] : i32 to index
 // CHECK: arith.divui %[[PAIR]], %c2
 // CHECK: vector.load %[[W1]][%[[Q]], %{{.*}}, %{{.*}}] : memref<4x4x8xf32>, vector<4xf32>
-// CHECK: memref.store %{{.*}}, %[[GATED]][%[[R]], %{{.*}}] : memref<256x4xf32>
+// A whole block of w1's rows (all 4 here) for one gathered row: its 4 sums
+// as one vector, silu on it, one vector store into gated.
+// CHECK: %[[DOTS:.*]] = vector.from_elements %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : vector<4xf32>
+// CHECK: %[[NEG:.*]] = arith.negf %[[DOTS]] : vector<4xf32>
+// CHECK: math.exp %[[NEG]] : vector<4xf32>
+// CHECK: vector.store %{{.*}}, %[[GATED]][%[[R]], %{{.*}}] : memref<256x4xf32>, vector<4xf32>
 func.func @prefill(%tokens: tensor<?xi32>) -> tensor<?x8xf32> {
   %table = yan.weight_ref @embed : tensor<16x8xf32>
   %x = yan.embed %table, %tokens : (tensor<16x8xf32>, tensor<?xi32>) -> tensor<?x8xf32>

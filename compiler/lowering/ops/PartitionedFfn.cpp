@@ -46,22 +46,34 @@ void gateProduct(LoweringContext &ctx, const FfnBuffers &f,
   KernelEmitter &k = ctx.kernels;
   auto [fBegin, fEnd] = ctx.share(f.ffnSize);
   auto input = [&](Value r) { return Access{f.x, {inputRow(r)}}; };
-  k.dotRows(w.w1, input, count, fBegin, fEnd, f.hidden,
-            [&](Value row, Value r, Value dot) {
-              k.store(k.silu(dot), gated, {gatedRow(r), row});
-              if (f.tape1)
-                k.store(dot, f.tape1, {pairOf(r), row});
-            });
-  k.dotRows(
-      w.w3, input, count, fBegin, fEnd, f.hidden,
-      [&](Value row, Value r, Value dot) {
-        Value g = builder.create<memref::LoadOp>(
-            loc, gated, ValueRange{gatedRow(r), row});
-        k.store(builder.create<arith::MulFOp>(loc, g, dot), gated,
-                {gatedRow(r), row});
-        if (f.tape3)
-          k.store(dot, f.tape3, {pairOf(r), row});
-      });
+  // Each result, or a whole row block's as one vector: silu, its product
+  // and the stores then run a vector at a time (the same sums; silu's
+  // operations are elementwise either way).
+  auto storeAt = [&](Value value, Value memref, Value at, Value row) {
+    if (isa<VectorType>(value.getType()))
+      builder.create<vector::StoreOp>(loc, value, memref, ValueRange{at, row});
+    else
+      k.store(value, memref, {at, row});
+  };
+  auto gate = [&](Value row, Value r, Value dot) {
+    storeAt(k.silu(dot), gated, gatedRow(r), row);
+    if (f.tape1)
+      storeAt(dot, f.tape1, pairOf(r), row);
+  };
+  k.dotRows(w.w1, input, count, fBegin, fEnd, f.hidden, gate, gate);
+  auto up = [&](Value row, Value r, Value dot) {
+    Value at = gatedRow(r);
+    Value g = isa<VectorType>(dot.getType())
+                  ? builder.create<vector::LoadOp>(loc, dot.getType(), gated,
+                                                   ValueRange{at, row})
+                        .getResult()
+                  : builder.create<memref::LoadOp>(loc, gated, ValueRange{at, row})
+                        .getResult();
+    storeAt(builder.create<arith::MulFOp>(loc, g, dot), gated, at, row);
+    if (f.tape3)
+      storeAt(dot, f.tape3, pairOf(r), row);
+  };
+  k.dotRows(w.w3, input, count, fBegin, fEnd, f.hidden, up, up);
 }
 
 /// The second half, after a barrier has published every thread's gated
