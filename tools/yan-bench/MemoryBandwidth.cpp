@@ -2,6 +2,7 @@
 #include "MemoryBandwidth.h"
 #include "ToolSupport.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -29,38 +30,45 @@ __attribute__((noinline)) uint64_t sumWords(const uint64_t *words, size_t count)
 }
 } // namespace
 
-double measureReadBandwidth(size_t bytes, int passes, unsigned threads) {
-  size_t count = bytes / sizeof(uint64_t);
+ReadProbe::ReadProbe(size_t bytes, unsigned threads)
+    : count_(bytes / sizeof(uint64_t)), threads_(threads < 1 ? 1 : threads) {
   void *memory = nullptr;
-  if (posix_memalign(&memory, 4096, count * sizeof(uint64_t)) != 0)
-    return 0.0;
-  auto *words = static_cast<uint64_t *>(memory);
+  if (count_ == 0 || posix_memalign(&memory, 4096, count_ * sizeof(uint64_t)) != 0)
+    return;
+  words_ = static_cast<uint64_t *>(memory);
   // Fault every page in first: we measure reading, not the page allocator.
-  std::memset(words, 1, count * sizeof(uint64_t));
+  std::memset(words_, 1, count_ * sizeof(uint64_t));
+}
+
+ReadProbe::~ReadProbe() { std::free(words_); }
+
+double ReadProbe::pass() {
+  if (!words_)
+    return 0.0;
+  static volatile uint64_t sink = 0;
+  std::vector<uint64_t> sums(threads_);
+  double start = nowSeconds();
+  std::vector<std::thread> workers;
+  size_t slice = count_ / threads_;
+  for (unsigned t = 1; t < threads_; ++t)
+    workers.emplace_back([&, t] {
+      size_t begin = t * slice, end = t + 1 == threads_ ? count_ : begin + slice;
+      sums[t] = sumWords(words_ + begin, end - begin);
+    });
+  sums[0] = sumWords(words_, threads_ == 1 ? count_ : slice);
+  for (std::thread &worker : workers)
+    worker.join();
+  double seconds = nowSeconds() - start;
+  for (uint64_t s : sums)
+    sink = sink + s;
+  return seconds > 0 ? count_ * sizeof(uint64_t) / seconds : 0.0;
+}
+
+double measureReadBandwidth(size_t bytes, int passes, unsigned threads) {
+  ReadProbe probe(bytes, threads);
   double best = 0.0;
-  volatile uint64_t sink = 0;
-  if (threads < 1)
-    threads = 1;
-  std::vector<uint64_t> sums(threads);
-  for (int pass = 0; pass < passes; ++pass) {
-    double start = nowSeconds();
-    std::vector<std::thread> workers;
-    size_t slice = count / threads;
-    for (unsigned t = 1; t < threads; ++t)
-      workers.emplace_back([&, t] {
-        size_t begin = t * slice, end = t + 1 == threads ? count : begin + slice;
-        sums[t] = sumWords(words + begin, end - begin);
-      });
-    sums[0] = sumWords(words, threads == 1 ? count : slice);
-    for (std::thread &worker : workers)
-      worker.join();
-    double seconds = nowSeconds() - start;
-    for (uint64_t s : sums)
-      sink = sink + s;
-    if (seconds > 0 && count * sizeof(uint64_t) / seconds > best)
-      best = count * sizeof(uint64_t) / seconds;
-  }
-  std::free(memory);
+  for (int pass = 0; pass < passes && probe.ok(); ++pass)
+    best = std::max(best, probe.pass());
   return best;
 }
 

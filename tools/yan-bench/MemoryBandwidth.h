@@ -3,14 +3,35 @@
 #define YAN_TOOLS_YANBENCH_MEMORYBANDWIDTH_H
 
 #include <cstddef>
+#include <cstdint>
 
 namespace yan::tools {
 
-/// Bytes per second `threads` threads together read from a buffer of
-/// `bytes` (far larger than the caches), each summing its own slice, best of
-/// `passes`; 0 if the buffer cannot be allocated. The same thread count and
-/// access pattern as a decode step streaming its weights, so the ratio of
-/// the two is meaningful.
+/// A buffer of `bytes` (far larger than the caches), allocated and faulted
+/// in once, that `threads` threads read together, each summing its own
+/// slice, one pass per call: the same thread count and access pattern as a
+/// decode step streaming its weights, so the ratio of the two is
+/// meaningful. Passes can be interleaved with other work (yan-bench reads
+/// one before each decode segment).
+class ReadProbe {
+public:
+  ReadProbe(size_t bytes, unsigned threads);
+  ~ReadProbe();
+  ReadProbe(const ReadProbe &) = delete;
+  ReadProbe &operator=(const ReadProbe &) = delete;
+  /// False when the buffer could not be allocated (passes then read 0).
+  bool ok() const { return words_ != nullptr; }
+  /// Bytes per second of one pass over the whole buffer.
+  double pass();
+
+private:
+  uint64_t *words_ = nullptr;
+  size_t count_ = 0;
+  unsigned threads_ = 1;
+};
+
+/// The best of `passes` passes of a fresh ReadProbe; 0 if the buffer cannot
+/// be allocated.
 double measureReadBandwidth(size_t bytes, int passes, unsigned threads);
 
 } // namespace yan::tools

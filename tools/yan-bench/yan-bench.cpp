@@ -137,6 +137,7 @@ struct Result {
   double decodeTokensPerSecondAtContext = 0; // --context
   uint64_t weightBytesPerToken = 0;
   double memoryReadBytesPerSecond = 0;
+  std::vector<double> pairedRatios; // PairedProbe's, ascending
   double flopsPerToken = 0; // matrix products (ModelCost.h)
   double learnFlopsPerToken = 0; // per predicted position of a learn step
   double peakFlopsPerSecond = 0;
@@ -152,6 +153,14 @@ struct Result {
   double learnFlopsPerSecond() const {
     return learn.stepSeconds > 0 ? learnFlops() / learn.stepSeconds : 0.0;
   }
+  double pairedRatioMedian() const {
+    size_t n = pairedRatios.size();
+    if (n == 0)
+      return 0.0;
+    return n % 2 ? pairedRatios[n / 2] : (pairedRatios[n / 2 - 1] + pairedRatios[n / 2]) / 2;
+  }
+  double pairedRatioMin() const { return pairedRatios.empty() ? 0.0 : pairedRatios.front(); }
+  double pairedRatioMax() const { return pairedRatios.empty() ? 0.0 : pairedRatios.back(); }
   double bandwidthRatio() const {
     return memoryReadBytesPerSecond > 0 ? achievedBytesPerSecond() / memoryReadBytesPerSecond
                                         : 0.0;
@@ -169,34 +178,66 @@ std::vector<int32_t> deterministicTokens(size_t count, int64_t vocab) {
   return tokens;
 }
 
+/// Decode segments that each follow one pass of a read-bandwidth probe.
+constexpr long long kPairedSegments = 8;
+
+/// A probe read right before each decode segment: each segment's achieved
+/// weight bytes/s over the bandwidth of its own pass is one ratio. The two
+/// are taken milliseconds apart, so on a machine whose memory bus is shared
+/// with others (a VM's host) both see the same load, which a probe taken
+/// once, seconds away from the decode, does not.
+struct PairedProbe {
+  yan::tools::ReadProbe *probe = nullptr;
+  uint64_t bytesPerToken = 0;
+  std::vector<double> ratios;
+};
+
 /// From the session's state and the logits of its last token: times
-/// `decodeTokens` greedy decode steps after `warmup` untimed ones.
+/// `decodeTokens` greedy decode steps after `warmup` untimed ones; with
+/// `paired`, in kPairedSegments segments each after one probe pass (the
+/// passes are not timed as decode).
 yan_status_t timeDecode(yan_session_t *session, int64_t vocab, const Options &o,
-                        float *logits, double *tokensPerSecond) {
+                        float *logits, double *tokensPerSecond,
+                        PairedProbe *paired = nullptr) {
   int32_t token = argmax(logits, vocab);
   for (long long i = 0; i < o.warmup; ++i) {
     if (yan_status_t s = yan_session_decode(session, token, logits))
       return s;
     token = argmax(logits, vocab);
   }
-  double start = yan::tools::nowSeconds();
-  for (long long i = 0; i < o.decodeTokens; ++i) {
-    if (yan_status_t s = yan_session_decode(session, token, logits))
-      return s;
-    token = argmax(logits, vocab);
+  bool pairing = paired && paired->probe && paired->probe->ok();
+  long long segments = pairing ? std::min(kPairedSegments, o.decodeTokens) : 1;
+  double decodeSeconds = 0;
+  long long done = 0;
+  for (long long segment = 0; segment < segments; ++segment) {
+    long long count = o.decodeTokens * (segment + 1) / segments - done;
+    double bandwidth = pairing ? paired->probe->pass() : 0.0;
+    double start = yan::tools::nowSeconds();
+    for (long long i = 0; i < count; ++i) {
+      if (yan_status_t s = yan_session_decode(session, token, logits))
+        return s;
+      token = argmax(logits, vocab);
+    }
+    double seconds = yan::tools::nowSeconds() - start;
+    decodeSeconds += seconds;
+    done += count;
+    if (pairing && bandwidth > 0 && seconds > 0)
+      paired->ratios.push_back(double(count) * double(paired->bytesPerToken) / seconds /
+                               bandwidth);
   }
-  *tokensPerSecond = static_cast<double>(o.decodeTokens) / (yan::tools::nowSeconds() - start);
+  *tokensPerSecond = static_cast<double>(o.decodeTokens) / decodeSeconds;
   return nullptr;
 }
 
 /// Decode from a fresh state (after a one-token prompt).
 yan_status_t benchDecode(yan_session_t *session, int64_t vocab, const Options &o,
-                         std::vector<float> &logits, double *tokensPerSecond) {
+                         std::vector<float> &logits, double *tokensPerSecond,
+                         PairedProbe *paired) {
   int32_t prompt = 1 % static_cast<int32_t>(vocab);
   yan_session_reset(session);
   if (yan_status_t s = yan_session_prefill(session, &prompt, 1, logits.data()))
     return s;
-  return timeDecode(session, vocab, o, logits.data(), tokensPerSecond);
+  return timeDecode(session, vocab, o, logits.data(), tokensPerSecond, paired);
 }
 
 /// Decode after an o.context-token prefill, fed in chunks so the logits
@@ -274,6 +315,10 @@ void printJson(const Options &o, const LoadedImage &image, const std::vector<Res
                 r.threads, r.decodeTokensPerSecond, r.prefillTokensPerSecond,
                 r.weightBytesPerToken, r.achievedBytesPerSecond(),
                 r.memoryReadBytesPerSecond, r.bandwidthRatio());
+    std::printf(", \"paired_segments\": %zu, \"paired_bandwidth_ratio\": %.4f, "
+                "\"paired_bandwidth_ratio_min\": %.4f, \"paired_bandwidth_ratio_max\": %.4f",
+                r.pairedRatios.size(), r.pairedRatioMedian(), r.pairedRatioMin(),
+                r.pairedRatioMax());
     std::printf(", \"flops_per_token\": %.0f, \"fma_probe\": \"%s\", \"vector_bits\": %u, "
                 "\"peak_flops_per_s\": %.0f, \"prefill_flops_per_s\": %.0f, "
                 "\"decode_flops_per_s\": %.0f, \"prefill_over_peak\": %.4f",
@@ -323,6 +368,10 @@ void printText(const Options &o, const LoadedImage &image, const std::vector<Res
                 "%.2f GB/s; ratio %.3f\n",
                 r.achievedBytesPerSecond() / 1e9, r.memoryReadBytesPerSecond / 1e9,
                 r.bandwidthRatio());
+    std::printf("  paired: a probe pass before each of %zu decode segments; ratio median %.3f "
+                "(min %.3f, max %.3f)\n",
+                r.pairedRatios.size(), r.pairedRatioMedian(), r.pairedRatioMin(),
+                r.pairedRatioMax());
     std::printf("  compute: prefill %.2f GFLOP/s, decode %.2f GFLOP/s (%.0f FLOP per token); "
                 "measured f32 FMA peak %.2f GFLOP/s (%s, %u-bit); prefill / peak %.3f\n",
                 r.prefillFlopsPerSecond() / 1e9, r.decodeFlopsPerSecond() / 1e9,
@@ -370,8 +419,14 @@ yan_status_t measure(yan_bundle_t *bundle, const Options &o, unsigned threads,
   if (o.learn)
     status = yan::tools::benchLearn(session, config.vocab_size, o.learnTokens,
                                     /*measureMemory=*/measureMemory, &r.learn);
-  if (!status)
-    status = benchDecode(session, config.vocab_size, o, logits, &r.decodeTokensPerSecond);
+  if (!status) {
+    yan::tools::ReadProbe probe(static_cast<size_t>(o.bandwidthMiB) << 20, r.threads);
+    PairedProbe paired{&probe, r.weightBytesPerToken, {}};
+    status = benchDecode(session, config.vocab_size, o, logits, &r.decodeTokensPerSecond,
+                         &paired);
+    r.pairedRatios = std::move(paired.ratios);
+    std::sort(r.pairedRatios.begin(), r.pairedRatios.end());
+  }
   if (!status && o.context > 0)
     status = benchDecodeAtContext(session, config.vocab_size, o, logits,
                                   &r.decodeTokensPerSecondAtContext);
