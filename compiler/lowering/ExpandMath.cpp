@@ -145,7 +145,7 @@ struct ExpandMathPass : impl::ExpandMathBase<ExpandMathPass> {
                                                   std::move(patterns))))
       return signalPassFailure();
     // The approximations themselves use math.fma: expand those second, and
-    // their vector conversions of small integers.
+    // their conversions of small integers (exp's exponent).
     mlir::RewritePatternSet fmaPatterns(&getContext());
     fmaPatterns.add<FmaToMulAdd, ExactSmallIntegerToInt>(&getContext());
     if (failed(mlir::applyPatternsAndFoldGreedily(getOperation(),

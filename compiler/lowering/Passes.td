@@ -132,6 +132,10 @@ def ExpandMath : Pass<"yan-expand-math"> {
     Rewrites math.exp, math.tanh, math.log, ... into MLIR's polynomial
     approximations, so generated code never calls libm: code images have no
     imports. math.sqrt stays (every target has a square-root instruction).
+    An arith.fptosi of a value proven to be an integer of at most 2^22
+    (exp's clamped exponent) becomes an exact add, bitcast and subtract, so
+    no RVV vfcvt.rtz.x.f.v is emitted (Debian 12's qemu-riscv64 aborts on
+    it).
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::math::MathDialect",
