@@ -64,12 +64,11 @@ double ReadProbe::pass() {
   return seconds > 0 ? count_ * sizeof(uint64_t) / seconds : 0.0;
 }
 
-double measureReadBandwidth(size_t bytes, int passes, unsigned threads) {
-  ReadProbe probe(bytes, threads);
-  double best = 0.0;
-  for (int pass = 0; pass < passes && probe.ok(); ++pass)
-    best = std::max(best, probe.pass());
-  return best;
+double ReadProbe::best(int passes) {
+  double fastest = 0.0;
+  for (int i = 0; i < passes && ok(); ++i)
+    fastest = std::max(fastest, pass());
+  return fastest;
 }
 
 } // namespace yan::tools

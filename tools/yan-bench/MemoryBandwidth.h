@@ -23,16 +23,14 @@ public:
   bool ok() const { return words_ != nullptr; }
   /// Bytes per second of one pass over the whole buffer.
   double pass();
+  /// The best of `passes` passes.
+  double best(int passes);
 
 private:
   uint64_t *words_ = nullptr;
   size_t count_ = 0;
   unsigned threads_ = 1;
 };
-
-/// The best of `passes` passes of a fresh ReadProbe; 0 if the buffer cannot
-/// be allocated.
-double measureReadBandwidth(size_t bytes, int passes, unsigned threads);
 
 } // namespace yan::tools
 

@@ -419,8 +419,10 @@ yan_status_t measure(yan_bundle_t *bundle, const Options &o, unsigned threads,
   if (o.learn)
     status = yan::tools::benchLearn(session, config.vocab_size, o.learnTokens,
                                     /*measureMemory=*/measureMemory, &r.learn);
+  // One probe buffer for the passes paired with decode and the ones after
+  // the model (allocated and faulted in once).
+  yan::tools::ReadProbe probe(static_cast<size_t>(o.bandwidthMiB) << 20, r.threads);
   if (!status) {
-    yan::tools::ReadProbe probe(static_cast<size_t>(o.bandwidthMiB) << 20, r.threads);
     PairedProbe paired{&probe, r.weightBytesPerToken, {}};
     status = benchDecode(session, config.vocab_size, o, logits, &r.decodeTokensPerSecond,
                          &paired);
@@ -434,8 +436,7 @@ yan_status_t measure(yan_bundle_t *bundle, const Options &o, unsigned threads,
     status = benchPrefill(session, config.vocab_size, o, logits, &r.prefillTokensPerSecond);
   yan_session_destroy(session);
   // Measured right after the model, with as many threads.
-  r.memoryReadBytesPerSecond = yan::tools::measureReadBandwidth(
-      static_cast<size_t>(o.bandwidthMiB) << 20, 3, r.threads);
+  r.memoryReadBytesPerSecond = probe.best(3);
   yan::tools::ModelCost cost = yan::tools::modelCost(bundle);
   r.flopsPerToken = cost.flopsPerToken;
   r.learnFlopsPerToken = cost.learnFlopsPerToken;
