@@ -210,13 +210,15 @@ public:
   /// Input rows per cache block of accumulateRows. The inputs are rows of a
   /// matrix (a weight, or tokens) whose stride is usually a power of two
   /// times the cache line (2 KiB for D = 512), so a column stripe of them
-  /// falls into a few L1 sets: 32 rows of it stay in L1 while every output
-  /// tile runs over them, 128 did not. On the grouped backward's shapes
-  /// (8-64 outputs, 512 x 512 weights from DRAM) 32 was up to 1.7x faster
-  /// than 128 and 16 up to 2.2x (docs/performance.md); 16 is not used
-  /// because its RISC-V code trips an assertion of Debian's qemu-riscv64
-  /// 7.2 that the tests run under (docs/targets.md).
-  static constexpr int64_t accumulateDepth = 32;
+  /// falls into two L1 sets per line: 16 rows (8 lines a set) stay in L1
+  /// while every output tile runs over them, 32 (16 lines, more than the
+  /// 12 ways of Zen 5's L1) and 128 did not. On the grouped backward's
+  /// shapes (8-64 outputs, 512 x 512 weights from DRAM) 32 was up to 1.7x
+  /// faster than 128 and 16 up to 2.2x (docs/performance.md). 16 was held
+  /// back while Debian's qemu-riscv64 7.2 aborted on the RISC-V image; that
+  /// abort was exp's vfcvt.rtz.x.f.v, which -yan-expand-math now rewrites
+  /// (docs/targets.md).
+  static constexpr int64_t accumulateDepth = 16;
 
   mlir::OpBuilder &builder() { return b; }
   mlir::Location location() const { return loc; }
@@ -352,7 +354,9 @@ private:
   /// __extendhfsf2, which a code image cannot import.
   mlir::Value widenF16Bits(mlir::Value value);
   /// accumulateRows over the inputs [rBegin, rEnd) (at most a cache
-  /// block): column tiles outer, output tiles inner.
+  /// block): column tiles outer, output tiles inner. With `numInputs`, the
+  /// inputs are a matrix streamed from memory and each column tile first
+  /// prefetches the next cache block's part of it (prefetchNextInputBlock).
   void accumulateTiles(llvm::function_ref<Access(mlir::Value o)> outputOf,
                        mlir::Value outBegin, mlir::Value outEnd,
                        llvm::function_ref<Access(mlir::Value r)> inputOf,
@@ -360,7 +364,16 @@ private:
                        llvm::function_ref<mlir::Value(mlir::Value o,
                                                       mlir::Value r)>
                            coef,
-                       mlir::Value colBegin, mlir::Value colEnd);
+                       mlir::Value colBegin, mlir::Value colEnd,
+                       mlir::Value numInputs = {});
+  /// The input rows [rEnd, min(rEnd + accumulateDepth, numInputs)) at the
+  /// `vectors` vectors from `col`, prefetched into L2; nothing without
+  /// numInputs, for a scalar column (vectors 0) or for an input that is not
+  /// an f32/f16/bf16 matrix of static shape.
+  void prefetchNextInputBlock(llvm::function_ref<Access(mlir::Value r)> inputOf,
+                              mlir::Value rBegin, mlir::Value rEnd,
+                              mlir::Value numInputs, mlir::Value col,
+                              int64_t vectors);
   mlir::OpBuilder &b;
   mlir::Location loc;
   unsigned vectorWidth;

@@ -4,7 +4,7 @@
 // yan.linear_grad in the learn entry of a minimal one-layer model (V=16,
 // D=8, P=4, k=2, F=4): the input gradient through the LM head,
 // dx[t, :] = sum_o dy[t, o] W[o, :]. Each thread zeroes, then owns, a block
-// of dx's columns; the head's rows stream once (in cache blocks of 32),
+// of dx's columns; the head's rows stream once (in cache blocks of 16),
 // through register tiles of 4 tokens x 3 vectors of dx (the default
 // accumulate-outputs and accumulate-vectors).
 
@@ -26,14 +26,20 @@
 // CHECK: scf.for %[[T0:[^ ]*]] = %c0{{[_0-9]*}} to %{{.*}} step
 // CHECK: scf.for %[[C0:[^ ]*]] = %[[CB]] to %[[CE]] step
 // CHECK: memref.store %cst{{.*}}, %[[DX]][%[[T0]], %[[C0]]] : memref<?x8xf32>
-// Head rows in cache blocks of 32 (here one block of 16); within a block,
-// column tiles of 3 vectors (12 columns) outer, tiles of 4 tokens inner: the
-// 12 accumulators are loaded from dx once, run over the block's head rows
-// (3 vector loads of the row, a broadcast dy per token, 12 multiply-adds)
-// and stored once.
-// CHECK: scf.for %[[R0:[^ ]*]] = %c0{{[_0-9]*}} to %c16{{[_0-9]*}} step %c32
+// Head rows in cache blocks of 16 (here one block); within a block, column
+// tiles of 3 vectors (12 columns) outer, tiles of 4 tokens inner: the 12
+// accumulators are loaded from dx once, run over the block's head rows (3
+// vector loads of the row, a broadcast dy per token, 12 multiply-adds) and
+// stored once. Each column tile first prefetches the next block's rows
+// [R1, min(R1 + 16, 16)) at its 3 vectors into L2 (none here: one block).
+// CHECK: scf.for %[[R0:[^ ]*]] = %c0{{[_0-9]*}} to %c16{{[_0-9]*}} step %c16
 // CHECK: %[[R1:.*]] = arith.minui %{{.*}}, %c16
 // CHECK: scf.for %[[C:[^ ]*]] = %{{.*}} to %{{.*}} step %c12
+// CHECK: %[[AHEAD:.*]] = arith.addi %[[R1]], %c16
+// CHECK: %[[AHEADEND:.*]] = arith.minui %[[AHEAD]], %c16
+// CHECK: scf.for %[[RA:[^ ]*]] = %[[R1]] to %[[AHEADEND]] step %c1
+// CHECK: memref.prefetch %[[HEAD]][%[[RA]], %[[C]]], read, locality<2>, data : memref<16x8xf32>
+// CHECK-COUNT-2: memref.prefetch %[[HEAD]][%[[RA]], %{{.*}}], read, locality<2>, data : memref<16x8xf32>
 // CHECK: scf.for %[[T:[^ ]*]] = %c0{{[_0-9]*}} to %{{.*}} step %c4
 // CHECK: %[[ACC:.*]] = vector.load %[[DX]][%[[T]], %[[C]]] : memref<?x8xf32>, vector<4xf32>
 // CHECK-COUNT-11: vector.load %[[DX]]
@@ -54,7 +60,7 @@
 // NEXT-LABEL: func.func @yan_learn(
 // NEXT: memref.view %{{.*}} : memref<?xi8> to memref<8xf32>
 // NEXT: %[[HEAD:.*]] = memref.view %{{.*}} : memref<?xi8> to memref<16x8xf32>
-// NEXT: scf.for %[[R0:[^ ]*]] = %c0{{[_0-9]*}} to %c16{{[_0-9]*}} step %c32
+// NEXT: scf.for %[[R0:[^ ]*]] = %c0{{[_0-9]*}} to %c16{{[_0-9]*}} step %c16
 // NEXT: scf.for %[[C:[^ ]*]] = %{{.*}} to %{{.*}} step %c4
 // NEXT: scf.for %{{[^ ]*}} = %c0{{[_0-9]*}} to %{{.*}} step %c4
 // NEXT: scf.for %[[R:[^ ]*]] = %[[R0]] to
@@ -88,8 +94,8 @@ module {
 
 // -----
 
-// Odd shapes: V=13 (tokens past whole tiles of 4 go one at a time) and
-// D=6 (a 4-wide vector part of the columns, then a scalar tail).
+// Odd shapes: V=13 (tokens past whole tiles of 4 go in one tile of their
+// count) and D=6 (a 4-wide vector part of the columns, then a scalar tail).
 
 // CHECK-LABEL: func.func @yan_learn(
 // CHECK-SAME: %[[W:[^:]*]]: memref<?xi8>, %{{[^:]*}}: memref<?xf32>, %[[A:[^:]*]]: memref<?xi8>
@@ -106,7 +112,7 @@ module {
 // CHECK: %[[CB:.*]] = arith.minui %{{.*}}, %c6
 // CHECK: %[[CE:.*]] = arith.minui %{{.*}}, %c6
 // One cache block of the 13 head rows; no whole 12-column tile.
-// CHECK: scf.for %[[R0:[^ ]*]] = %c0{{[_0-9]*}} to %c13{{[_0-9]*}} step %c32
+// CHECK: scf.for %[[R0:[^ ]*]] = %c0{{[_0-9]*}} to %c13{{[_0-9]*}} step %c16
 // CHECK: %[[R1:.*]] = arith.minui %{{.*}}, %c13
 // CHECK: %[[TILED:.*]] = arith.addi %[[CB]], %{{.*}} : index
 // CHECK: %[[VEND:.*]] = arith.addi %[[TILED]], %{{.*}} : index
@@ -117,10 +123,21 @@ module {
 // CHECK: %{{.*}}:4 = scf.for %[[R:[^ ]*]] = %[[R0]] to %[[R1]] step %c1
 // CHECK: vector.load %[[HEAD]][%[[R]], %[[C]]] : memref<13x6xf32>, vector<4xf32>
 // CHECK-COUNT-4: vector.store %{{.*}}, %[[DX]]
-// Tokens past the whole tiles, one at a time.
-// CHECK: scf.for %[[T1:[^ ]*]] = %{{.*}} to %{{.*}} step %c1
+// The tokens past the whole tiles (13 - 12 here, up to 3) in one tile of
+// their count: n tokens x 1 vector, n accumulators.
+// CHECK: %[[REST:.*]] = arith.subi %{{.*}}, %{{.*}} : index
+// CHECK: %[[ONE:.*]] = arith.cmpi eq, %[[REST]], %c1
+// CHECK: scf.if %[[ONE]] {
 // CHECK: scf.for %{{.*}} -> (vector<4xf32>)
-// CHECK: vector.store %{{.*}}, %[[DX]][%[[T1]], %[[C]]]
+// CHECK: vector.store %{{.*}}, %[[DX]][%{{.*}}, %[[C]]]
+// CHECK: %[[TWO:.*]] = arith.cmpi eq, %[[REST]], %c2
+// CHECK: scf.if %[[TWO]] {
+// CHECK: scf.for %{{.*}} -> (vector<4xf32>, vector<4xf32>)
+// CHECK-COUNT-2: vector.store %{{.*}}, %[[DX]]
+// CHECK: %[[THREE:.*]] = arith.cmpi eq, %[[REST]], %c3
+// CHECK: scf.if %[[THREE]] {
+// CHECK: scf.for %{{.*}} -> (vector<4xf32>, vector<4xf32>, vector<4xf32>)
+// CHECK-COUNT-3: vector.store %{{.*}}, %[[DX]]
 // The scalar columns [VEND, CE).
 // CHECK: scf.for %[[C2:[^ ]*]] = %[[VEND]] to %[[CE]] step %c1
 // CHECK: %{{.*}}:4 = scf.for %[[R2:[^ ]*]] = %[[R0]] to %[[R1]] step %c1{{.*}} -> (f32, f32, f32, f32)
