@@ -5,7 +5,6 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
-#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/TypeUtilities.h"
 
@@ -302,24 +301,12 @@ void KernelEmitter::dotRowsF32(const Access &matrix,
     }
     // One vector (decode) streams each row once: the hardware prefetcher
     // keeps up with that, and the prefetches would only cost issue slots.
-    // A tile of several row blocks hands each block's rows on as one.
     auto wholeBlock = [&](int64_t j, Value dots) {
-      for (int64_t first = 0; first < rows; first += rowBlock)
-        blockEpilogue(
-            first == 0 ? row0
-                       : b.create<arith::AddIOp>(loc, row0, index(first))
-                             .getResult(),
-            ts[j],
-            rows == rowBlock
-                ? dots
-                : b.create<vector::ExtractStridedSliceOp>(
-                       loc, dots, ArrayRef<int64_t>{first},
-                       ArrayRef<int64_t>{rowBlock}, ArrayRef<int64_t>{1})
-                      .getResult());
+      blockEpilogue(row0, ts[j], dots);
     };
     dotTile(matrix, vecs, row0, rows, cols, fromMemory && vectors > 1,
             [&](Value row, int64_t j, Value dot) { epilogue(row, ts[j], dot); },
-            blockEpilogue && rows % rowBlock == 0
+            blockEpilogue && rows == rowBlock
                 ? function_ref<void(int64_t, Value)>(wholeBlock)
                 : function_ref<void(int64_t, Value)>());
   };
@@ -330,33 +317,7 @@ void KernelEmitter::dotRowsF32(const Access &matrix,
     forLoop(tileVectors > 1 ? vectorsEnd : index(0), numVectors, 1,
             [&](Value t) { tile(row0, rows, t, 1); });
   };
-  // With whole tiles of vectors, row blocks go in pairs so that the vectors
-  // past the whole tiles (a partition's odd token) run in tiles of two
-  // blocks' rows: a one-vector tile of one block has rowBlock FMA chains,
-  // too few to cover the FMA latency on x86-64-v3 (4 of the 8 needed), and
-  // at 64 tokens a call these tiles took 15% of prefill's samples. Decode
-  // (one vector, no whole tile) keeps single blocks, and emits no pairs
-  // when it is known to have one vector.
-  std::optional<int64_t> knownVectors = getConstantIntValue(numVectors);
-  bool mayPair =
-      tileVectors > 1 && (!knownVectors || *knownVectors >= tileVectors);
-  Value singlesBegin = rowBegin;
-  if (mayPair) {
-    Value hasWholeTiles = b.create<arith::CmpIOp>(
-        loc, arith::CmpIPredicate::ugt, vectorsEnd, index(0));
-    singlesBegin = b.create<arith::SelectOp>(
-        loc, hasWholeTiles, wholeStepsEnd(rowBegin, rowsEnd, 2 * rowBlock),
-        rowBegin);
-    forLoop(rowBegin, singlesBegin, 2 * rowBlock, [&](Value row0) {
-      Value row1 = b.create<arith::AddIOp>(loc, row0, index(rowBlock));
-      for (Value first : {row0, row1})
-        forLoop(index(0), vectorsEnd, tileVectors,
-                [&](Value t0) { tile(first, rowBlock, t0, tileVectors); });
-      forLoop(vectorsEnd, numVectors, 1,
-              [&](Value t) { tile(row0, 2 * rowBlock, t, 1); });
-    });
-  }
-  forLoop(singlesBegin, rowsEnd, rowBlock,
+  forLoop(rowBegin, rowsEnd, rowBlock,
           [&](Value row0) { rowTiles(row0, rowBlock); });
   forLoop(rowsEnd, rowEnd, 1, [&](Value row) { rowTiles(row, 1); });
 }
