@@ -188,6 +188,41 @@ SmallVector<Value> KernelEmitter::outerProductTile(
                  });
 }
 
+Value KernelEmitter::reduceTransposed(ArrayRef<Value> accumulators) {
+  // Each vector holds accumulators' `partials` lanes each, in row order.
+  SmallVector<Value> level(accumulators);
+  int64_t partials = vectorWidth;
+  // The sum of the first and second halves of every group of `partials`
+  // among the `lanes` lanes of x then y, groups in order.
+  auto addHalves = [&](Value x, Value y, int64_t lanes) -> Value {
+    SmallVector<int64_t> low, high;
+    for (int64_t base = 0; base < lanes; base += partials)
+      for (int64_t k = 0; k < partials / 2; ++k) {
+        low.push_back(base + k);
+        high.push_back(base + partials / 2 + k);
+      }
+    Value lo = b.create<vector::ShuffleOp>(loc, x, y, low);
+    Value hi = b.create<vector::ShuffleOp>(loc, x, y, high);
+    return b.create<arith::AddFOp>(loc, lo, hi);
+  };
+  for (; partials > 1; partials /= 2) {
+    SmallVector<Value> next;
+    if (level.size() > 1) {
+      // Pairs of vectors into one of the same width.
+      for (size_t i = 0; i < level.size(); i += 2)
+        next.push_back(addHalves(level[i], level[i + 1], 2 * vectorWidth));
+    } else {
+      // One vector left: it halves its own width.
+      Value v = level[0];
+      next.push_back(
+          addHalves(v, v, cast<VectorType>(v.getType()).getNumElements()));
+    }
+    level = std::move(next);
+  }
+  // vector.reduction's start value, added last (x + 0 is x but for -0).
+  return b.create<arith::AddFOp>(loc, level[0], f32Like(0.0f, level[0]));
+}
+
 void KernelEmitter::dotTile(const Access &matrix, ArrayRef<Access> vecs,
                             Value row0, int64_t block, int64_t cols,
                             bool prefetchNextBlock,
@@ -232,6 +267,16 @@ void KernelEmitter::dotTile(const Access &matrix, ArrayRef<Access> vecs,
               next.push_back(mulAdd(w[r], x[j], acc[r * numVecs + j]));
           return next;
         });
+    if (blockEpilogue && mainCols == cols &&
+        llvm::isPowerOf2_64(static_cast<uint64_t>(block)) && block <= width) {
+      for (int64_t j = 0; j < numVecs; ++j) {
+        SmallVector<Value> column;
+        for (int64_t r = 0; r < block; ++r)
+          column.push_back(accs[r * numVecs + j]);
+        blockEpilogue(j, reduceTransposed(column));
+      }
+      return;
+    }
     for (Value acc : accs)
       sums.push_back(b.create<vector::ReductionOp>(
           loc, vector::CombiningKind::ADD, acc,

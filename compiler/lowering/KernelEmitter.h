@@ -135,8 +135,9 @@ public:
   /// f32 scratch and runs the f32 kernel over it for every vector.
   /// With `blockEpilogue`, the results of a whole row block and one vector
   /// go to it instead, as one vector<rowBlock x f32> of rows row0, row0 + 1,
-  /// ... (the same sums), so the caller's activation and stores run a
-  /// vector at a time; rows outside whole blocks, and the fused kernel's
+  /// ... (reduceTransposed's sums when cols is whole vectors: the same as
+  /// the reductions' on x86-64), so the caller's activation and stores run
+  /// a vector at a time; rows outside whole blocks, and the fused kernel's
   /// rows, still go to `epilogue`.
   using BlockEpilogue = llvm::function_ref<void(
       mlir::Value row0, mlir::Value t, mlir::Value dots)>;
@@ -335,6 +336,14 @@ private:
   /// The function's kMaxScratchBytes of stack, allocated at its start once.
   mlir::Value functionScratch();
 
+  /// The sums of `accumulators` (a power of two of them, at most the vector
+  /// width) as one vector, in order: shuffles pair the vectors and add each
+  /// accumulator's upper half of lanes to its lower half, level by level,
+  /// until one lane is left each. Per accumulator that is the tree LLVM
+  /// reduces a vector with on x86-64 (upper half onto lower), so the sums
+  /// equal vector.reduction's there; it costs log2(width) shuffle-add levels
+  /// for the whole tile instead of a reduction per accumulator.
+  mlir::Value reduceTransposed(llvm::ArrayRef<mlir::Value> accumulators);
   /// One register tile of dotRows: rows [row0, row0 + rows) x `vectors`;
   /// with `prefetchNextBlock`, each column step also prefetches the lines of
   /// the next `rows` rows at that column (rowsAhead).

@@ -18,15 +18,26 @@ yan.weight @u : tensor<8x8xf32>
 // CHECK: %[[ROWS:.*]] = arith.muli %[[PER]], %c4
 // CHECK: %[[BEGIN:.*]] = arith.muli %[[TID]], %[[ROWS]]
 // CHECK: scf.for %[[R:[^ ]*]] = %{{.*}} step %c4
-// CHECK: scf.for %[[T:[^ ]*]] =
-// CHECK: %{{.*}}:4 = scf.for %[[C:[^ ]*]] = %c0{{[_0-9]*}} to %c8{{[_0-9]*}} step %c4{{[_0-9]*}} iter_args({{.*}}) -> (vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>)
+// The token past the (here empty) whole tiles of 3 tokens: a tile of 4 rows.
+// CHECK: scf.for %[[T:[^ ]*]] = %{{.*}} step %c1
+// CHECK: %[[ACC:.*]]:4 = scf.for %[[C:[^ ]*]] = %c0{{[_0-9]*}} to %c8{{[_0-9]*}} step %c4{{[_0-9]*}} iter_args({{.*}}) -> (vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>)
 // CHECK: %[[X:.*]] = vector.load %{{.*}}[%[[T]], %[[C]]] : memref<1x8xf32>, vector<4xf32>
 // CHECK: %[[ROW0:.*]] = vector.load %[[W]][%[[R]], %[[C]]] : memref<8x8xf32>, vector<4xf32>
 // CHECK: %[[P:.*]] = arith.mulf %[[ROW0]], %[[X]] fastmath<contract> : vector<4xf32>
 // CHECK: arith.addf %[[P]], %{{.*}} fastmath<contract> : vector<4xf32>
-// CHECK-COUNT-4: vector.reduction <add>, %{{.*}} fastmath<reassoc> : vector<4xf32> into f32
-// No column tail: the four results are stored right away.
-// CHECK-NEXT: memref.store
+// No column tail: the block's four sums come out as one vector
+// (reduceTransposed): rows paired, each row's upper half of lanes added to
+// its lower half, twice, then vector.reduction's start value 0; one store.
+// CHECK: %[[LO01:.*]] = vector.shuffle %[[ACC]]#0, %[[ACC]]#1 [0, 1, 4, 5]
+// CHECK: %[[HI01:.*]] = vector.shuffle %[[ACC]]#0, %[[ACC]]#1 [2, 3, 6, 7]
+// CHECK: %[[S01:.*]] = arith.addf %[[LO01]], %[[HI01]] : vector<4xf32>
+// CHECK: vector.shuffle %[[ACC]]#2, %[[ACC]]#3 [0, 1, 4, 5]
+// CHECK: %[[S23:.*]] = arith.addf
+// CHECK: %[[LO:.*]] = vector.shuffle %[[S01]], %[[S23]] [0, 2, 4, 6]
+// CHECK: %[[HI:.*]] = vector.shuffle %[[S01]], %[[S23]] [1, 3, 5, 7]
+// CHECK: %[[SUMS:.*]] = arith.addf %[[LO]], %[[HI]] : vector<4xf32>
+// CHECK: %[[OUT4:.*]] = arith.addf %[[SUMS]], %{{.*}} : vector<4xf32>
+// CHECK-NEXT: vector.store %[[OUT4]], %{{.*}}[%[[T]], %[[R]]] : memref<?x8xf32>, vector<4xf32>
 func.func @decode(%tokens: tensor<1xi32>) -> tensor<1x8xf32> {
   %table = yan.weight_ref @embed : tensor<16x8xf32>
   %x = yan.embed %table, %tokens : (tensor<16x8xf32>, tensor<1xi32>) -> tensor<1x8xf32>
@@ -52,7 +63,8 @@ yan.weight @u : tensor<5x6xf16>
 // CHECK: scf.for %{{[^ ]*}} = %c4{{[_0-9]*}} to %c6 step %c1{{[_0-9]*}} iter_args
 // CHECK: memref.load %[[W]]{{.*}} : memref<5x6xf16>
 // CHECK: arith.extf %{{.*}} : f16 to f32
-// CHECK-COUNT-4: memref.store %{{.*}}, %[[OUT]]
+// A block's four sums (reduced before the column tail) go out as one vector.
+// CHECK: vector.store %{{.*}}, %[[OUT]]{{.*}} : memref<?x5xf32>, vector<4xf32>
 // The row tail: one row at a time, one accumulator.
 // CHECK: scf.for %{{[^ ]*}} = %[[FULL]] to %{{.*}} step %c1
 // CHECK: scf.for %{{.*}} iter_args(%{{.*}}) -> (vector<4xf32>)

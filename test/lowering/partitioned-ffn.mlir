@@ -53,8 +53,11 @@ yan.weight @w2 : tensor<4x8x4xf32>
 // CHECK: arith.divui %[[PAIR]], %c2
 // CHECK: vector.load %[[W1]][%[[Q]], %{{.*}}, %{{.*}}] : memref<4x4x8xf32>, vector<4xf32>
 // A whole block of w1's rows (all 4 here) for one gathered row: its 4 sums
-// as one vector, silu on it, one vector store into gated.
-// CHECK: %[[DOTS:.*]] = vector.from_elements %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : vector<4xf32>
+// as one vector (reduceTransposed's shuffles and adds, then the start
+// value 0), silu on it, one vector store into gated.
+// CHECK: vector.shuffle %{{.*}}, %{{.*}} [1, 3, 5, 7] : vector<4xf32>, vector<4xf32>
+// CHECK: arith.addf %{{.*}}, %{{.*}} : vector<4xf32>
+// CHECK: %[[DOTS:.*]] = arith.addf %{{.*}}, %{{.*}} : vector<4xf32>
 // CHECK: %[[NEG:.*]] = arith.negf %[[DOTS]] : vector<4xf32>
 // CHECK: math.exp %[[NEG]] : vector<4xf32>
 // CHECK: vector.store %{{.*}}, %[[GATED]][%[[R]], %{{.*}}] : memref<256x4xf32>, vector<4xf32>

@@ -1,5 +1,6 @@
 // RUN: yan-opt %s -split-input-file -yan-layout-weights -yan-lower-to-loops="vector-width=4 row-block=2 dot-vectors=2" | FileCheck %s
 // RUN: not yan-opt %s -split-input-file -yan-layout-weights -yan-lower-to-loops="dot-vectors=0" 2>&1 | FileCheck %s --check-prefix=BAD
+// RUN: yan-opt %s -split-input-file -yan-layout-weights -yan-lower-to-loops="vector-width=8 row-block=2 dot-vectors=1" | FileCheck %s --check-prefix=WIDE
 
 // The dot-product kernel's register tile (KernelEmitter::dotRows) with
 // row-block=2 and dot-vectors=2: each step of the column loop loads two
@@ -40,10 +41,12 @@ yan.weight @u : tensor<4x6xf32>
 // CHECK: arith.mulf %[[WB]], %[[XB]] fastmath<contract>
 // CHECK-COUNT-4: vector.reduction <add>, %{{.*}} fastmath<reassoc> : vector<4xf32> into f32
 // CHECK: %{{.*}}:4 = scf.for %{{[^ ]*}} = %c4{{[_0-9]*}} to %c6 step %c1{{[_0-9]*}} iter_args({{.*}}) -> (f32, f32, f32, f32)
-// CHECK: memref.store %{{.*}}, %[[OUT]][%[[T0]], %[[R]]]
-// CHECK: memref.store %{{.*}}, %[[OUT]][%[[T1]], %[[R]]]
-// CHECK: memref.store %{{.*}}, %[[OUT]][%[[T0]], %[[R1]]]
-// CHECK: memref.store %{{.*}}, %[[OUT]][%[[T1]], %[[R1]]]
+// Each token's two rows go out as one vector (the linear's block epilogue;
+// with a column tail the sums are scalars first).
+// CHECK: %[[FOR0:.*]] = vector.from_elements %{{.*}}, %{{.*}} : vector<2xf32>
+// CHECK: vector.store %[[FOR0]], %[[OUT]][%[[T0]], %[[R]]] : memref<?x4xf32>, vector<2xf32>
+// CHECK: %[[FOR1:.*]] = vector.from_elements %{{.*}}, %{{.*}} : vector<2xf32>
+// CHECK: vector.store %[[FOR1]], %[[OUT]][%[[T1]], %[[R]]] : memref<?x4xf32>, vector<2xf32>
 // A token past the whole tiles: a tile of two rows x one token, which reads
 // each row once and prefetches nothing (decode's tiles are all of this kind).
 // CHECK: scf.for %[[T:[^ ]*]] = %{{.*}} to %{{.*}} step %c1
@@ -58,4 +61,33 @@ func.func @prefill(%tokens: tensor<?xi32>) -> tensor<?x4xf32> {
   %wu = yan.weight_ref @u : tensor<4x6xf32>
   %u = yan.linear %x, %wu : (tensor<?x6xf32>, tensor<4x6xf32>) -> tensor<?x4xf32>
   return %u : tensor<?x4xf32>
+}
+
+// -----
+
+// reduceTransposed when a block has fewer rows than a vector has lanes
+// (row-block=2, 8 lanes, D=8: no column tail): the two rows' accumulators
+// are paired once (upper four lanes onto lower four), then the one vector
+// left halves its own width twice, to the two rows' sums.
+// WIDE-LABEL: func.func @yan_prefill(
+// WIDE: %[[ACC:.*]]:2 = scf.for %{{.*}} -> (vector<8xf32>, vector<8xf32>)
+// WIDE: %[[LO:.*]] = vector.shuffle %[[ACC]]#0, %[[ACC]]#1 [0, 1, 2, 3, 8, 9, 10, 11] : vector<8xf32>, vector<8xf32>
+// WIDE: %[[HI:.*]] = vector.shuffle %[[ACC]]#0, %[[ACC]]#1 [4, 5, 6, 7, 12, 13, 14, 15] : vector<8xf32>, vector<8xf32>
+// WIDE: %[[S8:.*]] = arith.addf %[[LO]], %[[HI]] : vector<8xf32>
+// WIDE: %[[L4:.*]] = vector.shuffle %[[S8]], %[[S8]] [0, 1, 4, 5] : vector<8xf32>, vector<8xf32>
+// WIDE: %[[H4:.*]] = vector.shuffle %[[S8]], %[[S8]] [2, 3, 6, 7] : vector<8xf32>, vector<8xf32>
+// WIDE: %[[S4:.*]] = arith.addf %[[L4]], %[[H4]] : vector<4xf32>
+// WIDE: %[[L2:.*]] = vector.shuffle %[[S4]], %[[S4]] [0, 2] : vector<4xf32>, vector<4xf32>
+// WIDE: %[[H2:.*]] = vector.shuffle %[[S4]], %[[S4]] [1, 3] : vector<4xf32>, vector<4xf32>
+// WIDE: %[[S2:.*]] = arith.addf %[[L2]], %[[H2]] : vector<2xf32>
+// WIDE: %[[SUMS:.*]] = arith.addf %[[S2]], %{{.*}} : vector<2xf32>
+// WIDE: vector.store %[[SUMS]], %{{.*}} : memref<?x2xf32>, vector<2xf32>
+yan.weight @embed : tensor<16x8xf32>
+yan.weight @u : tensor<2x8xf32>
+func.func @prefill(%tokens: tensor<?xi32>) -> tensor<?x2xf32> {
+  %table = yan.weight_ref @embed : tensor<16x8xf32>
+  %x = yan.embed %table, %tokens : (tensor<16x8xf32>, tensor<?xi32>) -> tensor<?x8xf32>
+  %wu = yan.weight_ref @u : tensor<2x8xf32>
+  %u = yan.linear %x, %wu : (tensor<?x8xf32>, tensor<2x8xf32>) -> tensor<?x2xf32>
+  return %u : tensor<?x2xf32>
 }

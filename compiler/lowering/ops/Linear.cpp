@@ -24,6 +24,11 @@ void matmulTransposed(LoweringContext &ctx, Value x, Value weight, Value out,
       ctx.numTokens, begin, end, cols,
       [&](Value row, Value t, Value dot) {
         k.store(dot, out, {t, row});
+      },
+      // A row block's results as one vector: out[t, row0..] is contiguous.
+      [&](Value row0, Value t, Value dots) {
+        ctx.builder.create<vector::StoreOp>(ctx.loc, dots, out,
+                                            ValueRange{t, row0});
       });
 }
 

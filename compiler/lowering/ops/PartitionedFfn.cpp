@@ -98,6 +98,17 @@ void downProduct(LoweringContext &ctx, const FfnBuffers &f,
         Value t = tokenOf(r);
         Value acc = builder.create<memref::LoadOp>(loc, out, ValueRange{t, d});
         k.store(k.mulAdd(alphaOf(r), dot, acc), out, {t, d});
+      },
+      // A row block's results as one vector: out's features d.. are
+      // contiguous, so the update is a vector load, FMA and store.
+      [&](Value d0, Value r, Value dots) {
+        Value t = tokenOf(r);
+        Value acc = builder.create<vector::LoadOp>(loc, dots.getType(), out,
+                                                   ValueRange{t, d0});
+        Value alpha = builder.create<vector::BroadcastOp>(loc, dots.getType(),
+                                                          alphaOf(r));
+        builder.create<vector::StoreOp>(loc, k.mulAdd(alpha, dots, acc), out,
+                                        ValueRange{t, d0});
       });
 }
 
