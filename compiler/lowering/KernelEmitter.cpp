@@ -124,14 +124,26 @@ Value KernelEmitter::loadVectorF32(const Access &access, ValueRange indices) {
 }
 
 void KernelEmitter::store(Value value, Value memref, ValueRange indices) {
-  b.create<memref::StoreOp>(loc, value, memref, indices);
+  if (isa<VectorType>(value.getType()))
+    b.create<vector::StoreOp>(loc, value, memref, indices);
+  else
+    b.create<memref::StoreOp>(loc, value, memref, indices);
 }
 
-Value KernelEmitter::f32Like(float value, Value like) {
-  Value scalar = f32(value);
+Value KernelEmitter::loadLike(Value like, Value memref, ValueRange indices) {
+  if (auto vec = dyn_cast<VectorType>(like.getType()))
+    return b.create<vector::LoadOp>(loc, vec, memref, indices);
+  return b.create<memref::LoadOp>(loc, memref, indices);
+}
+
+Value KernelEmitter::splatLike(Value scalar, Value like) {
   if (auto vec = dyn_cast<VectorType>(like.getType()))
     return b.create<vector::BroadcastOp>(loc, vec, scalar);
   return scalar;
+}
+
+Value KernelEmitter::f32Like(float value, Value like) {
+  return splatLike(f32(value), like);
 }
 
 Value KernelEmitter::silu(Value x) {

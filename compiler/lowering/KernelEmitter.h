@@ -76,6 +76,8 @@ public:
   mlir::Value f32(float value);
   /// `value` as an f32, or splat to a vector when `like` is a vector.
   mlir::Value f32Like(float value, mlir::Value like);
+  /// `scalar`, or splat to a vector when `like` is a vector.
+  mlir::Value splatLike(mlir::Value scalar, mlir::Value like);
 
   /// for iv in [lb, ub) step `step`; `body` gets the induction variable.
   void forLoop(mlir::Value lb, mlir::Value ub, int64_t step,
@@ -106,7 +108,13 @@ public:
     auto it = quantizedWeights.find(memref);
     return it == quantizedWeights.end() ? nullptr : &it->second;
   }
+  /// Stores a scalar, or a vector along the last dimension (an epilogue
+  /// written once serves dotRows' per-element and whole-block results).
   void store(mlir::Value value, mlir::Value memref, mlir::ValueRange indices);
+  /// Loads memref[indices...]: a scalar, or a vector of `like`'s type along
+  /// the last dimension when `like` is a vector.
+  mlir::Value loadLike(mlir::Value like, mlir::Value memref,
+                       mlir::ValueRange indices);
 
   /// silu, sigmoid and siluGrad take an f32 or a vector of f32.
   mlir::Value silu(mlir::Value x);

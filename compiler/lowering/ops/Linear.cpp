@@ -16,20 +16,18 @@ void matmulTransposed(LoweringContext &ctx, Value x, Value weight, Value out,
                       int64_t rows, int64_t cols) {
   KernelEmitter &k = ctx.kernels;
   auto [begin, end] = ctx.share(rows);
+  // One result, or a row block's as one vector (out[t, row..] is
+  // contiguous).
+  auto storeOut = [&](Value row, Value t, Value dot) {
+    k.store(dot, out, {t, row});
+  };
   k.dotRows(
       Access{weight, {}},
       [&](Value t) {
         return Access{x, {t}};
       },
       ctx.numTokens, begin, end, cols,
-      [&](Value row, Value t, Value dot) {
-        k.store(dot, out, {t, row});
-      },
-      // A row block's results as one vector: out[t, row0..] is contiguous.
-      [&](Value row0, Value t, Value dots) {
-        ctx.builder.create<vector::StoreOp>(ctx.loc, dots, out,
-                                            ValueRange{t, row0});
-      });
+      storeOut, storeOut);
 }
 
 void lowerLinear(LoweringContext &ctx, y::LinearOp op) {

@@ -49,29 +49,18 @@ void gateProduct(LoweringContext &ctx, const FfnBuffers &f,
   // Each result, or a whole row block's as one vector: silu, its product
   // and the stores then run a vector at a time (the same sums; silu's
   // operations are elementwise either way).
-  auto storeAt = [&](Value value, Value memref, Value at, Value row) {
-    if (isa<VectorType>(value.getType()))
-      builder.create<vector::StoreOp>(loc, value, memref, ValueRange{at, row});
-    else
-      k.store(value, memref, {at, row});
-  };
   auto gate = [&](Value row, Value r, Value dot) {
-    storeAt(k.silu(dot), gated, gatedRow(r), row);
+    k.store(k.silu(dot), gated, {gatedRow(r), row});
     if (f.tape1)
-      storeAt(dot, f.tape1, pairOf(r), row);
+      k.store(dot, f.tape1, {pairOf(r), row});
   };
   k.dotRows(w.w1, input, count, fBegin, fEnd, f.hidden, gate, gate);
   auto up = [&](Value row, Value r, Value dot) {
     Value at = gatedRow(r);
-    Value g = isa<VectorType>(dot.getType())
-                  ? builder.create<vector::LoadOp>(loc, dot.getType(), gated,
-                                                   ValueRange{at, row})
-                        .getResult()
-                  : builder.create<memref::LoadOp>(loc, gated, ValueRange{at, row})
-                        .getResult();
-    storeAt(builder.create<arith::MulFOp>(loc, g, dot), gated, at, row);
+    Value g = k.loadLike(dot, gated, {at, row});
+    k.store(builder.create<arith::MulFOp>(loc, g, dot), gated, {at, row});
     if (f.tape3)
-      storeAt(dot, f.tape3, pairOf(r), row);
+      k.store(dot, f.tape3, {pairOf(r), row});
   };
   k.dotRows(w.w3, input, count, fBegin, fEnd, f.hidden, up, up);
 }
@@ -84,32 +73,21 @@ void downProduct(LoweringContext &ctx, const FfnBuffers &f,
                  function_ref<Value(Value)> gatedRow, Value out,
                  function_ref<Value(Value)> alphaOf,
                  function_ref<Value(Value)> tokenOf) {
-  OpBuilder &builder = ctx.builder;
-  Location loc = ctx.loc;
   KernelEmitter &k = ctx.kernels;
   auto [dBegin, dEnd] = ctx.share(f.hidden);
+  // One result, or a row block's as one vector (out's features d.. are
+  // contiguous): out[t, d] += alpha * dot.
+  auto accumulate = [&](Value d, Value r, Value dot) {
+    Value t = tokenOf(r);
+    Value acc = k.loadLike(dot, out, {t, d});
+    k.store(k.mulAdd(k.splatLike(alphaOf(r), dot), dot, acc), out, {t, d});
+  };
   k.dotRows(
       w.w2,
       [&](Value r) {
         return Access{gated, {gatedRow(r)}};
       },
-      count, dBegin, dEnd, f.ffnSize,
-      [&](Value d, Value r, Value dot) {
-        Value t = tokenOf(r);
-        Value acc = builder.create<memref::LoadOp>(loc, out, ValueRange{t, d});
-        k.store(k.mulAdd(alphaOf(r), dot, acc), out, {t, d});
-      },
-      // A row block's results as one vector: out's features d.. are
-      // contiguous, so the update is a vector load, FMA and store.
-      [&](Value d0, Value r, Value dots) {
-        Value t = tokenOf(r);
-        Value acc = builder.create<vector::LoadOp>(loc, dots.getType(), out,
-                                                   ValueRange{t, d0});
-        Value alpha = builder.create<vector::BroadcastOp>(loc, dots.getType(),
-                                                          alphaOf(r));
-        builder.create<vector::StoreOp>(loc, k.mulAdd(alpha, dots, acc), out,
-                                        ValueRange{t, d0});
-      });
+      count, dBegin, dEnd, f.ffnSize, accumulate, accumulate);
 }
 
 /// Partition p (as the code reads it: its stored weights, or its f32 copy
