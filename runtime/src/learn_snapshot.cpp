@@ -24,16 +24,6 @@ uint64_t slotBytes(uint64_t weightBytes, uint64_t stateFloats) {
   return (bytes + kAlign - 1) / kAlign * kAlign;
 }
 
-bool allFinite(const float *values, uint64_t count) {
-  for (uint64_t i = 0; i < count; ++i) {
-    uint32_t bits = 0;
-    std::memcpy(&bits, values + i, sizeof bits);
-    if ((bits & 0x7f800000u) == 0x7f800000u)
-      return false;
-  }
-  return true;
-}
-
 } // namespace
 
 uint64_t stepSnapshotBytes(const fb::ModelConfig &c, int64_t slotsPerLayer) {
@@ -114,24 +104,6 @@ void restoreStep(yan_session_t *session, LearnMemory &memory, LearnState &state)
   }
   memory.snapshotSlots = 0;
   releaseUntrainedState(bundle, state);
-}
-
-bool savedPartitionsFinite(yan_session_t *session, const LearnMemory &memory,
-                           const LearnState &state) {
-  yan_bundle_t *bundle = session->bundle;
-  const uint8_t *in = memory.snapshot;
-  for (uint64_t s = 0; s < memory.snapshotSlots; ++s, in += memory.snapshotSlotBytes) {
-    SlotRecord slot;
-    std::memcpy(&slot, in, sizeof slot);
-    for (int t = 0; t < kFfnTensors; ++t)
-      if (!allFinite(learnedWeights(bundle, state, slot.layer, t, slot.partition),
-                     state.sliceFloats))
-        return false;
-    const PartitionRecord &r = state.records[slot.layer * state.partitions + slot.partition];
-    if (r.optimizerState && !allFinite(r.optimizerState, r.stateFloats))
-      return false;
-  }
-  return true;
 }
 
 } // namespace yan::rt

@@ -33,11 +33,6 @@ yan_status_t saveStep(yan_session_t *session, LearnMemory &memory, const LearnSt
 /// count, optimizer) and forgets the copy. No-op without one.
 void restoreStep(yan_session_t *session, LearnMemory &memory, LearnState &state);
 
-/// Whether every saved partition's weights and optimizer state are finite
-/// now (after LEARN_APPLY).
-bool savedPartitionsFinite(yan_session_t *session, const LearnMemory &memory,
-                           const LearnState &state);
-
 
 } // namespace yan::rt
 

@@ -14,12 +14,14 @@
 // After the last step a forward-only LEARN (PARTITIONS = 0) gives the loss
 // after. The session's recurrent state is only read.
 // A step is accepted only if what it produced is finite: its partitions'
-// weights and optimizer state right after LEARN_APPLY, and the loss after
+// weights and optimizer state as LEARN_APPLY stores them (a non-finite
+// value clears the header's apply_finite flag), and the loss after
 // it (the next step's LEARN or the loss-after evaluation); otherwise it is
 // rolled back from the copy taken before it (learn_snapshot.h) and the call
 // fails with NON_FINITE.
 //
 //===----------------------------------------------------------------------===//
+#include "learn_header.h"
 #include "learn_snapshot.h"
 #include "learn_state.h"
 #include "session_internal.h"
@@ -210,24 +212,6 @@ yan_status_t learnMemory(yan_session_t *session, LearnMemory **out) {
   session->learn = memory;
   *out = memory;
   return nullptr;
-}
-
-// What LEARN left at the start of the arena (executable_abi.h, "Learn
-// arena").
-struct StepHeader {
-  float loss = 0;
-  float gradNorm = 0;
-  int32_t finite = 0;
-  const int32_t *chosen = nullptr; // [L * M]
-};
-
-StepHeader readHeader(const uint8_t *arena) {
-  StepHeader h;
-  std::memcpy(&h.loss, arena + YAN_LEARN_LOSS_OFFSET, sizeof h.loss);
-  std::memcpy(&h.gradNorm, arena + YAN_LEARN_GRAD_NORM_OFFSET, sizeof h.gradNorm);
-  std::memcpy(&h.finite, arena + YAN_LEARN_FINITE_OFFSET, sizeof h.finite);
-  h.chosen = reinterpret_cast<const int32_t *>(arena + YAN_LEARN_CHOSEN_OFFSET);
-  return h;
 }
 
 // Runs LEARN with `partitions` per layer; fills `header`.
@@ -520,8 +504,9 @@ yan_status_t yan_session_learn(yan_session_t *session, const int32_t *tokens, si
     uint64_t stateFloats = optimizerStateFloats(*state, o.optimizer, o.momentum != 0);
     YAN_RETURN_IF_ERROR(saveStep(session, *memory, *state, h.chosen, M, stateFloats));
     std::memcpy(memory->lastChosen, h.chosen, static_cast<size_t>(L * M) * sizeof(int32_t));
+    armApplyFinite(memory->arena);
     YAN_RETURN_IF_ERROR(applySlots(session, *memory, *state, h, M, o, tokens));
-    if (!savedPartitionsFinite(session, *memory, *state)) {
+    if (!appliedValuesFinite(memory->arena)) {
       restoreStep(session, *memory, *state);
       return makeStatus(YAN_STATUS_NON_FINITE,
                         "step %u produced non-finite weights or optimizer state (loss before "

@@ -260,6 +260,41 @@ TEST(LearnCompiled, RolledBackStepLeavesNothingBehind) {
   EXPECT_EQ(learnedWeights(bundle.get()), learnedWeights(other.get()));
 }
 
+TEST(LearnCompiled, NonFiniteUpdateIsRolledBack) {
+  // lr 1e300 rounds to an infinite f32 step size: every update rule's
+  // LEARN_APPLY stores non-finite weights and clears the header's
+  // apply_finite flag, so the step is rolled back before any loss is
+  // evaluated, and the weights and learn state are as before.
+  BundlePtr bundle = open();
+  SKIP_WITHOUT_LEARNING(bundle.get());
+  yan_model_config_t config;
+  yan_bundle_config(bundle.get(), &config);
+  SessionPtr s = session(bundle.get(), 2);
+  std::vector<int32_t> tokens = sample(24, 5, config.vocab_size);
+  std::vector<uint8_t> fresh = learnedWeights(bundle.get());
+  yan_learn_options_t sgd{}, momentum{}, adamw{};
+  sgd.set = YAN_LEARN_SET_LR;
+  momentum.set = YAN_LEARN_SET_LR | YAN_LEARN_SET_MOMENTUM;
+  momentum.momentum = 0.9;
+  adamw.set = YAN_LEARN_SET_LR;
+  adamw.optimizer = YAN_LEARN_ADAMW;
+  for (yan_learn_options_t *options : {&sgd, &momentum, &adamw}) {
+    options->lr = 1e300;
+    yan_learn_result_t result;
+    yan_status_t status =
+        yan_session_learn(s.get(), tokens.data(), tokens.size(), options, &result);
+    EXPECT_EQ(yan_status_code(status), YAN_STATUS_NON_FINITE);
+    std::string text = message(status);
+    EXPECT_NE(text.find("step 1 produced non-finite weights or optimizer state"),
+              std::string::npos) << text;
+    EXPECT_NE(text.find("rolled back"), std::string::npos) << text;
+    EXPECT_EQ(learnedWeights(bundle.get()), fresh);
+    yan_bundle_learn_info_t info;
+    yan_bundle_learn_info(bundle.get(), &info);
+    EXPECT_EQ(info.trained_partitions, 0u);
+  }
+}
+
 TEST(LearnCompiled, DeltaRoundTripContinuesTraining) {
   BundlePtr trained = open();
   SKIP_WITHOUT_LEARNING(trained.get());

@@ -26,8 +26,10 @@ extern "C" {
  * 5: the entry arguments end with the lazy-trust group (verified, verify,
  *    verifier): the code asks the runtime before it reads a partition.
  * 6: then the partition copies (partition_copy_offsets, partition_copies):
- *    learning on bundles whose FFN weights are not f32. */
-#define YAN_EXECUTABLE_ABI_VERSION 6u
+ *    learning on bundles whose FFN weights are not f32.
+ * 7: LEARN_APPLY clears the learn header's apply_finite flag when it
+ *    stores a non-finite value. */
+#define YAN_EXECUTABLE_ABI_VERSION 7u
 
 /* Name of the one exported symbol of a code image. */
 #define YAN_EXECUTABLE_QUERY_SYMBOL "yan_executable_query"
@@ -203,6 +205,13 @@ enum yan_optimizer_kind {
  *                                  finite, else 0 (the step must be
  *                                  rejected);
  *   int32_t positions  at byte 12  N-1, the positions the forward ran over;
+ *   int32_t apply_finite at byte 16  not written by LEARN: the runtime sets
+ *                                  it to 1 before a step's LEARN_APPLY
+ *                                  calls, and a call that stores a
+ *                                  non-finite weight or optimizer-state
+ *                                  value sets it to 0 (the step must be
+ *                                  rolled back); YAN_OPTIMIZER_GRADIENT
+ *                                  leaves it alone;
  *   int32_t chosen[L*M] at byte 64  slot l*M + j: the j-th chosen partition
  *                                  of layer l, ascending; -1 = unused slot.
  * The rest of the arena holds the chosen partitions' gradients in a form
@@ -214,6 +223,7 @@ enum yan_optimizer_kind {
 #define YAN_LEARN_GRAD_NORM_OFFSET 4
 #define YAN_LEARN_FINITE_OFFSET 8
 #define YAN_LEARN_POSITIONS_OFFSET 12
+#define YAN_LEARN_APPLY_FINITE_OFFSET 16
 #define YAN_LEARN_CHOSEN_OFFSET 64
 
 /* What the code was compiled for: the sizes baked into its loops. The
