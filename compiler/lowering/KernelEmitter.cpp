@@ -412,7 +412,7 @@ Value KernelEmitter::siluGrad(Value x) {
 // The next cache block's rows [rEnd, rEnd + accumulateDepth) at a column
 // tile's lines, into L2 (L1 holds the current block): they arrive while this
 // block is used, a whole block of column tiles ahead (accumulateTiles' L1
-// prefetch runs one column tile ahead). A matrix of 2 KiB rows from DRAM:
+// prefetch runs two column tiles ahead). A matrix of 2 KiB rows from DRAM:
 // `small`'s learn step, Zen 5, one thread, 152 -> 145 ms.
 void KernelEmitter::prefetchNextInputBlock(function_ref<Access(Value)> inputOf,
                                            Value rBegin, Value rEnd,
@@ -452,11 +452,12 @@ void KernelEmitter::accumulateTiles(function_ref<Access(Value)> outputOf,
   int64_t tileOutputs = shape.accumulateOutputs;
   int64_t tileVectors = shape.accumulateVectors;
   auto vecType = VectorType::get({lanes}, b.getF32Type());
-  // The next column tile's line of an input row, prefetched as the tile
+  // The line of an input row two column tiles on, prefetched as the tile
   // loads the row's vector: a weight as input (W^T dy) comes from DRAM in
   // the first output tile of each column tile, and its steps go down the
   // rows, which the hardware prefetcher follows poorly (`small`'s learn
-  // step, Zen 5, one thread: 131-134 -> 121-126 ms). Only f32/f16/bf16
+  // step, Zen 5, one thread: 131-134 -> 121-126 ms with one tile ahead;
+  // two tiles ahead 118-119 -> 115-117 ms on x86-64-v3, no change on v4). Only f32/f16/bf16
   // matrices of static shape: activations are dynamic, int8/int4 rows are
   // bytes, not columns.
   auto prefetchNextColumns = [&](const Access &input, Value col) {
@@ -467,7 +468,7 @@ void KernelEmitter::accumulateTiles(function_ref<Access(Value)> outputOf,
     int64_t lastCol = type.getShape().back() - 1;
     SmallVector<Value> at(input.leading);
     at.push_back(b.create<arith::MinUIOp>(
-        loc, b.create<arith::AddIOp>(loc, col, index(tileVectors * lanes)),
+        loc, b.create<arith::AddIOp>(loc, col, index(2 * tileVectors * lanes)),
         index(lastCol)));
     b.create<memref::PrefetchOp>(loc, input.memref, at, /*isWrite=*/false,
                                  /*localityHint=*/3, /*isDataCache=*/true);

@@ -55,7 +55,7 @@
 
 // With column tiles of one vector (accumulate-vectors=1, so D=8 has whole
 // tiles): loading a head row's vector, each step prefetches the line of the
-// next column tile (clamped to the row), which the next tile of columns
+// column tile after next (clamped to the row), which that tile of columns
 // reads from cache instead of DRAM.
 // NEXT-LABEL: func.func @yan_learn(
 // NEXT: memref.view %{{.*}} : memref<?xi8> to memref<8xf32>
@@ -64,7 +64,7 @@
 // NEXT: scf.for %[[C:[^ ]*]] = %{{.*}} to %{{.*}} step %c4
 // NEXT: scf.for %{{[^ ]*}} = %c0{{[_0-9]*}} to %{{.*}} step %c4
 // NEXT: scf.for %[[R:[^ ]*]] = %[[R0]] to
-// NEXT: %[[NEXTCOL:.*]] = arith.addi %[[C]], %c4
+// NEXT: %[[NEXTCOL:.*]] = arith.addi %[[C]], %c8
 // NEXT: %[[CLAMPED:.*]] = arith.minui %[[NEXTCOL]], %c7
 // NEXT: memref.prefetch %[[HEAD]][%[[R]], %[[CLAMPED]]], read, locality<3>, data : memref<16x8xf32>
 // NEXT: vector.load %[[HEAD]][%[[R]], %[[C]]] : memref<16x8xf32>, vector<4xf32>
