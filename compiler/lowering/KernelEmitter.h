@@ -237,8 +237,8 @@ private:
   using RowEpilogue = llvm::function_ref<void(mlir::Value, mlir::Value)>;
   /// dotRows on an f32, f16 or bf16 matrix. `fromMemory`: the matrix is a
   /// weight streamed from memory, not a tile in scratch; then a tile of
-  /// several vectors prefetches the next row block's lines as it reads its
-  /// own (dotTile's prefetchNextBlock). A partition's rows are read once
+  /// several vectors prefetches some of the next row block's lines as it
+  /// reads its own (nextBlockRowsOfTile). A partition's rows are read once
   /// from DRAM and then from cache by the other vectors' tiles; without the
   /// prefetch the first tile of each row block waits for DRAM (128-token
   /// prefill of `small`, f32, Zen 5: 0.43 -> 0.54 of the FMA peak on one
@@ -300,6 +300,13 @@ private:
                                               llvm::ArrayRef<mlir::Value> rows);
   void prefetchGroup(QuantFormat format, llvm::ArrayRef<mlir::Value> aheadRows,
                      mlir::Value group);
+  /// The rows of the block after [row0, row0 + rows) that the dot tile of
+  /// token vectors from t0 prefetches: 3 of them, the tile's index times 3
+  /// onwards, mod `rows` (rowsAhead).
+  llvm::SmallVector<mlir::Value> nextBlockRowsOfTile(const Access &matrix,
+                                                     mlir::Value row0,
+                                                     int64_t rows,
+                                                     mlir::Value t0);
   /// `rows` + `distance`, each clamped to the matrix's last row (never a
   /// byte of another partition or weight); none when `matrix`'s memref is
   /// not [leading..., rows, cols] of static shape.
@@ -353,11 +360,11 @@ private:
   /// for the whole tile instead of a reduction per accumulator.
   mlir::Value reduceTransposed(llvm::ArrayRef<mlir::Value> accumulators);
   /// One register tile of dotRows: rows [row0, row0 + rows) x `vectors`;
-  /// with `prefetchNextBlock`, each column step also prefetches the lines of
-  /// the next `rows` rows at that column (rowsAhead).
+  /// each column step also prefetches the lines of the rows `ahead` at that
+  /// column.
   void dotTile(const Access &matrix, llvm::ArrayRef<Access> vectors,
                mlir::Value row0, int64_t rows, int64_t cols,
-               bool prefetchNextBlock,
+               llvm::ArrayRef<mlir::Value> ahead,
                llvm::function_ref<void(mlir::Value row, int64_t j,
                                        mlir::Value dot)>
                    epilogue,

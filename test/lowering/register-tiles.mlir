@@ -1,6 +1,7 @@
 // RUN: yan-opt %s -split-input-file -yan-layout-weights -yan-lower-to-loops="vector-width=4 row-block=2 dot-vectors=2" | FileCheck %s
 // RUN: not yan-opt %s -split-input-file -yan-layout-weights -yan-lower-to-loops="dot-vectors=0" 2>&1 | FileCheck %s --check-prefix=BAD
 // RUN: yan-opt %s -split-input-file -yan-layout-weights -yan-lower-to-loops="vector-width=8 row-block=2 dot-vectors=1" | FileCheck %s --check-prefix=WIDE
+// RUN: yan-opt %s -split-input-file -yan-layout-weights -yan-lower-to-loops="vector-width=4 row-block=4 dot-vectors=2" | FileCheck %s --check-prefix=ROT
 
 // The dot-product kernel's register tile (KernelEmitter::dotRows) with
 // row-block=2 and dot-vectors=2: each step of the column loop loads two
@@ -20,14 +21,24 @@ yan.weight @u : tensor<4x6xf32>
 // CHECK: %[[WHOLE:.*]] = arith.divui %[[LEN]], %c2
 // CHECK: scf.for %[[R:[^ ]*]] = %{{.*}} to %{{.*}} step %c2
 // CHECK: scf.for %[[T0:[^ ]*]] = %c0{{[_0-9]*}} to %{{.*}} step %c2
-// CHECK: %[[T1:.*]] = arith.addi %[[T0]], %c1
-// CHECK: %[[R1:.*]] = arith.addi %[[R]], %c1
 // The next row block, clamped to the last row, is prefetched by tiles of
 // several tokens: its rows come from DRAM while this block's come from cache.
-// CHECK: %[[NEXT0:.*]] = arith.addi %[[R]], %c2
+// Tile t prefetches rows 3t, 3t + 1, 3t + 2 of it, mod the block (here both
+// of its two rows, in the order the rotation gives).
+// CHECK: %[[TILE:.*]] = arith.divui %[[T0]], %c2
+// CHECK: %[[FIRST:.*]] = arith.muli %[[TILE]], %c3
+// CHECK: %[[I0:.*]] = arith.addi %[[FIRST]], %c0
+// CHECK: %[[M0:.*]] = arith.remui %[[I0]], %c2
+// CHECK: %[[IN0:.*]] = arith.addi %[[R]], %[[M0]]
+// CHECK: %[[I1:.*]] = arith.addi %[[FIRST]], %c1
+// CHECK: %[[M1:.*]] = arith.remui %[[I1]], %c2
+// CHECK: %[[IN1:.*]] = arith.addi %[[R]], %[[M1]]
+// CHECK: %[[NEXT0:.*]] = arith.addi %[[IN0]], %c2
 // CHECK: %[[AHEAD0:.*]] = arith.minui %[[NEXT0]], %c3
-// CHECK: %[[NEXT1:.*]] = arith.addi %[[R1]], %c2
+// CHECK: %[[NEXT1:.*]] = arith.addi %[[IN1]], %c2
 // CHECK: %[[AHEAD1:.*]] = arith.minui %[[NEXT1]], %c3
+// CHECK: %[[T1:.*]] = arith.addi %[[T0]], %c1
+// CHECK: %[[R1:.*]] = arith.addi %[[R]], %c1
 // CHECK: %{{.*}}:4 = scf.for %[[C:[^ ]*]] = %c0{{[_0-9]*}} to %c4{{[_0-9]*}} step %c4{{[_0-9]*}} iter_args({{.*}}) -> (vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>)
 // CHECK: %[[XA:.*]] = vector.load %[[X]][%[[T0]], %[[C]]] : memref<?x6xf32>, vector<4xf32>
 // CHECK: %[[XB:.*]] = vector.load %[[X]][%[[T1]], %[[C]]] : memref<?x6xf32>, vector<4xf32>
@@ -54,6 +65,16 @@ yan.weight @u : tensor<4x6xf32>
 // CHECK: scf.for %{{.*}} iter_args({{.*}}) -> (vector<4xf32>, vector<4xf32>)
 // CHECK-NOT: memref.prefetch
 // CHECK-COUNT-2: vector.reduction <add>
+// With 4-row blocks a tile prefetches 3 of the next block's rows (a
+// rotation by its index, mod 4), not all 4.
+// ROT-LABEL: func.func @yan_prefill(
+// ROT: scf.for %[[R:[^ ]*]] = %{{.*}} to %{{.*}} step %c4
+// ROT: scf.for %[[T0:[^ ]*]] = %c0{{[_0-9]*}} to %{{.*}} step %c2
+// ROT-COUNT-3: arith.remui %{{.*}}, %c4
+// ROT-NOT: arith.remui
+// ROT: scf.for %{{.*}} iter_args
+// ROT-COUNT-3: memref.prefetch
+// ROT-NEXT: arith.mulf
 // BAD: vector-width, quant-lanes, row-block, dot-vectors, accumulate-outputs, accumulate-vectors and dequant-rows must be positive
 func.func @prefill(%tokens: tensor<?xi32>) -> tensor<?x4xf32> {
   %table = yan.weight_ref @embed : tensor<16x6xf32>
