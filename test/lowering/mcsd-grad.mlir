@@ -4,9 +4,11 @@
 // P=4, k=2, F=4): layer 0 a routed FFN, layer 1 a mixer (u = v = q = x,
 // two channels of 4 features, K=2, decays 0.25 and 0.875, slopes 0.125 and
 // 0.375) and a routed FFN. Threads own blocks of features, clipped to each
-// channel. Per feature: a forward sweep from the carried state recomputes
-// h_t (parked in dv) and s_t (parked in du); a backward sweep t = N-1..0
-// carries dh_{t+1} and ds_{t+1} and writes du, dv = (1 - decay) dh and dq.
+// channel; a vector of 4 features at a time (each lane what the scalar
+// code computes for its feature). Per feature: a forward sweep from the
+// carried state recomputes h_t (parked in dv) and s_t (parked in du); a
+// backward sweep t = N-1..0 carries dh_{t+1} and ds_{t+1} and writes du,
+// dv = (1 - decay) dh and dq.
 
 // CHECK-LABEL: func.func @yan_learn(
 // CHECK-SAME: %{{[^:]*}}: memref<?xi8>, %[[STATE:[^:]*]]: memref<?xf32>, %[[A:[^:]*]]: memref<?xi8>
@@ -36,65 +38,70 @@
 // CHECK: %[[E:.*]] = arith.minui %{{.*}}, %c8
 // CHECK: %[[LB:.*]] = arith.maxui %[[B]], %c0
 // CHECK: %[[UB:.*]] = arith.minui %[[E]], %c4
-// CHECK: scf.for %[[I:[^ ]*]] = %[[LB]] to %[[UB]]
+// Whole vectors of 4 features first (the channel's 4 are one), then the
+// features past them one at a time (none here).
+// CHECK: %[[VEND:.*]] = arith.addi %[[LB]], %{{.*}}
+// CHECK: scf.for %[[I:[^ ]*]] = %[[LB]] to %[[VEND]] step %c4
 // Forward: from h and u_hist, s_t = u_t + (1 - slope) u_{t-1} into du,
 // h_t = decay h_{t-1} + (1 - decay) v_t into dv.
-// CHECK: %[[H0:.*]] = memref.load %[[H]][%[[I]]]
-// CHECK: %[[U0:.*]] = memref.load %[[HIST]][%c0{{[_0-9]*}}, %[[I]]]
-// CHECK: scf.for %[[T:[^ ]*]] = %c0{{[_0-9]*}} to %[[N:[^ ]*]] step %{{.*}} iter_args(%[[HC:[^ ]*]] = %[[H0]], %[[UC:[^ ]*]] = %[[U0]]) -> (f32, f32)
-// CHECK: %[[UT:.*]] = memref.load %[[X:[a-z0-9_]+]][%[[T]], %[[I]]] : memref<?x8xf32>
+// CHECK: %[[H0:.*]] = vector.load %[[H]][%[[I]]]
+// CHECK: %[[U0:.*]] = vector.load %[[HIST]][%c0{{[_0-9]*}}, %[[I]]]
+// CHECK: scf.for %[[T:[^ ]*]] = %c0{{[_0-9]*}} to %[[N:[^ ]*]] step %{{.*}} iter_args(%[[HC:[^ ]*]] = %[[H0]], %[[UC:[^ ]*]] = %[[U0]]) -> (vector<4xf32>, vector<4xf32>)
+// CHECK: %[[UT:.*]] = vector.load %[[X:[a-z0-9_]+]][%[[T]], %[[I]]] : memref<?x8xf32>, vector<4xf32>
 // CHECK: %[[ONEMINUSSLOPE:.*]] = arith.constant 8.750000e-01 : f32
-// CHECK: %[[W:.*]] = arith.mulf %[[ONEMINUSSLOPE]], %[[UC]] fastmath<contract> : f32
-// CHECK: %[[S:.*]] = arith.addf %[[W]], %[[UT]] fastmath<contract> : f32
+// CHECK: %[[W:.*]] = arith.mulf %{{.*}}, %[[UC]] fastmath<contract> : vector<4xf32>
+// CHECK: %[[S:.*]] = arith.addf %[[W]], %[[UT]] fastmath<contract> : vector<4xf32>
 // CHECK: %[[DECAY:.*]] = arith.constant 2.500000e-01 : f32
-// CHECK: %[[DECAYED:.*]] = arith.mulf %[[DECAY]], %[[HC]] : f32
-// CHECK: %[[VT:.*]] = memref.load %[[X]][%[[T]], %[[I]]]
+// CHECK: %[[DECAYED:.*]] = arith.mulf %{{.*}}, %[[HC]] : vector<4xf32>
+// CHECK: %[[VT:.*]] = vector.load %[[X]][%[[T]], %[[I]]]
 // CHECK: %[[KEEP:.*]] = arith.constant 7.500000e-01 : f32
-// CHECK: %[[IN:.*]] = arith.mulf %[[KEEP]], %[[VT]] fastmath<contract> : f32
-// CHECK: %[[HT:.*]] = arith.addf %[[IN]], %[[DECAYED]] fastmath<contract> : f32
-// CHECK: memref.store %[[HT]], %[[DV]][%[[T]], %[[I]]]
-// CHECK: memref.store %[[S]], %[[DU]][%[[T]], %[[I]]]
-// CHECK: scf.yield %[[HT]], %[[UT]] : f32, f32
+// CHECK: %[[IN:.*]] = arith.mulf %{{.*}}, %[[VT]] fastmath<contract> : vector<4xf32>
+// CHECK: %[[HT:.*]] = arith.addf %[[IN]], %[[DECAYED]] fastmath<contract> : vector<4xf32>
+// CHECK: vector.store %[[HT]], %[[DV]][%[[T]], %[[I]]]
+// CHECK: vector.store %[[S]], %[[DU]][%[[T]], %[[I]]]
+// CHECK: scf.yield %[[HT]], %[[UT]] : vector<4xf32>, vector<4xf32>
 // Backward: t = N - 1 - r, reading h_t and s_t back before overwriting them.
-// CHECK: scf.for %[[R:[^ ]*]] = %c0{{[_0-9]*}} to %[[N]] step %{{.*}} iter_args(%[[DH:[^ ]*]] = %{{.*}}, %[[DSC:[^ ]*]] = %{{.*}}) -> (f32, f32)
+// CHECK: scf.for %[[R:[^ ]*]] = %c0{{[_0-9]*}} to %[[N]] step %{{.*}} iter_args(%[[DH:[^ ]*]] = %{{.*}}, %[[DSC:[^ ]*]] = %{{.*}}) -> (vector<4xf32>, vector<4xf32>)
 // CHECK: %[[NR:.*]] = arith.subi %[[N]], %[[R]] : index
 // CHECK: %[[TB:.*]] = arith.subi %[[NR]], %c1
-// CHECK: %[[HB:.*]] = memref.load %[[DV]][%[[TB]], %[[I]]]
-// CHECK: %[[SB:.*]] = memref.load %[[DU]][%[[TB]], %[[I]]]
-// CHECK: %[[Q:.*]] = memref.load %[[X]][%[[TB]], %[[I]]]
-// CHECK: %[[G:.*]] = memref.load %[[DM]][%[[TB]], %[[I]]]
+// CHECK: %[[HB:.*]] = vector.load %[[DV]][%[[TB]], %[[I]]]
+// CHECK: %[[SB:.*]] = vector.load %[[DU]][%[[TB]], %[[I]]]
+// CHECK: %[[Q:.*]] = vector.load %[[X]][%[[TB]], %[[I]]]
+// CHECK: %[[G:.*]] = vector.load %[[DM]][%[[TB]], %[[I]]]
 // silu(q) = q / (1 + exp(-q)).
-// CHECK: %[[NEGQ:.*]] = arith.negf %[[Q]] : f32
-// CHECK: %[[EXPQ:.*]] = math.exp %[[NEGQ]] : f32
-// CHECK: %[[DEN:.*]] = arith.addf %{{.*}}, %[[EXPQ]] : f32
-// CHECK: %[[SILU:.*]] = arith.divf %[[Q]], %[[DEN]] : f32
-// CHECK: %[[GS:.*]] = arith.mulf %[[G]], %[[SB]] : f32
-// CHECK: %[[GH:.*]] = arith.mulf %[[G]], %[[HB]] : f32
-// CHECK: %[[DS:.*]] = arith.mulf %[[GH]], %[[SILU]] : f32
-// CHECK: %[[GSS:.*]] = arith.mulf %[[GS]], %[[SILU]] : f32
-// CHECK: %[[CARRY:.*]] = arith.mulf %{{.*}}, %[[DH]] fastmath<contract> : f32
-// CHECK: %[[DHT:.*]] = arith.addf %[[CARRY]], %[[GSS]] fastmath<contract> : f32
+// CHECK: %[[NEGQ:.*]] = arith.negf %[[Q]] : vector<4xf32>
+// CHECK: %[[EXPQ:.*]] = math.exp %[[NEGQ]] : vector<4xf32>
+// CHECK: %[[DEN:.*]] = arith.addf %{{.*}}, %[[EXPQ]] : vector<4xf32>
+// CHECK: %[[SILU:.*]] = arith.divf %[[Q]], %[[DEN]] : vector<4xf32>
+// CHECK: %[[GS:.*]] = arith.mulf %[[G]], %[[SB]] : vector<4xf32>
+// CHECK: %[[GH:.*]] = arith.mulf %[[G]], %[[HB]] : vector<4xf32>
+// CHECK: %[[DS:.*]] = arith.mulf %[[GH]], %[[SILU]] : vector<4xf32>
+// CHECK: %[[GSS:.*]] = arith.mulf %[[GS]], %[[SILU]] : vector<4xf32>
+// CHECK: %[[CARRY:.*]] = arith.mulf %{{.*}}, %[[DH]] fastmath<contract> : vector<4xf32>
+// CHECK: %[[DHT:.*]] = arith.addf %[[CARRY]], %[[GSS]] fastmath<contract> : vector<4xf32>
 // silu'(q) = sigma(q) (1 + q (1 - sigma(q))), then dq = g s h silu'(q).
 // CHECK: math.exp
-// CHECK: %[[SIG:.*]] = arith.divf %{{.*}}, %{{.*}} : f32
-// CHECK: %[[ONEMSIG:.*]] = arith.subf %{{.*}}, %[[SIG]] : f32
-// CHECK: %[[QT:.*]] = arith.mulf %[[Q]], %[[ONEMSIG]] : f32
-// CHECK: %[[INNER:.*]] = arith.addf %{{.*}}, %[[QT]] : f32
-// CHECK: %[[DSILU:.*]] = arith.mulf %[[SIG]], %[[INNER]] : f32
-// CHECK: %[[GSH:.*]] = arith.mulf %[[GS]], %[[HB]] : f32
-// CHECK: %[[DQV:.*]] = arith.mulf %[[GSH]], %[[DSILU]] : f32
+// CHECK: %[[SIG:.*]] = arith.divf %{{.*}}, %{{.*}} : vector<4xf32>
+// CHECK: %[[ONEMSIG:.*]] = arith.subf %{{.*}}, %[[SIG]] : vector<4xf32>
+// CHECK: %[[QT:.*]] = arith.mulf %[[Q]], %[[ONEMSIG]] : vector<4xf32>
+// CHECK: %[[INNER:.*]] = arith.addf %{{.*}}, %[[QT]] : vector<4xf32>
+// CHECK: %[[DSILU:.*]] = arith.mulf %[[SIG]], %[[INNER]] : vector<4xf32>
+// CHECK: %[[GSH:.*]] = arith.mulf %[[GS]], %[[HB]] : vector<4xf32>
+// CHECK: %[[DQV:.*]] = arith.mulf %[[GSH]], %[[DSILU]] : vector<4xf32>
 // du_t = ds_t + (1 - slope) ds_{t+1}.
-// CHECK: %[[LATER:.*]] = arith.mulf %{{.*}}, %[[DSC]] fastmath<contract> : f32
-// CHECK: %[[DUV:.*]] = arith.addf %[[LATER]], %[[DS]] fastmath<contract> : f32
-// CHECK: memref.store %[[DUV]], %[[DU]][%[[TB]], %[[I]]]
-// CHECK: %[[DVV:.*]] = arith.mulf %{{.*}}, %[[DHT]] : f32
-// CHECK: memref.store %[[DVV]], %[[DV]][%[[TB]], %[[I]]]
-// CHECK: memref.store %[[DQV]], %[[DQ]][%[[TB]], %[[I]]]
-// CHECK: scf.yield %[[DHT]], %[[DS]] : f32, f32
+// CHECK: %[[LATER:.*]] = arith.mulf %{{.*}}, %[[DSC]] fastmath<contract> : vector<4xf32>
+// CHECK: %[[DUV:.*]] = arith.addf %[[LATER]], %[[DS]] fastmath<contract> : vector<4xf32>
+// CHECK: vector.store %[[DUV]], %[[DU]][%[[TB]], %[[I]]]
+// CHECK: %[[DVV:.*]] = arith.mulf %{{.*}}, %[[DHT]] : vector<4xf32>
+// CHECK: vector.store %[[DVV]], %[[DV]][%[[TB]], %[[I]]]
+// CHECK: vector.store %[[DQV]], %[[DQ]][%[[TB]], %[[I]]]
+// CHECK: scf.yield %[[DHT]], %[[DS]] : vector<4xf32>, vector<4xf32>
+// CHECK: scf.for %{{[^ ]*}} = %[[VEND]] to %[[UB]] step %c1
+// CHECK: -> (f32, f32)
 // Channel 1 = [4, 8): its own decay and slope.
 // CHECK: %[[LB1:.*]] = arith.maxui %[[B]], %c4
 // CHECK: %[[UB1:.*]] = arith.minui %[[E]], %c8
-// CHECK: scf.for %{{[^ ]*}} = %[[LB1]] to %[[UB1]]
+// CHECK: scf.for %{{[^ ]*}} = %[[LB1]] to %{{.*}} step %c4
 // CHECK: arith.constant 6.250000e-01 : f32
 // CHECK: arith.constant 8.750000e-01 : f32
 // CHECK: arith.constant 1.250000e-01 : f32

@@ -1,21 +1,23 @@
-// RUN: yan-opt %s -split-input-file -yan-layout-weights -yan-lower-to-loops=vector-width=4 | FileCheck %s
+// RUN: yan-opt %s -split-input-file -yan-layout-weights -yan-lower-to-loops=vector-width=2 | FileCheck %s
 
-// yan.mcsd: feature by feature (each thread its share of the features, in
-// whole vectors), channel by channel, positions in order; the decay state h
-// and the last K-1 inputs travel as loop-carried scalars, so the caller's
-// state is read once and written back once, in place.
+// yan.mcsd: a vector of features at a time (each thread its share of the
+// features, in whole vectors), channel by channel, positions in order; the
+// decay state h and the last K-1 inputs travel as loop-carried values, so
+// the caller's state is read once and written back once, in place. A
+// channel's features past its whole vectors go one at a time.
 
-// Two channels of two features, K=3: per feature the carried values are
-// (h, u_{t-1}, u_{t-2}), read from h and u_hist's rows newest first.
+// Two channels of two features (one vector of 2 each), K=3: the carried
+// values are (h, u_{t-1}, u_{t-2}), read from h and u_hist's rows newest
+// first.
 yan.weight @embed : tensor<16x4xf32>
 // CHECK-LABEL: func.func @yan_decode(
 // CHECK-SAME: %{{[^:]*}}: memref<?xi8>, %[[S:[^:]*]]: memref<?xf32>
 // CHECK-DAG: %[[H:.*]] = memref.reinterpret_cast %[[S]] to offset: [0], sizes: [4], strides: [1]
 // CHECK-DAG: %[[HIST:.*]] = memref.reinterpret_cast %[[S]] to offset: [4], sizes: [2, 4], strides: [4, 1]
-// This thread's features [B, E), in whole vectors of 4.
-// CHECK: %[[VECS:.*]] = arith.ceildivui %c4{{[_0-9]*}}, %c4
+// This thread's features [B, E), in whole vectors of 2.
+// CHECK: %[[VECS:.*]] = arith.ceildivui %c4{{[_0-9]*}}, %c2
 // CHECK: %[[PER:.*]] = arith.ceildivui %[[VECS]], %{{.*}} : index
-// CHECK: %[[SHARE:.*]] = arith.muli %[[PER]], %c4
+// CHECK: %[[SHARE:.*]] = arith.muli %[[PER]], %c2
 // CHECK: %[[B0:.*]] = arith.muli %{{.*}}, %[[SHARE]]
 // CHECK: %[[B:.*]] = arith.minui %[[B0]], %c4
 // CHECK: %[[E0:.*]] = arith.addi %[[B]], %[[SHARE]]
@@ -24,30 +26,35 @@ yan.weight @embed : tensor<16x4xf32>
 // CHECK: %[[LB0:.*]] = arith.maxui %[[B]], %c0
 // CHECK: %[[UB0:.*]] = arith.minui %[[E]], %c2
 // CHECK-NOT: scf.if
-// CHECK: scf.for %[[I:[^ ]*]] = %[[LB0]] to %[[UB0]] step
-// CHECK: %[[H0:.*]] = memref.load %[[H]][%[[I]]]
-// CHECK: %[[U1:.*]] = memref.load %[[HIST]][%c1{{[_0-9]*}}, %[[I]]]
-// CHECK: %[[U2:.*]] = memref.load %[[HIST]][%c0{{[_0-9]*}}, %[[I]]]
-// CHECK: %{{.*}}:3 = scf.for %{{[^ ]*}} = {{.*}} iter_args(%[[CH:[^ ]*]] = %[[H0]], %[[CU1:[^ ]*]] = %[[U1]], %[[CU2:[^ ]*]] = %[[U2]]) -> (f32, f32, f32)
+// CHECK: %[[VEND0:.*]] = arith.addi %[[LB0]], %{{.*}}
+// CHECK: scf.for %[[I:[^ ]*]] = %[[LB0]] to %[[VEND0]] step %c2
+// CHECK: %[[H0:.*]] = vector.load %[[H]][%[[I]]] : {{.*}}, vector<2xf32>
+// CHECK: %[[U1:.*]] = vector.load %[[HIST]][%c1{{[_0-9]*}}, %[[I]]]
+// CHECK: %[[U2:.*]] = vector.load %[[HIST]][%c0{{[_0-9]*}}, %[[I]]]
+// CHECK: %{{.*}}:3 = scf.for %{{[^ ]*}} = {{.*}} iter_args(%[[CH:[^ ]*]] = %[[H0]], %[[CU1:[^ ]*]] = %[[U1]], %[[CU2:[^ ]*]] = %[[U2]]) -> (vector<2xf32>, vector<2xf32>, vector<2xf32>)
 // The slope window s = u_t + (1 - slope) u_{t-1} + (1 - 2 slope) u_{t-2}.
-// CHECK: %[[UT:.*]] = memref.load
+// CHECK: %[[UT:.*]] = vector.load
 // CHECK: arith.mulf %{{.*}}, %[[CU1]] fastmath<contract>
 // CHECK: arith.mulf %{{.*}}, %[[CU2]] fastmath<contract>
 // h_t = decay h + (1 - decay) v_t.
-// CHECK: %[[DECAYED:.*]] = arith.mulf %{{.*}}, %[[CH]] : f32
+// CHECK: %[[DECAYED:.*]] = arith.mulf %{{.*}}, %[[CH]] : vector<2xf32>
 // CHECK: %[[HNEW:.*]] = arith.addf %{{.*}}, %[[DECAYED]] fastmath<contract>
 // m = s h_t silu(q_t); the window shifts by one.
 // CHECK: math.exp
-// CHECK: memref.store
-// CHECK: scf.yield %[[HNEW]], %[[UT]], %[[CU1]] : f32, f32, f32
+// CHECK: vector.store
+// CHECK: scf.yield %[[HNEW]], %[[UT]], %[[CU1]] : vector<2xf32>, vector<2xf32>, vector<2xf32>
 // The final state goes back in place.
-// CHECK: memref.store %{{.*}}#0, %[[H]][%[[I]]]
-// CHECK: memref.store %{{.*}}#1, %[[HIST]][%c1{{[_0-9]*}}, %[[I]]]
-// CHECK: memref.store %{{.*}}#2, %[[HIST]][%c0{{[_0-9]*}}, %[[I]]]
+// CHECK: vector.store %{{.*}}#0, %[[H]][%[[I]]]
+// CHECK: vector.store %{{.*}}#1, %[[HIST]][%c1{{[_0-9]*}}, %[[I]]]
+// CHECK: vector.store %{{.*}}#2, %[[HIST]][%c0{{[_0-9]*}}, %[[I]]]
+// Then the features past whole vectors, one at a time (none here).
+// CHECK: scf.for %[[J:[^ ]*]] = %[[VEND0]] to %[[UB0]] step %c1
+// CHECK: memref.load %[[H]][%[[J]]]
+// CHECK: -> (f32, f32, f32)
 // Channel 1: features [2, 4) within [B, E).
 // CHECK: %[[LB1:.*]] = arith.maxui %[[B]], %c2
 // CHECK: %[[UB1:.*]] = arith.minui %[[E]], %c4
-// CHECK: scf.for %{{[^ ]*}} = %[[LB1]] to %[[UB1]] step
+// CHECK: scf.for %{{[^ ]*}} = %[[LB1]] to %{{.*}} step %c2
 func.func @decode(%tokens: tensor<1xi32>, %h: tensor<4xf32>, %hist: tensor<2x4xf32>) -> (tensor<1x4xf32>, tensor<4xf32>, tensor<2x4xf32>) {
   %table = yan.weight_ref @embed : tensor<16x4xf32>
   %x = yan.embed %table, %tokens : (tensor<16x4xf32>, tensor<1xi32>) -> tensor<1x4xf32>
@@ -58,8 +65,9 @@ func.func @decode(%tokens: tensor<1xi32>, %h: tensor<4xf32>, %hist: tensor<2x4xf
 
 // -----
 
-// K=1 (no input history: only h is carried), one channel of an odd width,
-// over a run-time number of positions.
+// K=1 (no input history: only h is carried), one channel of an odd width
+// (one vector of 2, then one feature alone), over a run-time number of
+// positions.
 yan.weight @embed : tensor<16x3xf32>
 // CHECK-LABEL: func.func @yan_prefill(
 // CHECK: %[[N:[^ ]*]] = memref.dim
@@ -69,7 +77,12 @@ yan.weight @embed : tensor<16x3xf32>
 // CHECK: %[[LB:.*]] = arith.maxui %[[B]], %c0
 // CHECK: %[[UB:.*]] = arith.minui %[[E]], %c3
 // CHECK-NOT: scf.if
-// CHECK: scf.for %[[I:[^ ]*]] = %[[LB]] to %[[UB]] step
+// CHECK: %[[VEND:.*]] = arith.addi %[[LB]], %{{.*}}
+// CHECK: scf.for %[[V:[^ ]*]] = %[[LB]] to %[[VEND]] step %c2
+// CHECK-NEXT: %[[HV:.*]] = vector.load %{{.*}}[%[[V]]] : memref<3xf32{{.*}}, vector<2xf32>
+// CHECK: %[[LASTV:.*]] = scf.for %{{[^ ]*}} = %c0{{[_0-9]*}} to %[[N]] step %{{.*}} iter_args(%{{.*}} = %[[HV]]) -> (vector<2xf32>)
+// CHECK: vector.store %[[LASTV]], %{{.*}}[%[[V]]] : memref<3xf32
+// CHECK: scf.for %[[I:[^ ]*]] = %[[VEND]] to %[[UB]] step %c1
 // CHECK-NEXT: %[[H0:.*]] = memref.load %{{.*}}[%[[I]]] : memref<3xf32
 // CHECK: %[[LAST:.*]] = scf.for %{{[^ ]*}} = %c0{{[_0-9]*}} to %[[N]] step %{{.*}} iter_args(%{{.*}} = %[[H0]]) -> (f32)
 // CHECK: memref.store %[[LAST]], %{{.*}}[%[[I]]] : memref<3xf32

@@ -1,8 +1,10 @@
 //===- Mcsd.cpp - yan.mcsd and its gradient -------------------------------===//
 //
-// The mixer runs feature by feature (features are independent; every thread
-// owns a share of them), positions in order, carrying the decay state and
-// the last K-1 inputs as loop values.
+// The mixer runs a vector of features at a time (features are independent;
+// every thread owns a share of them), positions in order, carrying the
+// decay state and the last K-1 inputs as loop values; a channel's features
+// past its whole vectors run one at a time. Each lane computes exactly what
+// the scalar code computes for its feature.
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/lowering/ops/OpLowerings.h"
@@ -11,16 +13,15 @@ namespace yan::lowering {
 
 namespace {
 
-/// A feature's carried values at the first position: h[i], then u_hist's
-/// rows newest first (u_{t-1}, ..., u_{t-K+1}).
-SmallVector<Value> loadWindowStart(LoweringContext &ctx, Value h, Value hist,
-                                   Value i, int64_t window) {
-  OpBuilder &builder = ctx.builder;
+/// The carried values of the features from i (as many as `like` has
+/// lanes) at the first position: h[i], then u_hist's rows newest first
+/// (u_{t-1}, ..., u_{t-K+1}).
+SmallVector<Value> loadWindowStart(LoweringContext &ctx, Value like, Value h,
+                                   Value hist, Value i, int64_t window) {
   KernelEmitter &k = ctx.kernels;
-  SmallVector<Value> init{builder.create<memref::LoadOp>(ctx.loc, h, i)};
+  SmallVector<Value> init{k.loadLike(like, h, i)};
   for (int64_t j = 1; j < window; ++j)
-    init.push_back(builder.create<memref::LoadOp>(
-        ctx.loc, hist, ValueRange{k.index(window - 1 - j), i}));
+    init.push_back(k.loadLike(like, hist, {k.index(window - 1 - j), i}));
   return init;
 }
 
@@ -29,7 +30,8 @@ SmallVector<Value> loadWindowStart(LoweringContext &ctx, Value h, Value hist,
 Value slopeWindowSum(KernelEmitter &k, Value x, ValueRange carried, float slope,
                      int64_t window) {
   for (int64_t j = 1; j < window; ++j)
-    x = k.mulAdd(k.f32(1.0f - static_cast<float>(j) * slope), carried[j], x);
+    x = k.mulAdd(k.f32Like(1.0f - static_cast<float>(j) * slope, x),
+                 carried[j], x);
   return x;
 }
 
@@ -45,22 +47,31 @@ SmallVector<Value> shiftWindow(Value first, Value newest, ValueRange carried,
   return next;
 }
 
-/// Calls `body(c, i)` for every feature i of this thread's share of the
-/// hidden features (whole vectors, so threads write no common cache line),
-/// channel by channel (a channel's features share its decay and slope,
-/// which are constants of the code).
+/// Calls `body(c, i, like)` for the features from i of this thread's share
+/// of the hidden features (whole vectors, so threads write no common cache
+/// line), channel by channel (a channel's features share its decay and
+/// slope, which are constants of the code): a vector of them where `like`
+/// is a vector, else one.
 void forEachOwnFeature(LoweringContext &ctx, int64_t hidden, int64_t channels,
-                       function_ref<void(int64_t, Value)> body) {
+                       function_ref<void(int64_t, Value, Value)> body) {
   OpBuilder &builder = ctx.builder;
   KernelEmitter &k = ctx.kernels;
   int64_t perChannel = hidden / channels;
-  auto [begin, end] = ctx.share(hidden, k.lanes());
+  int64_t lanes = k.lanes();
+  Value scalar = k.f32(0.0f);
+  Value vector = builder.create<arith::ConstantOp>(
+      ctx.loc,
+      DenseElementsAttr::get(VectorType::get({lanes}, builder.getF32Type()),
+                             builder.getF32FloatAttr(0.0f)));
+  auto [begin, end] = ctx.share(hidden, lanes);
   for (int64_t c = 0; c < channels; ++c) {
     Value lb =
         builder.create<arith::MaxUIOp>(ctx.loc, begin, k.index(c * perChannel));
     Value ub = builder.create<arith::MinUIOp>(ctx.loc, end,
                                               k.index((c + 1) * perChannel));
-    k.forLoop(lb, ub, 1, [&](Value i) { body(c, i); });
+    Value vectorsEnd = k.wholeStepsEnd(lb, ub, lanes);
+    k.forLoop(lb, vectorsEnd, lanes, [&](Value i) { body(c, i, vector); });
+    k.forLoop(vectorsEnd, ub, 1, [&](Value i) { body(c, i, scalar); });
   }
 }
 
@@ -85,30 +96,30 @@ void lowerMcsd(LoweringContext &ctx, y::McsdOp op) {
   int64_t hidden = ctx.dimOf(op.getH(), 0);
   int64_t channels = op.getNumChannels();
   int64_t window = op.getSlopeWindow();
-  forEachOwnFeature(ctx, hidden, channels, [&](int64_t c, Value i) {
+  forEachOwnFeature(ctx, hidden, channels, [&](int64_t c, Value i,
+                                                Value like) {
     float decay = op.getDecays()[c];
     float slope = op.getSlopes()[c];
     // carried: h, then u_{t-1}, u_{t-2}, ..., u_{t-K+1}
-    SmallVector<Value> init = loadWindowStart(ctx, h, hist, i, window);
+    SmallVector<Value> init = loadWindowStart(ctx, like, h, hist, i, window);
     SmallVector<Value> last = k.forLoop(
         k.index(0), ctx.numTokens, 1, init,
         [&](Value t, ValueRange carried) -> SmallVector<Value> {
-          Value ut = builder.create<memref::LoadOp>(loc, u, ValueRange{t, i});
+          Value ut = k.loadLike(like, u, {t, i});
           Value s = slopeWindowSum(k, ut, carried, slope, window);
-          Value vt = builder.create<memref::LoadOp>(loc, v, ValueRange{t, i});
-          Value decayed =
-              builder.create<arith::MulFOp>(loc, k.f32(decay), carried[0]);
-          Value hNew = k.mulAdd(k.f32(1.0f - decay), vt, decayed);
-          Value qt = builder.create<memref::LoadOp>(loc, q, ValueRange{t, i});
+          Value vt = k.loadLike(like, v, {t, i});
+          Value decayed = builder.create<arith::MulFOp>(
+              loc, k.f32Like(decay, like), carried[0]);
+          Value hNew = k.mulAdd(k.f32Like(1.0f - decay, like), vt, decayed);
+          Value qt = k.loadLike(like, q, {t, i});
           Value mixed = builder.create<arith::MulFOp>(
               loc, builder.create<arith::MulFOp>(loc, s, hNew), k.silu(qt));
           k.store(mixed, m, {t, i});
           return shiftWindow(hNew, ut, carried, window);
         });
-    builder.create<memref::StoreOp>(loc, last[0], hOut, i);
+    k.store(last[0], hOut, {i});
     for (int64_t j = 1; j < window; ++j)
-      builder.create<memref::StoreOp>(loc, last[j], histOut,
-                                      ValueRange{k.index(window - 1 - j), i});
+      k.store(last[j], histOut, {k.index(window - 1 - j), i});
   });
 }
 
@@ -130,29 +141,29 @@ void lowerMcsdGrad(LoweringContext &ctx, y::McsdGradOp op) {
   int64_t hidden = ctx.dimOf(op.getH(), 0);
   int64_t channels = op.getNumChannels();
   int64_t window = op.getSlopeWindow();
-  auto load = [&](Value memref, Value t, Value i) {
-    return builder.create<memref::LoadOp>(loc, memref, ValueRange{t, i})
-        .getResult();
-  };
-  forEachOwnFeature(ctx, hidden, channels, [&](int64_t c, Value i) {
+  forEachOwnFeature(ctx, hidden, channels, [&](int64_t c, Value i,
+                                                Value like) {
     float decay = op.getDecays()[c];
     float slope = op.getSlopes()[c];
+    auto load = [&](Value memref, Value t, Value i) {
+      return k.loadLike(like, memref, {t, i});
+    };
     // Forward: carried h, then u_{t-1}, ..., u_{t-K+1}.
-    SmallVector<Value> init = loadWindowStart(ctx, h, hist, i, window);
+    SmallVector<Value> init = loadWindowStart(ctx, like, h, hist, i, window);
     k.forLoop(k.index(0), ctx.numTokens, 1, init,
               [&](Value t, ValueRange carried) -> SmallVector<Value> {
                 Value ut = load(u, t, i);
                 Value s = slopeWindowSum(k, ut, carried, slope, window);
-                Value decayed = builder.create<arith::MulFOp>(loc, k.f32(decay),
-                                                              carried[0]);
-                Value hNew =
-                    k.mulAdd(k.f32(1.0f - decay), load(v, t, i), decayed);
+                Value decayed = builder.create<arith::MulFOp>(
+                    loc, k.f32Like(decay, like), carried[0]);
+                Value hNew = k.mulAdd(k.f32Like(1.0f - decay, like),
+                                      load(v, t, i), decayed);
                 k.store(hNew, dv, {t, i});
                 k.store(s, du, {t, i});
                 return shiftWindow(hNew, ut, carried, window);
               });
     // Backward: carried dh_{t+1}, then ds_{t+1}, ..., ds_{t+K-1}.
-    SmallVector<Value> zeros(window, k.f32(0.0f));
+    SmallVector<Value> zeros(window, like); // like is zero
     k.forLoop(
         k.index(0), ctx.numTokens, 1, zeros,
         [&](Value r, ValueRange carried) -> SmallVector<Value> {
@@ -165,13 +176,14 @@ void lowerMcsdGrad(LoweringContext &ctx, y::McsdGradOp op) {
           Value gs = builder.create<arith::MulFOp>(loc, g, st);
           Value ds = builder.create<arith::MulFOp>(
               loc, builder.create<arith::MulFOp>(loc, g, ht), sq);
-          Value dh = k.mulAdd(k.f32(decay), carried[0],
+          Value dh = k.mulAdd(k.f32Like(decay, like), carried[0],
                               builder.create<arith::MulFOp>(loc, gs, sq));
           Value dqt = builder.create<arith::MulFOp>(
               loc, builder.create<arith::MulFOp>(loc, gs, ht), k.siluGrad(qt));
           Value dut = slopeWindowSum(k, ds, carried, slope, window);
           k.store(dut, du, {t, i});
-          k.store(builder.create<arith::MulFOp>(loc, k.f32(1.0f - decay), dh),
+          k.store(builder.create<arith::MulFOp>(
+                      loc, k.f32Like(1.0f - decay, like), dh),
                   dv, {t, i});
           k.store(dqt, dq, {t, i});
           return shiftWindow(dh, ds, carried, window);
