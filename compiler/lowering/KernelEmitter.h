@@ -194,7 +194,8 @@ public:
   unsigned lanes() const { return vectorWidth; }
 
   /// The end of [begin, end)'s whole steps: begin + (end - begin) / step *
-  /// step (where a tiled loop hands over to its remainder loop).
+  /// step (where a tiled loop hands over to its remainder loop). Needs
+  /// begin <= end (index arithmetic is unsigned: a negative length wraps).
   mlir::Value wholeStepsEnd(mlir::Value begin, mlir::Value end, int64_t step);
 
   /// Thread `threadIndex` of `threadCount`'s share [begin, end) of `total`

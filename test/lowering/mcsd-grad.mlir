@@ -37,7 +37,8 @@
 // CHECK: %[[B:.*]] = arith.minui %{{.*}}, %c8
 // CHECK: %[[E:.*]] = arith.minui %{{.*}}, %c8
 // CHECK: %[[LB:.*]] = arith.maxui %[[B]], %c0
-// CHECK: %[[UB:.*]] = arith.minui %[[E]], %c4
+// CHECK: %[[MIN:.*]] = arith.minui %[[E]], %c4
+// CHECK: %[[UB:.*]] = arith.maxui %[[LB]], %[[MIN]]
 // Whole vectors of 4 features first (the channel's 4 are one), then the
 // features past them one at a time (none here).
 // CHECK: %[[VEND:.*]] = arith.addi %[[LB]], %{{.*}}

@@ -24,7 +24,10 @@ yan.weight @embed : tensor<16x4xf32>
 // CHECK: %[[E:.*]] = arith.minui %[[E0]], %c4
 // Channel 0: its features [0, 2) within [B, E).
 // CHECK: %[[LB0:.*]] = arith.maxui %[[B]], %c0
-// CHECK: %[[UB0:.*]] = arith.minui %[[E]], %c2
+// CHECK: %[[MIN0:.*]] = arith.minui %[[E]], %c2
+// A thread whose share starts past the channel gets an empty range, never
+// end < begin (the whole vectors' end would wrap around).
+// CHECK: %[[UB0:.*]] = arith.maxui %[[LB0]], %[[MIN0]]
 // CHECK-NOT: scf.if
 // CHECK: %[[VEND0:.*]] = arith.addi %[[LB0]], %{{.*}}
 // CHECK: scf.for %[[I:[^ ]*]] = %[[LB0]] to %[[VEND0]] step %c2
@@ -53,7 +56,8 @@ yan.weight @embed : tensor<16x4xf32>
 // CHECK: -> (f32, f32, f32)
 // Channel 1: features [2, 4) within [B, E).
 // CHECK: %[[LB1:.*]] = arith.maxui %[[B]], %c2
-// CHECK: %[[UB1:.*]] = arith.minui %[[E]], %c4
+// CHECK: %[[MIN1:.*]] = arith.minui %[[E]], %c4
+// CHECK: %[[UB1:.*]] = arith.maxui %[[LB1]], %[[MIN1]]
 // CHECK: scf.for %{{[^ ]*}} = %[[LB1]] to %{{.*}} step %c2
 func.func @decode(%tokens: tensor<1xi32>, %h: tensor<4xf32>, %hist: tensor<2x4xf32>) -> (tensor<1x4xf32>, tensor<4xf32>, tensor<2x4xf32>) {
   %table = yan.weight_ref @embed : tensor<16x4xf32>
@@ -75,7 +79,8 @@ yan.weight @embed : tensor<16x3xf32>
 // CHECK: %[[B:.*]] = arith.minui %{{.*}}, %c3
 // CHECK: %[[E:.*]] = arith.minui %{{.*}}, %c3
 // CHECK: %[[LB:.*]] = arith.maxui %[[B]], %c0
-// CHECK: %[[UB:.*]] = arith.minui %[[E]], %c3
+// CHECK: %[[MIN:.*]] = arith.minui %[[E]], %c3
+// CHECK: %[[UB:.*]] = arith.maxui %[[LB]], %[[MIN]]
 // CHECK-NOT: scf.if
 // CHECK: %[[VEND:.*]] = arith.addi %[[LB]], %{{.*}}
 // CHECK: scf.for %[[V:[^ ]*]] = %[[LB]] to %[[VEND]] step %c2

@@ -67,8 +67,12 @@ void forEachOwnFeature(LoweringContext &ctx, int64_t hidden, int64_t channels,
   for (int64_t c = 0; c < channels; ++c) {
     Value lb =
         builder.create<arith::MaxUIOp>(ctx.loc, begin, k.index(c * perChannel));
-    Value ub = builder.create<arith::MinUIOp>(ctx.loc, end,
-                                              k.index((c + 1) * perChannel));
+    // At least lb: a thread whose share starts past this channel has an
+    // empty range here, and wholeStepsEnd must not see end < begin.
+    Value ub = builder.create<arith::MaxUIOp>(
+        ctx.loc, lb,
+        builder.create<arith::MinUIOp>(ctx.loc, end,
+                                       k.index((c + 1) * perChannel)));
     Value vectorsEnd = k.wholeStepsEnd(lb, ub, lanes);
     k.forLoop(lb, vectorsEnd, lanes, [&](Value i) { body(c, i, vector); });
     k.forLoop(vectorsEnd, ub, 1, [&](Value i) { body(c, i, scalar); });
