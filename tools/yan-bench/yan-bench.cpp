@@ -332,8 +332,10 @@ void printJson(const Options &o, const LoadedImage &image, const std::vector<Res
                   ratio(r.decodeTokensPerSecondAtContext, r.decodeTokensPerSecond));
     if (r.learn.measured) {
       const yan::tools::LearnBenchResult &l = r.learn;
-      std::printf(", \"learn_tokens\": %lld, \"forward_ms\": %.4f, \"forward_loss_ms\": %.4f, "
-                  "\"learn_step_ms\": %.4f, \"learn_first_step_ms\": %.4f, "
+      // Milliseconds to the nanosecond: a small model's forward takes tens of
+      // microseconds, and the ratios below must be recomputable from these.
+      std::printf(", \"learn_tokens\": %lld, \"forward_ms\": %.6f, \"forward_loss_ms\": %.6f, "
+                  "\"learn_step_ms\": %.6f, \"learn_first_step_ms\": %.6f, "
                   "\"learn_over_forward\": %.3f, \"learn_over_forward_loss\": %.3f",
                   l.tokens, l.forwardSeconds * 1e3, l.forwardLossSeconds * 1e3,
                   l.stepSeconds * 1e3, l.firstStepSeconds * 1e3,

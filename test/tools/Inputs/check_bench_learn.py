@@ -15,8 +15,22 @@ import math
 import sys
 
 
-def close(a, b, rel):
-    return abs(a - b) <= rel * max(abs(a), abs(b))
+# Half a unit in the last printed place of each kind of figure: yan-bench
+# prints milliseconds to 6 decimals, FLOP/s to integers, ratios to 3 or 4.
+MS_HALF_ULP = 0.5e-6
+FLOPS_HALF_ULP = 0.5
+
+
+def quotient_range(num, num_err, den, den_err):
+    """The range of a / b over a in num +- num_err, b in den +- den_err (b > 0)."""
+    if den - den_err <= 0:
+        return 0.0, math.inf
+    return (num - num_err) / (den + den_err), (num + num_err) / (den - den_err)
+
+
+def within(printed, printed_err, bounds, rel=1e-9):
+    low, high = bounds
+    return low * (1 - rel) - printed_err <= printed <= high * (1 + rel) + printed_err
 
 
 def check(run, report):
@@ -35,15 +49,18 @@ def check(run, report):
         raise SystemExit("flops_per_token is not yanc --report's")
     if v["learn_flops"] != v["learn_flops_per_token"] * (run["learn_tokens"] - 1):
         raise SystemExit("learn_flops != learn_flops_per_token x (learn_tokens - 1)")
-    # ms are printed to 4 decimals, FLOP/s to integers, ratios to 4 decimals.
-    step = v["learn_step_ms"] / 1e3
-    if not close(v["learn_flops_per_s"], v["learn_flops"] / step, 2e-3):
+    # Each derived figure must lie in the range its printed inputs allow
+    # once their rounding is accounted for: a tight check however short
+    # the times are.
+    per_s = quotient_range(v["learn_flops"] * 1e3, 0, v["learn_step_ms"], MS_HALF_ULP)
+    if not within(v["learn_flops_per_s"], FLOPS_HALF_ULP, per_s):
         raise SystemExit("learn_flops_per_s != learn_flops / learn_step_ms")
-    expected = v["learn_flops_per_s"] / v["peak_flops_per_s"]
-    if abs(v["learn_over_peak"] - expected) > 1e-4 + 1e-3 * expected:
+    over_peak = quotient_range(v["learn_flops_per_s"], FLOPS_HALF_ULP,
+                               v["peak_flops_per_s"], FLOPS_HALF_ULP)
+    if not within(v["learn_over_peak"], 0.5e-4, over_peak):
         raise SystemExit("learn_over_peak != learn_flops_per_s / peak_flops_per_s")
-    expected = v["learn_step_ms"] / v["forward_ms"]
-    if abs(v["learn_over_forward"] - expected) > 1e-3 + 1e-3 * expected:
+    over_forward = quotient_range(v["learn_step_ms"], MS_HALF_ULP, v["forward_ms"], MS_HALF_ULP)
+    if not within(v["learn_over_forward"], 0.5e-3, over_forward):
         raise SystemExit("learn_over_forward != learn_step_ms / forward_ms")
     print(f"threads {run['threads']}: consistent")
 
