@@ -86,6 +86,10 @@ LogicalResult GradientRules::differentiate(Operation *op) {
                       hiddenRows},
             ffn.getInput(), ffn.getIndices(), ffn.getWeights(), ffn.getW1(),
             ffn.getW3(), ffn.getW2(), adjointOf(ffn.getResult()), chosen);
+        // The lowest trained layer: nothing below it needs a gradient.
+        if (!activity.isActive(ffn.getInput()) &&
+            !activity.isActive(ffn.getWeights()))
+          grad.setWeightGradientsOnly(true);
         accumulate(ffn.getInput(), grad.getDinput());
         accumulate(ffn.getWeights(), grad.getDweights());
         layerGradients.push_back({chosen, grad.getCounts(), grad.getA1(),

@@ -175,6 +175,40 @@ Value KernelEmitter::wholeStepsEnd(Value begin, Value end, int64_t step) {
       loc, begin, b.create<arith::MulIOp>(loc, steps, index(step)));
 }
 
+Value KernelEmitter::zeroVector() {
+  auto vecType = VectorType::get({static_cast<int64_t>(vectorWidth)},
+                                 b.getF32Type());
+  return b.create<arith::ConstantOp>(
+      loc, DenseElementsAttr::get(vecType, b.getF32FloatAttr(0.0f)));
+}
+
+void KernelEmitter::forVectorsThenScalars(
+    Value begin, Value end, function_ref<void(Value, Value)> body) {
+  Value zeros = zeroVector();
+  Value vectorsEnd = wholeStepsEnd(begin, end, vectorWidth);
+  forLoop(begin, vectorsEnd, vectorWidth, [&](Value i) { body(i, zeros); });
+  Value zero = f32(0.0f);
+  forLoop(vectorsEnd, end, 1, [&](Value i) { body(i, zero); });
+}
+
+Value KernelEmitter::sumVectorsThenScalars(Value begin, Value end,
+                                           SumStep step) {
+  Value zeros = zeroVector();
+  Value vectorsEnd = wholeStepsEnd(begin, end, vectorWidth);
+  Value lanesSum = forLoop(begin, vectorsEnd, vectorWidth, {zeros},
+                           [&](Value i, ValueRange acc) -> SmallVector<Value> {
+                             return {step(i, zeros, acc[0])};
+                           })[0];
+  Value sum = b.create<vector::ReductionOp>(loc, vector::CombiningKind::ADD,
+                                            lanesSum,
+                                            arith::FastMathFlags::reassoc);
+  Value zero = f32(0.0f);
+  return forLoop(vectorsEnd, end, 1, {sum},
+                 [&](Value i, ValueRange acc) -> SmallVector<Value> {
+                   return {step(i, zero, acc[0])};
+                 })[0];
+}
+
 SmallVector<Value> KernelEmitter::outerProductTile(
     int64_t rows, int64_t vectors, ValueRange init, Value begin, Value end,
     function_ref<Value(int64_t, Value)> scalarOf,

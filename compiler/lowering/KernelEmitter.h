@@ -76,6 +76,8 @@ public:
   mlir::Value f32(float value);
   /// `value` as an f32, or splat to a vector when `like` is a vector.
   mlir::Value f32Like(float value, mlir::Value like);
+  /// A vector of vectorWidth f32 zeros.
+  mlir::Value zeroVector();
   /// `scalar`, or splat to a vector when `like` is a vector.
   mlir::Value splatLike(mlir::Value scalar, mlir::Value like);
 
@@ -197,6 +199,24 @@ public:
   /// step (where a tiled loop hands over to its remainder loop). Needs
   /// begin <= end (index arithmetic is unsigned: a negative length wraps).
   mlir::Value wholeStepsEnd(mlir::Value begin, mlir::Value end, int64_t step);
+
+  /// An elementwise loop over [begin, end): body(i, like) handles the
+  /// elements from i, a vector of lanes() of them when `like` (a zero of
+  /// their type) is a vector, else one; whole vectors first. Needs
+  /// begin <= end.
+  void forVectorsThenScalars(
+      mlir::Value begin, mlir::Value end,
+      llvm::function_ref<void(mlir::Value i, mlir::Value like)> body);
+  /// The same with a sum: step(i, like, acc)
+  /// handles the elements from i (a vector of lanes() of them when `like`,
+  /// a zero of their type, is a vector; else one) and returns acc plus its
+  /// partial. Whole vectors first with a vector accumulator, reduced
+  /// (reassociated) into the scalar accumulator of the remaining elements.
+  /// Returns the sum. Needs begin <= end.
+  using SumStep = llvm::function_ref<mlir::Value(
+      mlir::Value i, mlir::Value like, mlir::Value acc)>;
+  mlir::Value sumVectorsThenScalars(mlir::Value begin, mlir::Value end,
+                                    SumStep step);
 
   /// Thread `threadIndex` of `threadCount`'s share [begin, end) of `total`
   /// items: ceil(blocks / threads) whole blocks of `granularity` each, so

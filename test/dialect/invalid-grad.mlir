@@ -61,6 +61,17 @@ func.func @ffn_grad_factors(%x: tensor<?x8xf32>, %i: tensor<?x2xi32>, %a: tensor
 
 // -----
 
+func.func @ffn_grad_weight_only_input_used(%x: tensor<?x8xf32>, %i: tensor<?x2xi32>, %a: tensor<?x2xf32>,
+                                          %w1: tensor<4x3x8xf32>, %w2: tensor<4x8x3xf32>, %c: tensor<2xi32>) -> tensor<?x8xf32> {
+  // expected-error @+1 {{with weight_gradients_only, dinput and dweights are not computed and must have no uses}}
+  %dx, %da, %n, %a1, %a3, %g, %xs, %ds = yan.partitioned_ffn_grad %x, %i, %a, %w1, %w1, %w2, %x, %c {weight_gradients_only}
+      : (tensor<?x8xf32>, tensor<?x2xi32>, tensor<?x2xf32>, tensor<4x3x8xf32>, tensor<4x3x8xf32>, tensor<4x8x3xf32>, tensor<?x8xf32>, tensor<2xi32>)
+      -> (tensor<?x8xf32>, tensor<?x2xf32>, tensor<2xi32>, tensor<2x?x3xf32>, tensor<2x?x3xf32>, tensor<2x?x3xf32>, tensor<2x?x8xf32>, tensor<2x?x8xf32>)
+  return %dx : tensor<?x8xf32>
+}
+
+// -----
+
 func.func @squares_mixed(%n: tensor<2xi32>, %f: tensor<2x?x3xf32>, %d: tensor<2x?x8xf32>, %e: tensor<2x?x5xf32>) {
   // expected-error @+1 {{a1, a3 and g must share a type, and xs and ds}}
   %s = yan.partition_grad_squares %n, %f, %f, %f, %d, %e

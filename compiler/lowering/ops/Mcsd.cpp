@@ -57,13 +57,7 @@ void forEachOwnFeature(LoweringContext &ctx, int64_t hidden, int64_t channels,
   OpBuilder &builder = ctx.builder;
   KernelEmitter &k = ctx.kernels;
   int64_t perChannel = hidden / channels;
-  int64_t lanes = k.lanes();
-  Value scalar = k.f32(0.0f);
-  Value vector = builder.create<arith::ConstantOp>(
-      ctx.loc,
-      DenseElementsAttr::get(VectorType::get({lanes}, builder.getF32Type()),
-                             builder.getF32FloatAttr(0.0f)));
-  auto [begin, end] = ctx.share(hidden, lanes);
+  auto [begin, end] = ctx.share(hidden, k.lanes());
   for (int64_t c = 0; c < channels; ++c) {
     Value lb =
         builder.create<arith::MaxUIOp>(ctx.loc, begin, k.index(c * perChannel));
@@ -73,9 +67,8 @@ void forEachOwnFeature(LoweringContext &ctx, int64_t hidden, int64_t channels,
         ctx.loc, lb,
         builder.create<arith::MinUIOp>(ctx.loc, end,
                                        k.index((c + 1) * perChannel)));
-    Value vectorsEnd = k.wholeStepsEnd(lb, ub, lanes);
-    k.forLoop(lb, vectorsEnd, lanes, [&](Value i) { body(c, i, vector); });
-    k.forLoop(vectorsEnd, ub, 1, [&](Value i) { body(c, i, scalar); });
+    k.forVectorsThenScalars(lb, ub,
+                            [&](Value i, Value like) { body(c, i, like); });
   }
 }
 

@@ -9,7 +9,9 @@
 // dx_pair = w1^T dh1 + w3^T dh3, and, for a chosen partition, its weight
 // gradients' factors (LowRankGradient.h). Then dx[t] = sum_j dx_pair[t, j]
 // in pick order. Only routed partitions' weights are read. No result
-// depends on the split.
+// depends on the split. With weight_gradients_only (the lowest trained
+// layer) only the chosen partitions are visited, each thread a share of
+// each one's pairs, for gw, the pre-activation gradients and the factors.
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/lowering/LearnEntry.h"
@@ -25,18 +27,25 @@ public:
   void lower();
 
 private:
-  /// Groups the pairs and maps each chosen partition to its slot.
+  /// Groups the pairs, maps each chosen partition to its slot and stores
+  /// the slots' pair counts.
   void groupAndMapSlots();
+  /// Every routed partition on its owning thread: all gradients.
+  void allPartitions();
+  /// Each chosen partition, every thread a share of its pairs: the factors.
+  void chosenPartitionsOnly();
   /// Whether this thread owns partition p's pairs [begin, end) of `total`.
   Value ownsPartition(Value begin, Value end, Value count, Value total);
-  /// The backward through partition p's pairs (weights `w`), on the owning
-  /// thread.
-  void partitionBackward(const PartitionWeights &w, Value p, Value begin,
-                         Value count);
-  /// dalpha and the pre-activation gradients dh1, dh3 of p's pairs.
+  /// gw, dalpha and the pre-activation gradients dh1, dh3 of the `count`
+  /// pairs from `begin` in the pair order (weights `w`).
+  void hiddenGradients(const PartitionWeights &w, Value begin, Value count);
+  /// dx_pair of those pairs.
+  void inputGradients(const PartitionWeights &w, Value begin, Value count);
+  /// dalpha and the pre-activation gradients dh1, dh3 of those pairs.
   void activationGradients(Value begin, Value count);
-  /// A chosen partition's weight-gradient factors, in its slot.
-  void keepFactors(Value p, Value begin, Value count);
+  /// If p is chosen, the factors of those pairs, rows from `firstRow` of its
+  /// slot.
+  void keepFactors(Value p, Value begin, Value count, Value firstRow);
   /// dx[t] = sum over picks j, in order, of dx_pair[t * k + j].
   void sumPicks();
   void release();
@@ -81,7 +90,8 @@ FfnGradLowering::FfnGradLowering(LoweringContext &ctx,
   dh3 = ctx.temporary({pairCapacity, ffnSize}, f32, dh3Offset);
   gw = ctx.temporary({pairCapacity, ffnSize}, f32, gwOffset);
   gated = ctx.temporary({pairCapacity, ffnSize}, f32, gOffset);
-  dxPair = ctx.temporary({pairCapacity, hidden}, f32, dxOffset);
+  if (!op.getWeightGradientsOnly())
+    dxPair = ctx.temporary({pairCapacity, hidden}, f32, dxOffset);
 }
 
 void FfnGradLowering::groupAndMapSlots() {
@@ -102,6 +112,10 @@ void FfnGradLowering::groupAndMapSlots() {
         builder.create<arith::IndexCastOp>(loc, builder.getIndexType(), p32);
     k.store(builder.create<arith::IndexCastOp>(loc, builder.getI32Type(), i),
             slotOf, {p});
+    Value count = builder.create<arith::SubIOp>(
+        loc, routed.start(routed.plusOne(p)), routed.start(p));
+    k.store(builder.create<arith::IndexCastOp>(loc, builder.getI32Type(), count),
+            counts, {i});
   });
 }
 
@@ -133,8 +147,8 @@ Access rowOf(const Access &matrix, Value i) {
   return row;
 }
 
-void FfnGradLowering::partitionBackward(const PartitionWeights &w, Value p,
-                                        Value begin, Value count) {
+void FfnGradLowering::hiddenGradients(const PartitionWeights &w, Value begin,
+                                      Value count) {
   auto pairOf = [&](Value r) { return routed.pairAt(begin, r); };
   auto tokenOf = [&](Value r) { return routed.tokenAt(begin, r); };
   auto input = [&](Value r) { return Access{x, {tokenOf(r)}}; };
@@ -153,9 +167,10 @@ void FfnGradLowering::partitionBackward(const PartitionWeights &w, Value p,
   // gw[pair] = w2[p]^T dout[t].
   k.forLoop(k.index(0), count, 1, [&](Value r) {
     Value pair = pairOf(r);
-    k.forLoop(k.index(0), k.index(ffnSize), 1, [&](Value f) {
-      k.store(k.f32(0.0f), gw, {pair, f});
-    });
+    k.forVectorsThenScalars(k.index(0), k.index(ffnSize),
+                            [&](Value f, Value zero) {
+                              k.store(zero, gw, {pair, f});
+                            });
   });
   k.accumulateRows(
       [&](Value r) {
@@ -168,12 +183,18 @@ void FfnGradLowering::partitionBackward(const PartitionWeights &w, Value p,
       },
       k.index(0), k.index(ffnSize));
   activationGradients(begin, count);
+}
+
+void FfnGradLowering::inputGradients(const PartitionWeights &w, Value begin,
+                                     Value count) {
+  auto pairOf = [&](Value r) { return routed.pairAt(begin, r); };
   // dx_pair = w1[p]^T dh1 + w3[p]^T dh3.
   k.forLoop(k.index(0), count, 1, [&](Value r) {
     Value pair = pairOf(r);
-    k.forLoop(k.index(0), k.index(hidden), 1, [&](Value d) {
-      k.store(k.f32(0.0f), dxPair, {pair, d});
-    });
+    k.forVectorsThenScalars(k.index(0), k.index(hidden),
+                            [&](Value d, Value zero) {
+                              k.store(zero, dxPair, {pair, d});
+                            });
   });
   for (auto [weight, delta] : {std::pair{w.w1, dh1}, std::pair{w.w3, dh3}})
     k.accumulateRows(
@@ -186,39 +207,40 @@ void FfnGradLowering::partitionBackward(const PartitionWeights &w, Value p,
           return load(delta, {pairOf(r), f});
         },
         k.index(0), k.index(hidden));
-  keepFactors(p, begin, count);
 }
 
 void FfnGradLowering::activationGradients(Value begin, Value count) {
   Value h1 = tape.h1 ? tape.h1 : dh1, h3 = tape.h3 ? tape.h3 : dh3;
   // g = silu(h1) h3; dg = alpha gw; dh1 = dg h3 silu'(h1); dh3 = dg silu(h1);
-  // dalpha = gw . g.
+  // dalpha = gw . g. Elementwise but for dalpha, so a vector of features
+  // at a time (each lane the scalar code's operations).
   k.forLoop(k.index(0), count, 1, [&](Value r) {
     Value pair = routed.pairAt(begin, r);
     Value alpha = routed.alphaAt(alphas, begin, r);
-    Value dot = k.forLoop(
-        k.index(0), k.index(ffnSize), 1, {k.f32(0.0f)},
-        [&](Value f, ValueRange acc) -> SmallVector<Value> {
-          Value a = load(h1, {pair, f}), b3 = load(h3, {pair, f});
+    Value dot = k.sumVectorsThenScalars(
+        k.index(0), k.index(ffnSize), [&](Value f, Value like, Value acc) {
+          auto mul = [&](Value a, Value b) {
+            return builder.create<arith::MulFOp>(loc, a, b).getResult();
+          };
+          Value a = k.loadLike(like, h1, {pair, f});
+          Value b3 = k.loadLike(like, h3, {pair, f});
           Value sa = k.silu(a);
-          Value up = load(gw, {pair, f});
-          Value g = builder.create<arith::MulFOp>(loc, sa, b3);
-          Value dg = builder.create<arith::MulFOp>(loc, alpha, up);
+          Value up = k.loadLike(like, gw, {pair, f});
+          Value g = mul(sa, b3);
+          Value dg = mul(k.splatLike(alpha, like), up);
           k.store(g, gated, {pair, f});
-          k.store(builder.create<arith::MulFOp>(
-                      loc, builder.create<arith::MulFOp>(loc, dg, b3),
-                      k.siluGrad(a)),
-                  dh1, {pair, f});
-          k.store(builder.create<arith::MulFOp>(loc, dg, sa), dh3, {pair, f});
-          return {k.mulAdd(up, g, acc[0])};
-        })[0];
+          k.store(mul(mul(dg, b3), k.siluGrad(a)), dh1, {pair, f});
+          k.store(mul(dg, sa), dh3, {pair, f});
+          return k.mulAdd(up, g, acc);
+        });
     Value t = builder.create<arith::DivUIOp>(loc, pair, k.index(active));
     Value j = builder.create<arith::RemUIOp>(loc, pair, k.index(active));
     k.store(dot, dalpha, {t, j});
   });
 }
 
-void FfnGradLowering::keepFactors(Value p, Value begin, Value count) {
+void FfnGradLowering::keepFactors(Value p, Value begin, Value count,
+                                  Value firstRow) {
   Value slot32 = load(slotOf, {p});
   Value isChosen = builder.create<arith::CmpIOp>(
       loc, arith::CmpIPredicate::sge, slot32,
@@ -228,22 +250,24 @@ void FfnGradLowering::keepFactors(Value p, Value begin, Value count) {
   builder.setInsertionPointToStart(&chosenIf.getThenRegion().front());
   Value slot =
       builder.create<arith::IndexCastOp>(loc, builder.getIndexType(), slot32);
-  k.store(builder.create<arith::IndexCastOp>(loc, builder.getI32Type(), count),
-          counts, {slot});
   k.forLoop(k.index(0), count, 1, [&](Value r) {
     Value pair = routed.pairAt(begin, r);
-    k.forLoop(k.index(0), k.index(ffnSize), 1, [&](Value f) {
-      k.store(load(dh1, {pair, f}), fa1, {slot, r, f});
-      k.store(load(dh3, {pair, f}), fa3, {slot, r, f});
-      k.store(load(gated, {pair, f}), fg, {slot, r, f});
-    });
+    Value row = builder.create<arith::AddIOp>(loc, firstRow, r);
+    k.forVectorsThenScalars(
+        k.index(0), k.index(ffnSize), [&](Value f, Value like) {
+          k.store(k.loadLike(like, dh1, {pair, f}), fa1, {slot, row, f});
+          k.store(k.loadLike(like, dh3, {pair, f}), fa3, {slot, row, f});
+          k.store(k.loadLike(like, gated, {pair, f}), fg, {slot, row, f});
+        });
     Value t = routed.tokenAt(begin, r),
           alpha = routed.alphaAt(alphas, begin, r);
-    k.forLoop(k.index(0), k.index(hidden), 1, [&](Value d) {
-      k.store(load(x, {t, d}), fxs, {slot, r, d});
-      k.store(builder.create<arith::MulFOp>(loc, alpha, load(dout, {t, d})),
-              fds, {slot, r, d});
-    });
+    k.forVectorsThenScalars(
+        k.index(0), k.index(hidden), [&](Value d, Value like) {
+          k.store(k.loadLike(like, x, {t, d}), fxs, {slot, row, d});
+          k.store(builder.create<arith::MulFOp>(loc, k.splatLike(alpha, like),
+                                                k.loadLike(like, dout, {t, d})),
+                  fds, {slot, row, d});
+        });
   });
 }
 
@@ -252,13 +276,16 @@ void FfnGradLowering::sumPicks() {
   std::tie(tBegin, tEnd) = ctx.shareDynamic(ctx.numTokens);
   k.forLoop(tBegin, tEnd, 1, [&](Value t) {
     Value first = builder.create<arith::MulIOp>(loc, t, k.index(active));
-    k.forLoop(k.index(0), k.index(hidden), 1, [&](Value d) {
-      Value sum = k.forLoop(k.index(0), k.index(active), 1, {k.f32(0.0f)},
+    // A vector of features at a time, each lane the same sum in pick order.
+    k.forVectorsThenScalars(k.index(0), k.index(hidden), [&](Value d,
+                                                             Value zero) {
+      Value sum = k.forLoop(k.index(0), k.index(active), 1, {zero},
                             [&](Value j, ValueRange acc) -> SmallVector<Value> {
                               Value pair =
                                   builder.create<arith::AddIOp>(loc, first, j);
                               return {builder.create<arith::AddFOp>(
-                                  loc, acc[0], load(dxPair, {pair, d}))};
+                                  loc, acc[0],
+                                  k.loadLike(zero, dxPair, {pair, d}))};
                             })[0];
       k.store(sum, dx, {t, d});
     });
@@ -266,8 +293,9 @@ void FfnGradLowering::sumPicks() {
 }
 
 void FfnGradLowering::release() {
-  for (int64_t offset :
-       {dxOffset, gOffset, gwOffset, dh3Offset, dh1Offset, slotOffset})
+  if (dxPair)
+    ctx.arena.release(dxOffset);
+  for (int64_t offset : {gOffset, gwOffset, dh3Offset, dh1Offset, slotOffset})
     ctx.arena.release(offset);
   routed.release();
   if (tape.h1) {
@@ -277,9 +305,7 @@ void FfnGradLowering::release() {
   }
 }
 
-void FfnGradLowering::lower() {
-  ctx.serial([&] { groupAndMapSlots(); });
-  ctx.barrier();
+void FfnGradLowering::allPartitions() {
   Value total = routed.start(k.index(partitions));
   k.forLoop(k.index(0), k.index(partitions), 1, [&](Value p) {
     Value begin = routed.start(p);
@@ -292,11 +318,52 @@ void FfnGradLowering::lower() {
     // The stored partition, or its f32 copy once trained.
     ctx.withPartitionWeights(op.getW1(), op.getW3(), op.getW2(), p,
                              [&](const PartitionWeights &w) {
-                               partitionBackward(w, p, begin, count);
+                               hiddenGradients(w, begin, count);
+                               inputGradients(w, begin, count);
+                               keepFactors(p, begin, count, k.index(0));
                              });
   });
   ctx.barrier();
   sumPicks();
+}
+
+void FfnGradLowering::chosenPartitionsOnly() {
+  // A few partitions: splitting each one's pairs keeps the threads even
+  // (each reads the partition's w2; its pairs' sums do not depend on the
+  // split).
+  k.forLoop(k.index(0), k.index(slots), 1, [&](Value i) {
+    Value p32 = load(chosen, {i});
+    auto ifOp = builder.create<scf::IfOp>(
+        loc,
+        builder.create<arith::CmpIOp>(
+            loc, arith::CmpIPredicate::sge, p32,
+            builder.create<arith::ConstantIntOp>(loc, 0, 32)),
+        false);
+    OpBuilder::InsertionGuard guard(builder);
+    builder.setInsertionPointToStart(&ifOp.getThenRegion().front());
+    Value p =
+        builder.create<arith::IndexCastOp>(loc, builder.getIndexType(), p32);
+    Value start = routed.start(p);
+    Value count =
+        builder.create<arith::SubIOp>(loc, routed.start(routed.plusOne(p)), start);
+    auto [rowBegin, rowEnd] = ctx.shareDynamic(count);
+    Value begin = builder.create<arith::AddIOp>(loc, start, rowBegin);
+    Value rows = builder.create<arith::SubIOp>(loc, rowEnd, rowBegin);
+    ctx.withPartitionWeights(op.getW1(), op.getW3(), op.getW2(), p,
+                             [&](const PartitionWeights &w) {
+                               hiddenGradients(w, begin, rows);
+                               keepFactors(p, begin, rows, rowBegin);
+                             });
+  });
+}
+
+void FfnGradLowering::lower() {
+  ctx.serial([&] { groupAndMapSlots(); });
+  ctx.barrier();
+  if (op.getWeightGradientsOnly())
+    chosenPartitionsOnly();
+  else
+    allPartitions();
   release();
 }
 

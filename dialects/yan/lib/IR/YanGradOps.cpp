@@ -168,6 +168,10 @@ LogicalResult PartitionedFfnGradOp::verify() {
       failed(expectDim(op, getW2().getType(), 2, dim(getW1(), 1), "w2",
                        "partition size")))
     return failure();
+  if (getWeightGradientsOnly() &&
+      !(getDinput().use_empty() && getDweights().use_empty()))
+    return emitOpError("with weight_gradients_only, dinput and dweights are "
+                       "not computed and must have no uses");
   int64_t slots = dim(getChosen(), 0);
   int64_t positions = dim(getInput(), 0);
   auto f32 = Float32Type::get(getContext());
@@ -195,6 +199,11 @@ LogicalResult PartitionedFfnGradOp::verify() {
 }
 
 SmallVector<WeightAccess> PartitionedFfnGradOp::getWeightAccesses() {
+  // Only the chosen partitions' weights, for their positions: at most M a
+  // step, not a fraction of every token's picks. Counted as none, so the
+  // learn FLOP count stays a lower bound.
+  if (getWeightGradientsOnly())
+    return {};
   int64_t partitions = dim(getW1(), 0);
   int64_t active = dim(getIndices(), 1);
   return {WeightAccess{3, partitions, active},

@@ -126,11 +126,17 @@ def Yan_PartitionedFfnGradOp : Yan_Op<"partitioned_ffn_grad", [Pure, WeightAcces
     and dw1[i] = sum_r a1[i,r] xs[i,r]^T, dw3[i] = sum_r a3[i,r] xs[i,r]^T,
     dw2[i] = sum_r ds[i,r] g[i,r]^T. Slots with chosen[i] = -1 have
     counts[i] = 0. Only the routed partitions' weights are read.
+
+    With `weight_gradients_only` (the lowest trained layer: neither the
+    input nor the routing weights are differentiated) dinput and dweights
+    are not computed and must have no uses: only the chosen partitions'
+    positions are visited, for their factors, and only their weights read.
   }];
   let arguments = (ins Yan_F32Tensor:$input, Yan_IndexTensor:$indices,
                        Yan_F32Tensor:$weights, Yan_WeightTensor:$w1,
                        Yan_WeightTensor:$w3, Yan_WeightTensor:$w2,
-                       Yan_F32Tensor:$grad, Yan_IndexTensor:$chosen);
+                       Yan_F32Tensor:$grad, Yan_IndexTensor:$chosen,
+                       UnitAttr:$weight_gradients_only);
   let results = (outs Yan_F32Tensor:$dinput, Yan_F32Tensor:$dweights,
                       Yan_IndexTensor:$counts, Yan_F32Tensor:$a1,
                       Yan_F32Tensor:$a3, Yan_F32Tensor:$g,
