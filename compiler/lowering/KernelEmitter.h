@@ -337,9 +337,11 @@ private:
   /// A rank-1 view of the row of `plane` at `at` (leading indices + row).
   mlir::Value rowOf(mlir::Value plane, llvm::ArrayRef<mlir::Value> at);
   static constexpr int64_t kPrefetchBytes = 4096;
+  /// Rows [row0, row0 + rows) of `matrix` dequantized into `tile`,
+  /// prefetching the q and scales of the rows aheadRows further on.
   void dequantizeRows(const Access &matrix, const QuantizedWeight &weight,
                       mlir::Value row0, mlir::Value rows, int64_t cols,
-                      mlir::Value tile);
+                      mlir::Value tile, int64_t aheadRows);
   /// q of one group of row `at` (the leading indices and the row) as
   /// `lanes`-wide f32 vectors, the first `chunks` of 32 / lanes.
   llvm::SmallVector<mlir::Value>

@@ -19,7 +19,7 @@
 //   weights.
 // * The transposed product of the backward pass (a frozen weight's rows as
 //   inputs): each block of input rows dequantized once into a scratch tile
-//   that every output reads.
+//   that every output reads (accumulateQuantizedInputs, TransposedKernels.cpp).
 // * Single elements and vectors (embedding rows, the router's gradient):
 //   dequantized where they are loaded.
 //
@@ -428,15 +428,35 @@ void KernelEmitter::prefetchGroup(QuantFormat format, ArrayRef<Value> aheadRows,
 
 void KernelEmitter::dequantizeRows(const Access &matrix,
                                    const QuantizedWeight &weight, Value row0,
-                                   Value rows, int64_t cols, Value tile) {
+                                   Value rows, int64_t cols, Value tile,
+                                   int64_t aheadRows) {
+  // f16 scales in a 64-byte line.
+  constexpr int64_t kScalesPerLine = 32;
   int64_t lanes = shape.quantLanes;
   int64_t fullGroups = cols / kGroup;
   int64_t tailCols = cols % kGroup;
   auto vecType = VectorType::get({lanes}, b.getF32Type());
   forLoop(index(0), rows, 1, [&](Value i) {
-    SmallVector<Value> at =
-        withIndex(matrix.leading, b.create<arith::AddIOp>(loc, row0, i));
+    Value row = b.create<arith::AddIOp>(loc, row0, i);
+    SmallVector<Value> at = withIndex(matrix.leading, row);
+    // The same row of the next tile: its q and scales arrive while the f32
+    // kernel runs over this tile, where the dequantization would otherwise
+    // wait on every line (the streams are too short for the hardware).
+    SmallVector<Value> aheadRow;
+    SmallVector<Value> ahead = rowsAhead(matrix, {row}, aheadRows);
+    if (!ahead.empty()) {
+      SmallVector<Value> aheadAt = withIndex(matrix.leading, ahead.front());
+      for (int64_t g = 0; g < fullGroups + (tailCols > 0); g += kScalesPerLine) {
+        SmallVector<Value> scaleAt = aheadAt;
+        scaleAt.push_back(index(g));
+        b.create<memref::PrefetchOp>(loc, weight.scales, scaleAt,
+                                     /*isWrite=*/false, /*localityHint=*/3,
+                                     /*isDataCache=*/true);
+      }
+      aheadRow.push_back(rowOf(matrix.memref, aheadAt));
+    }
     auto storeGroup = [&](Value g, int64_t chunks) {
+      prefetchGroup(weight.format, aheadRow, g);
       Value d = b.create<vector::BroadcastOp>(loc, vecType,
                                               groupScale(weight, at, g));
       SmallVector<Value> qs =
@@ -533,7 +553,7 @@ void KernelEmitter::dotRowsQuantized(
   forLoop(rowBegin, rowEnd, tileRows, [&](Value r0) {
     Value rows = b.create<arith::MinUIOp>(
         loc, index(tileRows), b.create<arith::SubIOp>(loc, rowEnd, r0));
-    dequantizeRows(matrix, weight, r0, rows, cols, tile);
+    dequantizeRows(matrix, weight, r0, rows, cols, tile, tileRows);
     auto shifted = [&](Value row0, Value t, Value dots) {
       blockEpilogue(b.create<arith::AddIOp>(loc, r0, row0), t, dots);
     };
@@ -544,56 +564,6 @@ void KernelEmitter::dotRowsQuantized(
                },
                blockEpilogue ? BlockEpilogue(shifted) : BlockEpilogue());
   });
-}
-
-bool KernelEmitter::accumulateQuantizedInputs(
-    const QuantizedWeight &weight, function_ref<Access(Value)> outputOf,
-    Value outBegin, Value outEnd, function_ref<Access(Value)> inputOf,
-    Value numInputs, function_ref<Value(Value, Value)> coef, Value colBegin,
-    Value colEnd) {
-  // The tile holds whole rows (every column a group can have), so a column
-  // keeps its index.
-  auto scales = cast<MemRefType>(weight.scales.getType());
-  int64_t cols = scales.getShape().back() * kGroup;
-  if (accumulateBlock * cols * 4 > kMaxScratchBytes)
-    return false;
-  Value tile = scratchTile(accumulateBlock, cols);
-  int64_t width = vectorWidth;
-  Value mainEnd = b.create<arith::AddIOp>(
-      loc, colBegin,
-      b.create<arith::MulIOp>(
-          loc,
-          b.create<arith::DivUIOp>(
-              loc, b.create<arith::SubIOp>(loc, colEnd, colBegin),
-              index(width)),
-          index(width)));
-  auto block = [&](Value r0, int64_t rows) {
-    for (int64_t i = 0; i < rows; ++i) {
-      Access input =
-          inputOf(b.create<arith::AddIOp>(loc, r0, index(i)).getResult());
-      forLoop(colBegin, mainEnd, width, [&](Value c) {
-        b.create<vector::StoreOp>(loc, loadVectorF32(input, {c}), tile,
-                                  ValueRange{index(i), c});
-      });
-      forLoop(mainEnd, colEnd, 1, [&](Value c) {
-        store(loadF32(input, {c}), tile, {index(i), c});
-      });
-    }
-    accumulateTiles(
-        outputOf, outBegin, outEnd,
-        [&](Value r) {
-          return Access{tile, {b.create<arith::SubIOp>(loc, r, r0)}};
-        },
-        r0, b.create<arith::AddIOp>(loc, r0, index(rows)), coef, colBegin,
-        colEnd);
-  };
-  Value mainInputs = b.create<arith::MulIOp>(
-      loc, b.create<arith::DivUIOp>(loc, numInputs, index(accumulateBlock)),
-      index(accumulateBlock));
-  forLoop(index(0), mainInputs, accumulateBlock,
-          [&](Value r0) { block(r0, accumulateBlock); });
-  forLoop(mainInputs, numInputs, 1, [&](Value r) { block(r, 1); });
-  return true;
 }
 
 } // namespace yan

@@ -2,8 +2,8 @@
 //
 // KernelEmitter::accumulateRows, out[o, c] += sum_r coef(o, r) * in[r, c]:
 // register tiles of outputs x column vectors over cache blocks of input rows
-// (docs/codegen.md, "Register tiles"), and their prefetches. Quantized
-// inputs go through QuantKernels.cpp.
+// (docs/codegen.md, "Register tiles"), and their prefetches; quantized
+// inputs a dequantized block at a time (accumulateQuantizedInputs).
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/lowering/KernelEmitter.h"
@@ -177,6 +177,56 @@ void KernelEmitter::accumulateRows(function_ref<Access(Value)> outputOf,
     accumulateTiles(outputOf, outBegin, outEnd, inputOf, r0, r1, coef,
                     colBegin, colEnd, numInputs);
   });
+}
+
+bool KernelEmitter::accumulateQuantizedInputs(
+    const QuantizedWeight &weight, function_ref<Access(Value)> outputOf,
+    Value outBegin, Value outEnd, function_ref<Access(Value)> inputOf,
+    Value numInputs, function_ref<Value(Value, Value)> coef, Value colBegin,
+    Value colEnd) {
+  // The tile holds whole rows (every column a group can have), so a column
+  // keeps its index.
+  auto scales = cast<MemRefType>(weight.scales.getType());
+  int64_t cols = scales.getShape().back() * kQuantGroupSize;
+  if (accumulateBlock * cols * 4 > kMaxScratchBytes)
+    return false;
+  Value tile = scratchTile(accumulateBlock, cols);
+  int64_t width = vectorWidth;
+  Value mainEnd = b.create<arith::AddIOp>(
+      loc, colBegin,
+      b.create<arith::MulIOp>(
+          loc,
+          b.create<arith::DivUIOp>(
+              loc, b.create<arith::SubIOp>(loc, colEnd, colBegin),
+              index(width)),
+          index(width)));
+  auto block = [&](Value r0, int64_t rows) {
+    for (int64_t i = 0; i < rows; ++i) {
+      Access input =
+          inputOf(b.create<arith::AddIOp>(loc, r0, index(i)).getResult());
+      forLoop(colBegin, mainEnd, width, [&](Value c) {
+        b.create<vector::StoreOp>(loc, loadVectorF32(input, {c}), tile,
+                                  ValueRange{index(i), c});
+      });
+      forLoop(mainEnd, colEnd, 1, [&](Value c) {
+        store(loadF32(input, {c}), tile, {index(i), c});
+      });
+    }
+    accumulateTiles(
+        outputOf, outBegin, outEnd,
+        [&](Value r) {
+          return Access{tile, {b.create<arith::SubIOp>(loc, r, r0)}};
+        },
+        r0, b.create<arith::AddIOp>(loc, r0, index(rows)), coef, colBegin,
+        colEnd);
+  };
+  Value mainInputs = b.create<arith::MulIOp>(
+      loc, b.create<arith::DivUIOp>(loc, numInputs, index(accumulateBlock)),
+      index(accumulateBlock));
+  forLoop(index(0), mainInputs, accumulateBlock,
+          [&](Value r0) { block(r0, accumulateBlock); });
+  forLoop(mainInputs, numInputs, 1, [&](Value r) { block(r, 1); });
+  return true;
 }
 
 } // namespace yan

@@ -95,13 +95,21 @@ yan.weight @u : tensor<5x40xf32> {storage = "int4"}
 // CHECK: arith.addf %[[P0]], %[[START]] fastmath<contract> : vector<8xf32>
 // Several tokens: 16-row tiles (5 rows here) dequantized into the stack
 // scratch, then the f32 kernel reads the tile for every token; the tile is
-// in cache, so its tiles of two tokens prefetch nothing.
+// in cache, so its tiles of two tokens prefetch nothing. Widening a row
+// prefetches the same row of the next tile (row + 16, clamped to the last
+// row, 4): its scales' line, then its q a group at a time.
 // CHECK: } else {
 // CHECK: %[[MANY:.*]] = arith.cmpi ugt, %{{.*}}, %c1
 // CHECK: scf.if %[[MANY]]
 // CHECK: %[[TILE:.*]] = memref.view %[[SCRATCH]][%{{.*}}][] : memref<65536xi8> to memref<16x40xf32>
 // CHECK: scf.for %[[R0:[^ ]*]] = %{{.*}} to %{{.*}} step %c16
 // CHECK: arith.minui %c16
+// CHECK: %[[ROW:.*]] = arith.addi %[[R0]], %{{.*}} : index
+// CHECK: %[[AHEAD:.*]] = arith.addi %[[ROW]], %c16{{[_0-9]*}} : index
+// CHECK: %[[NEXT:.*]] = arith.minui %[[AHEAD]], %c4{{[_0-9]*}} : index
+// CHECK: memref.prefetch %[[D]][%[[NEXT]], %{{.*}}], read, locality<3>, data
+// CHECK: %[[QNEXT:.*]] = memref.subview %[[Q]][%[[NEXT]], 0]
+// CHECK: memref.prefetch %[[QNEXT]][%{{.*}}], read, locality<3>, data
 // CHECK: memref.load %[[D]]
 // CHECK: vector.load %[[Q]]
 // CHECK: vector.store %{{.*}}, %[[TILE]][%{{.*}}, %{{.*}}] : memref<16x40xf32>, vector<8xf32>
