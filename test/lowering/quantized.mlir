@@ -113,7 +113,6 @@ yan.weight @u : tensor<5x40xf32> {storage = "int4"}
 // CHECK: memref.load %[[D]]
 // CHECK: vector.load %[[Q]]
 // CHECK: vector.store %{{.*}}, %[[TILE]][%{{.*}}, %{{.*}}] : memref<16x40xf32>, vector<8xf32>
-// CHECK-NOT: memref.prefetch
 // CHECK: vector.load %[[TILE]][%{{.*}}, %{{.*}}] : memref<16x40xf32>, vector<4xf32>
 // CHECK-NOT: memref.prefetch
 // CHECK: return
