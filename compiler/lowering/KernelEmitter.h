@@ -337,6 +337,12 @@ private:
   /// A rank-1 view of the row of `plane` at `at` (leading indices + row).
   mlir::Value rowOf(mlir::Value plane, llvm::ArrayRef<mlir::Value> at);
   static constexpr int64_t kPrefetchBytes = 4096;
+  /// Prefetches the line of quantized row `row`'s q (its memref is the q
+  /// plane) holding element `col`, or of its scales.
+  void prefetchQuantizedQ(const Access &row, const QuantizedWeight &weight,
+                          mlir::Value col);
+  void prefetchQuantizedScales(const Access &row,
+                               const QuantizedWeight &weight, mlir::Value col);
   /// Rows [row0, row0 + rows) of `matrix` dequantized into `tile`,
   /// prefetching the q and scales of the rows aheadRows further on.
   void dequantizeRows(const Access &matrix, const QuantizedWeight &weight,

@@ -416,6 +416,30 @@ SmallVector<Value> KernelEmitter::prefetchRows(const Access &matrix,
   return ahead;
 }
 
+void KernelEmitter::prefetchQuantizedQ(const Access &row,
+                                      const QuantizedWeight &weight,
+                                      Value col) {
+  // int8: byte `col`; int4: the first byte of col's group.
+  Value byte = col;
+  if (weight.format != QuantFormat::Int8)
+    byte = b.create<arith::MulIOp>(
+        loc, b.create<arith::DivUIOp>(loc, col, index(kGroup)),
+        index(kInt4GroupBytes));
+  b.create<memref::PrefetchOp>(loc, row.memref, withIndex(row.leading, byte),
+                               /*isWrite=*/false, /*localityHint=*/3,
+                               /*isDataCache=*/true);
+}
+
+void KernelEmitter::prefetchQuantizedScales(const Access &row,
+                                           const QuantizedWeight &weight,
+                                           Value col) {
+  Value group = b.create<arith::DivUIOp>(loc, col, index(kGroup));
+  b.create<memref::PrefetchOp>(loc, weight.scales,
+                               withIndex(row.leading, group),
+                               /*isWrite=*/false, /*localityHint=*/3,
+                               /*isDataCache=*/true);
+}
+
 void KernelEmitter::prefetchGroup(QuantFormat format, ArrayRef<Value> aheadRows,
                                   Value group) {
   int64_t groupBytes = format == QuantFormat::Int8 ? kGroup : kInt4GroupBytes;

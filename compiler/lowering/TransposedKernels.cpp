@@ -200,11 +200,20 @@ bool KernelEmitter::accumulateQuantizedInputs(
               loc, b.create<arith::SubIOp>(loc, colEnd, colBegin),
               index(width)),
           index(width)));
+  Value lastInput = b.create<arith::SubIOp>(loc, numInputs, index(1));
   auto block = [&](Value r0, int64_t rows) {
     for (int64_t i = 0; i < rows; ++i) {
-      Access input =
-          inputOf(b.create<arith::AddIOp>(loc, r0, index(i)).getResult());
+      Value r = b.create<arith::AddIOp>(loc, r0, index(i));
+      Access input = inputOf(r);
+      // The same row of the next block (clamped to the last input): its q
+      // arrive while this block's outputs accumulate, where the widening
+      // would otherwise wait on every line.
+      Access ahead = inputOf(b.create<arith::MinUIOp>(
+          loc, b.create<arith::AddIOp>(loc, r, index(accumulateBlock)),
+          lastInput));
+      prefetchQuantizedScales(ahead, weight, colBegin);
       forLoop(colBegin, mainEnd, width, [&](Value c) {
+        prefetchQuantizedQ(ahead, weight, c);
         b.create<vector::StoreOp>(loc, loadVectorF32(input, {c}), tile,
                                   ValueRange{index(i), c});
       });

@@ -15,7 +15,14 @@
 // CHECK: %[[TILE:.*]] = memref.view %[[SCRATCH]][%{{.*}}][] : memref<65536xi8> to memref<8x64xf32>
 // CHECK: scf.for %[[O:[^ ]*]] = %c0{{[_0-9]*}} to %{{.*}} step %c8
 // CHECK: %[[ROW:.*]] = arith.addi %[[O]], %c0
+// The same row of the next block (clamped to the last weight row) is
+// prefetched as this one is widened: its scales' line, then its q a vector
+// of columns at a time.
+// CHECK: %[[NEXT:.*]] = arith.addi %[[ROW]], %c8
+// CHECK: %[[AHEAD:.*]] = arith.minui %[[NEXT]], %{{.*}} : index
+// CHECK: memref.prefetch %[[D]][%[[AHEAD]], %{{.*}}], read, locality<3>, data
 // CHECK: scf.for %[[C:[^ ]*]] =
+// CHECK: memref.prefetch %[[Q]][%[[AHEAD]], %[[C]]], read, locality<3>, data
 // CHECK: %[[G:.*]] = arith.divui %[[C]], %c32
 // CHECK: %[[S:.*]] = memref.load %[[D]][%[[ROW]], %[[G]]]
 // CHECK: arith.extf %[[S]] : f16 to f32
