@@ -25,13 +25,9 @@ void forEachGradientChunk(
   int64_t tileCols = tileVectors * lanes;
   int64_t tiled = gradient.cols / tileCols * tileCols;
   int64_t vectorized = gradient.cols / lanes * lanes;
-  auto vecType = VectorType::get({lanes}, b.getF32Type());
   auto tile = [&](Value row0, int64_t rows, Value col, int64_t vectors) {
     int64_t width = std::max<int64_t>(vectors, 1);
-    Value zero = vectors ? b.create<arith::ConstantOp>(
-                               loc, DenseElementsAttr::get(vecType, b.getF32FloatAttr(0.0f)))
-                               .getResult()
-                         : k.f32(0.0f);
+    Value zero = vectors ? k.zeroVector() : k.f32(0.0f);
     SmallVector<Value> rowIndex, colIndex;
     for (int64_t i = 0; i < rows; ++i)
       rowIndex.push_back(b.create<arith::AddIOp>(loc, row0, k.index(i)));
