@@ -6,7 +6,8 @@
 // or read that contract: the lowering gives each lowered function
 // yan_<name>(weights, state, arena, tokens, logits, stats, learn,
 // optimizer_state, thread_index, thread_count, pool, barrier, verified,
-// verify, verifier, partition_copy_offsets, partition_copies) its signature
+// verify, verifier, partition_copy_offsets, partition_copies, previous) its
+// signature
 // (LoweringContext.cpp, LowerLearnApply.cpp), and the object emitter unpacks
 // the C struct into that function's arguments (ObjectEmitter.cpp). This
 // table is the one description they all use: the struct's fields in order,
@@ -83,6 +84,8 @@ enum EntryFieldIndex : unsigned {
   // Partition copies (ABI 6).
   kPartitionCopyOffsetsField,
   kPartitionCopiesField,
+  // The rollback copy (ABI 8).
+  kPreviousField,
   kNumEntryFields,
 };
 
@@ -110,6 +113,7 @@ inline constexpr EntryField kEntryFields[kNumEntryFields] = {
      Element::I64},
     {"partition_copies", 136, FieldStorage::Pointer, LoweredAs::Buffer,
      Element::I8},
+    {"previous", 144, FieldStorage::Pointer, LoweredAs::Buffer, Element::F32},
 };
 
 /// The lowered function's argument that field `field` becomes (fields
@@ -141,9 +145,10 @@ enum EntryArgument : unsigned {
   kVerifierArg = loweredArgument(kVerifierField),
   kPartitionCopyOffsetsArg = loweredArgument(kPartitionCopyOffsetsField),
   kPartitionCopiesArg = loweredArgument(kPartitionCopiesField),
+  kPreviousArg = loweredArgument(kPreviousField),
   kNumEntryArguments = loweredArgument(kNumEntryFields),
 };
-static_assert(kNumEntryArguments == 17);
+static_assert(kNumEntryArguments == 18);
 
 //===----------------------------------------------------------------------===//
 // The table against the C header
@@ -179,6 +184,7 @@ YAN_CHECK_ENTRY_FIELD(kVerifierField, verifier, Pointer);
 YAN_CHECK_ENTRY_FIELD(kPartitionCopyOffsetsField, partition_copy_offsets,
                       Pointer);
 YAN_CHECK_ENTRY_FIELD(kPartitionCopiesField, partition_copies, Pointer);
+YAN_CHECK_ENTRY_FIELD(kPreviousField, previous, Pointer);
 #undef YAN_CHECK_ENTRY_FIELD
 
 /// The C element type of a Buffer field.
@@ -212,6 +218,7 @@ YAN_CHECK_BUFFER_ELEMENT(kOptimizerStateField, optimizer_state);
 YAN_CHECK_BUFFER_ELEMENT(kVerifiedField, verified);
 YAN_CHECK_BUFFER_ELEMENT(kPartitionCopyOffsetsField, partition_copy_offsets);
 YAN_CHECK_BUFFER_ELEMENT(kPartitionCopiesField, partition_copies);
+YAN_CHECK_BUFFER_ELEMENT(kPreviousField, previous);
 #undef YAN_CHECK_BUFFER_ELEMENT
 
 } // namespace yan::abi

@@ -54,7 +54,7 @@ createTargetMachine(const ResolvedTarget &target) {
 /// descriptors (allocated, aligned, offset, size, stride) of the lowered
 /// function yan_<name>(weights, state, arena, tokens, logits, stats, learn,
 /// optimizer_state, thread_index, thread_count, pool, barrier, verified,
-/// verify, verifier, partition_copy_offsets, partition_copies).
+/// verify, verifier, partition_copy_offsets, partition_copies, previous).
 llvm::Function *buildEntryWrapper(llvm::Module &module,
                                   const EntryPointInfo &entry,
                                   const ModelLayout &layout) {
@@ -96,7 +96,8 @@ llvm::Function *buildEntryWrapper(llvm::Module &module,
               *verify = field(abi::kVerifyField),
               *verifier = field(abi::kVerifierField),
               *copyOffsets = field(abi::kPartitionCopyOffsetsField),
-              *copies = field(abi::kPartitionCopiesField);
+              *copies = field(abi::kPartitionCopiesField),
+              *previous = field(abi::kPreviousField);
   llvm::SmallVector<llvm::Value *> operands;
   auto descriptor = [&](llvm::Value *base, llvm::Value *size) {
     operands.append({base, base, b.getInt64(0), size, b.getInt64(1)});
@@ -119,6 +120,9 @@ llvm::Function *buildEntryWrapper(llvm::Module &module,
   // The copies grow with the partitions trained; the generated code indexes
   // them at the offsets the runtime gives (executable_abi.h).
   descriptor(copies, b.getInt64(0));
+  // LEARN_APPLY's rollback copy: as long as the optimizer's state, which
+  // the generated code indexes within 3*F*D + 6*F*D floats.
+  descriptor(previous, b.getInt64(0));
   b.CreateCall(impl, operands);
   b.CreateRet(b.getInt32(0));
   return wrapper;

@@ -10,6 +10,9 @@
 // as PyTorch does. The runtime calls it once per chosen slot after LEARN
 // reported finite gradients; elements are split among threads. A stored
 // value that is not finite clears the learn header's apply-finite flag.
+// Every value it replaces is first written to `previous`, the step's
+// rollback copy (executable_abi.h): the runtime no longer copies the
+// partitions before the call, which read them once more.
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/abi/EntryAbi.h"
@@ -104,6 +107,11 @@ private:
   /// store() of an updated weight or optimizer-state value that also
   /// clears the header's apply-finite flag when a lane is not finite.
   void storeUpdate(Value value, Value memref, Value at, int64_t width);
+  /// Writes weight element(s) e of matrix `which` as the update read them
+  /// to the rollback copy, and returns them.
+  Value keepWeight(int64_t which, const Element &e, int64_t width);
+  /// The same for optimizer state at `at` (stateAt).
+  Value keepState(Value at, int64_t width);
   Value splat(Value scalar, int64_t width) {
     if (width == 0)
       return scalar;
@@ -120,6 +128,7 @@ private:
   Value applyFinite; // the header's int32 at YAN_LEARN_APPLY_FINITE_OFFSET
   int64_t matrix = 0; // floats of w1[p], w3[p], w2[p]
   Value copyOffsets, copies;
+  Value previous; // the rollback copy: 3 * matrix weights, then the state
   Value slot, l, j, p, positions, count;
   Value w[3];
   Value stored[3]; // the stored weights when they are not f32 (w[] the copy):
@@ -193,6 +202,21 @@ Value LearnApplyEmitter::loadWeight(int64_t which, const Element &e,
   b.setInsertionPointToStart(&ifOp.getElseRegion().front());
   b.create<scf::YieldOp>(loc, load(w[which], e.flat, width));
   return ifOp.getResult(0);
+}
+
+Value LearnApplyEmitter::keepWeight(int64_t which, const Element &e,
+                                    int64_t width) {
+  Value old = loadWeight(which, e, width);
+  store(old, previous,
+        b.create<arith::AddIOp>(loc, e.flat, k.index(which * matrix)), width);
+  return old;
+}
+
+Value LearnApplyEmitter::keepState(Value at, int64_t width) {
+  Value old = load(state, at, width);
+  store(old, previous, b.create<arith::AddIOp>(loc, at, k.index(3 * matrix)),
+        width);
+  return old;
 }
 
 Value LearnApplyEmitter::quantizedSlab(Value start, int64_t which) {
@@ -382,7 +406,7 @@ void LearnApplyEmitter::emitUpdates() {
   forEachElement(b.create<arith::AndIOp>(loc, isSgd, notMomentum),
                  [&](const Element &e, int64_t which, int64_t width, Value g) {
                    Value updated = k.mulAdd(splat(minusLr, width), g,
-                                            loadWeight(which, e, width));
+                                            keepWeight(which, e, width));
                    storeUpdate(updated, w[which], e.flat, width);
                  });
   // SGD with momentum: buf = momentum * buf + g (buf starts at 0, so the
@@ -392,12 +416,12 @@ void LearnApplyEmitter::emitUpdates() {
                    Value at = stateAt(e.flat, which, 0);
                    Value buf = b.create<arith::AddFOp>(
                        loc,
-                       b.create<arith::MulFOp>(loc, load(state, at, width),
+                       b.create<arith::MulFOp>(loc, keepState(at, width),
                                                splat(momentum32, width)),
                        g);
                    storeUpdate(buf, state, at, width);
                    Value updated = k.mulAdd(splat(minusLr, width), buf,
-                                            loadWeight(which, e, width));
+                                            keepWeight(which, e, width));
                    storeUpdate(updated, w[which], e.flat, width);
                  });
   // AdamW (decoupled weight decay), bias corrections for the partition's
@@ -407,14 +431,14 @@ void LearnApplyEmitter::emitUpdates() {
                                                              int64_t width,
                                                              Value g) {
     Value mAt = stateAt(e.flat, which, 0), vAt = stateAt(e.flat, which, 1);
-    Value weight = b.create<arith::MulFOp>(loc, loadWeight(which, e, width),
+    Value weight = b.create<arith::MulFOp>(loc, keepWeight(which, e, width),
                                            splat(decay, width));
     Value mNew = k.mulAdd(splat(oneMinusBeta1, width), g,
-                          b.create<arith::MulFOp>(loc, load(state, mAt, width),
+                          b.create<arith::MulFOp>(loc, keepState(mAt, width),
                                                   splat(beta1f, width)));
     Value vNew = k.mulAdd(splat(oneMinusBeta2, width),
                           b.create<arith::MulFOp>(loc, g, g),
-                          b.create<arith::MulFOp>(loc, load(state, vAt, width),
+                          b.create<arith::MulFOp>(loc, keepState(vAt, width),
                                                   splat(beta2f, width)));
     Value denominator = b.create<arith::AddFOp>(
         loc,
@@ -440,6 +464,7 @@ void LearnApplyEmitter::emit(func::FuncOp function) {
   threadCount = block->getArgument(abi::kThreadCountArg);
   copyOffsets = block->getArgument(abi::kPartitionCopyOffsetsArg);
   copies = block->getArgument(abi::kPartitionCopiesArg);
+  previous = block->getArgument(abi::kPreviousArg);
   matrix = facts.ffnSize * facts.hidden;
   applyFinite = view(arena, k.index(YAN_LEARN_APPLY_FINITE_OFFSET), {1},
                      b.getI32Type());

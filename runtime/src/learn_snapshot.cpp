@@ -11,14 +11,16 @@ namespace {
 
 constexpr size_t kAlign = 64;
 
-// Per saved slot, before its bytes.
-struct SlotRecord {
+// Per saved slot, before its values; padded to a cache line so that the
+// values LEARN_APPLY writes are 64-byte aligned (executable_abi.h).
+struct alignas(64) SlotRecord {
   int64_t layer = 0, partition = 0;
   uint64_t steps = 0;
   uint32_t optimizer = 0;
   uint32_t reserved = 0;
-  uint64_t stateFloats = 0; // of optimizer state copied
+  uint64_t stateFloats = 0; // of optimizer state saved
 };
+static_assert(sizeof(SlotRecord) == kAlign, "a slot's values start a cache line on");
 
 uint64_t slotBytes(uint64_t weightBytes, uint64_t stateFloats) {
   uint64_t bytes = sizeof(SlotRecord) + weightBytes + stateFloats * sizeof(float);
@@ -64,51 +66,57 @@ uint64_t stepSnapshotBytes(const fb::ModelConfig &c, int64_t slotsPerLayer) {
          slotBytes(3 * slice * sizeof(float), 6 * slice);
 }
 
-yan_status_t saveStep(yan_session_t *session, LearnMemory &memory, const LearnState &state,
-                      const int32_t *chosen, int64_t slotsPerLayer, uint64_t stateFloats) {
+yan_status_t beginStepCopy(LearnMemory &memory, const LearnState &state, const int32_t *chosen,
+                           int64_t slotsPerLayer, uint64_t stateFloats) {
   uint64_t perSlot = slotBytes(state.learnedPartitionBytes(), stateFloats);
   uint64_t slots = static_cast<uint64_t>(state.layers * slotsPerLayer);
+  memory.snapshotSlots = 0;
+  memory.pendingSlots = 0;
   if (slots * perSlot > memory.snapshotCapacity)
     return makeStatus(YAN_STATUS_INTERNAL,
                       "a step's rollback copy needs %llu bytes, the learn memory has %llu; "
                       "nothing was updated",
                       static_cast<unsigned long long>(slots * perSlot),
                       static_cast<unsigned long long>(memory.snapshotCapacity));
-  yan_bundle_t *bundle = session->bundle;
   uint8_t *out = memory.snapshot;
-  memory.snapshotSlots = 0;
   for (int64_t l = 0; l < state.layers; ++l)
     for (int64_t j = 0; j < slotsPerLayer; ++j) {
       int32_t p = chosen[l * slotsPerLayer + j];
       if (p < 0)
         continue;
       const PartitionRecord &r = state.records[l * state.partitions + p];
+      // LEARN_APPLY writes exactly the state this step's optimizer updates
+      // (SGD without momentum none: it leaves a momentum buffer alone), and
+      // prepareSlots reserved exactly that much.
+      if (stateFloats && (!r.optimizerState || r.stateFloats != stateFloats))
+        return makeStatus(YAN_STATUS_INTERNAL,
+                          "partition %d of layer %lld has %llu floats of optimizer state, the "
+                          "step updates %llu; nothing was updated", p,
+                          static_cast<long long>(l),
+                          static_cast<unsigned long long>(r.stateFloats),
+                          static_cast<unsigned long long>(stateFloats));
       SlotRecord slot;
       slot.layer = l;
       slot.partition = p;
       slot.steps = r.steps;
       slot.optimizer = r.optimizer;
-      // Only state this step's optimizer updates (prepareSlots reserved
-      // exactly stateFloats; SGD without momentum leaves a momentum buffer
-      // alone, so it needs no copy).
-      slot.stateFloats = stateFloats && r.optimizerState && r.stateFloats <= stateFloats
-                             ? r.stateFloats
-                             : 0;
+      slot.stateFloats = stateFloats;
       std::memcpy(out, &slot, sizeof slot);
-      uint8_t *bytes = out + sizeof slot;
-      // A partition's first update starts from its stored weights (a copy
-      // made for this step holds nothing yet, and rolling back releases it).
-      uint64_t n = state.sliceFloats * sizeof(float);
-      for (int t = 0; t < kFfnTensors; ++t, bytes += n)
-        if (r.steps > 0 || !state.usesCopies())
-          copyOnPool(session, bytes, learnedWeights(bundle, state, l, t, p), n);
-      if (slot.stateFloats)
-        copyOnPool(session, bytes, r.optimizerState, slot.stateFloats * sizeof(float));
       out += perSlot;
-      ++memory.snapshotSlots;
+      ++memory.pendingSlots;
     }
   memory.snapshotSlotBytes = perSlot;
   return nullptr;
+}
+
+float *stepCopyValues(LearnMemory &memory, uint64_t index) {
+  return reinterpret_cast<float *>(memory.snapshot + index * memory.snapshotSlotBytes +
+                                   sizeof(SlotRecord));
+}
+
+void completeStepCopy(LearnMemory &memory) {
+  memory.snapshotSlots = memory.pendingSlots;
+  memory.pendingSlots = 0;
 }
 
 void restoreStep(yan_session_t *session, LearnMemory &memory, LearnState &state) {
@@ -118,8 +126,8 @@ void restoreStep(yan_session_t *session, LearnMemory &memory, LearnState &state)
     SlotRecord slot;
     std::memcpy(&slot, in, sizeof slot);
     const uint8_t *bytes = in + sizeof slot;
-    // Each slot's weights are at the same place (saveStep leaves them out
-    // for a partition's first update, whose copy is released below).
+    // A partition's first update in an f32 copy saved the stored weights,
+    // widened: the copy holds nothing to restore and is released below.
     uint64_t n = state.sliceFloats * sizeof(float);
     for (int t = 0; t < kFfnTensors; ++t, bytes += n)
       if (slot.steps > 0 || !state.usesCopies())

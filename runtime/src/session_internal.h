@@ -24,6 +24,7 @@ struct LearnMemory {
   // rollback (learn_snapshot.h).
   uint8_t *snapshot = nullptr;
   uint64_t snapshotCapacity = 0, snapshotSlotBytes = 0, snapshotSlots = 0;
+  uint64_t pendingSlots = 0; // recorded, values not all written yet
   double params[YAN_LEARN_PARAM_COUNT] = {};
 };
 

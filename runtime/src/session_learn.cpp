@@ -10,14 +10,15 @@
 //      reserved) before any is updated, so no failure leaves a step half
 //      applied for a reason we could have seen coming.
 //   4. Per chosen slot: the partition's step count + 1, then LEARN_APPLY
-//      (clipping + optimizer step) in place, on the same arena.
+//      (clipping + optimizer step) in place, on the same arena; it writes
+//      the values it replaces to the step's rollback copy.
 // After the last step a forward-only LEARN (PARTITIONS = 0) gives the loss
 // after. The session's recurrent state is only read.
 // A step is accepted only if what it produced is finite: its partitions'
 // weights and optimizer state as LEARN_APPLY stores them (a non-finite
 // value clears the header's apply_finite flag), and the loss after
 // it (the next step's LEARN or the loss-after evaluation); otherwise it is
-// rolled back from the copy taken before it (learn_snapshot.h) and the call
+// rolled back from the copy LEARN_APPLY wrote (learn_snapshot.h) and the call
 // fails with NON_FINITE.
 //
 //===----------------------------------------------------------------------===//
@@ -328,6 +329,7 @@ yan_status_t applySlots(yan_session_t *session, LearnMemory &memory, LearnState 
   params[YAN_LEARN_PARAM_WEIGHT_DECAY] = o.weightDecay;
   params[YAN_LEARN_PARAM_MAX_NORM] = o.maxNorm;
   bool needsState = o.optimizer == YAN_OPTIMIZER_ADAMW || o.momentum != 0;
+  uint64_t saved = 0; // the slot's index in the step's copy (beginStepCopy)
   for (int64_t l = 0; l < state.layers; ++l)
     for (int64_t j = 0; j < slotsPerLayer; ++j) {
       int32_t p = h.chosen[l * slotsPerLayer + j];
@@ -350,6 +352,7 @@ yan_status_t applySlots(yan_session_t *session, LearnMemory &memory, LearnState 
       setPartitionCopies(bundle, args);
       args.learn = params;
       args.optimizer_state = needsState ? record.optimizerState : nullptr;
+      args.previous = stepCopyValues(memory, saved++);
       int32_t result =
           runOnPool(session, bundle->entries[YAN_ENTRY_LEARN_APPLY], args);
       memory.touched[l * state.partitions + p] = 1;
@@ -502,10 +505,11 @@ yan_status_t yan_session_learn(yan_session_t *session, const int32_t *tokens, si
       o.onStep(o.user, &step);
     }
     uint64_t stateFloats = optimizerStateFloats(*state, o.optimizer, o.momentum != 0);
-    YAN_RETURN_IF_ERROR(saveStep(session, *memory, *state, h.chosen, M, stateFloats));
+    YAN_RETURN_IF_ERROR(beginStepCopy(*memory, *state, h.chosen, M, stateFloats));
     std::memcpy(memory->lastChosen, h.chosen, static_cast<size_t>(L * M) * sizeof(int32_t));
     armApplyFinite(memory->arena);
     YAN_RETURN_IF_ERROR(applySlots(session, *memory, *state, h, M, o, tokens));
+    completeStepCopy(*memory);
     if (!appliedValuesFinite(memory->arena)) {
       restoreStep(session, *memory, *state);
       return makeStatus(YAN_STATUS_NON_FINITE,

@@ -6,7 +6,7 @@
 // partitions is bit-identical to the file after any number of SGD and AdamW
 // steps (f16, int4: every byte, q's and scales included; trained partitions
 // live in f32 copies), a step rolled back
-// leaves no copy behind, no layer trains more than m partitions
+// leaves no copy behind and restores trained partitions exactly, no layer trains more than m partitions
 // in a step, a step on a NaN state is rejected and changes nothing, a saved
 // delta reproduces the learned state exactly (training on continues the
 // same), thread count changes no bit, and inference sees what was learned.
@@ -292,6 +292,46 @@ TEST(LearnCompiled, NonFiniteUpdateIsRolledBack) {
     yan_bundle_learn_info_t info;
     yan_bundle_learn_info(bundle.get(), &info);
     EXPECT_EQ(info.trained_partitions, 0u);
+  }
+}
+
+TEST(LearnCompiled, RollbackRestoresTrainedPartitionsExactly) {
+  // Partitions trained before come back bit for bit, weights and optimizer
+  // state, from the copy LEARN_APPLY wrote as it replaced them (executable
+  // ABI 8): after a rolled-back AdamW or momentum step, training goes on
+  // exactly as on a bundle that never saw that step.
+  BundlePtr probe = open();
+  SKIP_WITHOUT_LEARNING(probe.get());
+  yan_model_config_t config;
+  yan_bundle_config(probe.get(), &config);
+  std::vector<int32_t> tokens = sample(24, 7, config.vocab_size);
+  yan_learn_options_t adamw{}, momentum{};
+  adamw.optimizer = YAN_LEARN_ADAMW;
+  momentum.set = YAN_LEARN_SET_MOMENTUM;
+  momentum.momentum = 0.9;
+  for (const yan_learn_options_t *good : {&adamw, &momentum}) {
+    BundlePtr bundle = open(), other = open();
+    SessionPtr s = session(bundle.get(), 2), o = session(other.get(), 2);
+    yan_learn_result_t result, expected;
+    ASSERT_EQ(message(yan_session_learn(s.get(), tokens.data(), tokens.size(), good, &result)),
+              "OK");
+    ASSERT_EQ(message(yan_session_learn(o.get(), tokens.data(), tokens.size(), good, &expected)),
+              "OK");
+    std::vector<uint8_t> trained = learnedWeights(bundle.get());
+    yan_learn_options_t diverging = *good;
+    diverging.set |= YAN_LEARN_SET_LR;
+    diverging.lr = 1e300;
+    yan_status_t status =
+        yan_session_learn(s.get(), tokens.data(), tokens.size(), &diverging, &result);
+    EXPECT_EQ(yan_status_code(status), YAN_STATUS_NON_FINITE);
+    EXPECT_NE(message(status).find("rolled back"), std::string::npos);
+    EXPECT_EQ(learnedWeights(bundle.get()), trained);
+    ASSERT_EQ(message(yan_session_learn(s.get(), tokens.data(), tokens.size(), good, &result)),
+              "OK");
+    ASSERT_EQ(message(yan_session_learn(o.get(), tokens.data(), tokens.size(), good, &expected)),
+              "OK");
+    EXPECT_EQ(result.loss_after, expected.loss_after);
+    EXPECT_EQ(learnedWeights(bundle.get()), learnedWeights(other.get()));
   }
 }
 

@@ -28,8 +28,10 @@ extern "C" {
  * 6: then the partition copies (partition_copy_offsets, partition_copies):
  *    learning on bundles whose FFN weights are not f32.
  * 7: LEARN_APPLY clears the learn header's apply_finite flag when it
- *    stores a non-finite value. */
-#define YAN_EXECUTABLE_ABI_VERSION 7u
+ *    stores a non-finite value.
+ * 8: the entry arguments end with `previous`: LEARN_APPLY writes there the
+ *    values it replaces (the step's rollback copy). */
+#define YAN_EXECUTABLE_ABI_VERSION 8u
 
 /* Name of the one exported symbol of a code image. */
 #define YAN_EXECUTABLE_QUERY_SYMBOL "yan_executable_query"
@@ -117,7 +119,19 @@ typedef void (*yan_verify_fn_v5)(void *verifier, int64_t slot);
  *            copy of the partition it updates (the runtime gives it one
  *            before the call); with STEP == 1 (the partition's first update)
  *            the copy is not yet initialized and LEARN_APPLY reads the
- *            stored weights, widened, as the values it updates. */
+ *            stored weights, widened, as the values it updates.
+ *
+ * The rollback copy (ABI 8):
+ *   previous: LEARN_APPLY with SGD or AdamW writes here every value it
+ *            replaces, as it was before the call: the slot's w1 [F,D], w3
+ *            [F,D], w2 [D,F] (3*F*D floats, as LEARN_APPLY read them: the
+ *            stored weights widened on a copy's first update), then the
+ *            optimizer state it updates in the layout of optimizer_state
+ *            (3*F*D floats for SGD with momentum, 6*F*D for AdamW, none for
+ *            SGD without). 64-byte aligned. The runtime rolls a step back
+ *            from it (learn_snapshot.h): reading the partition once instead
+ *            of copying it beforehand. NULL for YAN_OPTIMIZER_GRADIENT and
+ *            for the other entries. */
 typedef struct yan_entry_args_v3 {
   const uint8_t *weights;
   float *state;
@@ -139,6 +153,8 @@ typedef struct yan_entry_args_v3 {
   /* Partition copies (version 6). */
   const int64_t *partition_copy_offsets;
   uint8_t *partition_copies;
+  /* The rollback copy (version 8). */
+  float *previous;
 } yan_entry_args_v3;
 
 /* Returns 0 on success; non-zero codes are reserved for generated checks.
