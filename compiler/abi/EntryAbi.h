@@ -113,7 +113,7 @@ inline constexpr EntryField kEntryFields[kNumEntryFields] = {
      Element::I64},
     {"partition_copies", 136, FieldStorage::Pointer, LoweredAs::Buffer,
      Element::I8},
-    {"previous", 144, FieldStorage::Pointer, LoweredAs::Buffer, Element::F32},
+    {"previous", 144, FieldStorage::Pointer, LoweredAs::Buffer, Element::I8},
 };
 
 /// The lowered function's argument that field `field` becomes (fields

@@ -120,8 +120,8 @@ llvm::Function *buildEntryWrapper(llvm::Module &module,
   // The copies grow with the partitions trained; the generated code indexes
   // them at the offsets the runtime gives (executable_abi.h).
   descriptor(copies, b.getInt64(0));
-  // LEARN_APPLY's rollback copy: as long as the optimizer's state, which
-  // the generated code indexes within 3*F*D + 6*F*D floats.
+  // LEARN_APPLY's rollback copy: the generated code views it as 3*F*D +
+  // 6*F*D floats (executable_abi.h).
   descriptor(previous, b.getInt64(0));
   b.CreateCall(impl, operands);
   b.CreateRet(b.getInt32(0));

@@ -112,6 +112,7 @@ private:
   Value keepWeight(int64_t which, const Element &e, int64_t width);
   /// The same for optimizer state at `at` (stateAt).
   Value keepState(Value at, int64_t width);
+  void storeCopy(Value value, Value at, int64_t width);
   Value splat(Value scalar, int64_t width) {
     if (width == 0)
       return scalar;
@@ -128,7 +129,9 @@ private:
   Value applyFinite; // the header's int32 at YAN_LEARN_APPLY_FINITE_OFFSET
   int64_t matrix = 0; // floats of w1[p], w3[p], w2[p]
   Value copyOffsets, copies;
-  Value previous; // the rollback copy: 3 * matrix weights, then the state
+  // The rollback copy: 3 * matrix weights, then up to 6 * matrix of state,
+  // as floats, and as whole vectors when every matrix row is (vectorCopy).
+  Value previous, vectorCopy;
   Value slot, l, j, p, positions, count;
   Value w[3];
   Value stored[3]; // the stored weights when they are not f32 (w[] the copy):
@@ -204,18 +207,34 @@ Value LearnApplyEmitter::loadWeight(int64_t which, const Element &e,
   return ifOp.getResult(0);
 }
 
+// Nothing reads the copy unless the step fails: a vector goes around the
+// cache (a non-temporal store, which does not first read the line a plain
+// store would), and LLVM emits one only for an aligned vector, hence the
+// copy's view as vectors (a vector.store's alignment is its element's).
+void LearnApplyEmitter::storeCopy(Value value, Value at, int64_t width) {
+  if (width && vectorCopy) {
+    auto op = b.create<memref::StoreOp>(
+        loc, value, vectorCopy,
+        ValueRange{b.create<arith::DivUIOp>(loc, at, k.index(width))});
+    op.setNontemporal(true);
+  } else if (width) {
+    b.create<vector::StoreOp>(loc, value, previous, at);
+  } else {
+    b.create<memref::StoreOp>(loc, value, previous, at);
+  }
+}
+
 Value LearnApplyEmitter::keepWeight(int64_t which, const Element &e,
                                     int64_t width) {
   Value old = loadWeight(which, e, width);
-  store(old, previous,
-        b.create<arith::AddIOp>(loc, e.flat, k.index(which * matrix)), width);
+  storeCopy(old, b.create<arith::AddIOp>(loc, e.flat, k.index(which * matrix)),
+            width);
   return old;
 }
 
 Value LearnApplyEmitter::keepState(Value at, int64_t width) {
   Value old = load(state, at, width);
-  store(old, previous, b.create<arith::AddIOp>(loc, at, k.index(3 * matrix)),
-        width);
+  storeCopy(old, b.create<arith::AddIOp>(loc, at, k.index(3 * matrix)), width);
   return old;
 }
 
@@ -464,8 +483,14 @@ void LearnApplyEmitter::emit(func::FuncOp function) {
   threadCount = block->getArgument(abi::kThreadCountArg);
   copyOffsets = block->getArgument(abi::kPartitionCopyOffsetsArg);
   copies = block->getArgument(abi::kPartitionCopiesArg);
-  previous = block->getArgument(abi::kPreviousArg);
   matrix = facts.ffnSize * facts.hidden;
+  Value copyBytes = block->getArgument(abi::kPreviousArg);
+  previous = view(copyBytes, k.index(0), {9 * matrix}, b.getF32Type());
+  // Every chunk of a row at a multiple of the lanes (forEachGradientChunk)
+  // is then at a multiple of the lanes from the copy's 64-byte start.
+  if (facts.hidden % lanes == 0 && facts.ffnSize % lanes == 0)
+    vectorCopy = view(copyBytes, k.index(0), {9 * matrix / lanes},
+                      VectorType::get({lanes}, b.getF32Type()));
   applyFinite = view(arena, k.index(YAN_LEARN_APPLY_FINITE_OFFSET), {1},
                      b.getI32Type());
   enterChosenSlot();

@@ -109,9 +109,8 @@ yan_status_t beginStepCopy(LearnMemory &memory, const LearnState &state, const i
   return nullptr;
 }
 
-float *stepCopyValues(LearnMemory &memory, uint64_t index) {
-  return reinterpret_cast<float *>(memory.snapshot + index * memory.snapshotSlotBytes +
-                                   sizeof(SlotRecord));
+uint8_t *stepCopyValues(LearnMemory &memory, uint64_t index) {
+  return memory.snapshot + index * memory.snapshotSlotBytes + sizeof(SlotRecord);
 }
 
 void completeStepCopy(LearnMemory &memory) {

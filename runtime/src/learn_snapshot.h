@@ -37,7 +37,7 @@ yan_status_t beginStepCopy(LearnMemory &memory, const LearnState &state, const i
 
 /// Where the LEARN_APPLY of the step's `index`-th chosen slot (in the order
 /// of `chosen`) writes the values it replaces (its `previous` argument).
-float *stepCopyValues(LearnMemory &memory, uint64_t index);
+uint8_t *stepCopyValues(LearnMemory &memory, uint64_t index);
 
 /// Every chosen slot's LEARN_APPLY has returned: the copy is whole, and
 /// restoreStep may use it.

@@ -21,7 +21,7 @@ module {
   // CHECK-LABEL: func.func @yan_decode(
   // CHECK-SAME:    %[[W:[^:]*]]: memref<?xi8>, %[[S:[^:]*]]: memref<?xf32>, %[[A:[^:]*]]: memref<?xi8>, %[[T:[^:]*]]: memref<?xi32>, %[[L:[^:]*]]: memref<?xf32>,
   // CHECK-SAME:    %[[STATS:[^:]*]]: memref<?xi64>, %{{[^:]*}}: memref<?xf64>, %{{[^:]*}}: memref<?xf32>, %[[TID:[^:]*]]: index, %[[NT:[^:]*]]: index, %[[POOL:[^:]*]]: i64, %[[BARRIER:[^:]*]]: (i64) -> (),
-  // CHECK-SAME:    %{{[^:]*}}: memref<?xi8>, %{{[^:]*}}: (i64, i64) -> (), %{{[^:]*}}: i64, %{{[^:]*}}: memref<?xi64>, %{{[^:]*}}: memref<?xi8>, %{{[^:]*}}: memref<?xf32>)
+  // CHECK-SAME:    %{{[^:]*}}: memref<?xi8>, %{{[^:]*}}: (i64, i64) -> (), %{{[^:]*}}: i64, %{{[^:]*}}: memref<?xi64>, %{{[^:]*}}: memref<?xi8>, %{{[^:]*}}: memref<?xi8>)
   // CHECK-SAME:    attributes {yan.arena_bytes = {{[0-9]+}} : i64, yan.entry = "decode", yan.max_tokens = 1 : i64, yan.state_floats = 24 : i64, yan.stats_counters = 8 : i64}
   // State views at fixed offsets of the caller's state, updated in place.
   // CHECK-DAG: memref.reinterpret_cast %[[S]] to offset: [0], sizes: [8], strides: [1]

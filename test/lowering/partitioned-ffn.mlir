@@ -131,7 +131,7 @@ yan.weight @w1 : tensor<4x4x8xf16>
 yan.weight @w3 : tensor<4x4x8xf16>
 yan.weight @w2 : tensor<4x8x4xf16>
 // CHECK-LABEL: func.func @yan_decode(
-// CHECK-SAME: %[[OFFSETS:[^:]*]]: memref<?xi64>, %[[COPIES:[^:]*]]: memref<?xi8>, %{{[^:]*}}: memref<?xf32>)
+// CHECK-SAME: %[[OFFSETS:[^:]*]]: memref<?xi64>, %[[COPIES:[^:]*]]: memref<?xi8>, %{{[^:]*}}: memref<?xi8>)
 // CHECK: %[[W1F16:.*]] = memref.view %{{.*}} : memref<?xi8> to memref<4x4x8xf16>
 // CHECK: memref.view %{{.*}} : memref<?xi8> to memref<2x4xf32>
 // CHECK: %[[P:.*]] = arith.index_cast %{{.*}} : i32 to index

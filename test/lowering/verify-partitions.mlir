@@ -11,7 +11,7 @@ yan.weight @w1 : tensor<3x5x6xf32>
 yan.weight @w3 : tensor<3x5x6xf32>
 yan.weight @w2 : tensor<3x6x5xf32>
 // CHECK-LABEL: func.func @yan_decode(
-// CHECK-SAME: %[[POOL:[^:]*]]: i64, %[[BARRIER:[^:]*]]: (i64) -> (), %[[VERIFIED:[^:]*]]: memref<?xi8>, %[[VERIFY:[^:]*]]: (i64, i64) -> (), %[[VERIFIER:[^:]*]]: i64, %{{[^:]*}}: memref<?xi64>, %{{[^:]*}}: memref<?xi8>, %{{[^:]*}}: memref<?xf32>)
+// CHECK-SAME: %[[POOL:[^:]*]]: i64, %[[BARRIER:[^:]*]]: (i64) -> (), %[[VERIFIED:[^:]*]]: memref<?xi8>, %[[VERIFY:[^:]*]]: (i64, i64) -> (), %[[VERIFIER:[^:]*]]: i64, %{{[^:]*}}: memref<?xi64>, %{{[^:]*}}: memref<?xi8>, %{{[^:]*}}: memref<?xi8>)
 // CHECK: %[[IDX:.*]] = memref.view %{{.*}} : memref<?xi8> to memref<1x3xi32>
 // CHECK: %[[MAP:.*]] = memref.extract_aligned_pointer_as_index %[[VERIFIED]]
 // CHECK: %[[LAZY:.*]] = arith.cmpi ne, %[[MAP]]

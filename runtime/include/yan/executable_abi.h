@@ -128,7 +128,11 @@ typedef void (*yan_verify_fn_v5)(void *verifier, int64_t slot);
  *            stored weights widened on a copy's first update), then the
  *            optimizer state it updates in the layout of optimizer_state
  *            (3*F*D floats for SGD with momentum, 6*F*D for AdamW, none for
- *            SGD without). 64-byte aligned. The runtime rolls a step back
+ *            SGD without), as floats from a 64-byte aligned start (so the
+ *            code stores whole vectors around the cache: nothing reads the
+ *            copy unless the step fails; its stores may be non-temporal,
+ *            which the locked read-modify-write ending each thread's share
+ *            of an entry call orders on x86). The runtime rolls a step back
  *            from it (learn_snapshot.h): reading the partition once instead
  *            of copying it beforehand. NULL for YAN_OPTIMIZER_GRADIENT and
  *            for the other entries. */
@@ -154,7 +158,7 @@ typedef struct yan_entry_args_v3 {
   const int64_t *partition_copy_offsets;
   uint8_t *partition_copies;
   /* The rollback copy (version 8). */
-  float *previous;
+  uint8_t *previous;
 } yan_entry_args_v3;
 
 /* Returns 0 on success; non-zero codes are reserved for generated checks.
