@@ -50,8 +50,12 @@ private:
   using Update = function_ref<void(const Element &e, int64_t which,
                                    int64_t width, Value g)>;
   /// update(e, which, width, clipped gradient) over every element of the
-  /// three matrices (this thread's rows), when `condition` holds.
-  void forEachElement(Value condition, Update update);
+  /// three matrices (this thread's rows), when `condition` holds; with
+  /// `readsWeights`, prefetching the weights update will read.
+  void forEachElement(Value condition, Update update, bool readsWeights = true);
+  /// Prefetches matrix `which` at the same columns as `flat`, a row tile
+  /// of the gradient on.
+  void prefetchNextRows(int64_t which, Value flat, int64_t cols);
   Value stateAt(Value e, int64_t which, int64_t block) {
     return b
         .create<arith::AddIOp>(loc, e, k.index((block * 3 + which) * matrix))
@@ -391,7 +395,8 @@ void LearnApplyEmitter::computeScalars() {
   eps = toF32(param(YAN_LEARN_PARAM_EPS));
 }
 
-void LearnApplyEmitter::forEachElement(Value condition, Update update) {
+void LearnApplyEmitter::forEachElement(Value condition, Update update,
+                                       bool readsWeights) {
   auto ifOp = b.create<scf::IfOp>(loc, condition, false);
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(&ifOp.getThenRegion().front());
@@ -407,9 +412,25 @@ void LearnApplyEmitter::forEachElement(Value condition, Update update) {
               loc, b.create<arith::MulIOp>(loc, row, k.index(mx.cols)), col);
           Value clipped =
               b.create<arith::MulFOp>(loc, value, splat(coef, width));
+          if (width && readsWeights)
+            prefetchNextRows(which, flat, mx.cols);
           update(Element{flat, row, col}, which, width, clipped);
         });
   }
+}
+
+// Each weight is read once, from memory, in row tiles of a few rows that
+// walk the columns: prefetching the next tile's rows at the same columns
+// has them arrive while this tile's gradient is multiplied out.
+void LearnApplyEmitter::prefetchNextRows(int64_t which, Value flat,
+                                         int64_t cols) {
+  int64_t rows = k.tiles().accumulateOutputs;
+  Value ahead = b.create<arith::MinUIOp>(
+      loc, b.create<arith::AddIOp>(loc, flat, k.index(rows * cols)),
+      k.index(matrix - 1));
+  b.create<memref::PrefetchOp>(loc, w[which], ValueRange{ahead},
+                               /*isWrite=*/false, /*localityHint=*/3,
+                               /*isDataCache=*/true);
 }
 
 void LearnApplyEmitter::emitUpdates() {
@@ -420,7 +441,8 @@ void LearnApplyEmitter::emitUpdates() {
   forEachElement(equals(optimizer, YAN_OPTIMIZER_GRADIENT),
                  [&](const Element &e, int64_t which, int64_t width, Value g) {
                    store(g, state, stateAt(e.flat, which, 0), width);
-                 });
+                 },
+                 /*readsWeights=*/false);
   // SGD: w = w - lr * g.
   forEachElement(b.create<arith::AndIOp>(loc, isSgd, notMomentum),
                  [&](const Element &e, int64_t which, int64_t width, Value g) {
