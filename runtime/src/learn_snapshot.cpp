@@ -44,9 +44,9 @@ void copyPiece(void *context, uint32_t index) {
     std::memcpy(c.to + begin, c.from + begin, end - begin);
 }
 
-// A partition's slice is megabytes: copied by all of the session's threads
-// (one thread's copy took ~8% of `small`'s 2-thread learn step while the
-// other waited).
+// A restored partition's slice is megabytes: copied by all of the
+// session's threads (when the step's copy was made here, one thread's copy
+// took ~8% of `small`'s 2-thread learn step while the other waited).
 void copyOnPool(yan_session_t *session, void *to, const void *from, uint64_t bytes) {
   PoolCopy copy{static_cast<uint8_t *>(to), static_cast<const uint8_t *>(from), bytes,
                 session->pool->threads()};

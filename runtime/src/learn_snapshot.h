@@ -9,8 +9,8 @@
 // optimizer. The counts are recorded here before LEARN_APPLY runs; the
 // values are written by LEARN_APPLY itself as it replaces them (`previous`,
 // executable_abi.h), so a step reads its partitions once: a copy made
-// beforehand read every one of them once more (6 of `small`'s ~100 ms f32
-// learn step at 1 thread). The copy takes L x M partitions of weights and
+// beforehand read every one of them once more (~6 ms of `small`'s ~100 ms
+// f32 learn step at 1 thread). The copy takes L x M partitions of weights and
 // optimizer state, part of the session's learn memory (one allocation on
 // its first learn call; docs/learning.md).
 //
