@@ -404,7 +404,8 @@ flatbuffers::DetachedBuffer buildToc(const BundleContents &c,
                                      c.learnPartitions > 0
                                          ? fb::CreateLearnInfo(b, c.learnPartitions)
                                          : 0,
-                                     tokenizer, c.flopsPerToken, c.learnFlopsPerToken);
+                                     tokenizer, c.flopsPerToken, c.learnFlopsPerToken,
+                                     c.learnFlopsPerRoutedPair);
   fb::FinishBundleBuffer(b, root);
   return b.Release();
 }

@@ -77,6 +77,9 @@ struct BundleContents {
   /// of the decode and the learn entry; 0 without learn entries).
   uint64_t flopsPerToken = 0;
   uint64_t learnFlopsPerToken = 0;
+  /// FLOPs of one (position, chosen partition) pair's weight gradients
+  /// (weightGradientFlopsPerPair; 0 without learn entries).
+  uint64_t learnFlopsPerRoutedPair = 0;
   /// M of the learn entries (yanc --learn-partitions); 0 when the code
   /// images have no learn entries (--learn=off).
   int64_t learnPartitions = 0;

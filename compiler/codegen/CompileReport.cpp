@@ -57,6 +57,7 @@ void printReport(llvm::raw_ostream &os, const CompileReport &report, bool json) 
         {"weight_bytes_per_token", s.weightBytesPerToken},
         {"flops_per_token", s.flopsPerToken},
         {"learn_flops_per_token", report.learnFlopsPerToken},
+        {"learn_flops_per_routed_pair", report.learnFlopsPerRoutedPair},
         {"weight_bytes", report.weightBytes},
         {"weight_formats", std::move(formats)},
         {"state_bytes_per_session", report.stateBytes},
@@ -75,7 +76,9 @@ void printReport(llvm::raw_ostream &os, const CompileReport &report, bool json) 
   os << "FLOPs per token: " << s.flopsPerToken << "\n";
   if (report.learnFlopsPerToken)
     os << "learn FLOPs per position: " << report.learnFlopsPerToken
-       << " (forward + backward through the weights)\n";
+       << " (forward + backward through the weights), and "
+       << report.learnFlopsPerRoutedPair
+       << " per (position, chosen partition) pair (weight gradients)\n";
   os << "weights: " << report.weightBytes << " bytes; state per session: "
      << report.stateBytes << " bytes\n";
   for (const FormatBytes &f : report.weightFormats)

@@ -37,9 +37,11 @@ struct CompileReport {
   /// stats.flopsPerToken's count over the learn entry, per predicted
   /// position: its forward and the backward's products through the weights
   /// (0 without learning). The trained partitions' weight gradients stay
-  /// low-rank factors there; LEARN_APPLY's products with them depend on the
-  /// sample's routing and are not counted.
+  /// low-rank factors there; LEARN_APPLY multiplies them out, which costs
+  /// learnFlopsPerRoutedPair for each (position, chosen partition) pair, a
+  /// number only the step knows (the learn header's routed_pairs).
   int64_t learnFlopsPerToken = 0;
+  int64_t learnFlopsPerRoutedPair = 0;
   int64_t weightBytes = 0; // the weight segment, padding included
   std::vector<FormatBytes> weightFormats; // in order of first use
   int64_t stateBytes = 0;  // per session

@@ -28,12 +28,17 @@ ModelStats decodeStats(mlir::ModuleOp module) {
   return decode ? modelStatsOf(decode) : ModelStats{};
 }
 
-/// FLOPs per position of the learn entry -yan-build-learn makes of `module`
-/// (built on a copy: lowering builds it again), counted as the decode
-/// entry's are; 0 without learning.
-llvm::Expected<int64_t> learnFlopsPerToken(mlir::ModuleOp module, const LearnOptions &learn) {
+/// The learn entry's FLOP counts: per position, counted as the decode
+/// entry's are, and per (position, chosen partition) pair of its weight
+/// gradients; of the entry -yan-build-learn makes of `module` (built on a
+/// copy: lowering builds it again); zeros without learning.
+struct LearnFlops {
+  int64_t perToken = 0, perRoutedPair = 0;
+};
+
+llvm::Expected<LearnFlops> learnFlopsOf(mlir::ModuleOp module, const LearnOptions &learn) {
   if (!learn.enabled)
-    return 0;
+    return LearnFlops{};
   mlir::OwningOpRef<mlir::ModuleOp> copy = module.clone();
   mlir::PassManager pm(module.getContext());
   BuildLearnOptions build;
@@ -42,7 +47,15 @@ llvm::Expected<int64_t> learnFlopsPerToken(mlir::ModuleOp module, const LearnOpt
   if (mlir::failed(pm.run(*copy)))
     return llvm::make_error<DiagnosedFailure>();
   auto entry = copy->lookupSymbol<mlir::func::FuncOp>(kLearnEntry);
-  return entry ? modelStatsOf(entry).flopsPerToken : 0;
+  if (!entry)
+    return LearnFlops{};
+  LearnFlops flops{modelStatsOf(entry).flopsPerToken, weightGradientFlopsPerPair(entry)};
+  if (flops.perRoutedPair < 0) {
+    entry.emitError("learning needs every layer's partitions to have the same size (the "
+                    "runtime counts weight-gradient pairs over all layers)");
+    return llvm::make_error<DiagnosedFailure>();
+  }
+  return flops;
 }
 
 BundleCodeImage bundleCodeImage(const CodeImage &image) {
@@ -132,10 +145,11 @@ llvm::Error assembleBundle(llvm::StringRef modelDir, const DriverOptions &option
     if (!module)
       return module.takeError();
     result.report.stats = decodeStats(**module);
-    auto learnFlops = learnFlopsPerToken(**module, *learning);
+    auto learnFlops = learnFlopsOf(**module, *learning);
     if (!learnFlops)
       return learnFlops.takeError();
-    result.report.learnFlopsPerToken = *learnFlops;
+    result.report.learnFlopsPerToken = learnFlops->perToken;
+    result.report.learnFlopsPerRoutedPair = learnFlops->perRoutedPair;
   }
   auto images = compileTargetImages(checkpoint, modelDir, options, *learning, pool);
   if (!images)
@@ -147,6 +161,7 @@ llvm::Error assembleBundle(llvm::StringRef modelDir, const DriverOptions &option
   contents->weightBytesPerToken = result.report.stats.weightBytesPerToken;
   contents->flopsPerToken = result.report.stats.flopsPerToken;
   contents->learnFlopsPerToken = result.report.learnFlopsPerToken;
+  contents->learnFlopsPerRoutedPair = result.report.learnFlopsPerRoutedPair;
   result.bundle = std::move(*contents);
   completeReport(result.report, result.bundle, result.images);
   if (options.maxMemoryBytes)

@@ -256,8 +256,11 @@ LogicalResult EntryLowering::lowerBody() {
       builder.setInsertionPointToStart(&backward.getThenRegion().front());
     }
   }
-  if (backward)
+  if (backward) {
+    ctx.barrier();
+    ctx.serial([&] { writeRoutedPairs(ctx); });
     builder.setInsertionPointAfter(backward);
+  }
   if (ctx.isLearn()) {
     ctx.barrier();
     ctx.serial([&] { writeFiniteFlag(ctx); });

@@ -195,6 +195,7 @@ LogicalResult mapLearnArguments(LoweringContext &ctx) {
   learn.normView = view(YAN_LEARN_GRAD_NORM_OFFSET, {1}, f32);
   learn.finiteView = view(YAN_LEARN_FINITE_OFFSET, {1}, i32);
   learn.positionsView = view(YAN_LEARN_POSITIONS_OFFSET, {1}, i32);
+  learn.routedPairsView = view(YAN_LEARN_ROUTED_PAIRS_OFFSET, {1}, i32);
   learn.chosenView =
       view(YAN_LEARN_CHOSEN_OFFSET, {ctx.numLayers * learn.partitions}, i32);
   ctx.buffers[ret.getOperand(results->loss)] = learn.lossView;
@@ -241,9 +242,35 @@ void writeLearnHeaderDefaults(LoweringContext &ctx) {
   Value positions = builder.create<arith::IndexCastOp>(
       loc, builder.getI32Type(), ctx.numTokens);
   k.store(positions, ctx.learn.positionsView, {k.index(0)});
+  k.store(builder.create<arith::ConstantIntOp>(loc, 0, 32),
+          ctx.learn.routedPairsView, {k.index(0)});
   Value none = builder.create<arith::ConstantIntOp>(loc, -1, 32);
   k.forLoop(k.index(0), k.index(ctx.numLayers * ctx.learn.partitions), 1,
             [&](Value i) { k.store(none, ctx.learn.chosenView, {i}); });
+}
+
+void writeRoutedPairs(LoweringContext &ctx) {
+  OpBuilder &builder = ctx.builder;
+  Location loc = ctx.loc;
+  KernelEmitter &k = ctx.kernels;
+  int64_t slots = ctx.learn.partitions;
+  auto countsType = MemRefType::get({slots}, builder.getI32Type());
+  Value total = builder.create<arith::ConstantIntOp>(loc, 0, 32);
+  for (const LearnLayerWeights &layer : ctx.learn.facts.layers) {
+    if (layer.counts < 0) // no gradient op: nothing chosen in this layer
+      continue;
+    // Unused slots hold 0 (yan.partitioned_ffn_grad).
+    Value counts = builder.create<memref::ViewOp>(
+        loc, countsType, ctx.args.arena, k.index(layer.counts), ValueRange{});
+    total = k.forLoop(k.index(0), k.index(slots), 1, {total},
+                      [&](Value j, ValueRange sum) -> SmallVector<Value> {
+                        Value count =
+                            builder.create<memref::LoadOp>(loc, counts, j);
+                        return {builder.create<arith::AddIOp>(loc, sum[0],
+                                                              count)};
+                      })[0];
+  }
+  k.store(total, ctx.learn.routedPairsView, {k.index(0)});
 }
 
 void writeFiniteFlag(LoweringContext &ctx) {

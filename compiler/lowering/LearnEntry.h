@@ -21,6 +21,9 @@ namespace yan::lowering {
 LogicalResult mapLearnArguments(LoweringContext &ctx);
 /// Once the loss is known: the header says "nothing chosen" (thread 0).
 void writeLearnHeaderDefaults(LoweringContext &ctx);
+/// After the backward: the learn header's routed_pairs, the sum of every
+/// layer's slot counts (thread 0).
+void writeRoutedPairs(LoweringContext &ctx);
 /// At the end: the finite flag from the loss and the gradient norm.
 void writeFiniteFlag(LoweringContext &ctx);
 /// Records the arena offsets of the gradient factors `op` produces, in the

@@ -2,10 +2,12 @@
 //
 // A chosen partition's weight gradient is a sum of one outer product per
 // position routed to it: G[row, c] = sum_{r < count} left[r, row] *
-// right[r, c]. The learn graph keeps only the factors (rank <= N) and
-// materializes G a few vectors of a row at a time, in registers, where it is
-// consumed: its squared norm (LEARN) and the optimizer step (LEARN_APPLY).
-// No F x D gradient is ever stored.
+// right[r, c]. The learn graph keeps only the factors (rank <= N, `count`
+// rows: the learn header's routed_pairs sums them) and materializes G a few
+// vectors of a row at a time, in registers, where it is consumed: the
+// optimizer step (LEARN_APPLY) and the dense gradients it writes for tools.
+// Its squared norm comes from the factors' Gram matrices instead
+// (ops/GradientNorm.cpp). No F x D gradient is ever stored.
 //
 //===----------------------------------------------------------------------===//
 #ifndef YAN_COMPILER_LOWERING_LOWRANKGRADIENT_H

@@ -110,7 +110,8 @@ struct FfnTape {
 struct LearnState {
   int64_t partitions = 0; // M slots per layer
   Value limit;            // the run-time number of partitions to train
-  Value lossView, normView, finiteView, positionsView, chosenView;
+  Value lossView, normView, finiteView, positionsView, routedPairsView,
+      chosenView;
   DenseMap<Value, FfnTape> tapes;
   LearnFacts facts;
 };

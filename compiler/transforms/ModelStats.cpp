@@ -28,4 +28,21 @@ ModelStats modelStatsOf(mlir::Operation *entry) {
   return stats;
 }
 
+int64_t weightGradientFlopsPerPair(mlir::Operation *learnEntry) {
+  int64_t perPair = 0;
+  learnEntry->walk([&](mlir::yan::PartitionedFfnGradOp grad) {
+    int64_t flops = 0;
+    for (mlir::Value w : {grad.getW1(), grad.getW3(), grad.getW2()}) {
+      auto type = llvm::cast<mlir::RankedTensorType>(w.getType());
+      // [P, rows, cols]: one partition is a [rows, cols] matrix.
+      flops += 2 * type.getNumElements() / type.getDimSize(0);
+    }
+    if (perPair != 0 && flops != perPair)
+      perPair = -1;
+    else if (perPair == 0)
+      perPair = flops;
+  });
+  return perPair;
+}
+
 } // namespace yan

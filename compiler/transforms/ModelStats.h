@@ -21,6 +21,13 @@ struct ModelStats {
 
 ModelStats modelStatsOf(mlir::Operation *entry);
 
+/// FLOPs of one (position, chosen partition) pair's weight-gradient
+/// products in a learn entry: 2 x one partition's elements of w1, w3 and w2
+/// of a yan.partitioned_ffn_grad (the outer products LEARN_APPLY sums;
+/// LowRankGradient.h). 0 without gradient ops; -1 when the layers'
+/// partitions differ in size (the runtime counts pairs over all layers).
+int64_t weightGradientFlopsPerPair(mlir::Operation *learnEntry);
+
 } // namespace yan
 
 #endif // YAN_COMPILER_TRANSFORMS_MODELSTATS_H

@@ -91,6 +91,10 @@ uint64_t yan_bundle_learn_flops_per_token(const yan_bundle_t *bundle) {
   return root(bundle).learn_flops_per_token();
 }
 
+uint64_t yan_bundle_learn_flops_per_routed_pair(const yan_bundle_t *bundle) {
+  return root(bundle).learn_flops_per_routed_pair();
+}
+
 size_t yan_bundle_code_image_count(const yan_bundle_t *bundle) {
   return root(bundle).code_images()->size();
 }

@@ -12,6 +12,7 @@ StepHeader readHeader(const uint8_t *arena) {
   std::memcpy(&h.loss, arena + YAN_LEARN_LOSS_OFFSET, sizeof h.loss);
   std::memcpy(&h.gradNorm, arena + YAN_LEARN_GRAD_NORM_OFFSET, sizeof h.gradNorm);
   std::memcpy(&h.finite, arena + YAN_LEARN_FINITE_OFFSET, sizeof h.finite);
+  std::memcpy(&h.routedPairs, arena + YAN_LEARN_ROUTED_PAIRS_OFFSET, sizeof h.routedPairs);
   h.chosen = reinterpret_cast<const int32_t *>(arena + YAN_LEARN_CHOSEN_OFFSET);
   return h;
 }

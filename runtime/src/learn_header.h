@@ -16,6 +16,7 @@ struct StepHeader {
   float loss = 0;
   float gradNorm = 0;
   int32_t finite = 0;
+  uint32_t routedPairs = 0;        // (position, chosen partition) pairs
   const int32_t *chosen = nullptr; // [L * M], in the arena
 };
 

@@ -427,6 +427,7 @@ void describeStep(const yan_session_t *session, const StepHeader &h, uint32_t st
   out->gradients = nullptr; // only yan_session_learn_gradients materializes them
   out->floats_per_slot = 3 * static_cast<uint64_t>(c.partition_size()) *
                          static_cast<uint64_t>(c.hidden_size());
+  out->routed_pairs = h.routedPairs;
 }
 
 } // namespace
@@ -522,6 +523,7 @@ yan_status_t yan_session_learn(yan_session_t *session, const int32_t *tokens, si
       result.loss_before = h.loss;
     result.grad_norm = h.gradNorm;
     result.steps = s + 1;
+    result.routed_pairs += h.routedPairs;
   }
   result.loss_after = NAN;
   if (o.lossAfter) {

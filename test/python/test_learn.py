@@ -47,6 +47,11 @@ def test_learn_equals_yan_run(tiny, work, learned):
     assert result.loss_after == f32(report["loss_after"])
     assert result.loss_after < result.loss_before
     assert result.partitions_touched == report["partitions_touched"]
+    # Each step's weight gradients have one pair per position routed to a
+    # chosen partition: at most the sample's positions x k picks x L layers.
+    config = bundle.config
+    per_step = (len(SAMPLE) - 1) * config["active_partitions"] * config["num_layers"]
+    assert 0 < result.routed_pairs <= result.steps * per_step
     assert result.steps == len(report["steps"]) == len(result.step_log)
     for ours, theirs in zip(result.step_log, report["steps"]):
         assert ours.loss == f32(theirs["loss"]) and ours.grad_norm == f32(theirs["grad_norm"])

@@ -95,6 +95,9 @@ def test_bundle_describes_itself(tiny):
     # The compiler's counts (yanc --report): the learn entry's forward is the
     # decode's count, and its backward adds more.
     assert bundle.learn_flops_per_token > bundle.flops_per_token > 0
+    # A routed pair's weight gradients: 2 x one partition of w1, w3, w2.
+    assert bundle.learn_flops_per_routed_pair == (
+        2 * 3 * config["hidden_size"] * config["partition_size"])
     assert bundle.learn_info["has_learn"] and bundle.learn_info["trained_partitions"] == 0
     assert bundle.signature == {"signed": False, "key_id": "", "verified": False}
     assert bundle.tokenizer is None

@@ -184,6 +184,63 @@ TEST(LearnCompiled, OnlyChosenPartitionsChange) {
   }
 }
 
+// routed_pairs (executable ABI 9): for each chosen partition, the positions
+// routed to it, which a prefill of the same inputs counts on its own
+// (yan_session_stats); a call's result sums its steps'.
+TEST(LearnCompiled, RoutedPairsArePositionsRoutedToTheChosenPartitions) {
+  BundlePtr bundle = open();
+  SKIP_WITHOUT_LEARNING(bundle.get());
+  yan_model_config_t config;
+  yan_bundle_config(bundle.get(), &config);
+  yan_bundle_learn_info_t info;
+  yan_bundle_learn_info(bundle.get(), &info);
+  const int64_t L = config.num_layers, P = config.num_partitions, M = info.learn_partitions;
+  EXPECT_EQ(yan_bundle_learn_flops_per_routed_pair(bundle.get()),
+            uint64_t(6 * config.hidden_size * config.partition_size));
+  for (uint32_t m : {uint32_t(M), 1u})
+    for (uint32_t seed = 0; seed < 3; ++seed) {
+      std::vector<int32_t> tokens = sample(16 + 8 * seed, seed, config.vocab_size);
+      size_t inputs = tokens.size() - 1;
+      SessionPtr routing = session(bundle.get());
+      std::vector<float> logits(inputs * size_t(config.vocab_size));
+      ASSERT_EQ(message(yan_session_prefill(routing.get(), tokens.data(), inputs, logits.data())),
+                "OK");
+      yan_session_stats_t stats;
+      yan_session_stats(routing.get(), &stats);
+      SessionPtr s = session(bundle.get());
+      yan_learn_step_t step;
+      ASSERT_EQ(message(yan_session_learn_gradients(s.get(), tokens.data(), tokens.size(), m,
+                                                    &step)), "OK");
+      uint64_t expected = 0;
+      for (int64_t l = 0; l < L; ++l)
+        for (int64_t j = 0; j < M; ++j)
+          if (int32_t p = step.chosen[l * M + j]; p >= 0)
+            expected += stats.partition_tokens[l * P + p];
+      EXPECT_EQ(step.routed_pairs, expected) << "m " << m << " seed " << seed;
+      EXPECT_GE(step.routed_pairs, uint64_t(L)) << "every layer trains a routed partition";
+      EXPECT_LE(step.routed_pairs, inputs * uint64_t(config.active_partitions * L));
+    }
+  // Two steps: the result's pairs are the steps' sum.
+  struct Pairs {
+    uint64_t sum = 0;
+    static void record(void *user, const yan_learn_step_t *step) {
+      static_cast<Pairs *>(user)->sum += step->routed_pairs;
+    }
+  } pairs;
+  SessionPtr s = session(bundle.get());
+  yan_learn_options_t options{};
+  options.steps = 2;
+  options.on_step = Pairs::record;
+  options.on_step_user = &pairs;
+  std::vector<int32_t> tokens = sample(24, 7, config.vocab_size);
+  yan_learn_result_t result;
+  ASSERT_EQ(message(yan_session_learn(s.get(), tokens.data(), tokens.size(), &options, &result)),
+            "OK");
+  EXPECT_EQ(result.steps, 2u);
+  EXPECT_GT(pairs.sum, 0u);
+  EXPECT_EQ(result.routed_pairs, pairs.sum);
+}
+
 TEST(LearnCompiled, NonFiniteStepChangesNothing) {
   BundlePtr bundle = open();
   SKIP_WITHOUT_LEARNING(bundle.get());

@@ -13,6 +13,7 @@ ModelCost modelCost(const yan_bundle_t *bundle) {
   // The compiler's count (yanc --report), recorded in the bundle.
   cost.flopsPerToken = double(yan_bundle_flops_per_token(bundle));
   cost.learnFlopsPerToken = double(yan_bundle_learn_flops_per_token(bundle));
+  cost.learnFlopsPerRoutedPair = double(yan_bundle_learn_flops_per_routed_pair(bundle));
   for (size_t i = 0; i < yan_bundle_segment_count(bundle); ++i) {
     yan_segment_info_t s;
     if (!yan_bundle_segment_info(bundle, i, &s) && s.kind == YAN_SEGMENT_WEIGHTS)

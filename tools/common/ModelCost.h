@@ -32,6 +32,7 @@ struct TargetCost {
 struct ModelCost {
   double flopsPerToken = 0;      // 2 x multiply-adds of the matrix products
   double learnFlopsPerToken = 0; // the learn entry's, per predicted position
+  double learnFlopsPerRoutedPair = 0; // weight gradients, per routed pair of a step
   uint64_t weightBytesMapped = 0;   // the weight segment
   uint64_t weightBytesPerToken = 0; // read by one decode token (routed partitions)
   uint64_t stateBytes = 0;

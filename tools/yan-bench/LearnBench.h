@@ -20,6 +20,7 @@ struct LearnBenchResult {
   double forwardLossSeconds = 0;   // the learn entry's forward + loss (best of 3)
   double firstStepSeconds = 0;     // the session's first learn step
   double stepSeconds = 0;          // a learn step (LEARN + applies, SGD; best of 3)
+  uint64_t routedPairs = 0;        // that step's yan_learn_result_t.routed_pairs
   // Process memory around the first learn step (-1: not measured).
   int64_t baselineRssBytes = -1;   // VmRSS after a forward pass
   int64_t peakRssBytes = -1;       // VmHWM over the first learn step

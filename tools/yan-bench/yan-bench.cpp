@@ -140,6 +140,7 @@ struct Result {
   std::vector<double> pairedRatios; // PairedProbe's, ascending
   double flopsPerToken = 0; // matrix products (ModelCost.h)
   double learnFlopsPerToken = 0; // per predicted position of a learn step
+  double learnFlopsPerRoutedPair = 0; // per routed pair of its weight gradients
   double peakFlopsPerSecond = 0;
   yan::tools::FmaProbe probe;
   yan::tools::LearnBenchResult learn;
@@ -148,8 +149,12 @@ struct Result {
   }
   double prefillFlopsPerSecond() const { return prefillTokensPerSecond * flopsPerToken; }
   double decodeFlopsPerSecond() const { return decodeTokensPerSecond * flopsPerToken; }
-  /// One learn step on the sample: its N-1 predicted positions.
-  double learnFlops() const { return learnFlopsPerToken * double(learn.tokens - 1); }
+  /// One learn step on the sample: its N-1 predicted positions, and the
+  /// chosen partitions' weight gradients (one product per routed pair).
+  double learnFlops() const {
+    return learnFlopsPerToken * double(learn.tokens - 1) +
+           learnFlopsPerRoutedPair * double(learn.routedPairs);
+  }
   double learnFlopsPerSecond() const {
     return learn.stepSeconds > 0 ? learnFlops() / learn.stepSeconds : 0.0;
   }
@@ -341,9 +346,11 @@ void printJson(const Options &o, const LoadedImage &image, const std::vector<Res
                   l.stepSeconds * 1e3, l.firstStepSeconds * 1e3,
                   ratio(l.stepSeconds, l.forwardSeconds),
                   ratio(l.stepSeconds, l.forwardLossSeconds));
-      std::printf(", \"learn_flops_per_token\": %.0f, \"learn_flops\": %.0f, "
+      std::printf(", \"learn_flops_per_token\": %.0f, \"learn_flops_per_routed_pair\": %.0f, "
+                  "\"learn_routed_pairs\": %" PRIu64 ", \"learn_flops\": %.0f, "
                   "\"learn_flops_per_s\": %.0f, \"learn_over_peak\": %.4f",
-                  r.learnFlopsPerToken, r.learnFlops(), r.learnFlopsPerSecond(),
+                  r.learnFlopsPerToken, r.learnFlopsPerRoutedPair, l.routedPairs,
+                  r.learnFlops(), r.learnFlopsPerSecond(),
                   ratio(r.learnFlopsPerSecond(), r.peakFlopsPerSecond));
     }
     std::printf("}%s\n", i + 1 < results.size() ? "," : "");
@@ -389,9 +396,10 @@ void printText(const Options &o, const LoadedImage &image, const std::vector<Res
                   ratio(l.stepSeconds, l.forwardSeconds),
                   ratio(l.stepSeconds, l.forwardLossSeconds));
       std::printf("  learn compute: %.2f GFLOP/s (%.0f FLOP per step: %.0f per position x "
-                  "%lld); learn / peak %.3f\n",
+                  "%lld + %.0f per routed pair x %" PRIu64 "); learn / peak %.3f\n",
                   r.learnFlopsPerSecond() / 1e9, r.learnFlops(), r.learnFlopsPerToken,
-                  l.tokens - 1, ratio(r.learnFlopsPerSecond(), r.peakFlopsPerSecond));
+                  l.tokens - 1, r.learnFlopsPerRoutedPair, l.routedPairs,
+                  ratio(r.learnFlopsPerSecond(), r.peakFlopsPerSecond));
     }
   }
   if (!results.empty() && results[0].learn.measured && results[0].learn.peakRssBytes >= 0) {
@@ -442,6 +450,7 @@ yan_status_t measure(yan_bundle_t *bundle, const Options &o, unsigned threads,
   yan::tools::ModelCost cost = yan::tools::modelCost(bundle);
   r.flopsPerToken = cost.flopsPerToken;
   r.learnFlopsPerToken = cost.learnFlopsPerToken;
+  r.learnFlopsPerRoutedPair = cost.learnFlopsPerRoutedPair;
   yan_code_image_info_t image;
   if (!yan_bundle_code_image_info(bundle, yan_bundle_selected_image(bundle), &image))
     r.probe = yan::tools::fmaProbeForImage(image.arch, image.required_features);

@@ -191,6 +191,10 @@ void defineBundle(py::module_ &module) {
                              [](const BundleHandle &h) {
                                return yan_bundle_learn_flops_per_token(h.bundle);
                              })
+      .def_property_readonly("learn_flops_per_routed_pair",
+                             [](const BundleHandle &h) {
+                               return yan_bundle_learn_flops_per_routed_pair(h.bundle);
+                             })
       .def_property_readonly("state_floats",
                              [](const BundleHandle &h) { return yan_bundle_state_floats(h.bundle); })
       .def_property_readonly(

@@ -39,6 +39,7 @@ struct LearnResult {
   float lossBefore, lossAfter, gradNorm;
   uint32_t steps, partitionsTouched;
   py::array_t<int32_t> chosen; // [L, M] of the last step
+  uint64_t routedPairs;
   py::list stepLog;            // LearnStep per step when record_steps
 };
 
@@ -140,7 +141,8 @@ LearnResult learn(SessionHandle &s, const py::handle &tokens, int64_t steps,
   check(status);
 
   LearnResult out{r.loss_before, r.loss_after, r.grad_norm, r.steps, r.partitions_touched,
-                  chosenArray(chosen.data(), r.num_layers, r.slots_per_layer), py::list()};
+                  chosenArray(chosen.data(), r.num_layers, r.slots_per_layer), r.routed_pairs,
+                  py::list()};
   for (const StepCopy &c : sink.steps) {
     py::object gradients = py::none();
     if (!c.gradients.empty()) {
@@ -194,6 +196,9 @@ void defineLearn(py::module_ &module,
       .def_readonly("steps", &LearnResult::steps)
       .def_readonly("partitions_touched", &LearnResult::partitionsTouched)
       .def_readonly("chosen", &LearnResult::chosen, "int32 [L, M] of the last step.")
+      .def_readonly("routed_pairs", &LearnResult::routedPairs,
+                    "(position, chosen partition) pairs of the steps' weight gradients, "
+                    "summed over the steps (yan_learn_result_t.routed_pairs).")
       .def_readonly("step_log", &LearnResult::stepLog, "LearnStep per step (record_steps).")
       .def("__repr__", [](const LearnResult &r) {
         return "LearnResult(steps=" + std::to_string(r.steps) +

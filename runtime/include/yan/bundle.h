@@ -131,10 +131,16 @@ uint64_t yan_bundle_weight_bytes_per_token(const yan_bundle_t *bundle);
  * k of P partitions (the count `yanc --report` prints; 0 if unknown). */
 uint64_t yan_bundle_flops_per_token(const yan_bundle_t *bundle);
 /* The same count for one predicted position of a learn step: the learn
- * entry's forward and its backward's products through the weights (the
- * trained partitions' weight gradients, low-rank factors applied by
- * LEARN_APPLY, are not counted); 0 without learn entries or if unknown. */
+ * entry's forward and its backward's products through the weights; 0
+ * without learn entries or if unknown. The trained partitions' weight
+ * gradients are not in it: they depend on the routing, and cost
+ * yan_bundle_learn_flops_per_routed_pair for each (position, chosen
+ * partition) pair a step reports (yan_learn_step_t.routed_pairs). */
 uint64_t yan_bundle_learn_flops_per_token(const yan_bundle_t *bundle);
+/* 2 x one partition's elements of the FFN's w1, w3 and w2: the FLOPs
+ * LEARN_APPLY spends multiplying out one routed pair's share of the weight
+ * gradients; 0 without learn entries or if unknown. */
+uint64_t yan_bundle_learn_flops_per_routed_pair(const yan_bundle_t *bundle);
 
 typedef struct yan_entry_info_t {
   const char *name;

@@ -30,8 +30,9 @@ extern "C" {
  * 7: LEARN_APPLY clears the learn header's apply_finite flag when it
  *    stores a non-finite value.
  * 8: the entry arguments end with `previous`: LEARN_APPLY writes there the
- *    values it replaces (the step's rollback copy). */
-#define YAN_EXECUTABLE_ABI_VERSION 8u
+ *    values it replaces (the step's rollback copy).
+ * 9: LEARN writes the learn header's routed_pairs. */
+#define YAN_EXECUTABLE_ABI_VERSION 9u
 
 /* Name of the one exported symbol of a code image. */
 #define YAN_EXECUTABLE_QUERY_SYMBOL "yan_executable_query"
@@ -232,6 +233,14 @@ enum yan_optimizer_kind {
  *                                  value sets it to 0 (the step must be
  *                                  rolled back); YAN_OPTIMIZER_GRADIENT
  *                                  leaves it alone;
+ *   int32_t routed_pairs at byte 20  the (position, chosen partition)
+ *                                  pairs of all layers: the sum over the
+ *                                  used slots of the positions routed to
+ *                                  the slot's partition, i.e. the rank of
+ *                                  the weight gradients LEARN_APPLY
+ *                                  multiplies out (0 when nothing is
+ *                                  chosen); a token counts once for each
+ *                                  of its k picks;
  *   int32_t chosen[L*M] at byte 64  slot l*M + j: the j-th chosen partition
  *                                  of layer l, ascending; -1 = unused slot.
  * The rest of the arena holds the chosen partitions' gradients in a form
@@ -244,6 +253,7 @@ enum yan_optimizer_kind {
 #define YAN_LEARN_FINITE_OFFSET 8
 #define YAN_LEARN_POSITIONS_OFFSET 12
 #define YAN_LEARN_APPLY_FINITE_OFFSET 16
+#define YAN_LEARN_ROUTED_PAIRS_OFFSET 20
 #define YAN_LEARN_CHOSEN_OFFSET 64
 
 /* What the code was compiled for: the sizes baked into its loops. The

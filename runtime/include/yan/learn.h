@@ -76,6 +76,12 @@ typedef struct yan_learn_step_t {
    * for on_step; NULL otherwise. */
   const float *gradients;
   uint64_t floats_per_slot;  /* 3 * F * D */
+  /* (position, chosen partition) pairs over all layers: for each used
+   * slot, the positions routed to its partition (a token counts once for
+   * each of its k picks), the rank of the slot's weight gradients.
+   * Multiplying them out costs yan_bundle_learn_flops_per_routed_pair each
+   * (yan-bench --learn adds that to the step's FLOPs). */
+  uint64_t routed_pairs;
 } yan_learn_step_t;
 
 enum {
@@ -133,6 +139,8 @@ typedef struct yan_learn_result_t {
   const int32_t *chosen;       /* [L * M], the last step's choice (as in
                                   yan_learn_step_t); valid until the
                                   session's next learn call */
+  uint64_t routed_pairs;       /* the steps' yan_learn_step_t.routed_pairs,
+                                  summed over the steps run */
 } yan_learn_result_t;
 
 /* Runs options->steps steps (NULL options: defaults) on the sample

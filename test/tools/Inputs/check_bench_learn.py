@@ -5,7 +5,8 @@ Usage: check_bench_learn.py BENCH.json REPORT.json
 
 BENCH.json is `yan-bench BUNDLE --json --learn`, REPORT.json `yanc
 --report=json` of the same bundle. Every run must carry the learn step's
-FLOPs (the compiler's count per position x the sample's N-1 positions),
+FLOPs (the compiler's count per position x the sample's N-1 positions,
+plus its count per routed pair x the step's routed pairs),
 its FLOP/s (those FLOPs over the step time) and the ratios to the FMA peak
 and the forward pass, all finite and positive. Prints one line per run;
 exits 1 on the first inconsistency.
@@ -40,15 +41,19 @@ def check(run, report):
             raise SystemExit(f"threads {run['threads']}: {name} = {value}, not finite and > 0")
         return value
 
-    names = ["learn_flops_per_token", "learn_flops", "learn_flops_per_s", "learn_over_peak",
+    names = ["learn_flops_per_token", "learn_flops_per_routed_pair", "learn_routed_pairs",
+             "learn_flops", "learn_flops_per_s", "learn_over_peak",
              "learn_over_forward", "learn_step_ms", "forward_ms", "peak_flops_per_s"]
     v = {name: positive(name) for name in names}
-    if v["learn_flops_per_token"] != report["learn_flops_per_token"]:
-        raise SystemExit("learn_flops_per_token is not yanc --report's")
+    for name in ["learn_flops_per_token", "learn_flops_per_routed_pair"]:
+        if v[name] != report[name]:
+            raise SystemExit(f"{name} is not yanc --report's")
     if run["flops_per_token"] != report["flops_per_token"]:
         raise SystemExit("flops_per_token is not yanc --report's")
-    if v["learn_flops"] != v["learn_flops_per_token"] * (run["learn_tokens"] - 1):
-        raise SystemExit("learn_flops != learn_flops_per_token x (learn_tokens - 1)")
+    if v["learn_flops"] != (v["learn_flops_per_token"] * (run["learn_tokens"] - 1) +
+                            v["learn_flops_per_routed_pair"] * v["learn_routed_pairs"]):
+        raise SystemExit("learn_flops != learn_flops_per_token x (learn_tokens - 1) + "
+                         "learn_flops_per_routed_pair x learn_routed_pairs")
     # Each derived figure must lie in the range its printed inputs allow
     # once their rounding is accounted for: a tight check however short
     # the times are.
