@@ -113,6 +113,7 @@ def compare(test, label, model, prefix, ref_report, ref_tensors, ours_report_pat
     for s, (mine, ref) in enumerate(zip(ours["steps"], ref_report["updates"])):
         where = f"{label} step {s}"
         test.assertEqual(mine["chosen"], ref["chosen"], where)
+        test.assertEqual(mine["routed_pairs"], ref["routed_pairs"], where)
         for layer in mine["chosen"]:
             m_limit = max(m_limit or 0, len(layer))
         test.assertLessEqual(abs(mine["loss"] - ref["loss"]),

@@ -52,6 +52,8 @@ def test_learn_equals_yan_run(tiny, work, learned):
     config = bundle.config
     per_step = (len(SAMPLE) - 1) * config["active_partitions"] * config["num_layers"]
     assert 0 < result.routed_pairs <= result.steps * per_step
+    assert result.routed_pairs == report["routed_pairs"] == sum(
+        step["routed_pairs"] for step in report["steps"])
     assert result.steps == len(report["steps"]) == len(result.step_log)
     for ours, theirs in zip(result.step_log, report["steps"]):
         assert ours.loss == f32(theirs["loss"]) and ours.grad_norm == f32(theirs["grad_norm"])

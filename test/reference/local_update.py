@@ -22,7 +22,7 @@ their dequantized values, docs/learning.md); the final w1/w3/w2 written are
 then the dequantized ones for every partition left untrained.
 Update s uses sample s mod (number of --tokens), each evaluated from the same
 start state: fresh, or --state (raw float32 flat state as golden.py writes).
-Writes PREFIX.json (losses, chosen partitions, grad norms) and
+Writes PREFIX.json (losses, chosen partitions, grad norms, routed pairs) and
 PREFIX.safetensors (every update's pre-clip gradients of its chosen
 partitions, and the final w1/w3/w2 of every partition a step trained; the
 naming is in docs/yan-model.md).
@@ -81,6 +81,13 @@ def routing_totals(routing, num_partitions: int) -> Tensor:
     return torch.stack(rows)
 
 
+def routed_pairs(routing, chosen: List[List[int]]) -> int:
+    """(position, chosen partition) pairs over all layers: for each chosen
+    partition, the positions that picked it (one per pick): the rank of its
+    weight gradients."""
+    return sum(int((sel == p).sum()) for (sel, _), ps in zip(routing, chosen) for p in ps)
+
+
 def choose_partitions(totals: Tensor, m: int) -> List[List[int]]:
     """Per layer: the m partitions of largest total weight (ties: lower index),
     never one with zero weight.  Returned in ascending index order."""
@@ -97,6 +104,7 @@ class UpdateResult:
     chosen: List[List[int]]          # trainable partitions per layer
     grads: Dict[Key, Tuple[Tensor, Tensor, Tensor]]   # pre-clip (g1, g3, g2)
     grad_norm: float                 # global L2 norm of the pre-clip grads
+    routed_pairs: int                # routed_pairs(routing, chosen)
 
 
 class LocalTrainer:
@@ -146,7 +154,8 @@ class LocalTrainer:
                 for n, t in zip(("w1", "w3", "w2"), self.params[(l, p)]):
                     self.model.w[pre + n][p].copy_(t)
         result_grads = {key: tuple(grads[3 * i:3 * i + 3]) for i, key in enumerate(keys)}
-        return UpdateResult(loss.item(), chosen, result_grads, grad_norm)
+        return UpdateResult(loss.item(), chosen, result_grads, grad_norm,
+                            routed_pairs(routing, chosen))
 
 
 def make_loss_fn(model: YanModel, tokens: Sequence[int], keys: Sequence[Key],
@@ -195,7 +204,7 @@ def main(argv: Optional[list] = None) -> int:
         sample = args.tokens[s % len(args.tokens)]
         res = trainer.update(sample, state)
         updates.append({"tokens": sample, "loss": res.loss, "grad_norm": res.grad_norm,
-                        "chosen": res.chosen})
+                        "chosen": res.chosen, "routed_pairs": res.routed_pairs})
         # Only the chosen partitions: a full [P, ...] tensor per step would
         # be mostly zeros (1.6 GB for the small preset's single step).
         for (l, p), g in sorted(res.grads.items()):

@@ -132,8 +132,10 @@ void printText(yan_bundle_t *b, const char *path) {
   std::printf("signature: %s\n", signatureText(b).c_str());
   std::printf("weight bytes per decode token: %" PRIu64 "\n",
               yan_bundle_weight_bytes_per_token(b));
-  std::printf("FLOPs per token: %" PRIu64 "; per learn position: %" PRIu64 "\n",
-              yan_bundle_flops_per_token(b), yan_bundle_learn_flops_per_token(b));
+  std::printf("FLOPs per token: %" PRIu64 "; per learn position: %" PRIu64
+              "; per routed pair of a learn step's weight gradients: %" PRIu64 "\n",
+              yan_bundle_flops_per_token(b), yan_bundle_learn_flops_per_token(b),
+              yan_bundle_learn_flops_per_routed_pair(b));
   yan_bundle_learn_info_t learn;
   yan_bundle_learn_info(b, &learn);
   if (learn.has_learn)
@@ -207,7 +209,9 @@ void printJson(yan_bundle_t *b, const char *path) {
   std::printf("  \"weight_bytes_per_token\": %" PRIu64 ",\n",
               yan_bundle_weight_bytes_per_token(b));
   std::printf("  \"flops_per_token\": %" PRIu64 ",\n  \"learn_flops_per_token\": %" PRIu64
-              ",\n", yan_bundle_flops_per_token(b), yan_bundle_learn_flops_per_token(b));
+              ",\n  \"learn_flops_per_routed_pair\": %" PRIu64 ",\n",
+              yan_bundle_flops_per_token(b), yan_bundle_learn_flops_per_token(b),
+              yan_bundle_learn_flops_per_routed_pair(b));
   yan_bundle_learn_info_t learn;
   yan_bundle_learn_info(b, &learn);
   std::printf("  \"learn_partitions\": %" PRId64 ",\n", learn.learn_partitions);

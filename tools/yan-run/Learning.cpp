@@ -5,6 +5,7 @@
 #include "ToolSupport.h"
 
 #include <cerrno>
+#include <cinttypes>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -45,6 +46,7 @@ void printNumber(FILE *out, double value) {
 struct StepRecord {
   float loss, gradNorm;
   std::vector<std::vector<int32_t>> chosen; // per layer, ascending
+  uint64_t routedPairs;
 };
 
 // What the per-step callback collects and writes.
@@ -56,7 +58,7 @@ struct StepSink {
 
 void onStep(void *user, const yan_learn_step_t *step) {
   auto *sink = static_cast<StepSink *>(user);
-  StepRecord record{step->loss, step->grad_norm, {}};
+  StepRecord record{step->loss, step->grad_norm, {}, step->routed_pairs};
   record.chosen.resize(static_cast<size_t>(step->num_layers));
   for (int64_t l = 0; l < step->num_layers; ++l)
     for (int64_t j = 0; j < step->slots_per_layer; ++j) {
@@ -91,7 +93,9 @@ bool writeReport(const char *path, const yan_learn_result_t &result, const StepS
   printNumber(out, result.loss_before);
   std::fprintf(out, ",\n  \"loss_after\": ");
   printNumber(out, result.loss_after);
-  std::fprintf(out, ",\n  \"partitions_touched\": %u,\n  \"steps\": [", result.partitions_touched);
+  std::fprintf(out, ",\n  \"partitions_touched\": %u,\n  \"routed_pairs\": %" PRIu64
+                   ",\n  \"steps\": [",
+               result.partitions_touched, result.routed_pairs);
   for (size_t s = 0; s < sink.steps.size(); ++s) {
     const StepRecord &r = sink.steps[s];
     std::fprintf(out, "%s\n    {\"loss\": ", s ? "," : "");
@@ -105,7 +109,7 @@ bool writeReport(const char *path, const yan_learn_result_t &result, const StepS
         std::fprintf(out, "%s%d", j ? ", " : "", r.chosen[l][j]);
       std::fprintf(out, "]");
     }
-    std::fprintf(out, "]}");
+    std::fprintf(out, "], \"routed_pairs\": %" PRIu64 "}", r.routedPairs);
   }
   std::fprintf(out, "%s]\n}\n", sink.steps.empty() ? "" : "\n  ");
   return std::fclose(out) == 0;
@@ -409,6 +413,7 @@ static yan_status_t learnSteps(yan_session_t *session, const std::vector<int32_t
       if (step.chosen[slot] >= 0)
         touched.insert({slot / step.slots_per_layer, step.chosen[slot]});
     total.grad_norm = step.grad_norm;
+    total.routed_pairs += step.routed_pairs;
     total.num_layers = step.num_layers;
     total.slots_per_layer = step.slots_per_layer;
     total.chosen = step.chosen;
