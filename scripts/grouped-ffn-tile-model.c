@@ -34,6 +34,10 @@
 //   dx-kmajor w K-major as for `outer`: a dot tile of 8 columns x 2 tokens
 //             whose lanes run down a stripe's rows, summed over the stripes
 //             and reduced once.
+//   dx-transpose  w K-major as for `outer`: each stripe's rows of 16
+//             columns transposed in registers, then an outer product with 8
+//             tokens into 8 accumulators (dx loaded and stored once a
+//             stripe); the weights in address order.
 // PARTITIONS = 1 keeps one partition (3 MiB) in cache: the kernel's
 // compute-bound rate. Every mode checks partition 0 against a double sum.
 #include <immintrin.h>
@@ -126,10 +130,9 @@ static void outerPartition(const float *wk, const float *x, float *y,
 }
 
 // 16 x 16 transpose: dst[j * ldd + i] = src[i * lds + j].
-static void transpose16(const float *src, int lds, float *dst, int ldd) {
-  __m512 a[16], b[16];
-  for (int i = 0; i < 16; ++i)
-    a[i] = _mm512_loadu_ps(src + i * lds);
+// a[j] lane i becomes a[i] lane j.
+static inline void transposeRegisters(__m512 a[16]) {
+  __m512 b[16];
   for (int i = 0; i < 16; i += 2) {
     b[i] = _mm512_unpacklo_ps(a[i], a[i + 1]);
     b[i + 1] = _mm512_unpackhi_ps(a[i], a[i + 1]);
@@ -160,6 +163,13 @@ static void transpose16(const float *src, int lds, float *dst, int ldd) {
     a[i] = _mm512_permutex2var_ps(b[i], lo256, b[i + 8]);
     a[i + 8] = _mm512_permutex2var_ps(b[i], hi256, b[i + 8]);
   }
+}
+
+static void transpose16(const float *src, int lds, float *dst, int ldd) {
+  __m512 a[16];
+  for (int i = 0; i < 16; ++i)
+    a[i] = _mm512_loadu_ps(src + i * lds);
+  transposeRegisters(a);
   for (int i = 0; i < 16; ++i)
     _mm512_storeu_ps(dst + i * ldd, a[i]);
 }
@@ -252,9 +262,45 @@ static void kmajorPartition(const float *wk, const float *dy, float *dx,
       kmajorTile(wk, dy, dx, c0, t0);
 }
 
-enum Mode { kDot, kOuter, kStripeMode, kDxRows, kDxKmajor };
-static const char *const kModes[] = {"dot", "outer", "stripe", "dx-rows",
-                                     "dx-kmajor"};
+// dx-transpose: for each stripe and block of 16 columns, the stripe's rows
+// of those columns (16 x 16 at a time, address order, prefetched 4 KiB
+// ahead) are transposed in registers into vectors over the columns, one a
+// row, and accumulated as an outer product with 8 tokens' dy; dx's 8
+// vectors are loaded and stored once a stripe.
+static void transposeTile(const float *stripe, const float *dy, float *dx,
+                          int r0, int c0, int t0) {
+  __m512 acc[kGroup];
+  for (int t = 0; t < kGroup; ++t)
+    acc[t] = _mm512_loadu_ps(dx + (t0 + t) * kCols + c0);
+  for (int h = 0; h < kStripe; h += 16) {
+    __m512 rows[16];
+    for (int j = 0; j < 16; ++j) {
+      const float *line = stripe + (size_t)(c0 + j) * kStripe + h;
+      _mm_prefetch((const char *)line + 4096, _MM_HINT_T0);
+      rows[j] = _mm512_load_ps(line);
+    }
+    transposeRegisters(rows); // rows[i]: row r0 + h + i at columns c0..+15
+    for (int i = 0; i < 16; ++i)
+      for (int t = 0; t < kGroup; ++t)
+        acc[t] = _mm512_fmadd_ps(
+            rows[i], _mm512_set1_ps(dy[(t0 + t) * kRows + r0 + h + i]),
+            acc[t]);
+  }
+  for (int t = 0; t < kGroup; ++t)
+    _mm512_storeu_ps(dx + (t0 + t) * kCols + c0, acc[t]);
+}
+
+static void transposePartition(const float *wk, const float *dy, float *dx,
+                               int tokens) {
+  for (int r0 = 0; r0 < kRows; r0 += kStripe)
+    for (int c0 = 0; c0 < kCols; c0 += 16)
+      for (int t0 = 0; t0 + kGroup <= tokens; t0 += kGroup)
+        transposeTile(wk + (size_t)r0 * kCols, dy, dx, r0, c0, t0);
+}
+
+enum Mode { kDot, kOuter, kStripeMode, kDxRows, kDxKmajor, kDxTranspose };
+static const char *const kModes[] = {"dot",     "outer",     "stripe",
+                                     "dx-rows", "dx-kmajor", "dx-transpose"};
 
 static void runPartition(enum Mode mode, const float *w, const float *in,
                          float *out, int tokens) {
@@ -264,6 +310,7 @@ static void runPartition(enum Mode mode, const float *w, const float *in,
   case kStripeMode: stripePartition(w, in, out, tokens); break;
   case kDxRows: rowsPartition(w, in, out, tokens); break;
   case kDxKmajor: kmajorPartition(w, in, out, tokens); break;
+  case kDxTranspose: transposePartition(w, in, out, tokens); break;
   }
 }
 
@@ -286,18 +333,18 @@ static double worstError(int backward, const float *in, const float *out,
 
 int main(int argc, char **argv) {
   int mode = -1;
-  for (int m = 0; argc >= 3 && m < 5; ++m)
+  for (int m = 0; argc >= 3 && m < 6; ++m)
     if (!strcmp(argv[1], kModes[m]))
       mode = m;
   if (mode < 0)
-    return fprintf(stderr, "usage: %s dot|outer|stripe|dx-rows|dx-kmajor "
-                           "TOKENS [PARTITIONS]\n", argv[0]), 2;
+    return fprintf(stderr, "usage: %s dot|outer|stripe|dx-rows|dx-kmajor|"
+                           "dx-transpose TOKENS [PARTITIONS]\n", argv[0]), 2;
   int tokens = atoi(argv[2]), partitions = argc > 3 ? atoi(argv[3]) : 256;
   if (tokens < kGroup || tokens % kGroup || partitions < 1)
     return fprintf(stderr, "TOKENS a multiple of %d, PARTITIONS >= 1\n",
                    kGroup), 2;
-  int backward = mode == kDxRows || mode == kDxKmajor;
-  int kmajor = mode == kOuter || mode == kDxKmajor;
+  int backward = mode >= kDxRows;
+  int kmajor = mode == kOuter || mode == kDxKmajor || mode == kDxTranspose;
   size_t per = (size_t)kRows * kCols, weights = per * partitions;
   size_t ins = (size_t)tokens * (backward ? kRows : kCols);
   size_t outs = (size_t)tokens * (backward ? kCols : kRows);
@@ -306,7 +353,8 @@ int main(int argc, char **argv) {
   float *out = aligned_alloc(64, partitions * outs * 4);
   if (!w || !in || !out)
     return fprintf(stderr, "out of memory\n"), 1;
-  // The same values in either layout: K-major stripes for outer, dx-kmajor.
+  // The same values in either layout: K-major stripes for outer, dx-kmajor
+  // and dx-transpose.
   for (int p = 0; p < partitions; ++p)
     for (int r = 0; r < kRows; ++r)
       for (int c = 0; c < kCols; ++c) {
