@@ -7,6 +7,8 @@
 // for TOKENS tokens a partition. It compares the lowering's kernels with the
 // ones a K-major weight layout would allow (docs/performance.md, "A K-major
 // layout for the partitions, in a C model"); it is not part of the build.
+// Its K-major advantage did not carry over to yanc in three tries (same
+// section): its figures are a reason to measure in yanc, not a result.
 //
 //   clang-19 -O3 -march=x86-64-v4 [-DSTRIPE=64] -o /tmp/gfm \
 //       scripts/grouped-ffn-tile-model.c -lm
