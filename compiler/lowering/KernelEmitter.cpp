@@ -401,11 +401,22 @@ void KernelEmitter::dotRowsF32(const Access &matrix,
                 ? function_ref<void(int64_t, Value)>(wholeBlock)
                 : function_ref<void(int64_t, Value)>());
   };
+  // Past the whole tiles, vectors go two at a time while they can (tiles
+  // wider than two leave up to tileVectors - 1), then one at a time: a
+  // one-vector tile has a single FMA chain per row, bound by the FMA's
+  // latency at half the pipes' rate, and x86-64-v3's 3-vector tile leaves
+  // two vectors in a third of the partitions a prefill call groups.
+  Value pairsEnd = tileVectors > 2
+                       ? wholeStepsEnd(vectorsEnd, numVectors, 2)
+                       : vectorsEnd;
   auto rowTiles = [&](Value row0, int64_t rows) {
     if (tileVectors > 1)
       forLoop(index(0), vectorsEnd, tileVectors,
               [&](Value t0) { tile(row0, rows, t0, tileVectors); });
-    forLoop(tileVectors > 1 ? vectorsEnd : index(0), numVectors, 1,
+    if (tileVectors > 2)
+      forLoop(vectorsEnd, pairsEnd, 2,
+              [&](Value t0) { tile(row0, rows, t0, 2); });
+    forLoop(tileVectors > 1 ? pairsEnd : index(0), numVectors, 1,
             [&](Value t) { tile(row0, rows, t, 1); });
   };
   forLoop(rowBegin, rowsEnd, rowBlock,

@@ -2,6 +2,7 @@
 // RUN: not yan-opt %s -split-input-file -yan-layout-weights -yan-lower-to-loops="dot-vectors=0" 2>&1 | FileCheck %s --check-prefix=BAD
 // RUN: yan-opt %s -split-input-file -yan-layout-weights -yan-lower-to-loops="vector-width=8 row-block=2 dot-vectors=1" | FileCheck %s --check-prefix=WIDE
 // RUN: yan-opt %s -split-input-file -yan-layout-weights -yan-lower-to-loops="vector-width=4 row-block=4 dot-vectors=2" | FileCheck %s --check-prefix=ROT
+// RUN: yan-opt %s -split-input-file -yan-layout-weights -yan-lower-to-loops="vector-width=4 row-block=2 dot-vectors=3" | FileCheck %s --check-prefix=PAIR
 
 // The dot-product kernel's register tile (KernelEmitter::dotRows) with
 // row-block=2 and dot-vectors=2: each step of the column loop loads two
@@ -75,6 +76,25 @@ yan.weight @u : tensor<4x6xf32>
 // ROT: scf.for %{{.*}} iter_args
 // ROT-COUNT-3: memref.prefetch
 // ROT-NEXT: arith.mulf
+// Tiles of three tokens (x86-64-v3's) leave up to two: they go as one tile
+// of two (2 rows x 2 tokens, four accumulators), and only an odd last token
+// as a tile of one (a single FMA chain per row).
+// PAIR-LABEL: func.func @yan_prefill(
+// PAIR: arith.divui %{{.*}}, %c3
+// PAIR: %[[WHOLE:.*]] = arith.addi %c0{{[_0-9]*}}, %{{.*}} : index
+// PAIR: %[[REST:.*]] = arith.subi %[[NT:[^,]*]], %[[WHOLE]]
+// PAIR: %[[PAIRS:.*]] = arith.divui %[[REST]], %c2
+// PAIR: arith.muli %[[PAIRS]], %c2
+// PAIR: %[[PAIRSEND:.*]] = arith.addi %[[WHOLE]], %{{.*}} : index
+// PAIR: scf.for %{{[^ ]*}} = %{{.*}} to %{{.*}} step %c2
+// PAIR: scf.for %{{[^ ]*}} = %c0{{[_0-9]*}} to %[[WHOLE]] step %c3
+// PAIR: scf.for %{{.*}} iter_args({{.*}}) -> (vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>)
+// PAIR: scf.for %{{[^ ]*}} = %[[WHOLE]] to %[[PAIRSEND]] step %c2
+// PAIR: memref.prefetch
+// PAIR: scf.for %{{.*}} iter_args({{.*}}) -> (vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>)
+// PAIR: scf.for %{{[^ ]*}} = %[[PAIRSEND]] to %[[NT]] step %c1
+// PAIR-NOT: memref.prefetch
+// PAIR: scf.for %{{.*}} iter_args({{.*}}) -> (vector<4xf32>, vector<4xf32>)
 // BAD: vector-width, quant-lanes, row-block, dot-vectors, accumulate-outputs, accumulate-vectors and dequant-rows must be positive
 func.func @prefill(%tokens: tensor<?xi32>) -> tensor<?x4xf32> {
   %table = yan.weight_ref @embed : tensor<16x6xf32>
