@@ -18,7 +18,7 @@ TargetDescription describeX86Target() {
   // Register tiles (KernelTiles): v3's dot tile is 4 rows x 3 tokens (12
   // accumulators + 3 token vectors + 1 weight vector at a time = 16 ymm; 7
   // loads feed 12 FMAs, against 6 for 8 in the 4 x 2 tile it replaced,
-  // which on a Zen 3 took 128-token prefill of `small` 8% longer); its
+  // which on a Zen 3 took 128-token prefill of `small` ~10% longer); its
   // transposed tile 4 outputs x 3 vectors (12 + 3 inputs + 1 broadcast =
   // 16). v4: 8 x 2 (16 + 8 + 2 of 32 zmm: a prefill call gives a partition
   // few tokens, so more rows per token load pay; 4 x 4 was 15-19% slower)
